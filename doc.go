@@ -1,0 +1,26 @@
+// Package tock provides task-aware concurrency primitives (context-aware
+// locks and conditions, closable multi-sender streams, broadcast, capacity
+// limiters, structured task groups) that run unchanged on two runtimes: real
+// goroutines on the wall clock, and a deterministic discrete-event simulation
+// on a virtual clock (package sim).
+//
+// Every blocking call takes a context.Context first. The context carries the
+// runtime and the calling task: code started with tock.Run or by a Group runs
+// on real goroutines; the same code started with sim.Run runs as a
+// simulation, where time advances only when every task waits, and every run
+// of the same program gives the same result.
+//
+// Rules shared by every primitive:
+//   - Waiters are served FIFO. A release hands the resource straight to the
+//     oldest waiter; a newcomer never barges in (TryX fails while others wait).
+//   - A call that takes a ctx returns ctx's error if ctx is already done, even
+//     when it could finish at once. A waiter that was handed the resource
+//     before it noticed its cancellation succeeds ("the wake-up wins"); nothing
+//     is lost or duplicated. TryX variants ignore cancellation.
+//   - Misuse (unlock by a non-owner, release beyond a maximum, negative sizes)
+//     panics with a message naming the type and the rule. Conditions that
+//     happen at run time are errors matchable with errors.Is and errors.As.
+//
+// A context.Context with no tock task, such as context.Background(), is a
+// valid caller on the real runtime: it acts as an anonymous task.
+package tock

@@ -1,0 +1,3 @@
+module github.com/tockgo/tock
+
+go 1.24

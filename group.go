@@ -1,0 +1,222 @@
+package tock
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/tockgo/tock/internal"
+)
+
+// ErrNotStarted is returned by Group.Start when the task returned nil without
+// calling started.
+var ErrNotStarted = errors.New("tock: Group.Start: the task returned without calling started")
+
+// errGroupCancelled is the cause of a group's own cancellation.
+var errGroupCancelled = errors.New("tock: group cancelled")
+
+// Group is a structured task group: it starts tasks, and Wait waits for every
+// one of them. The first task to fail (return a non-nil error, or panic)
+// cancels the group's context, and so every other task; Wait then returns every
+// failure, joined (the result has Unwrap() []error), but never the
+// cancellations the group caused itself. A Group runs its tasks on the
+// runtime of the context it was made with: inside a simulation its tasks are
+// simulated tasks.
+//
+// Make a Group with NewGroup; the zero value is not usable.
+type Group struct {
+	rt     internal.Runtime
+	parent context.Context
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	mu        sync.Mutex
+	running   int
+	errs      []error
+	panic     *PanicError
+	self      bool // the group cancelled itself (a failure or Cancel)
+	byParent  bool // a task returned the cancellation of the parent context
+	waiters   internal.Queue[struct{}]
+	waited    bool
+	waitedErr error
+}
+
+// NewGroup returns a group whose tasks' contexts derive from ctx.
+func NewGroup(ctx context.Context) *Group {
+	rt := internal.RuntimeOf(ctx)
+	gctx, cancel := rt.WithCancel(ctx)
+	return &Group{rt: rt, parent: ctx, ctx: gctx, cancel: cancel}
+}
+
+// Go starts task in a new task of the group. In a simulation the new task
+// runs after every task already runnable at this instant, in the order Go was
+// called. Go panics if Wait has already returned.
+func (g *Group) Go(task func(ctx context.Context) error) {
+	g.add("Go")
+	g.rt.Spawn(g.ctx, func(ctx context.Context) {
+		g.done(g.call(ctx, task))
+	})
+}
+
+// Start starts task in a new task of the group and blocks until the task calls
+// started, or ends. It returns nil once started has been called; after that,
+// the task's result goes to the group like a Go task's. If the task ends
+// before calling started, Start returns its error (ErrNotStarted if it
+// returned nil) and the group does not see it; if it panics before calling
+// started, Start re-raises the panic as a *PanicError. Calling started twice
+// panics. Start cannot be cancelled: cancel the group, and the task's return
+// ends the wait.
+func (g *Group) Start(task func(ctx context.Context, started func()) error) error {
+	g.add("Start")
+	var (
+		q       internal.Queue[struct{}]
+		w       internal.Waiter[struct{}]
+		started bool
+		err     error
+		pe      *PanicError
+	)
+	bg := context.Background()
+	g.mu.Lock()
+	q.Enqueue(bg, g.rt, &w)
+	g.mu.Unlock()
+	g.rt.Spawn(g.ctx, func(ctx context.Context) {
+		markStarted := func() {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			if started {
+				panic("tock: Group.Start: started called twice")
+			}
+			started = true
+			if w := q.PopLive(); w != nil {
+				w.Grant()
+			}
+		}
+		terr, p := g.call(ctx, func(ctx context.Context) error { return task(ctx, markStarted) })
+		g.mu.Lock()
+		if !started {
+			err, pe = terr, p
+			if err == nil && p == nil {
+				err = ErrNotStarted
+			}
+			if w := q.PopLive(); w != nil {
+				w.Grant()
+			}
+			g.mu.Unlock()
+			g.done(nil, nil)
+			return
+		}
+		g.mu.Unlock()
+		g.done(terr, p)
+	})
+	g.mu.Lock()
+	internal.Wait(bg, g.rt, &g.mu, &q, &w, "Group.Start")
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if pe != nil {
+		panic(pe)
+	}
+	return err
+}
+
+// Cancel cancels the group's context: every task's ctx is done. The
+// cancellations this causes are not failures: Wait does not report them.
+func (g *Group) Cancel() {
+	g.mu.Lock()
+	g.self = true
+	g.mu.Unlock()
+	g.cancel(errGroupCancelled)
+}
+
+// Wait blocks until every task of the group has returned, including tasks
+// started while it waits, then returns the failures joined in the order they
+// happened (nil if none). If the group's parent context was cancelled and
+// tasks returned that cancellation, Wait returns the parent's error. If a task
+// panicked, Wait panics with that *PanicError. Wait cannot be cancelled:
+// cancel the group instead. After Wait returns, the group's context is
+// cancelled and Go and Start panic.
+func (g *Group) Wait() error {
+	g.mu.Lock()
+	if g.running > 0 {
+		var w internal.Waiter[struct{}]
+		bg := context.Background()
+		g.waiters.Enqueue(bg, g.rt, &w)
+		internal.Wait(bg, g.rt, &g.mu, &g.waiters, &w, "Group.Wait")
+		g.mu.Lock()
+	}
+	if !g.waited {
+		g.waited = true
+		switch {
+		case len(g.errs) > 0:
+			g.waitedErr = errors.Join(g.errs...)
+		case g.byParent:
+			g.waitedErr = g.parent.Err()
+		}
+	}
+	err, p := g.waitedErr, g.panic
+	g.mu.Unlock()
+	g.cancel(context.Canceled)
+	if p != nil {
+		panic(p)
+	}
+	return err
+}
+
+func (g *Group) add(op string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.waited {
+		panic("tock: Group." + op + ": Wait has already returned; a group cannot be reused")
+	}
+	g.running++
+}
+
+// call runs task, turning a panic into a *PanicError.
+func (g *Group) call(ctx context.Context, task func(ctx context.Context) error) (err error, p *PanicError) {
+	defer func() {
+		if r := recover(); r != nil {
+			if internal.IsAbort(r) {
+				panic(r)
+			}
+			p = internal.NewPanicError(r)
+		}
+	}()
+	return task(ctx), nil
+}
+
+func isCancellation(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// done records a task's result and wakes Wait when it was the last.
+func (g *Group) done(err error, p *PanicError) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case p != nil:
+		if g.panic == nil {
+			g.panic = p
+		}
+		g.failLocked()
+	case err == nil:
+	case g.ctx.Err() != nil && isCancellation(err):
+		if !g.self {
+			g.byParent = true
+		}
+	default:
+		g.errs = append(g.errs, err)
+		g.failLocked()
+	}
+	g.running--
+	if g.running == 0 {
+		for w := g.waiters.PopLive(); w != nil; w = g.waiters.PopLive() {
+			w.Grant()
+		}
+	}
+}
+
+func (g *Group) failLocked() {
+	if !g.self && g.ctx.Err() == nil {
+		g.self = true
+		g.cancel(errGroupCancelled)
+	}
+}

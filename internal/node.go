@@ -1,0 +1,248 @@
+package internal
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// node is a cancellable context inside a simulation. Cancelling it is
+// synchronous and deterministic: the tasks parked on it are made runnable in
+// the order they parked, then its child nodes are cancelled in the order they
+// were made, then the standard-library contexts derived from it (which
+// register through AfterFunc) are cancelled in registration order.
+type node struct {
+	parent context.Context
+	pnode  *node // nearest simulation node above, nil for the root
+	s      *Sched
+	root   bool
+
+	mu    sync.Mutex // guards done, err, cause, afters (Done/Err may be read from anywhere)
+	done  chan struct{}
+	err   error
+	cause error
+	afters []*afterEntry
+
+	deadline    time.Time
+	hasDeadline bool
+	timer       timer
+
+	// simulation-only registrations
+	whead, wtail *Task // tasks parked on this node
+	chead, ctail *node // child nodes
+	cprev, cnext *node
+	foreign      bool // in s.fnodes: the parent's cancellation is polled
+}
+
+type afterEntry struct {
+	f    func()
+	done bool
+}
+
+func newRoot(s *Sched, outer context.Context) *node {
+	return &node{parent: outer, s: s, root: true}
+}
+
+// nodeOf returns the nearest simulation node in ctx's chain.
+func nodeOf(ctx context.Context) *node {
+	switch c := ctx.(type) {
+	case *node:
+		return c
+	case *taskCtx:
+		if n, ok := c.Context.(*node); ok {
+			return n
+		}
+	}
+	n, _ := ctx.Value(nodeKey).(*node)
+	return n
+}
+
+func (s *Sched) newNode(parent context.Context) *node {
+	n := &node{parent: parent, s: s, pnode: nodeOf(parent)}
+	if dl, ok := parent.Deadline(); ok {
+		n.deadline, n.hasDeadline = dl, true
+	}
+	if err := parent.Err(); err != nil {
+		n.err, n.cause, n.done = err, context.Cause(parent), closedChan
+		return n
+	}
+	pd := parent.Done()
+	switch {
+	case pd == nil:
+	case n.pnode != nil && pd == n.pnode.Done():
+		n.pnode.addChild(n)
+	default:
+		n.foreign = true
+		s.fnodes = append(s.fnodes, n)
+	}
+	return n
+}
+
+func (n *node) Deadline() (time.Time, bool) { return n.deadline, n.hasDeadline }
+
+func (n *node) Done() <-chan struct{} {
+	n.mu.Lock()
+	if n.done == nil {
+		n.done = make(chan struct{})
+	}
+	d := n.done
+	n.mu.Unlock()
+	return d
+}
+
+func (n *node) Err() error {
+	n.mu.Lock()
+	err := n.err
+	n.mu.Unlock()
+	return err
+}
+
+func (n *node) Value(k any) any {
+	switch k {
+	case nodeKey:
+		return n
+	case rtKey:
+		return n.s
+	}
+	if n.root {
+		// The root hides the outer context's cancellation state: the standard
+		// library finds its cancelCtx through a *int key, and context.Cause
+		// must report this node's own cause.
+		if _, ok := k.(*int); ok {
+			return nil
+		}
+	}
+	return n.parent.Value(k)
+}
+
+func (n *node) String() string { return "tock/sim.context" }
+
+// AfterFunc makes the context package propagate our cancellation to its own
+// contexts synchronously (it prefers a parent's AfterFunc to a goroutine).
+func (n *node) AfterFunc(f func()) func() bool {
+	n.mu.Lock()
+	if n.err != nil {
+		n.mu.Unlock()
+		f()
+		return func() bool { return false }
+	}
+	e := &afterEntry{f: f}
+	n.afters = append(n.afters, e)
+	n.mu.Unlock()
+	return func() bool {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if e.done {
+			return false
+		}
+		e.done = true
+		for i, x := range n.afters {
+			if x == e {
+				n.afters = append(n.afters[:i], n.afters[i+1:]...)
+				break
+			}
+		}
+		return true
+	}
+}
+
+func (n *node) cancel(err, cause error) {
+	n.mu.Lock()
+	if n.err != nil {
+		n.mu.Unlock()
+		return
+	}
+	n.err, n.cause = err, cause
+	if n.done == nil {
+		n.done = closedChan
+	} else {
+		close(n.done)
+	}
+	afters := n.afters
+	n.afters = nil
+	for _, e := range afters {
+		e.done = true
+	}
+	n.mu.Unlock()
+
+	s := n.s
+	if n.timer.pos > 0 {
+		s.timers.remove(&n.timer)
+	}
+	if n.pnode != nil && !n.foreign {
+		n.pnode.removeChild(n)
+	}
+	if n.foreign {
+		for i, x := range s.fnodes {
+			if x == n {
+				s.fnodes = append(s.fnodes[:i], s.fnodes[i+1:]...)
+				break
+			}
+		}
+	}
+	for t := n.whead; t != nil; t = t.wnext {
+		s.wakeWith(t, err)
+	}
+	for c := n.chead; c != nil; {
+		next := c.cnext
+		c.cancel(err, cause)
+		c = next
+	}
+	for _, e := range afters {
+		e.f()
+	}
+}
+
+func (n *node) addChild(c *node) {
+	c.cprev = n.ctail
+	if n.ctail != nil {
+		n.ctail.cnext = c
+	} else {
+		n.chead = c
+	}
+	n.ctail = c
+}
+
+func (n *node) removeChild(c *node) {
+	if c.cprev != nil {
+		c.cprev.cnext = c.cnext
+	} else if n.chead == c {
+		n.chead = c.cnext
+	} else {
+		return
+	}
+	if c.cnext != nil {
+		c.cnext.cprev = c.cprev
+	} else {
+		n.ctail = c.cprev
+	}
+	c.cprev, c.cnext = nil, nil
+}
+
+func (n *node) linkWaiter(t *Task) {
+	t.wnode = n
+	t.wprev = n.wtail
+	t.wnext = nil
+	if n.wtail != nil {
+		n.wtail.wnext = t
+	} else {
+		n.whead = t
+	}
+	n.wtail = t
+}
+
+func (n *node) unlinkWaiter(t *Task) {
+	if t.wprev != nil {
+		t.wprev.wnext = t.wnext
+	} else {
+		n.whead = t.wnext
+	}
+	if t.wnext != nil {
+		t.wnext.wprev = t.wprev
+	} else {
+		n.wtail = t.wprev
+	}
+	t.wnode = nil
+}

@@ -1,0 +1,155 @@
+package internal
+
+import (
+	"context"
+	"sync"
+)
+
+// Parker is how one parked task is woken: through the scheduler's run queue
+// when it was prepared by a simulation, through a one-slot channel when it was
+// prepared by the real runtime. A Parker is woken at most once per park.
+type Parker struct {
+	task *Task         // simulation: the task to make runnable
+	ch   chan struct{} // real runtime: receives exactly one signal
+}
+
+// Wake makes the parked task runnable. Call it at most once per park, with the
+// lock of the primitive that owns the waiter held.
+func (p *Parker) Wake() {
+	if p.task != nil {
+		p.task.s.wake(p.task)
+		return
+	}
+	p.ch <- struct{}{}
+}
+
+// drain consumes the signal of a Wake that raced with a cancellation.
+func (p *Parker) drain() {
+	if p.ch != nil {
+		<-p.ch
+	}
+}
+
+// Waiter is one task parked in a Queue. Val carries the hand-off value (an
+// item, a notification) in either direction.
+type Waiter[T any] struct {
+	next, prev *Waiter[T]
+	queued     bool
+
+	// Ctx is the waiting call's context: a waiter whose Ctx is done when the
+	// resource is handed out is skipped (it was cancelled first).
+	Ctx context.Context
+	// Task is the waiting task (nil for an anonymous caller).
+	Task *Task
+	// Granted is set, under the primitive's lock, by whoever hands the waiter
+	// what it waits for; a granted waiter's call succeeds even if its context
+	// is cancelled afterwards ("the wake-up wins").
+	Granted bool
+	// Val is the hand-off value.
+	Val T
+	Parker
+}
+
+// Queue is the FIFO wait queue every tock primitive parks its waiters on.
+// It is not safe for concurrent use: the owning primitive guards it with its
+// own mutex. Removal is O(1).
+type Queue[T any] struct {
+	head, tail *Waiter[T]
+	n          int
+}
+
+// Len is the number of queued waiters.
+func (q *Queue[T]) Len() int { return q.n }
+
+// Front is the oldest queued waiter, or nil.
+func (q *Queue[T]) Front() *Waiter[T] { return q.head }
+
+// Next is the waiter queued after w, or nil.
+func (w *Waiter[T]) Next() *Waiter[T] { return w.next }
+
+// Queued reports whether w is still in its queue.
+func (w *Waiter[T]) Queued() bool { return w.queued }
+
+// Push appends w.
+func (q *Queue[T]) Push(w *Waiter[T]) {
+	w.queued = true
+	w.next = nil
+	w.prev = q.tail
+	if q.tail != nil {
+		q.tail.next = w
+	} else {
+		q.head = w
+	}
+	q.tail = w
+	q.n++
+}
+
+// Remove takes w out of the queue; it reports false if w was not queued.
+func (q *Queue[T]) Remove(w *Waiter[T]) bool {
+	if !w.queued {
+		return false
+	}
+	if w.prev != nil {
+		w.prev.next = w.next
+	} else {
+		q.head = w.next
+	}
+	if w.next != nil {
+		w.next.prev = w.prev
+	} else {
+		q.tail = w.prev
+	}
+	w.next, w.prev, w.queued = nil, nil, false
+	q.n--
+	return true
+}
+
+// PopLive removes and returns the oldest waiter whose context is not done.
+// Waiters whose context is done are removed on the way: they were cancelled
+// before the hand-off and will return their context's error.
+func (q *Queue[T]) PopLive() *Waiter[T] {
+	for w := q.head; w != nil; w = q.head {
+		q.Remove(w)
+		if w.Ctx == nil || w.Ctx.Err() == nil {
+			return w
+		}
+	}
+	return nil
+}
+
+// Grant hands w what it waits for and wakes it. Call it under the lock that
+// guards the queue w was popped from.
+func (w *Waiter[T]) Grant() {
+	w.Granted = true
+	w.Wake()
+}
+
+// Enqueue prepares w for ctx's runtime and appends it to q.
+func (q *Queue[T]) Enqueue(ctx context.Context, rt Runtime, w *Waiter[T]) {
+	w.Ctx = ctx
+	w.Task = TaskOf(ctx)
+	rt.Prepare(&w.Parker)
+	q.Push(w)
+}
+
+// Wait parks the caller on w, which the caller has enqueued in q with mu held.
+// Wait unlocks mu, parks, and returns nil once w is granted. If ctx is done
+// first, w leaves the queue and Wait returns ctx's error, unless w was granted
+// in the meantime, in which case the grant wins and Wait returns nil.
+// mu is not held when Wait returns.
+func Wait[T any](ctx context.Context, rt Runtime, mu sync.Locker, q *Queue[T], w *Waiter[T], what string) error {
+	mu.Unlock()
+	err := rt.Park(ctx, &w.Parker, what)
+	if err == nil {
+		return nil
+	}
+	mu.Lock()
+	if w.Granted {
+		mu.Unlock()
+		w.drain()
+		return nil
+	}
+	q.Remove(w)
+	mu.Unlock()
+	return err
+}

@@ -1,0 +1,216 @@
+// Package internal holds what every tock primitive is written against: the
+// FIFO wait queue and the runtime interface, with its two implementations
+// (real goroutines on the wall clock, and the deterministic simulation).
+package internal
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"time"
+)
+
+// Runtime is what a primitive may do besides guarding its own state: park the
+// current task, read the clock, sleep, spawn tasks and derive cancellable
+// contexts. Every tock primitive is written once against it.
+type Runtime interface {
+	// Now is the runtime's clock.
+	Now() time.Time
+	// Prepare readies p so that a later Wake reaches the calling task.
+	Prepare(p *Parker)
+	// Park blocks the calling task until p is woken (nil) or ctx is done
+	// (ctx's error). what names the wait for deadlock reports.
+	Park(ctx context.Context, p *Parker, what string) error
+	// Checkpoint is the schedule point of AnyIO-style primitives: in a
+	// simulation the caller runs again after every task already runnable.
+	// On the real runtime it does nothing.
+	Checkpoint()
+	// Yield is the public tock.Yield after its cancellation check.
+	Yield()
+	// SleepUntil blocks until the clock reaches t or ctx is done.
+	SleepUntil(ctx context.Context, t time.Time) error
+	// Spawn starts fn as a new task whose context derives from parent.
+	Spawn(parent context.Context, fn func(ctx context.Context)) *Task
+	// WithCancel derives a cancellable context.
+	WithCancel(parent context.Context) (context.Context, context.CancelCauseFunc)
+	// WithDeadline derives a context cancelled at d on this runtime's clock.
+	WithDeadline(parent context.Context, d time.Time) (context.Context, context.CancelFunc)
+	// Simulated reports whether this is the simulation.
+	Simulated() bool
+}
+
+type ctxKey int
+
+const (
+	taskKey ctxKey = iota // *Task
+	rtKey                 // Runtime
+	nodeKey               // *node (simulation cancellation node)
+)
+
+// Task is the identity of one tock task: what a Lock records as its owner and
+// a CapacityLimiter as its default borrower.
+type Task struct {
+	ID   uint64
+	Name string
+	s    *Sched // nil on the real runtime
+
+	// simulation state, touched only by the scheduler and the task itself
+	next     func() (struct{}, bool)
+	stop     func()
+	yield    func(struct{}) bool
+	state    taskState
+	wakeErr  error
+	what     string
+	aborting bool
+	timer    timer
+	// cancellation watch while parked
+	wnode        *node
+	wprev, wnext *Task
+	wctx         context.Context
+	foreign      bool
+	aprev, anext *Task // the scheduler's list of live tasks
+	panicked     *PanicError
+}
+
+func (t *Task) String() string {
+	if t == nil {
+		return "anonymous task"
+	}
+	return t.Name
+}
+
+// taskCtx is a task's context: its parent plus the task's identity.
+type taskCtx struct {
+	context.Context
+	task *Task
+}
+
+func (c *taskCtx) Value(k any) any {
+	switch k {
+	case taskKey:
+		return c.task
+	case rtKey:
+		if c.task.s != nil {
+			return c.task.s
+		}
+	}
+	return c.Context.Value(k)
+}
+
+// WithTask returns ctx carrying task t.
+func WithTask(ctx context.Context, t *Task) context.Context { return &taskCtx{ctx, t} }
+
+// TaskOf returns the task in ctx, or nil for an anonymous caller.
+func TaskOf(ctx context.Context) *Task {
+	if c, ok := ctx.(*taskCtx); ok {
+		return c.task
+	}
+	t, _ := ctx.Value(taskKey).(*Task)
+	return t
+}
+
+// RuntimeOf returns ctx's runtime: the simulation ctx belongs to, or the real
+// runtime.
+func RuntimeOf(ctx context.Context) Runtime {
+	if c, ok := ctx.(*taskCtx); ok && c.task.s != nil {
+		return c.task.s
+	}
+	if r, ok := ctx.Value(rtKey).(Runtime); ok {
+		return r
+	}
+	return Real
+}
+
+// PanicError is a panic recovered from a task, with the stack of the task
+// that panicked. tock re-raises it where the task's result is collected.
+type PanicError struct {
+	// Value is what the task passed to panic.
+	Value any
+	// Stack is the panicking task's stack, as debug.Stack formats it.
+	Stack []byte
+}
+
+// NewPanicError captures r with the current stack; call it in the deferred
+// function that recovered r.
+func NewPanicError(r any) *PanicError { return &PanicError{Value: r, Stack: debug.Stack()} }
+
+func (p *PanicError) Error() string {
+	return fmt.Sprintf("tock: task panicked: %v\n\ngoroutine stack of the panicking task:\n%s", p.Value, p.Stack)
+}
+
+// Unwrap returns the panic value if it is an error.
+func (p *PanicError) Unwrap() error {
+	err, _ := p.Value.(error)
+	return err
+}
+
+// ---- the real runtime ----
+
+type realRuntime struct{}
+
+// Real is the real runtime: goroutines on the wall clock.
+var Real Runtime = realRuntime{}
+
+var nextRealID uint64Counter
+
+func (realRuntime) Now() time.Time  { return time.Now() }
+func (realRuntime) Simulated() bool { return false }
+func (realRuntime) Checkpoint()     {}
+func (realRuntime) Yield()          { gosched() }
+
+func (realRuntime) Prepare(p *Parker) {
+	if p.ch == nil {
+		p.ch = make(chan struct{}, 1)
+	}
+	p.task = nil
+}
+
+func (realRuntime) Park(ctx context.Context, p *Parker, what string) error {
+	done := ctx.Done()
+	if done == nil {
+		<-p.ch
+		return nil
+	}
+	select {
+	case <-p.ch:
+		return nil
+	case <-done:
+		return ctx.Err()
+	}
+}
+
+func (realRuntime) SleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (realRuntime) Spawn(parent context.Context, fn func(ctx context.Context)) *Task {
+	id := nextRealID.add()
+	t := &Task{ID: id, Name: fmt.Sprintf("task %d", id)}
+	ctx := WithTask(parent, t)
+	go fn(ctx)
+	return t
+}
+
+// NewRealTask makes a task identity for tock.Run.
+func NewRealTask(name string) *Task {
+	return &Task{ID: nextRealID.add(), Name: name}
+}
+
+func (realRuntime) WithCancel(parent context.Context) (context.Context, context.CancelCauseFunc) {
+	return context.WithCancelCause(parent)
+}
+
+func (realRuntime) WithDeadline(parent context.Context, d time.Time) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(parent, d)
+}

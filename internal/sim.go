@@ -1,0 +1,619 @@
+package internal
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+type taskState uint8
+
+const (
+	stRunnable taskState = iota
+	stRunning
+	stParked
+	stDone
+)
+
+// abortPanic unwinds a task's stack when the simulation abandons it (end of
+// run, deadlock, outer cancellation). It never escapes the task.
+type abortPanic struct{}
+
+// ErrWallClockDeadline is returned by a simulated wait whose context carries a
+// deadline that the simulation does not control (context.WithTimeout or
+// context.WithDeadline on the wall clock). Inside a simulation, derive
+// deadlines with tock.WithTimeout or tock.WithDeadline.
+var ErrWallClockDeadline = errors.New("tock/sim: a wall-clock deadline (context.WithTimeout/WithDeadline) reached a simulated wait; use tock.WithTimeout or tock.WithDeadline inside a simulation")
+
+// Blocked describes one task left blocked at a deadlock.
+type Blocked struct {
+	Task string // the task's name
+	On   string // what it waits on, e.g. "Lock.Lock"
+}
+
+// Result is how a simulation ended.
+type Result struct {
+	Err       error     // main's error (or the outer context's)
+	Deadlock  []Blocked // non-nil on deadlock
+	At        time.Time // the instant the run ended
+	Panic     *PanicError
+	Events    uint64 // task resumptions
+	Remaining int    // tasks abandoned at the end
+}
+
+// Sched is the deterministic simulation runtime: one task runs at a time, in
+// FIFO order within an instant; the virtual clock jumps to the next timer only
+// when nothing is runnable.
+type Sched struct {
+	start    time.Time
+	now      int64
+	seq      uint64
+	runq     ring
+	timers   timerHeap
+	cur      *Task
+	live     int
+	nextID   uint64
+	root     *node
+	until    int64
+	hasUntil bool
+	stopping bool
+	stopped  bool // Until reached
+	aborted  atomic.Bool
+	events   uint64
+
+	// every live task, in creation order
+	thead, ttail *Task
+	// parked tasks whose context's cancellation tock does not control, and
+	// nodes whose parent it does not control: polled after every step
+	fhead, ftail   *Task
+	fnodes         []*node
+	nforeign       int
+	mainTask       *Task
+	mainDone       bool
+	mainErr        error
+}
+
+// NewSched makes a simulation starting at start. With hasUntil, the run stops
+// at until: work scheduled at exactly until still runs, then every task is
+// cancelled.
+func NewSched(start time.Time, until time.Time, hasUntil bool) *Sched {
+	s := &Sched{start: start}
+	if hasUntil {
+		s.hasUntil = true
+		s.until = int64(until.Sub(start))
+	}
+	return s
+}
+
+func (s *Sched) Simulated() bool { return true }
+
+// Now is the virtual clock.
+func (s *Sched) Now() time.Time { return s.start.Add(time.Duration(s.now)) }
+
+// Events is the number of task resumptions so far.
+func (s *Sched) Events() uint64 { return s.events }
+
+func (s *Sched) current(op string) *Task {
+	t := s.cur
+	if t == nil {
+		panic("tock: " + op + " on a simulation's context outside that simulation's tasks (a goroutine the simulation does not run?)")
+	}
+	if t.aborting {
+		panic(abortPanic{})
+	}
+	return t
+}
+
+// Prepare binds p to the current task.
+func (s *Sched) Prepare(p *Parker) {
+	p.task = s.current("blocking call")
+	p.ch = nil
+}
+
+// Park suspends the current task until woken or ctx is done.
+func (s *Sched) Park(ctx context.Context, p *Parker, what string) error {
+	return s.park(ctx, s.current("blocking call"), what)
+}
+
+func (s *Sched) park(ctx context.Context, t *Task, what string) error {
+	if err := s.watch(ctx, t); err != nil {
+		return err
+	}
+	t.what = what
+	t.state = stParked
+	t.wakeErr = nil
+	s.suspend(t)
+	s.unwatch(t)
+	return t.wakeErr
+}
+
+// suspend hands control back to the scheduler until t is resumed.
+func (s *Sched) suspend(t *Task) {
+	if !t.yield(struct{}{}) {
+		t.aborting = true
+		panic(abortPanic{})
+	}
+}
+
+// wake makes a parked task runnable (a grant or a timer).
+func (s *Sched) wake(t *Task) {
+	if t.state == stParked {
+		t.state = stRunnable
+		s.runq.push(t)
+	}
+}
+
+// wakeErr makes a parked task runnable with a cancellation error.
+func (s *Sched) wakeWith(t *Task, err error) {
+	if t.state == stParked {
+		t.wakeErr = err
+		t.state = stRunnable
+		s.runq.push(t)
+	}
+}
+
+// Checkpoint lets every task already runnable at this instant run first.
+func (s *Sched) Checkpoint() {
+	t := s.current("checkpoint")
+	t.state = stRunnable
+	s.runq.push(t)
+	s.suspend(t)
+}
+
+// Yield is Checkpoint for tock.Yield.
+func (s *Sched) Yield() { s.Checkpoint() }
+
+// SleepUntil parks the current task until the virtual clock reaches t.
+func (s *Sched) SleepUntil(ctx context.Context, at time.Time) error {
+	task := s.current("Sleep")
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	when := int64(at.Sub(s.start))
+	if when <= s.now {
+		s.Checkpoint()
+		return nil
+	}
+	s.seq++
+	task.timer = timer{when: when, seq: s.seq, task: task}
+	s.timers.push(&task.timer)
+	err := s.park(ctx, task, "Sleep")
+	if task.timer.pos > 0 {
+		s.timers.remove(&task.timer)
+	}
+	return err
+}
+
+// Spawn starts fn as a new simulated task, runnable after every task already
+// runnable at this instant.
+func (s *Sched) Spawn(parent context.Context, fn func(ctx context.Context)) *Task {
+	return s.spawn(parent, "", fn)
+}
+
+func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
+	s.nextID++
+	t := &Task{ID: s.nextID, s: s, Name: name}
+	if name == "" {
+		t.Name = "task " + strconv.FormatUint(t.ID, 10)
+	}
+	ctx := &taskCtx{parent, t}
+	t.next, t.stop = iter.Pull(func(yield func(struct{}) bool) {
+		t.yield = yield
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(abortPanic); !ok {
+					t.panicked = NewPanicError(r)
+				}
+			}
+		}()
+		fn(ctx)
+	})
+	// link into the live list
+	t.aprev = s.ttail
+	if s.ttail != nil {
+		s.ttail.anext = t
+	} else {
+		s.thead = t
+	}
+	s.ttail = t
+	s.live++
+	t.state = stRunnable
+	s.runq.push(t)
+	return t
+}
+
+func (s *Sched) unlinkTask(t *Task) {
+	if t.aprev != nil {
+		t.aprev.anext = t.anext
+	} else {
+		s.thead = t.anext
+	}
+	if t.anext != nil {
+		t.anext.aprev = t.aprev
+	} else {
+		s.ttail = t.aprev
+	}
+	t.aprev, t.anext = nil, nil
+	s.live--
+}
+
+func (s *Sched) resume(t *Task) {
+	s.cur = t
+	t.state = stRunning
+	s.events++
+	_, ok := t.next()
+	s.cur = nil
+	if !ok {
+		t.state = stDone
+		s.unlinkTask(t)
+		t.next, t.stop, t.yield = nil, nil, nil
+		if t == s.mainTask {
+			s.mainDone = true
+		}
+	}
+}
+
+// WithCancel derives a cancellable simulated context.
+func (s *Sched) WithCancel(parent context.Context) (context.Context, context.CancelCauseFunc) {
+	n := s.newNode(parent)
+	return n, func(cause error) {
+		if cause == nil {
+			cause = context.Canceled
+		}
+		n.cancel(context.Canceled, cause)
+	}
+}
+
+// WithDeadline derives a context cancelled when the virtual clock reaches d.
+func (s *Sched) WithDeadline(parent context.Context, d time.Time) (context.Context, context.CancelFunc) {
+	n := s.newNode(parent)
+	if n.err == nil && (!n.hasDeadline || d.Before(n.deadline)) {
+		n.deadline, n.hasDeadline = d, true
+		when := int64(d.Sub(s.start))
+		if when <= s.now {
+			n.cancel(context.DeadlineExceeded, context.DeadlineExceeded)
+		} else {
+			s.seq++
+			n.timer = timer{when: when, seq: s.seq, node: n}
+			s.timers.push(&n.timer)
+		}
+	}
+	return n, func() { n.cancel(context.Canceled, context.Canceled) }
+}
+
+// ---- cancellation watch ----
+
+func (s *Sched) watch(ctx context.Context, t *Task) error {
+	var n *node
+	tockDone := false
+	switch c := ctx.(type) {
+	case *taskCtx:
+		if pn, ok := c.Context.(*node); ok {
+			n, tockDone = pn, true
+		}
+	case *node:
+		n, tockDone = c, true
+	}
+	if !tockDone {
+		done := ctx.Done()
+		if done == nil {
+			if _, ok := ctx.Deadline(); ok {
+				return ErrWallClockDeadline
+			}
+			return nil
+		}
+		n = nodeOf(ctx)
+		tockDone = n != nil && n.Done() == done
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if dl, ok := ctx.Deadline(); ok && (n == nil || !n.hasDeadline || !dl.Equal(n.deadline)) {
+		return ErrWallClockDeadline
+	}
+	t.wctx = ctx
+	if tockDone {
+		n.linkWaiter(t)
+		return nil
+	}
+	// foreign: polled after every step
+	t.wnode = nil
+	t.wprev = s.ftail
+	t.wnext = nil
+	if s.ftail != nil {
+		s.ftail.wnext = t
+	} else {
+		s.fhead = t
+	}
+	s.ftail = t
+	t.foreign = true
+	s.nforeign++
+	return nil
+}
+
+func (s *Sched) unwatch(t *Task) {
+	if t.wnode != nil {
+		t.wnode.unlinkWaiter(t)
+	} else if t.foreign {
+		if t.wprev != nil {
+			t.wprev.wnext = t.wnext
+		} else {
+			s.fhead = t.wnext
+		}
+		if t.wnext != nil {
+			t.wnext.wprev = t.wprev
+		} else {
+			s.ftail = t.wprev
+		}
+		t.foreign = false
+		s.nforeign--
+	}
+	t.wprev, t.wnext, t.wctx = nil, nil, nil
+}
+
+// scanForeign wakes the parked tasks, and cancels the nodes, whose foreign
+// context was cancelled during the last step.
+func (s *Sched) scanForeign() {
+	for i := 0; i < len(s.fnodes); i++ {
+		n := s.fnodes[i]
+		if err := n.parent.Err(); err != nil {
+			n.cancel(err, context.Cause(n.parent))
+			i = -1 // the list changed; rescan from the start
+		}
+	}
+	for t := s.fhead; t != nil; t = t.wnext {
+		if t.state == stParked {
+			if err := t.wctx.Err(); err != nil {
+				s.wakeWith(t, err)
+			}
+		}
+	}
+}
+
+// ---- the run loop ----
+
+// Run runs main as the simulation's first task until every task is done, the
+// Until instant is reached, a deadlock, or outer is cancelled.
+func (s *Sched) Run(outer context.Context, main func(ctx context.Context) error) Result {
+	if err := outer.Err(); err != nil {
+		return Result{Err: err, At: s.Now()}
+	}
+	stop := context.AfterFunc(outer, func() { s.aborted.Store(true) })
+	defer stop()
+	s.root = newRoot(s, outer)
+	s.mainTask = s.spawn(s.root, "main", func(ctx context.Context) { s.mainErr = main(ctx) })
+	res := s.loop()
+	res.At = s.Now()
+	res.Events = s.events
+	if s.aborted.Load() && res.Deadlock == nil && !s.mainDone {
+		res.Err = outer.Err()
+	}
+	return res
+}
+
+func (s *Sched) loop() Result {
+	var res Result
+	for {
+		for s.runq.n > 0 {
+			if s.aborted.Load() {
+				res.Remaining = s.abortAll()
+				return res
+			}
+			s.resume(s.runq.pop())
+			if s.nforeign > 0 || len(s.fnodes) > 0 {
+				s.scanForeign()
+			}
+			if s.mainDone && !s.stopping {
+				s.stop()
+			}
+		}
+		if s.live == 0 {
+			break
+		}
+		if s.timers.len() == 0 || (s.hasUntil && s.timers.min().when > s.until) {
+			if s.hasUntil && !s.stopping {
+				if s.until > s.now {
+					s.now = s.until
+				}
+				s.stopped = true
+				s.stop()
+				continue
+			}
+			if s.stopping {
+				res.Remaining = s.abortAll()
+				break
+			}
+			res.Deadlock = s.blocked()
+			res.Remaining = s.abortAll()
+			return res
+		}
+		when := s.timers.min().when
+		s.now = when
+		for s.timers.len() > 0 && s.timers.min().when == when {
+			tm := s.timers.pop()
+			if tm.task != nil {
+				s.wake(tm.task)
+			} else {
+				tm.node.cancel(context.DeadlineExceeded, context.DeadlineExceeded)
+			}
+		}
+		if s.nforeign > 0 || len(s.fnodes) > 0 {
+			s.scanForeign()
+		}
+	}
+	res.Err = s.mainErr
+	if s.stopped && errors.Is(res.Err, context.Canceled) {
+		res.Err = nil
+	}
+	if s.mainTask.panicked != nil {
+		res.Panic = s.mainTask.panicked
+	}
+	return res
+}
+
+// stop cancels every task (Until reached, or main returned).
+func (s *Sched) stop() {
+	s.stopping = true
+	s.root.cancel(context.Canceled, context.Canceled)
+}
+
+func (s *Sched) blocked() []Blocked {
+	var out []Blocked
+	for t := s.thead; t != nil; t = t.anext {
+		what := t.what
+		if t.state != stParked {
+			what = "runnable"
+		}
+		out = append(out, Blocked{Task: t.Name, On: what})
+	}
+	return out
+}
+
+// abortAll unwinds every live task's stack and ends its coroutine.
+func (s *Sched) abortAll() int {
+	n := 0
+	for s.thead != nil {
+		t := s.thead
+		t.aborting = true
+		s.cur = t
+		t.stop()
+		s.cur = nil
+		t.state = stDone
+		s.unlinkTask(t)
+		n++
+	}
+	s.runq = ring{}
+	return n
+}
+
+// ---- run queue ----
+
+type ring struct {
+	buf     []*Task
+	head, n int
+}
+
+func (r *ring) push(t *Task) {
+	if r.n == len(r.buf) {
+		size := 2 * len(r.buf)
+		if size == 0 {
+			size = 64
+		}
+		nb := make([]*Task, size)
+		for i := 0; i < r.n; i++ {
+			nb[i] = r.buf[(r.head+i)&(len(r.buf)-1)]
+		}
+		r.buf, r.head = nb, 0
+	}
+	r.buf[(r.head+r.n)&(len(r.buf)-1)] = t
+	r.n++
+}
+
+func (r *ring) pop() *Task {
+	t := r.buf[r.head]
+	r.buf[r.head] = nil
+	r.head = (r.head + 1) & (len(r.buf) - 1)
+	r.n--
+	return t
+}
+
+// ---- timers: a typed binary heap ordered by (when, seq) ----
+
+type timer struct {
+	when int64
+	seq  uint64
+	pos  int // index+1 in the heap; 0 when not in it
+	task *Task
+	node *node
+}
+
+type timerHeap struct{ h []*timer }
+
+func (h *timerHeap) len() int    { return len(h.h) }
+func (h *timerHeap) min() *timer { return h.h[0] }
+
+func tless(a, b *timer) bool { return a.when < b.when || (a.when == b.when && a.seq < b.seq) }
+
+func (h *timerHeap) push(t *timer) {
+	h.h = append(h.h, t)
+	t.pos = len(h.h)
+	h.up(len(h.h) - 1)
+}
+
+func (h *timerHeap) pop() *timer {
+	t := h.h[0]
+	h.removeAt(0)
+	return t
+}
+
+func (h *timerHeap) remove(t *timer) {
+	if t.pos > 0 {
+		h.removeAt(t.pos - 1)
+	}
+}
+
+func (h *timerHeap) removeAt(i int) {
+	t := h.h[i]
+	last := len(h.h) - 1
+	if i != last {
+		h.h[i] = h.h[last]
+		h.h[i].pos = i + 1
+	}
+	h.h[last] = nil
+	h.h = h.h[:last]
+	if i != last {
+		if !h.down(i) {
+			h.up(i)
+		}
+	}
+	t.pos = 0
+}
+
+func (h *timerHeap) up(i int) {
+	x := h.h[i]
+	for i > 0 {
+		p := (i - 1) / 2
+		if !tless(x, h.h[p]) {
+			break
+		}
+		h.h[i] = h.h[p]
+		h.h[i].pos = i + 1
+		i = p
+	}
+	h.h[i] = x
+	x.pos = i + 1
+}
+
+func (h *timerHeap) down(i int) bool {
+	x := h.h[i]
+	start := i
+	n := len(h.h)
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if r := c + 1; r < n && tless(h.h[r], h.h[c]) {
+			c = r
+		}
+		if !tless(h.h[c], x) {
+			break
+		}
+		h.h[i] = h.h[c]
+		h.h[i].pos = i + 1
+		i = c
+	}
+	h.h[i] = x
+	x.pos = i + 1
+	return i > start
+}
+
+// IsAbort reports whether a recovered panic value is the simulation unwinding
+// an abandoned task; such a panic must be re-raised, not handled.
+func IsAbort(r any) bool {
+	_, ok := r.(abortPanic)
+	return ok
+}

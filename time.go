@@ -1,0 +1,64 @@
+package tock
+
+import (
+	"context"
+	"time"
+
+	"github.com/tockgo/tock/internal"
+)
+
+// Now returns the current time of ctx's runtime: the wall clock, or the
+// virtual clock inside a simulation.
+func Now(ctx context.Context) time.Time { return internal.RuntimeOf(ctx).Now() }
+
+// Sleep blocks for d on ctx's clock. It returns ctx's error if ctx is done
+// before (or when) it is called, or while it sleeps; otherwise nil. A
+// non-positive d is a Yield: in a simulation the caller runs again after
+// every task already runnable at this instant.
+func Sleep(ctx context.Context, d time.Duration) error {
+	rt := internal.RuntimeOf(ctx)
+	return SleepUntil(ctx, rt.Now().Add(d))
+}
+
+// SleepUntil blocks until ctx's clock reaches t, with the cancellation rules of
+// Sleep. A t that is not in the future is a Yield.
+func SleepUntil(ctx context.Context, t time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return internal.RuntimeOf(ctx).SleepUntil(ctx, t)
+}
+
+// Yield is a checkpoint: it returns ctx's error if ctx is done; otherwise it
+// lets other tasks run and returns nil. In a simulation, the caller runs again
+// after every task already runnable at this instant, and the clock does not
+// move. On the real runtime it calls runtime.Gosched.
+func Yield(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	internal.RuntimeOf(ctx).Yield()
+	return nil
+}
+
+// WithTimeout is context.WithTimeout on ctx's clock: inside a simulation the
+// returned context is cancelled (with context.DeadlineExceeded) when the
+// virtual clock reaches Now(ctx)+d, deterministically. Call cancel to release
+// its timer as soon as the work is done.
+func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	rt := internal.RuntimeOf(ctx)
+	return rt.WithDeadline(ctx, rt.Now().Add(d))
+}
+
+// WithDeadline is context.WithDeadline on ctx's clock (see WithTimeout).
+func WithDeadline(ctx context.Context, t time.Time) (context.Context, context.CancelFunc) {
+	return internal.RuntimeOf(ctx).WithDeadline(ctx, t)
+}
+
+// WithCancel is context.WithCancel; inside a simulation its cancellation wakes
+// parked tasks without polling. Contexts derived with context.WithCancel from a
+// task's context work in a simulation too.
+func WithCancel(ctx context.Context) (context.Context, context.CancelFunc) {
+	c, cancel := internal.RuntimeOf(ctx).WithCancel(ctx)
+	return c, func() { cancel(context.Canceled) }
+}
