@@ -19,10 +19,10 @@ type node struct {
 	s      *Sched
 	root   bool
 
-	mu    sync.Mutex // guards done, err, cause, afters (Done/Err may be read from anywhere)
-	done  chan struct{}
-	err   error
-	cause error
+	mu     sync.Mutex // guards done, err, cause, afters (Done/Err may be read from anywhere)
+	done   chan struct{}
+	err    error
+	cause  error
 	afters []*afterEntry
 
 	deadline    time.Time

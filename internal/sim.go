@@ -68,12 +68,12 @@ type Sched struct {
 	thead, ttail *Task
 	// parked tasks whose context's cancellation tock does not control, and
 	// nodes whose parent it does not control: polled after every step
-	fhead, ftail   *Task
-	fnodes         []*node
-	nforeign       int
-	mainTask       *Task
-	mainDone       bool
-	mainErr        error
+	fhead, ftail *Task
+	fnodes       []*node
+	nforeign     int
+	mainTask     *Task
+	mainDone     bool
+	mainErr      error
 }
 
 // NewSched makes a simulation starting at start. With hasUntil, the run stops

@@ -43,10 +43,14 @@ func Start(t time.Time) Option { return func(c *config) { c.start = t } }
 // runs, then every task's context is cancelled, the tasks unwind (the clock
 // never passes t), and Run returns nil (or main's error, if it is not that
 // cancellation). If main returns earlier, Run returns then.
-func Until(t time.Time) Option { return func(c *config) { c.until, c.hasUntil, c.hasFor = t, true, false } }
+func Until(t time.Time) Option {
+	return func(c *config) { c.until, c.hasUntil, c.hasFor = t, true, false }
+}
 
 // For is Until(start + d).
-func For(d time.Duration) Option { return func(c *config) { c.forD, c.hasFor, c.hasUntil = d, true, false } }
+func For(d time.Duration) Option {
+	return func(c *config) { c.forD, c.hasFor, c.hasUntil = d, true, false }
+}
 
 // Run runs main as the first task of a new simulation and returns main's
 // error once it returns. Tasks still running when main returns are cancelled
