@@ -186,3 +186,23 @@ func TestConformance(t *testing.T) {
 
 // checkLeaks fails t if the test leaves goroutines behind.
 func checkLeaks(t testing.TB) { leaktest.Check(t) }
+
+// WaitUntil blocks until cond holds: under simulation by yielding to the
+// tasks runnable at this instant, under the real runtime by polling. It
+// sequences a scenario on observable state (a primitive's Stats), never on a
+// sleep that hopes another goroutine ran. It panics if cond never holds.
+func (h *H) WaitUntil(ctx context.Context, what string, cond func() bool) {
+	for i := 0; !cond(); i++ {
+		if h.Sim {
+			if i > 100000 {
+				panic("WaitUntil: never held: " + what)
+			}
+			tock.Yield(context.WithoutCancel(ctx))
+			continue
+		}
+		if i > 200000 {
+			panic("WaitUntil: never held: " + what)
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}

@@ -153,3 +153,16 @@ func Wait[T any](ctx context.Context, rt Runtime, mu sync.Locker, q *Queue[T], w
 	mu.Unlock()
 	return err
 }
+
+// FrontLive drops the cancelled waiters at the head of q and returns the
+// oldest waiter whose context is not done, or nil. TryX calls use it to tell
+// whether anyone is really waiting.
+func (q *Queue[T]) FrontLive() *Waiter[T] {
+	for w := q.head; w != nil; w = q.head {
+		if w.Ctx == nil || w.Ctx.Err() == nil {
+			return w
+		}
+		q.Remove(w)
+	}
+	return nil
+}

@@ -214,3 +214,17 @@ func (realRuntime) WithCancel(parent context.Context) (context.Context, context.
 func (realRuntime) WithDeadline(parent context.Context, d time.Time) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(parent, d)
 }
+
+// Checkpoint is the schedule point of AnyIO-style primitives on ctx's
+// runtime: nothing on the real runtime.
+func Checkpoint(ctx context.Context) {
+	if c, ok := ctx.(*taskCtx); ok {
+		if c.task.s != nil {
+			c.task.s.Checkpoint()
+		}
+		return
+	}
+	if r, ok := ctx.Value(rtKey).(Runtime); ok {
+		r.Checkpoint()
+	}
+}
