@@ -1,0 +1,241 @@
+package tock_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tockgo/tock"
+	"github.com/tockgo/tock/sim"
+)
+
+var _ = register(
+	scenario{
+		// AnyIO CL-04/CL-10: accounting and Stats.
+		name: "CL-04 borrow and Stats",
+		body: func(ctx context.Context, h *H) error {
+			l := tock.NewCapacityLimiter(2)
+			h.Log(ctx, "total %d available %d borrowed %d", l.Total(), l.Available(), l.Borrowed())
+			l.Acquire(ctx)
+			h.Log(ctx, "total %d available %d borrowed %d", l.Total(), l.Available(), l.Borrowed())
+			l.AcquireFor(ctx, "job-1")
+			g := tock.NewGroup(ctx)
+			g.Go(func(ctx context.Context) error { return l.AcquireFor(ctx, "job-2") })
+			h.WaitUntil(ctx, "queued", func() bool { return l.Stats().Waiting == 1 })
+			h.Log(ctx, "%+v", l.Stats())
+			l.ReleaseFor("job-1")
+			g.Wait()
+			h.Log(ctx, "%+v", l.Stats())
+			l.Release(ctx)
+			l.ReleaseFor("job-2")
+			h.Log(ctx, "%+v", l.Stats())
+			return nil
+		},
+		sim: `0 total 2 available 2 borrowed 0
+			0 total 2 available 1 borrowed 1
+			0 {Borrowed:2 Total:2 Borrowers:[main job-1] Waiting:1}
+			0 {Borrowed:2 Total:2 Borrowers:[main job-2] Waiting:0}
+			0 {Borrowed:0 Total:2 Borrowers:[] Waiting:0}`,
+		ordered: true,
+	},
+	scenario{
+		// AnyIO CL-05: a limiter of 1 excludes mutually.
+		name: "CL-05 mutual exclusion",
+		body: func(ctx context.Context, h *H) error {
+			l := tock.NewCapacityLimiter(1)
+			inside, violations := 0, 0
+			var mu tock.Lock // guards the counters under the real runtime
+			g := tock.NewGroup(ctx)
+			for i := 0; i < 3; i++ {
+				g.Go(func(ctx context.Context) error {
+					for j := 0; j < 5; j++ {
+						if err := l.Acquire(ctx); err != nil {
+							return err
+						}
+						mu.Lock(ctx)
+						inside++
+						if inside != 1 {
+							violations++
+						}
+						mu.Unlock(ctx)
+						tock.Yield(ctx)
+						mu.Lock(ctx)
+						inside--
+						mu.Unlock(ctx)
+						l.Release(ctx)
+					}
+					return nil
+				})
+			}
+			err := g.Wait()
+			h.Log(ctx, "violations %d", violations)
+			return err
+		},
+		sim: "0 violations 0",
+	},
+	scenario{
+		// AnyIO CL-08/CL4: raising the total lets waiters in up to the spare
+		// capacity, at once and FIFO.
+		name: "CL-08 SetTotal wakes up to spare capacity",
+		body: func(ctx context.Context, h *H) error {
+			l := tock.NewCapacityLimiter(1)
+			l.Acquire(ctx)
+			g := tock.NewGroup(ctx)
+			for i := 0; i < 4; i++ {
+				g.Go(func(ctx context.Context) error {
+					err := l.Acquire(ctx)
+					h.Log(ctx, "w%d in", i)
+					return err
+				})
+				h.WaitUntil(ctx, "queued", func() bool { return l.Stats().Waiting == i+1 })
+			}
+			l.SetTotal(3)
+			h.Log(ctx, "borrowed %d waiting %d", l.Borrowed(), l.Stats().Waiting)
+			h.WaitUntil(ctx, "two in", func() bool { return len(h.Msgs()) == 3 })
+			l.SetTotal(5)
+			h.Log(ctx, "borrowed %d waiting %d", l.Borrowed(), l.Stats().Waiting)
+			return g.Wait()
+		},
+		sim: `0 borrowed 3 waiting 2
+			0 w0 in
+			0 w1 in
+			0 borrowed 5 waiting 0
+			0 w2 in
+			0 w3 in`,
+		check: func(t *testing.T, h *H, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.Before(t, "borrowed 3 waiting 2", "w0 in")
+			h.Before(t, "w1 in", "borrowed 5 waiting 0")
+		},
+	},
+	scenario{
+		// AnyIO CL5/CL6/B7: lowering evicts nobody (Available goes negative);
+		// shrinking then growing never over-grants.
+		name: "CL shrink then grow",
+		body: func(ctx context.Context, h *H) error {
+			l := tock.NewCapacityLimiter(2)
+			l.AcquireFor(ctx, "h1")
+			l.AcquireFor(ctx, "h2")
+			g := tock.NewGroup(ctx)
+			for i, w := range []string{"w1", "w2"} {
+				g.Go(func(ctx context.Context) error { return l.AcquireFor(ctx, w) })
+				h.WaitUntil(ctx, "queued", func() bool { return l.Stats().Waiting == i+1 })
+			}
+			l.SetTotal(1)
+			h.Log(ctx, "total 1: available %d", l.Available())
+			l.SetTotal(2)
+			h.Log(ctx, "total 2: borrowed %d waiting %d", l.Borrowed(), l.Stats().Waiting)
+			l.ReleaseFor("h1")
+			l.ReleaseFor("h2")
+			err := g.Wait()
+			h.Log(ctx, "%+v", l.Stats())
+			return err
+		},
+		sim: `0 total 1: available -1
+			0 total 2: borrowed 2 waiting 2
+			0 {Borrowed:2 Total:2 Borrowers:[w1 w2] Waiting:0}`,
+		ordered: true,
+	},
+	scenario{
+		// AnyIO CL-23: a cancelled waiter is removed; one granted and then
+		// cancelled keeps its token.
+		name: "CL-23 cancellation",
+		body: func(ctx context.Context, h *H) error {
+			l := tock.NewCapacityLimiter(1)
+			l.AcquireFor(ctx, "A")
+			for _, b := range []string{"B", "C"} {
+				var cancel context.CancelFunc
+				g := tock.NewGroup(ctx)
+				g.Go(func(ctx context.Context) error {
+					ctx, cancel = tock.WithCancel(ctx)
+					h.Log(ctx, "%s: %v", b, l.AcquireFor(ctx, b))
+					return nil
+				})
+				h.WaitUntil(ctx, "queued", func() bool { return l.Stats().Waiting == 1 })
+				if b == "B" {
+					cancel()
+				} else {
+					l.ReleaseFor("A")
+					cancel()
+				}
+				g.Wait()
+				h.Log(ctx, "%+v", l.Stats())
+			}
+			return nil
+		},
+		sim: `0 B: context canceled
+			0 {Borrowed:1 Total:1 Borrowers:[A] Waiting:0}
+			0 C: <nil>
+			0 {Borrowed:1 Total:1 Borrowers:[C] Waiting:0}`,
+		ordered: true,
+	},
+	scenario{
+		// AnyIO CL-18/CL-19/CL3: TryAcquire fails when full or when anyone
+		// waits; total 0 lets nobody in.
+		name: "CL-19 TryAcquire",
+		body: func(ctx context.Context, h *H) error {
+			l := tock.NewCapacityLimiter(0)
+			h.Log(ctx, "total 0: %v", l.TryAcquireFor("x"))
+			l.SetTotal(1)
+			h.Log(ctx, "b1: %v, b2: %v", l.TryAcquireFor("b1"), l.TryAcquireFor("b2"))
+			g := tock.NewGroup(ctx)
+			g.Go(func(ctx context.Context) error { return l.AcquireFor(ctx, "w") })
+			h.WaitUntil(ctx, "queued", func() bool { return l.Stats().Waiting == 1 })
+			l.SetTotal(2)
+			l.ReleaseFor("w")
+			h.Log(ctx, "spare but queued? %d waiting; b3: %v", l.Stats().Waiting, l.TryAcquire(ctx))
+			return g.Wait()
+		},
+		sim:     "0 total 0: false\n0 b1: true, b2: false\n0 spare but queued? 0 waiting; b3: true",
+		ordered: true,
+	},
+)
+
+func TestCapacityLimiterMisuse(t *testing.T) {
+	checkLeaks(t)
+	expectPanic(t, "tock: NewCapacityLimiter: the total -1 is negative", func() { tock.NewCapacityLimiter(-1) })
+	l := tock.NewCapacityLimiter(3)
+	expectPanic(t, "tock: CapacityLimiter.SetTotal: the total -2 is negative", func() { l.SetTotal(-2) })
+	expectPanic(t, "tock: CapacityLimiter.Acquire: ctx carries no tock task", func() { l.Acquire(context.Background()) })
+	l.AcquireFor(context.Background(), "x")
+	expectPanic(t, "tock: CapacityLimiter.AcquireFor: this borrower already holds one of the limiter's tokens", func() { l.AcquireFor(context.Background(), "x") })
+	expectPanic(t, "tock: CapacityLimiter.TryAcquireFor: this borrower already holds one of the limiter's tokens", func() { l.TryAcquireFor("x") })
+	expectPanic(t, "tock: CapacityLimiter.ReleaseFor: this borrower holds none of the limiter's tokens", func() { l.ReleaseFor("y") })
+	l.ReleaseFor("x")
+	// The limiter stays usable after the panics.
+	if !l.TryAcquireFor("x") || l.Borrowed() != 1 {
+		t.Fatal("limiter unusable after misuse")
+	}
+	u := tock.NewCapacityLimiter(tock.Unlimited)
+	for i := 0; i < 100; i++ {
+		if !u.TryAcquireFor(i) {
+			t.Fatal("unlimited limiter refused")
+		}
+	}
+}
+
+func ExampleCapacityLimiter() {
+	// At most two downloads at once; each borrower holds one token.
+	sim.Run(context.Background(), func(ctx context.Context) error {
+		limiter := tock.NewCapacityLimiter(2)
+		g := tock.NewGroup(ctx)
+		for _, file := range []string{"a.zip", "b.zip", "c.zip"} {
+			g.Go(func(ctx context.Context) error {
+				if err := limiter.Acquire(ctx); err != nil {
+					return err
+				}
+				defer limiter.Release(ctx)
+				fmt.Printf("%s: downloading at +%v\n", file, tock.Now(ctx).Sub(sim.DefaultStart))
+				return tock.Sleep(ctx, 10*time.Second)
+			})
+		}
+		return g.Wait()
+	})
+	// Output:
+	// a.zip: downloading at +0s
+	// b.zip: downloading at +0s
+	// c.zip: downloading at +10s
+}
