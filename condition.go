@@ -50,16 +50,16 @@ func (c *Condition) Wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	t := internal.TaskOf(ctx)
+	id := internal.TaskID(ctx)
 	rt := internal.RuntimeOf(ctx)
 	w := new(internal.Waiter[struct{}])
-	if !c.l.ownedBy(t) {
+	if !c.l.ownedBy(id) {
 		panic("tock: Condition.Wait: the caller does not hold the condition's lock")
 	}
 	c.mu.Lock()
 	c.q.Enqueue(ctx, rt, w)
 	c.mu.Unlock()
-	depth := c.l.releaseAll("Wait", t)
+	depth := c.l.releaseAll("Wait", id)
 	c.mu.Lock()
 	err := internal.Wait(ctx, rt, &c.mu, &c.q, w, "Condition.Wait")
 	c.l.relock(ctx, depth)
@@ -95,7 +95,7 @@ func (c *Condition) Notify(ctx context.Context, n int) {
 func (c *Condition) NotifyAll(ctx context.Context) { c.notify(ctx, "NotifyAll", -1) }
 
 func (c *Condition) notify(ctx context.Context, op string, n int) {
-	if !c.l.ownedBy(internal.TaskOf(ctx)) {
+	if !c.l.ownedBy(internal.TaskID(ctx)) {
 		panic("tock: Condition." + op + ": the caller does not hold the condition's lock")
 	}
 	c.mu.Lock()

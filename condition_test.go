@@ -28,7 +28,7 @@ var _ = register(
 				return nil
 			})
 			err := c.Wait(ctx)
-			h.Log(ctx, "wait: %v, lock owned by me: %v", err, c.Stats().Lock.Owner == "main")
+			h.Log(ctx, "wait: %v, lock owned by me: %v", err, c.Stats().Lock.Owner == tock.TaskID(ctx))
 			c.Unlock(ctx)
 			return g.Wait()
 		},
@@ -45,7 +45,7 @@ var _ = register(
 			g.Go(func(ctx context.Context) error {
 				c.Lock(ctx)
 				err := c.Wait(ctx)
-				h.Log(ctx, "waiter: %v, holds lock %v", err, c.Stats().Lock.Owner != "main" && c.Stats().Lock.Locked)
+				h.Log(ctx, "waiter: %v, holds lock %v", err, c.Stats().Lock.Owner == tock.TaskID(ctx))
 				c.Unlock(ctx)
 				return err
 			})
@@ -173,12 +173,14 @@ var _ = register(
 			c.Lock(ctx)
 			cctx, cancel := tock.WithCancel(ctx)
 			cancel()
-			h.Log(ctx, "wait: %v; %+v", c.Wait(cctx), c.Stats())
+			err := c.Wait(cctx)
+			st := c.Stats()
+			h.Log(ctx, "wait: %v; waiting %d, lock held by me %v at depth %d", err, st.Waiting, st.Lock.Owner == tock.TaskID(ctx), st.Lock.Depth)
 			h.Log(ctx, "waitfor true: %v", c.WaitFor(cctx, func() bool { return true }))
 			c.Unlock(ctx)
 			return nil
 		},
-		sim:     "0 wait: context canceled; {Waiting:0 Lock:{Locked:true Owner:main Depth:1 Waiting:0}}\n0 waitfor true: <nil>",
+		sim:     "0 wait: context canceled; waiting 0, lock held by me true at depth 1\n0 waitfor true: <nil>",
 		ordered: true,
 	},
 	scenario{

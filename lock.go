@@ -2,7 +2,9 @@ package tock
 
 import (
 	"context"
+	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -17,17 +19,27 @@ import (
 //
 // In a simulation, taking a free lock does not yield (as in μSim).
 type Lock struct {
-	mu     sync.Mutex
-	locked bool
-	owner  *internal.Task
-	depth  int
-	q      internal.Queue[struct{}]
+	// state packs the owner's task ID (0: anonymous) with lockedBit and
+	// waitersBit, so the uncontended Lock and Unlock are one atomic
+	// operation each.
+	state atomic.Uint64
+	extra atomic.Int32 // re-entries beyond the first; only the owner changes it
+	mu    sync.Mutex   // guards q and the hand-off
+	q     internal.Queue[struct{}]
 }
+
+const (
+	lockedBit  = 1
+	waitersBit = 2 // tasks may be queued: Unlock takes the slow path
+	ownerShift = 2
+)
+
+func ownerOf(s uint64) uint64 { return s >> ownerShift }
 
 // LockStats is a snapshot of a Lock.
 type LockStats struct {
-	Locked  bool   // someone owns the lock
-	Owner   string // the owning task's name; "" if free or anonymous
+	Locked  bool   // some task owns the lock
+	Owner   uint64 // the owner's task ID (compare with TaskID); 0 if free or anonymous
 	Depth   int    // how many times the owner holds it
 	Waiting int    // tasks blocked in Lock
 }
@@ -41,17 +53,33 @@ func (l *Lock) Lock(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	t := internal.TaskOf(ctx)
-	l.mu.Lock()
-	if !l.locked {
-		l.locked, l.owner, l.depth = true, t, 1
-		l.mu.Unlock()
+	id := internal.TaskID(ctx)
+	if l.state.CompareAndSwap(0, id<<ownerShift|lockedBit) {
 		return nil
 	}
-	if t != nil && l.owner == t {
-		l.depth++
-		l.mu.Unlock()
+	if id != 0 && ownerOf(l.state.Load()) == id {
+		l.extra.Add(1)
 		return nil
+	}
+	return l.lockSlow(ctx, id)
+}
+
+func (l *Lock) lockSlow(ctx context.Context, id uint64) error {
+	l.mu.Lock()
+	for {
+		s := l.state.Load()
+		if s == 0 {
+			if l.state.CompareAndSwap(0, id<<ownerShift|lockedBit) {
+				l.mu.Unlock()
+				return nil
+			}
+			continue
+		}
+		// Mark the queue non-empty before joining it, so that the owner's
+		// Unlock cannot free the lock without handing it over.
+		if s&waitersBit != 0 || l.state.CompareAndSwap(s, s|waitersBit) {
+			break
+		}
 	}
 	rt := internal.RuntimeOf(ctx)
 	w := new(internal.Waiter[struct{}])
@@ -63,15 +91,12 @@ func (l *Lock) Lock(ctx context.Context) error {
 // it) without blocking, and reports whether it did. It ignores ctx's
 // cancellation.
 func (l *Lock) TryLock(ctx context.Context) bool {
-	t := internal.TaskOf(ctx)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	switch {
-	case !l.locked:
-		l.locked, l.owner, l.depth = true, t, 1
+	id := internal.TaskID(ctx)
+	if l.state.CompareAndSwap(0, id<<ownerShift|lockedBit) {
 		return true
-	case t != nil && l.owner == t:
-		l.depth++
+	}
+	if id != 0 && ownerOf(l.state.Load()) == id {
+		l.extra.Add(1)
 		return true
 	}
 	return false
@@ -82,88 +107,95 @@ func (l *Lock) TryLock(ctx context.Context) bool {
 // or becomes free. Unlock panics if the lock is not locked or if ctx's task
 // is not its owner.
 func (l *Lock) Unlock(ctx context.Context) {
-	t := internal.TaskOf(ctx)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.checkOwner("Unlock", t)
-	l.depth--
-	if l.depth == 0 {
-		l.handOff()
-	}
-}
-
-func (l *Lock) checkOwner(op string, t *internal.Task) {
-	if !l.locked {
-		panic("tock: Lock." + op + ": the lock is not locked")
-	}
-	if l.owner != t {
-		panic("tock: Lock." + op + ": only the owner may unlock; called by " + t.String() + ", owned by " + l.owner.String())
-	}
-}
-
-// handOff gives the free lock to the oldest live waiter. Call with l.mu held.
-func (l *Lock) handOff() {
-	if w := l.q.PopLive(); w != nil {
-		l.owner, l.depth = w.Task, 1
-		w.Grant()
+	id := internal.TaskID(ctx)
+	held := id<<ownerShift | lockedBit
+	if l.extra.Load() == 0 && l.state.CompareAndSwap(held, 0) {
 		return
 	}
-	l.locked, l.owner = false, nil
+	s := l.state.Load()
+	if s&lockedBit == 0 {
+		panic("tock: Lock.Unlock: the lock is not locked")
+	}
+	if ownerOf(s) != id {
+		panic("tock: Lock.Unlock: only the owner may unlock; called by " + taskLabel(id) + ", owned by " + taskLabel(ownerOf(s)))
+	}
+	if e := l.extra.Load(); e > 0 {
+		l.extra.Store(e - 1)
+		return
+	}
+	l.release()
+}
+
+func taskLabel(id uint64) string {
+	if id == 0 {
+		return "an anonymous task"
+	}
+	return "task ID " + strconv.FormatUint(id, 10)
+}
+
+// release frees the lock or hands it to the oldest live waiter. The caller
+// owns the lock at depth one.
+func (l *Lock) release() {
+	l.mu.Lock()
+	if w := l.q.PopLive(); w != nil {
+		s := w.Task.IDOrZero()<<ownerShift | lockedBit
+		if l.q.Len() > 0 {
+			s |= waitersBit
+		}
+		l.state.Store(s)
+		w.Grant()
+	} else {
+		l.state.Store(0)
+	}
+	l.mu.Unlock()
 }
 
 // Available reports whether ctx's task could take the lock without waiting:
 // it is free, or ctx's task owns it.
 func (l *Lock) Available(ctx context.Context) bool {
-	t := internal.TaskOf(ctx)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return !l.locked || (t != nil && l.owner == t)
+	id := internal.TaskID(ctx)
+	s := l.state.Load()
+	return s == 0 || (id != 0 && s&lockedBit != 0 && ownerOf(s) == id)
 }
 
 // Locked reports whether some task owns the lock (including a waiter it was
 // just handed to).
-func (l *Lock) Locked() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.locked
-}
+func (l *Lock) Locked() bool { return l.state.Load()&lockedBit != 0 }
 
 // Stats returns a snapshot of the lock.
 func (l *Lock) Stats() LockStats {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := LockStats{Locked: l.locked, Depth: l.depth, Waiting: l.q.Len()}
-	if l.owner != nil {
-		s.Owner = l.owner.Name
+	waiting := l.q.Len()
+	l.mu.Unlock()
+	s := l.state.Load()
+	st := LockStats{Locked: s&lockedBit != 0, Waiting: waiting}
+	if st.Locked {
+		st.Owner = ownerOf(s)
+		st.Depth = int(l.extra.Load()) + 1
 	}
-	return s
+	return st
 }
 
-// releaseAll releases the lock completely for ctx's task and returns the
-// depth it had, for Condition.Wait. It panics if ctx's task is not the owner.
-func (l *Lock) releaseAll(op string, t *internal.Task) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.locked || l.owner != t {
+// releaseAll releases the lock completely for task id and returns its
+// re-entry count, for Condition.Wait. It panics if id is not the owner.
+func (l *Lock) releaseAll(op string, id uint64) int32 {
+	if !l.ownedBy(id) {
 		panic("tock: Condition." + op + ": the caller does not hold the condition's lock")
 	}
-	d := l.depth
-	l.depth = 0
-	l.handOff()
-	return d
+	e := l.extra.Load()
+	l.extra.Store(0)
+	l.release()
+	return e
 }
 
-// relock takes the lock back at depth d, ignoring cancellation.
-func (l *Lock) relock(ctx context.Context, d int) {
+// relock takes the lock back with e re-entries, ignoring cancellation.
+func (l *Lock) relock(ctx context.Context, e int32) {
 	l.Lock(context.WithoutCancel(ctx))
-	l.mu.Lock()
-	l.depth = d
-	l.mu.Unlock()
+	l.extra.Store(e)
 }
 
-// ownedBy reports whether t owns the lock.
-func (l *Lock) ownedBy(t *internal.Task) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.locked && l.owner == t
+// ownedBy reports whether task id owns the lock.
+func (l *Lock) ownedBy(id uint64) bool {
+	s := l.state.Load()
+	return s&lockedBit != 0 && ownerOf(s) == id
 }

@@ -95,7 +95,9 @@ var _ = register(
 			var l tock.Lock
 			g := tock.NewGroup(ctx)
 			l.Lock(ctx)
+			var waiterID uint64
 			g.Go(func(ctx context.Context) error {
+				waiterID = tock.TaskID(ctx)
 				l.Lock(ctx)
 				h.Log(ctx, "waiter acquired")
 				tock.Sleep(ctx, h.U(1))
@@ -106,7 +108,7 @@ var _ = register(
 			tock.Sleep(ctx, h.U(5))
 			l.Unlock(ctx)
 			st := l.Stats()
-			h.Log(ctx, "after unlock: owner is the waiter %v, available %v, trylock %v", st.Owner != "" && st.Owner != "main", l.Available(ctx), l.TryLock(ctx))
+			h.Log(ctx, "after unlock: owner is the waiter %v, available %v, trylock %v", st.Owner == waiterID, l.Available(ctx), l.TryLock(ctx))
 			l.Lock(ctx)
 			h.Log(ctx, "releaser re-acquired")
 			l.Unlock(ctx)
@@ -128,7 +130,8 @@ var _ = register(
 			var l tock.Lock
 			h.Log(ctx, "fresh %+v available %v", l.Stats(), l.Available(ctx))
 			l.Lock(ctx)
-			h.Log(ctx, "held %+v available to owner %v", l.Stats(), l.Available(ctx))
+			st := l.Stats()
+			h.Log(ctx, "held: locked %v, owner is me %v, depth %d, waiting %d; available to owner %v", st.Locked, st.Owner == tock.TaskID(ctx), st.Depth, st.Waiting, l.Available(ctx))
 			g := tock.NewGroup(ctx)
 			for i := 0; i < 2; i++ {
 				g.Go(func(ctx context.Context) error {
@@ -149,12 +152,12 @@ var _ = register(
 			h.Log(ctx, "after %+v available %v", l.Stats(), l.Available(ctx))
 			return err
 		},
-		sim: `0 fresh {Locked:false Owner: Depth:0 Waiting:0} available true
-			0 held {Locked:true Owner:main Depth:1 Waiting:0} available to owner true
+		sim: `0 fresh {Locked:false Owner:0 Depth:0 Waiting:0} available true
+			0 held: locked true, owner is me true, depth 1, waiting 0; available to owner true
 			0 available to another task false
 			0 waiting 1
 			0 waiting 2
-			0 after {Locked:false Owner: Depth:0 Waiting:0} available true`,
+			0 after {Locked:false Owner:0 Depth:0 Waiting:0} available true`,
 		ordered: true,
 	},
 	scenario{
@@ -187,7 +190,7 @@ var _ = register(
 			h.Log(ctx, "done, %+v", l.Stats())
 			return err
 		},
-		sim:     "0 A acquired\n5 B: context canceled\n10 C acquired\n20 done, {Locked:false Owner: Depth:0 Waiting:0}",
+		sim:     "0 A acquired\n5 B: context canceled\n10 C acquired\n20 done, {Locked:false Owner:0 Depth:0 Waiting:0}",
 		ordered: true,
 	},
 	scenario{
@@ -288,7 +291,7 @@ func TestLockMisuse(t *testing.T) {
 		l.Lock(ctx)
 		g := tock.NewGroup(ctx)
 		g.Go(func(ctx context.Context) error {
-			expectPanic(t, "tock: Lock.Unlock: only the owner may unlock; called by task 2, owned by main", func() { l.Unlock(ctx) })
+			expectPanic(t, "tock: Lock.Unlock: only the owner may unlock; called by task ID ", func() { l.Unlock(ctx) })
 			return nil
 		})
 		return g.Wait()

@@ -22,3 +22,8 @@ func Run(ctx context.Context, main func(ctx context.Context) error) error {
 
 // Simulated reports whether ctx belongs to a simulation (sim.Run).
 func Simulated(ctx context.Context) bool { return internal.RuntimeOf(ctx).Simulated() }
+
+// TaskID returns the ID of the task in ctx (unique in the process, never 0),
+// or 0 for a ctx that carries no tock task. LockStats.Owner reports owners by
+// this ID.
+func TaskID(ctx context.Context) uint64 { return internal.TaskID(ctx) }

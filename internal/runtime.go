@@ -50,7 +50,7 @@ const (
 // Task is the identity of one tock task: what a Lock records as its owner and
 // a CapacityLimiter as its default borrower.
 type Task struct {
-	ID   uint64
+	ID   uint64 // unique among all tasks of the process, never 0
 	Name string
 	s    *Sched // nil on the real runtime
 
@@ -151,7 +151,8 @@ type realRuntime struct{}
 // Real is the real runtime: goroutines on the wall clock.
 var Real Runtime = realRuntime{}
 
-var nextRealID uint64Counter
+// nextTaskID numbers every task of every runtime: a task ID is never reused.
+var nextTaskID uint64Counter
 
 func (realRuntime) Now() time.Time  { return time.Now() }
 func (realRuntime) Simulated() bool { return false }
@@ -195,7 +196,7 @@ func (realRuntime) SleepUntil(ctx context.Context, t time.Time) error {
 }
 
 func (realRuntime) Spawn(parent context.Context, fn func(ctx context.Context)) *Task {
-	id := nextRealID.add()
+	id := nextTaskID.add()
 	t := &Task{ID: id, Name: fmt.Sprintf("task %d", id)}
 	ctx := WithTask(parent, t)
 	go fn(ctx)
@@ -204,7 +205,7 @@ func (realRuntime) Spawn(parent context.Context, fn func(ctx context.Context)) *
 
 // NewRealTask makes a task identity for tock.Run.
 func NewRealTask(name string) *Task {
-	return &Task{ID: nextRealID.add(), Name: name}
+	return &Task{ID: nextTaskID.add(), Name: name}
 }
 
 func (realRuntime) WithCancel(parent context.Context) (context.Context, context.CancelCauseFunc) {
@@ -227,4 +228,20 @@ func Checkpoint(ctx context.Context) {
 	if r, ok := ctx.Value(rtKey).(Runtime); ok {
 		r.Checkpoint()
 	}
+}
+
+// TaskID returns the ID of the task in ctx, or 0 for an anonymous caller.
+func TaskID(ctx context.Context) uint64 {
+	if t := TaskOf(ctx); t != nil {
+		return t.ID
+	}
+	return 0
+}
+
+// IDOrZero is t's ID, or 0 for a nil (anonymous) task.
+func (t *Task) IDOrZero() uint64 {
+	if t == nil {
+		return 0
+	}
+	return t.ID
 }

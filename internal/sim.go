@@ -195,9 +195,10 @@ func (s *Sched) Spawn(parent context.Context, fn func(ctx context.Context)) *Tas
 
 func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
 	s.nextID++
-	t := &Task{ID: s.nextID, s: s, Name: name}
+	t := &Task{ID: nextTaskID.add(), s: s, Name: name}
 	if name == "" {
-		t.Name = "task " + strconv.FormatUint(t.ID, 10)
+		// names are numbered per simulation, so they are the same every run
+		t.Name = "task " + strconv.FormatUint(s.nextID, 10)
 	}
 	ctx := &taskCtx{parent, t}
 	t.next, t.stop = iter.Pull(func(yield func(struct{}) bool) {
