@@ -1,0 +1,228 @@
+package tock
+
+import (
+	"context"
+	"iter"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/tockgo/tock/internal"
+)
+
+// Channel is an unbuffered broadcast stream (μSim's Channel): Put delivers a
+// message to every current subscriber, and drops it if there is none.
+// Receive waits for the first message put after it started waiting; a
+// Subscription buffers every message from the moment it was made, so nothing
+// is missed between receives. Close ends the channel: subscriptions drain
+// what they hold, then end. Make one with NewChannel.
+//
+// In a simulation, Put lets the tasks already runnable at this instant run
+// first, as in μSim.
+type Channel[T any] struct {
+	mu     sync.Mutex
+	subs   []*Subscription[T]
+	closed bool
+}
+
+// NewChannel returns an open channel with no subscriber.
+func NewChannel[T any]() *Channel[T] { return &Channel[T]{} }
+
+// Subscription is one subscriber's buffer on a Channel. By default it is
+// unbounded; see MaxBuffer. Close it when done, or messages pile up.
+type Subscription[T any] struct {
+	ch *Channel[T]
+	p  pipe[T]
+}
+
+// SubscriptionOption configures Channel.Subscribe.
+type SubscriptionOption func(*subConfig)
+
+type subConfig struct {
+	max      int
+	overflow overflow
+}
+
+// Overflow is what a bounded Subscription does with a message when its
+// buffer is full.
+type Overflow int
+
+const (
+	// DropOldest drops the oldest buffered message to make room: a slow
+	// subscriber sees the most recent messages.
+	DropOldest Overflow = iota
+	// DropNewest drops the new message: a slow subscriber sees the oldest
+	// messages it has not taken yet.
+	DropNewest
+)
+
+// MaxBuffer bounds a subscription's buffer to n messages (n ≥ 1); when it is
+// full, the policy decides which message is dropped. Put never waits for a
+// slow subscriber. Stats().Dropped counts the drops. It panics if n < 1.
+func MaxBuffer(n int, policy Overflow) SubscriptionOption {
+	if n < 1 {
+		panic("tock: MaxBuffer: a subscription buffer must hold at least 1 message, not " + strconv.Itoa(n))
+	}
+	return func(c *subConfig) {
+		c.max = n
+		c.overflow = overflowDropOldest
+		if policy == DropNewest {
+			c.overflow = overflowDropNewest
+		}
+	}
+}
+
+// SubscriptionStats is a snapshot of a Subscription.
+type SubscriptionStats struct {
+	Buffered int    // messages waiting to be received
+	Dropped  uint64 // messages dropped because the buffer was full
+}
+
+// Put sends v to every current subscriber (it never blocks for a slow one),
+// or drops it if there is none. It returns ctx's error if ctx is done, and
+// ErrStreamClosed at once if the channel is closed.
+func (c *Channel[T]) Put(ctx context.Context, v T) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrStreamClosed
+	}
+	for _, s := range c.subs {
+		s.p.mu.Lock()
+		s.p.offer(v)
+		s.p.mu.Unlock()
+	}
+	c.mu.Unlock()
+	internal.Checkpoint(ctx)
+	return nil
+}
+
+// Subscribe returns a subscription that receives every message put from now
+// on, unbounded unless MaxBuffer is given. Subscribing to a closed channel
+// returns an ended subscription.
+func (c *Channel[T]) Subscribe(opts ...SubscriptionOption) *Subscription[T] {
+	cfg := subConfig{max: Unbounded}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := &Subscription[T]{ch: c}
+	s.p.max, s.p.overflow = cfg.max, cfg.overflow
+	c.mu.Lock()
+	if c.closed {
+		s.p.end(ErrStreamClosed)
+	} else {
+		c.subs = append(c.subs, s)
+	}
+	c.mu.Unlock()
+	return s
+}
+
+// Receive waits for the first message put after it was called and returns
+// it; messages put while the caller is elsewhere are missed (use Subscribe to
+// miss nothing). It returns ErrStreamClosed if the channel is closed (at once,
+// or when it closes while waiting), and ctx's error if ctx is done first.
+func (c *Channel[T]) Receive(ctx context.Context) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	s := c.Subscribe(MaxBuffer(1, DropNewest))
+	defer s.Close()
+	return s.Receive(ctx)
+}
+
+// All ranges over the messages put from its first iteration on, until the
+// channel is closed (and what was buffered is drained) or ctx is done.
+// Leaving the loop early unsubscribes.
+func (c *Channel[T]) All(ctx context.Context) iter.Seq[T] {
+	return func(yield func(T) bool) {
+		s := c.Subscribe()
+		defer s.Close()
+		rangeUntilErr(func() (T, error) { return s.Receive(ctx) }, yield)
+	}
+}
+
+// Close closes the channel: Put and Receive fail with ErrStreamClosed, and
+// each subscription ends once drained. Close is idempotent and never blocks.
+func (c *Channel[T]) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.closed = true
+	for _, s := range c.subs {
+		s.p.mu.Lock()
+		s.p.end(ErrStreamClosed)
+		s.p.mu.Unlock()
+	}
+	c.subs = nil
+}
+
+// Closed reports whether Close has been called.
+func (c *Channel[T]) Closed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// Subscribers is the number of current subscriptions.
+func (c *Channel[T]) Subscribers() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.subs)
+}
+
+// Receive returns the oldest buffered message, blocking while there is none.
+// It returns ErrStreamClosed once the channel is closed and the buffer
+// drained (or the subscription closed), and ctx's error if ctx is done first;
+// a message handed over before the caller noticed its cancellation is
+// returned, never lost.
+func (s *Subscription[T]) Receive(ctx context.Context) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	s.p.mu.Lock()
+	if v, ok := s.p.take(); ok {
+		s.p.mu.Unlock()
+		return v, nil
+	}
+	if s.p.ended {
+		s.p.mu.Unlock()
+		return zero, s.p.endErr
+	}
+	return s.p.recv(ctx, nil, "Subscription.Receive")
+}
+
+// All ranges over the subscription's messages until it ends or ctx is done.
+func (s *Subscription[T]) All(ctx context.Context) iter.Seq[T] {
+	return func(yield func(T) bool) {
+		rangeUntilErr(func() (T, error) { return s.Receive(ctx) }, yield)
+	}
+}
+
+// Close unsubscribes: no more messages arrive, the buffered ones are
+// discarded, and a Receive waiting on it gets ErrStreamClosed. Idempotent.
+func (s *Subscription[T]) Close() {
+	c := s.ch
+	c.mu.Lock()
+	if i := slices.Index(c.subs, s); i >= 0 {
+		c.subs = slices.Delete(c.subs, i, i+1)
+	}
+	c.mu.Unlock()
+	s.p.mu.Lock()
+	s.p.buf = ring[T]{}
+	s.p.end(ErrStreamClosed)
+	s.p.mu.Unlock()
+}
+
+// Stats returns a snapshot of the subscription.
+func (s *Subscription[T]) Stats() SubscriptionStats {
+	s.p.mu.Lock()
+	defer s.p.mu.Unlock()
+	return SubscriptionStats{Buffered: s.p.buf.n, Dropped: s.p.dropped}
+}

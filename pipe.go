@@ -1,0 +1,189 @@
+package tock
+
+import (
+	"context"
+	"sync"
+
+	"github.com/tockgo/tock/internal"
+)
+
+// pipe is the one buffer/wait-queue engine behind Queue, Channel (each
+// subscription is a pipe) and the memory object streams. Items go FIFO; a
+// waiting receiver is handed an item directly (it is never buffered while a
+// receiver waits); a sender that cannot buffer its item blocks with the item
+// in hand, and a receiver takes it from there. Every method expects mu held
+// unless it says otherwise.
+type pipe[T any] struct {
+	mu       sync.Mutex
+	buf      ring[T]
+	max      int // Unbounded for no limit; 0 is a rendezvous
+	overflow overflow
+	recvq    internal.Queue[slot[T]]
+	sendq    internal.Queue[slot[T]]
+	ended    bool  // no more items will come
+	endErr   error // what receivers get once ended and drained
+	dropped  uint64
+}
+
+// overflow is what a full pipe does with a new item.
+type overflow uint8
+
+const (
+	overflowBlock      overflow = iota // the sender waits (streams)
+	overflowDropOldest                 // the oldest buffered item is dropped
+	overflowDropNewest                 // the new item is dropped
+)
+
+// slot is a waiter's hand-off: the item, and the error a close delivers.
+type slot[T any] struct {
+	v   T
+	err error
+	h   any // the handle the operation is blocked on
+}
+
+// offer hands v to the oldest live receiver, or buffers it, or applies the
+// overflow policy. It reports false if the sender would have to wait.
+func (p *pipe[T]) offer(v T) bool {
+	if w := p.recvq.PopLive(); w != nil {
+		w.Val.v = v
+		w.Grant()
+		return true
+	}
+	if p.buf.n < p.max {
+		p.buf.push(v)
+		return true
+	}
+	switch p.overflow {
+	case overflowDropOldest:
+		if p.max > 0 {
+			p.buf.pop()
+			p.buf.push(v)
+		}
+		p.dropped++
+		return true
+	case overflowDropNewest:
+		p.dropped++
+		return true
+	}
+	return false
+}
+
+// take removes the next item: from the buffer (then moving the oldest blocked
+// sender's item into it), or straight from a blocked sender.
+func (p *pipe[T]) take() (v T, ok bool) {
+	if p.buf.n > 0 {
+		v = p.buf.pop()
+		if w := p.sendq.PopLive(); w != nil {
+			p.buf.push(w.Val.v)
+			w.Grant()
+		}
+		return v, true
+	}
+	if w := p.sendq.PopLive(); w != nil {
+		v = w.Val.v
+		w.Grant()
+		return v, true
+	}
+	return v, false
+}
+
+// send blocks until v is handed over or buffered. Called with mu held, after
+// offer failed; returns with mu released. A cancelled sender withdraws its
+// item; a close delivers its error instead.
+func (p *pipe[T]) send(ctx context.Context, v T, h any, what string) error {
+	rt := internal.RuntimeOf(ctx)
+	w := &internal.Waiter[slot[T]]{Val: slot[T]{v: v, h: h}}
+	p.sendq.Enqueue(ctx, rt, w)
+	if err := internal.Wait(ctx, rt, &p.mu, &p.sendq, w, what); err != nil {
+		return err
+	}
+	return w.Val.err
+}
+
+// recv blocks until an item is handed over or a close ends the wait. Called
+// with mu held, after take failed and the pipe is not ended; returns with mu
+// released.
+func (p *pipe[T]) recv(ctx context.Context, h any, what string) (T, error) {
+	rt := internal.RuntimeOf(ctx)
+	w := &internal.Waiter[slot[T]]{Val: slot[T]{h: h}}
+	p.recvq.Enqueue(ctx, rt, w)
+	if err := internal.Wait(ctx, rt, &p.mu, &p.recvq, w, what); err != nil {
+		var zero T
+		return zero, err
+	}
+	return w.Val.v, w.Val.err
+}
+
+// end marks the pipe ended: receivers drain the buffer, then get err; the
+// waiting receivers (the buffer is empty if any wait) get err now.
+func (p *pipe[T]) end(err error) {
+	if p.ended {
+		return
+	}
+	p.ended, p.endErr = true, err
+	failAll(&p.recvq, err)
+}
+
+// failAll wakes every live waiter of q with err.
+func failAll[T any](q *internal.Queue[slot[T]], err error) {
+	for w := q.PopLive(); w != nil; w = q.PopLive() {
+		w.Val.err = err
+		w.Grant()
+	}
+}
+
+// failHandle wakes the waiters blocked on handle h with err (a sender's item
+// is withdrawn).
+func failHandle[T any](q *internal.Queue[slot[T]], h any, err error) {
+	for w := q.Front(); w != nil; {
+		next := w.Next()
+		if w.Val.h == h {
+			q.Remove(w)
+			w.Val.err = err
+			w.Grant()
+		}
+		w = next
+	}
+}
+
+// ring is a growable FIFO ring buffer.
+type ring[T any] struct {
+	b       []T
+	head, n int
+}
+
+func (r *ring[T]) push(v T) {
+	if r.n == len(r.b) {
+		size := 2 * len(r.b)
+		if size == 0 {
+			size = 8
+		}
+		nb := make([]T, size)
+		for i := 0; i < r.n; i++ {
+			nb[i] = r.b[(r.head+i)%len(r.b)]
+		}
+		r.b, r.head = nb, 0
+	}
+	r.b[(r.head+r.n)%len(r.b)] = v
+	r.n++
+}
+
+func (r *ring[T]) pop() T {
+	var zero T
+	v := r.b[r.head]
+	r.b[r.head] = zero
+	r.head = (r.head + 1) % len(r.b)
+	r.n--
+	return v
+}
+
+// rangeUntilErr adapts a blocking receive to a range-over-func iterator that
+// ends at the first error (end of stream, close, or ctx done).
+func rangeUntilErr[T any](recv func() (T, error), yield func(T) bool) {
+	for {
+		v, err := recv()
+		if err != nil || !yield(v) {
+			return
+		}
+	}
+}

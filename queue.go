@@ -1,0 +1,104 @@
+package tock
+
+import (
+	"context"
+	"iter"
+
+	"github.com/tockgo/tock/internal"
+)
+
+// Queue is an unbounded FIFO stream (μSim's Queue): each item goes to exactly
+// one consumer, and consumers are served in the order they started waiting.
+// After Close, Put fails, and consumers still get the buffered items, then
+// ErrStreamClosed. Make one with NewQueue; the zero value is not usable.
+//
+// In a simulation, Put (and Get on a non-empty queue) let the tasks already
+// runnable at this instant run first, as in μSim.
+type Queue[T any] struct {
+	p pipe[T]
+}
+
+// NewQueue returns an empty, open queue.
+func NewQueue[T any]() *Queue[T] {
+	q := &Queue[T]{}
+	q.p.max = Unbounded
+	return q
+}
+
+// Put appends v, handing it straight to the oldest waiting consumer if there
+// is one. It never blocks for room. It returns ctx's error if ctx is done, and
+// ErrStreamClosed at once if the queue is closed.
+func (q *Queue[T]) Put(ctx context.Context, v T) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	q.p.mu.Lock()
+	if q.p.ended {
+		q.p.mu.Unlock()
+		return ErrStreamClosed
+	}
+	q.p.offer(v)
+	q.p.mu.Unlock()
+	internal.Checkpoint(ctx)
+	return nil
+}
+
+// Get removes and returns the oldest item, blocking while the queue is empty.
+// It returns ErrStreamClosed once the queue is closed and drained, and ctx's
+// error if ctx is done first; an item handed to the caller before it noticed
+// its cancellation is returned, never lost.
+func (q *Queue[T]) Get(ctx context.Context) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	q.p.mu.Lock()
+	nonEmpty := q.p.buf.n > 0
+	q.p.mu.Unlock()
+	if nonEmpty {
+		internal.Checkpoint(ctx)
+		if err := ctx.Err(); err != nil {
+			return zero, err
+		}
+	}
+	q.p.mu.Lock()
+	if v, ok := q.p.take(); ok {
+		q.p.mu.Unlock()
+		return v, nil
+	}
+	if q.p.ended {
+		q.p.mu.Unlock()
+		return zero, ErrStreamClosed
+	}
+	return q.p.recv(ctx, nil, "Queue.Get")
+}
+
+// All ranges over the items until the queue is closed and drained, or ctx is
+// done.
+func (q *Queue[T]) All(ctx context.Context) iter.Seq[T] {
+	return func(yield func(T) bool) {
+		rangeUntilErr(func() (T, error) { return q.Get(ctx) }, yield)
+	}
+}
+
+// Close closes the queue: Put fails from now on, and consumers waiting on an
+// empty queue get ErrStreamClosed. Close is idempotent and never blocks.
+func (q *Queue[T]) Close() {
+	q.p.mu.Lock()
+	q.p.end(ErrStreamClosed)
+	q.p.mu.Unlock()
+}
+
+// Closed reports whether Close has been called.
+func (q *Queue[T]) Closed() bool {
+	q.p.mu.Lock()
+	defer q.p.mu.Unlock()
+	return q.p.ended
+}
+
+// Len is the number of buffered items.
+func (q *Queue[T]) Len() int {
+	q.p.mu.Lock()
+	defer q.p.mu.Unlock()
+	return q.p.buf.n
+}
