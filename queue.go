@@ -102,3 +102,10 @@ func (q *Queue[T]) Len() int {
 	defer q.p.mu.Unlock()
 	return q.p.buf.n
 }
+
+// Waiting is the number of consumers blocked in Get.
+func (q *Queue[T]) Waiting() int {
+	q.p.mu.Lock()
+	defer q.p.mu.Unlock()
+	return q.p.recvq.Len()
+}
