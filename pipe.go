@@ -92,12 +92,17 @@ func (p *pipe[T]) take() (v T, ok bool) {
 // item; a close delivers its error instead.
 func (p *pipe[T]) send(ctx context.Context, v T, h any, what string) error {
 	rt := internal.RuntimeOf(ctx)
-	w := &internal.Waiter[slot[T]]{Val: slot[T]{v: v, h: h}}
+	w := p.sendq.Alloc()
+	w.Val = slot[T]{v: v, h: h}
 	p.sendq.Enqueue(ctx, rt, w)
-	if err := internal.Wait(ctx, rt, &p.mu, &p.sendq, w, what); err != nil {
-		return err
+	err := internal.Wait(ctx, rt, &p.mu, &p.sendq, w, what)
+	if err == nil {
+		err = w.Val.err
 	}
-	return w.Val.err
+	p.mu.Lock()
+	p.sendq.Free(w)
+	p.mu.Unlock()
+	return err
 }
 
 // recv blocks until an item is handed over or a close ends the wait. Called
@@ -105,13 +110,18 @@ func (p *pipe[T]) send(ctx context.Context, v T, h any, what string) error {
 // released.
 func (p *pipe[T]) recv(ctx context.Context, h any, what string) (T, error) {
 	rt := internal.RuntimeOf(ctx)
-	w := &internal.Waiter[slot[T]]{Val: slot[T]{h: h}}
+	w := p.recvq.Alloc()
+	w.Val.h = h
 	p.recvq.Enqueue(ctx, rt, w)
-	if err := internal.Wait(ctx, rt, &p.mu, &p.recvq, w, what); err != nil {
-		var zero T
-		return zero, err
+	err := internal.Wait(ctx, rt, &p.mu, &p.recvq, w, what)
+	var v T
+	if err == nil {
+		v, err = w.Val.v, w.Val.err
 	}
-	return w.Val.v, w.Val.err
+	p.mu.Lock()
+	p.recvq.Free(w)
+	p.mu.Unlock()
+	return v, err
 }
 
 // end marks the pipe ended: receivers drain the buffer, then get err; the

@@ -56,6 +56,28 @@ type Waiter[T any] struct {
 type Queue[T any] struct {
 	head, tail *Waiter[T]
 	n          int
+	spare      *Waiter[T] // one finished waiter kept for reuse
+}
+
+// Alloc returns a waiter to Enqueue: the one last given to Free, or a new one.
+func (q *Queue[T]) Alloc() *Waiter[T] {
+	if w := q.spare; w != nil {
+		q.spare = nil
+		return w
+	}
+	return new(Waiter[T])
+}
+
+// Free keeps w for the next Alloc. w must have left the queue and its Wait
+// must have returned; its parker's channel is then empty (the one signal a
+// grant sends was received or drained), so it can be reused as is.
+func (q *Queue[T]) Free(w *Waiter[T]) {
+	if q.spare != nil {
+		return
+	}
+	var zero T
+	w.Val, w.Ctx, w.Task, w.Granted = zero, nil, nil, false
+	q.spare = w
 }
 
 // Len is the number of queued waiters.
