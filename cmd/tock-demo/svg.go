@@ -31,7 +31,7 @@ func chart(o *options, r *Result) string {
 	for _, top := range []int{top1, top2} {
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="#fff3e0"/>`+"\n",
 			x(time.Duration(0.4*float64(total))), top, x(time.Duration(0.6*float64(total)))-x(time.Duration(0.4*float64(total))), panelH)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#e65100" text-anchor="middle">surge: x2 arrivals</text>`+"\n", x(total/2), top+14)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#e65100" text-anchor="middle">surge: x2 arrivals</text>`+"\n", x(total/2), top+panelH-6)
 	}
 
 	// panel 1: queue length
