@@ -9,38 +9,43 @@ import (
 
 func TestTimerHeapOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	var h timerHeap
-	var live []*timer
-	seq := uint64(0)
-	for i := 0; i < 5000; i++ {
-		switch op := rng.IntN(3); {
-		case op < 2 || len(live) == 0:
-			seq++
-			tm := &timer{when: int64(rng.IntN(100)), seq: seq}
-			h.push(tm)
-			live = append(live, tm)
-		default:
+	s := &Sched{}
+	type armed struct {
+		tm   *timer
+		when int64
+		seq  uint64
+	}
+	var live []armed
+	for i := 0; i < 20000; i++ {
+		if rng.IntN(3) < 2 || len(live) == 0 {
+			tm := &timer{}
+			when := int64(rng.IntN(100))
+			s.setTimer(tm, when)
+			live = append(live, armed{tm, when, tm.seq})
+		} else {
 			k := rng.IntN(len(live))
-			h.remove(live[k])
-			if live[k].pos != 0 {
-				t.Fatal("removed timer still has a position")
-			}
+			s.stopTimer(live[k].tm)
 			live = slices.Delete(live, k, k+1)
 		}
-		if h.len() != len(live) {
-			t.Fatalf("heap has %d timers, want %d", h.len(), len(live))
-		}
 	}
-	slices.SortFunc(live, func(a, b *timer) int {
-		if tless(a, b) {
-			return -1
+	if len(s.timers.h) >= 20000 {
+		t.Error("stale entries were never compacted")
+	}
+	slices.SortFunc(live, func(a, b armed) int {
+		if a.when != b.when {
+			return int(a.when - b.when)
 		}
-		return 1
+		return int(a.seq) - int(b.seq)
 	})
 	for i, want := range live {
-		if got := h.pop(); got != want {
-			t.Fatalf("pop %d: got (%d,%d), want (%d,%d)", i, got.when, got.seq, want.when, want.seq)
+		e, ok := s.timers.next()
+		if !ok || e.tm != want.tm || e.when != want.when {
+			t.Fatalf("entry %d: got (%d,%d) ok=%v, want (%d,%d)", i, e.when, e.seq, ok, want.when, want.seq)
 		}
+		s.timers.pop()
+	}
+	if _, ok := s.timers.next(); ok {
+		t.Fatal("entries left after every live timer popped")
 	}
 }
 

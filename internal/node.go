@@ -3,6 +3,7 @@ package internal
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,9 +20,9 @@ type node struct {
 	s      *Sched
 	root   bool
 
-	mu     sync.Mutex // guards done, err, cause, afters (Done/Err may be read from anywhere)
+	mu     sync.Mutex            // guards done, cause, afters, and setting errp
+	errp   atomic.Pointer[error] // the error once cancelled (Err may be read from anywhere)
 	done   chan struct{}
-	err    error
 	cause  error
 	afters []*afterEntry
 
@@ -65,7 +66,8 @@ func (s *Sched) newNode(parent context.Context) *node {
 		n.deadline, n.hasDeadline = dl, true
 	}
 	if err := parent.Err(); err != nil {
-		n.err, n.cause, n.done = err, context.Cause(parent), closedChan
+		n.errp.Store(&err)
+		n.cause, n.done = context.Cause(parent), closedChan
 		return n
 	}
 	pd := parent.Done()
@@ -85,7 +87,11 @@ func (n *node) Deadline() (time.Time, bool) { return n.deadline, n.hasDeadline }
 func (n *node) Done() <-chan struct{} {
 	n.mu.Lock()
 	if n.done == nil {
-		n.done = make(chan struct{})
+		if n.errp.Load() != nil {
+			n.done = closedChan
+		} else {
+			n.done = make(chan struct{})
+		}
 	}
 	d := n.done
 	n.mu.Unlock()
@@ -93,10 +99,10 @@ func (n *node) Done() <-chan struct{} {
 }
 
 func (n *node) Err() error {
-	n.mu.Lock()
-	err := n.err
-	n.mu.Unlock()
-	return err
+	if p := n.errp.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func (n *node) Value(k any) any {
@@ -123,7 +129,7 @@ func (n *node) String() string { return "tock/sim.context" }
 // contexts synchronously (it prefers a parent's AfterFunc to a goroutine).
 func (n *node) AfterFunc(f func()) func() bool {
 	n.mu.Lock()
-	if n.err != nil {
+	if n.errp.Load() != nil {
 		n.mu.Unlock()
 		f()
 		return func() bool { return false }
@@ -150,11 +156,11 @@ func (n *node) AfterFunc(f func()) func() bool {
 
 func (n *node) cancel(err, cause error) {
 	n.mu.Lock()
-	if n.err != nil {
+	if n.errp.Load() != nil {
 		n.mu.Unlock()
 		return
 	}
-	n.err, n.cause = err, cause
+	n.cause = cause
 	if n.done == nil {
 		n.done = closedChan
 	} else {
@@ -165,12 +171,11 @@ func (n *node) cancel(err, cause error) {
 	for _, e := range afters {
 		e.done = true
 	}
+	n.errp.Store(&err)
 	n.mu.Unlock()
 
 	s := n.s
-	if n.timer.pos > 0 {
-		s.timers.remove(&n.timer)
-	}
+	s.stopTimer(&n.timer)
 	if n.pnode != nil && !n.foreign {
 		n.pnode.removeChild(n)
 	}

@@ -169,21 +169,15 @@ func (s *Sched) Yield() { s.Checkpoint() }
 // SleepUntil parks the current task until the virtual clock reaches t.
 func (s *Sched) SleepUntil(ctx context.Context, at time.Time) error {
 	task := s.current("Sleep")
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	when := int64(at.Sub(s.start))
 	if when <= s.now {
 		s.Checkpoint()
 		return nil
 	}
-	s.seq++
-	task.timer = timer{when: when, seq: s.seq, task: task}
-	s.timers.push(&task.timer)
+	task.timer.task = task
+	s.setTimer(&task.timer, when)
 	err := s.park(ctx, task, "Sleep")
-	if task.timer.pos > 0 {
-		s.timers.remove(&task.timer)
-	}
+	s.stopTimer(&task.timer)
 	return err
 }
 
@@ -271,15 +265,14 @@ func (s *Sched) WithCancel(parent context.Context) (context.Context, context.Can
 // WithDeadline derives a context cancelled when the virtual clock reaches d.
 func (s *Sched) WithDeadline(parent context.Context, d time.Time) (context.Context, context.CancelFunc) {
 	n := s.newNode(parent)
-	if n.err == nil && (!n.hasDeadline || d.Before(n.deadline)) {
+	if n.Err() == nil && (!n.hasDeadline || d.Before(n.deadline)) {
 		n.deadline, n.hasDeadline = d, true
 		when := int64(d.Sub(s.start))
 		if when <= s.now {
 			n.cancel(context.DeadlineExceeded, context.DeadlineExceeded)
 		} else {
-			s.seq++
-			n.timer = timer{when: when, seq: s.seq, node: n}
-			s.timers.push(&n.timer)
+			n.timer.node = n
+			s.setTimer(&n.timer, when)
 		}
 	}
 	return n, func() { n.cancel(context.Canceled, context.Canceled) }
@@ -414,7 +407,8 @@ func (s *Sched) loop() Result {
 		if s.live == 0 {
 			break
 		}
-		if s.timers.len() == 0 || (s.hasUntil && s.timers.min().when > s.until) {
+		first, ok := s.timers.next()
+		if !ok || (s.hasUntil && first.when > s.until) {
 			if s.hasUntil && !s.stopping {
 				if s.until > s.now {
 					s.now = s.until
@@ -431,14 +425,19 @@ func (s *Sched) loop() Result {
 			res.Remaining = s.abortAll()
 			return res
 		}
-		when := s.timers.min().when
+		when := first.when
 		s.now = when
-		for s.timers.len() > 0 && s.timers.min().when == when {
-			tm := s.timers.pop()
-			if tm.task != nil {
-				s.wake(tm.task)
+		for {
+			e, ok := s.timers.next()
+			if !ok || e.when != when {
+				break
+			}
+			s.timers.pop()
+			e.tm.seq = 0
+			if e.tm.task != nil {
+				s.wake(e.tm.task)
 			} else {
-				tm.node.cancel(context.DeadlineExceeded, context.DeadlineExceeded)
+				e.tm.node.cancel(context.DeadlineExceeded, context.DeadlineExceeded)
 			}
 		}
 		if s.nforeign > 0 || len(s.fnodes) > 0 {
@@ -521,95 +520,126 @@ func (r *ring) pop() *Task {
 	return t
 }
 
-// ---- timers: a typed binary heap ordered by (when, seq) ----
+// ---- timers: a typed binary heap of values ordered by (when, seq) ----
 
+// timer is a pending wake-up: a sleeping task's, or a deadline node's. A
+// timer is cancelled lazily: its heap entry stays, and is skipped when it
+// surfaces, because its seq no longer matches.
 type timer struct {
-	when int64
-	seq  uint64
-	pos  int // index+1 in the heap; 0 when not in it
+	seq  uint64 // the live entry's seq; 0 when none is live
 	task *Task
 	node *node
 }
 
-type timerHeap struct{ h []*timer }
-
-func (h *timerHeap) len() int    { return len(h.h) }
-func (h *timerHeap) min() *timer { return h.h[0] }
-
-func tless(a, b *timer) bool { return a.when < b.when || (a.when == b.when && a.seq < b.seq) }
-
-func (h *timerHeap) push(t *timer) {
-	h.h = append(h.h, t)
-	t.pos = len(h.h)
-	h.up(len(h.h) - 1)
+type hent struct {
+	when int64
+	seq  uint64
+	tm   *timer
 }
 
-func (h *timerHeap) pop() *timer {
-	t := h.h[0]
-	h.removeAt(0)
-	return t
+type timerHeap struct {
+	h     []hent
+	stale int // entries whose timer was cancelled
 }
 
-func (h *timerHeap) remove(t *timer) {
-	if t.pos > 0 {
-		h.removeAt(t.pos - 1)
-	}
+func (e *hent) live() bool { return e.tm.seq == e.seq }
+
+func hless(a, b *hent) bool { return a.when < b.when || (a.when == b.when && a.seq < b.seq) }
+
+// set arms t at when.
+func (s *Sched) setTimer(t *timer, when int64) {
+	s.seq++
+	t.seq = s.seq
+	s.timers.push(hent{when: when, seq: s.seq, tm: t})
 }
 
-func (h *timerHeap) removeAt(i int) {
-	t := h.h[i]
-	last := len(h.h) - 1
-	if i != last {
-		h.h[i] = h.h[last]
-		h.h[i].pos = i + 1
-	}
-	h.h[last] = nil
-	h.h = h.h[:last]
-	if i != last {
-		if !h.down(i) {
-			h.up(i)
+// stopTimer disarms t if it is armed.
+func (s *Sched) stopTimer(t *timer) {
+	if t.seq != 0 {
+		t.seq = 0
+		s.timers.stale++
+		if s.timers.stale > 1024 && s.timers.stale > len(s.timers.h)/2 {
+			s.timers.compact()
 		}
 	}
-	t.pos = 0
 }
 
-func (h *timerHeap) up(i int) {
-	x := h.h[i]
+// next returns the earliest live entry, dropping stale ones on the way.
+func (h *timerHeap) next() (hent, bool) {
+	for len(h.h) > 0 {
+		if h.h[0].live() {
+			return h.h[0], true
+		}
+		h.pop()
+		h.stale--
+	}
+	return hent{}, false
+}
+
+func (h *timerHeap) push(e hent) {
+	h.h = append(h.h, e)
+	s := h.h
+	i := len(s) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if !tless(x, h.h[p]) {
+		if !hless(&e, &s[p]) {
 			break
 		}
-		h.h[i] = h.h[p]
-		h.h[i].pos = i + 1
+		s[i] = s[p]
 		i = p
 	}
-	h.h[i] = x
-	x.pos = i + 1
+	s[i] = e
 }
 
-func (h *timerHeap) down(i int) bool {
-	x := h.h[i]
-	start := i
-	n := len(h.h)
+func (h *timerHeap) pop() hent {
+	s := h.h
+	top := s[0]
+	n := len(s) - 1
+	last := s[n]
+	s[n] = hent{}
+	s = s[:n]
+	h.h = s
+	if n > 0 {
+		h.down(0, last)
+	}
+	return top
+}
+
+// down places e at i and sifts it down.
+func (h *timerHeap) down(i int, e hent) {
+	s := h.h
+	n := len(s)
 	for {
 		c := 2*i + 1
 		if c >= n {
 			break
 		}
-		if r := c + 1; r < n && tless(h.h[r], h.h[c]) {
+		if r := c + 1; r < n && hless(&s[r], &s[c]) {
 			c = r
 		}
-		if !tless(h.h[c], x) {
+		if !hless(&s[c], &e) {
 			break
 		}
-		h.h[i] = h.h[c]
-		h.h[i].pos = i + 1
+		s[i] = s[c]
 		i = c
 	}
-	h.h[i] = x
-	x.pos = i + 1
-	return i > start
+	s[i] = e
+}
+
+// compact drops the stale entries and restores the heap.
+func (h *timerHeap) compact() {
+	live := h.h[:0]
+	for _, e := range h.h {
+		if e.live() {
+			live = append(live, e)
+		}
+	}
+	clear(h.h[len(live):])
+	h.h = live
+	h.stale = 0
+	for i := len(live)/2 - 1; i >= 0; i-- {
+		h.down(i, live[i])
+	}
 }
 
 // IsAbort reports whether a recovered panic value is the simulation unwinding

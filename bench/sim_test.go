@@ -1,0 +1,297 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/tockgo/tock"
+	"github.com/tockgo/tock/sim"
+	"golang.org/x/sync/errgroup"
+)
+
+// ---- the floor: a callback-only event loop over a typed heap ----
+
+type fevent struct {
+	when int64
+	seq  uint64
+	proc int32
+}
+
+type fheap []fevent
+
+func (h fheap) less(i, j int) bool {
+	return h[i].when < h[j].when || (h[i].when == h[j].when && h[i].seq < h[j].seq)
+}
+
+func (h *fheap) push(e fevent) {
+	*h = append(*h, e)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !s.less(i, p) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *fheap) pop() fevent {
+	s := *h
+	e := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s = s[:n]
+	for i := 0; ; {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && s.less(c+1, c) {
+			c++
+		}
+		if !s.less(c, i) {
+			break
+		}
+		s[i], s[c] = s[c], s[i]
+		i = c
+	}
+	*h = s
+	return e
+}
+
+// floorLoop runs n processes doing m timer events each with a callback per
+// event and no task switch: the least any engine can do. With pull, each
+// event also pays one bare iter.Pull round trip.
+func floorLoop(n, m int, pull bool) {
+	var h fheap
+	left := make([]int, n)
+	var seq uint64
+	var next func() (struct{}, bool)
+	if pull {
+		var stop func()
+		next, stop = iter.Pull(func(yield func(struct{}) bool) {
+			for yield(struct{}{}) {
+			}
+		})
+		defer stop()
+	}
+	for i := 0; i < n; i++ {
+		left[i] = m
+		seq++
+		h.push(fevent{when: delay(i), seq: seq, proc: int32(i)})
+	}
+	for len(h) > 0 {
+		e := h.pop()
+		if pull {
+			next()
+		}
+		if left[e.proc]--; left[e.proc] > 0 {
+			seq++
+			h.push(fevent{when: e.when + delay(int(e.proc)), seq: seq, proc: e.proc})
+		}
+	}
+}
+
+func delay(i int) int64 { return int64(1+i%10) * int64(time.Millisecond) }
+
+// goroutineLoop is the same model on goroutine+channel hand-offs, the way
+// other Go simulators switch processes: the scheduler wakes a process's
+// goroutine through its channel and waits for it to yield back.
+func goroutineLoop(n, m int) {
+	var h fheap
+	wake := make([]chan struct{}, n)
+	back := make(chan int64)
+	var seq uint64
+	for i := 0; i < n; i++ {
+		wake[i] = make(chan struct{})
+		go func() {
+			now := int64(0)
+			for k := 0; k < m; k++ {
+				<-wake[i]
+				now += delay(i)
+				if k == m-1 {
+					back <- -1
+					return
+				}
+				back <- now + delay(i)
+			}
+		}()
+		seq++
+		h.push(fevent{when: delay(i), seq: seq, proc: int32(i)})
+	}
+	for len(h) > 0 {
+		e := h.pop()
+		wake[e.proc] <- struct{}{}
+		if at := <-back; at >= 0 {
+			seq++
+			h.push(fevent{when: e.when + delay(int(e.proc)), seq: seq, proc: e.proc})
+		}
+	}
+}
+
+// tockSleeps runs n simulated tasks doing m sleeps each.
+func tockSleeps(n, m int) {
+	sim.Run(context.Background(), func(ctx context.Context) error {
+		g := tock.NewGroup(ctx)
+		for i := 0; i < n; i++ {
+			g.Go(func(ctx context.Context) error {
+				d := time.Duration(delay(i))
+				for k := 0; k < m; k++ {
+					tock.Sleep(ctx, d)
+				}
+				return nil
+			})
+		}
+		return g.Wait()
+	})
+}
+
+// perEvent runs f(n, m) with n*m ≈ b.N events.
+func perEvent(b *testing.B, n int, f func(n, m int)) {
+	m := max(b.N/n, 1)
+	b.ResetTimer()
+	f(n, m)
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*m), "ns/event")
+	b.ReportMetric(float64(n*m)/b.Elapsed().Seconds(), "events/s")
+}
+
+func BenchmarkSimSleep(b *testing.B) {
+	for _, n := range []int{1, 1000, 100_000} {
+		name := fmt.Sprintf("%dtasks", n)
+		b.Run(name+"/tock", func(b *testing.B) { b.ReportAllocs(); perEvent(b, n, tockSleeps) })
+		b.Run(name+"/floor", func(b *testing.B) { perEvent(b, n, func(n, m int) { floorLoop(n, m, false) }) })
+		b.Run(name+"/floor+iter.Pull", func(b *testing.B) { perEvent(b, n, func(n, m int) { floorLoop(n, m, true) }) })
+		b.Run(name+"/goroutines", func(b *testing.B) { perEvent(b, n, goroutineLoop) })
+	}
+}
+
+// BenchmarkSimLockHandoff: two simulated tasks take turns on a Lock (each
+// yields inside, so every acquisition is a FIFO hand-off); per op, one
+// acquisition. The peer row is the simulated sleep event (1,000 tasks).
+func BenchmarkSimLockHandoff(b *testing.B) {
+	b.Run("tock", func(b *testing.B) {
+		b.ReportAllocs()
+		sim.Run(context.Background(), func(ctx context.Context) error {
+			var l tock.Lock
+			g := tock.NewGroup(ctx)
+			for p := 0; p < 2; p++ {
+				g.Go(func(ctx context.Context) error {
+					for k := 0; k < b.N/2; k++ {
+						l.Lock(ctx)
+						tock.Yield(ctx)
+						l.Unlock(ctx)
+					}
+					return nil
+				})
+			}
+			return g.Wait()
+		})
+	})
+	b.Run("sleep-event", func(b *testing.B) { perEvent(b, 1000, tockSleeps) })
+}
+
+// BenchmarkSimQueue: a producer puts, a consumer gets; per op, one item.
+func BenchmarkSimQueue(b *testing.B) {
+	b.Run("tock", func(b *testing.B) {
+		b.ReportAllocs()
+		sim.Run(context.Background(), func(ctx context.Context) error {
+			q := tock.NewQueue[int]()
+			g := tock.NewGroup(ctx)
+			g.Go(func(ctx context.Context) error {
+				for range q.All(ctx) {
+				}
+				return nil
+			})
+			for i := 0; i < b.N; i++ {
+				q.Put(ctx, i)
+			}
+			q.Close()
+			return g.Wait()
+		})
+	})
+	b.Run("sleep-event", func(b *testing.B) { perEvent(b, 1000, tockSleeps) })
+}
+
+// BenchmarkSimChannel16: one publisher, 16 subscribers; per op, one message
+// delivered to all 16.
+func BenchmarkSimChannel16(b *testing.B) {
+	b.Run("tock", func(b *testing.B) {
+		b.ReportAllocs()
+		sim.Run(context.Background(), func(ctx context.Context) error {
+			ch := tock.NewChannel[int]()
+			g := tock.NewGroup(ctx)
+			for s := 0; s < 16; s++ {
+				sub := ch.Subscribe()
+				g.Go(func(ctx context.Context) error {
+					for range sub.All(ctx) {
+					}
+					return nil
+				})
+			}
+			for i := 0; i < b.N; i++ {
+				ch.Put(ctx, i)
+			}
+			ch.Close()
+			return g.Wait()
+		})
+	})
+	b.Run("sleep-event", func(b *testing.B) { perEvent(b, 1000, tockSleeps) })
+}
+
+// BenchmarkSimSpawn: a Group starts and finishes short tasks; per op, one
+// task. The peer is errgroup with real goroutines.
+func BenchmarkSimSpawn(b *testing.B) {
+	b.Run("tock", func(b *testing.B) {
+		b.ReportAllocs()
+		sim.Run(context.Background(), func(ctx context.Context) error {
+			g := tock.NewGroup(ctx)
+			for i := 0; i < b.N; i++ {
+				g.Go(func(ctx context.Context) error { return nil })
+			}
+			return g.Wait()
+		})
+	})
+	b.Run("errgroup", func(b *testing.B) {
+		b.ReportAllocs()
+		var g errgroup.Group
+		for i := 0; i < b.N; i++ {
+			g.Go(func() error { return nil })
+		}
+		g.Wait()
+	})
+}
+
+// BenchmarkSimMemory: n simulated tasks all asleep at once; reports the heap
+// per task and the peak heap. 1,000,000 tasks must fit in 4 GiB.
+func BenchmarkSimMemory(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("%dsleeping/tock", n), func(b *testing.B) {
+			for b.Loop() {
+				var before, during runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				sim.Run(context.Background(), func(ctx context.Context) error {
+					g := tock.NewGroup(ctx)
+					for i := 0; i < n; i++ {
+						g.Go(func(ctx context.Context) error { return tock.Sleep(ctx, time.Hour) })
+					}
+					g.Go(func(ctx context.Context) error {
+						tock.Sleep(ctx, time.Minute) // every other task is asleep now
+						runtime.ReadMemStats(&during)
+						return nil
+					})
+					return g.Wait()
+				})
+				used := float64(during.HeapInuse+during.StackInuse) - float64(before.HeapInuse+before.StackInuse)
+				b.ReportMetric(used/float64(n), "B/task")
+				b.ReportMetric(used/(1<<20), "MiB-peak")
+			}
+		})
+	}
+}
