@@ -16,8 +16,10 @@ func Now(ctx context.Context) time.Time { return internal.RuntimeOf(ctx).Now() }
 // non-positive d is a Yield: in a simulation the caller runs again after
 // every task already runnable at this instant.
 func Sleep(ctx context.Context, d time.Duration) error {
-	rt := internal.RuntimeOf(ctx)
-	return SleepUntil(ctx, rt.Now().Add(d))
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return internal.RuntimeOf(ctx).Sleep(ctx, d)
 }
 
 // SleepUntil blocks until ctx's clock reaches t, with the cancellation rules of

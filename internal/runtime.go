@@ -29,6 +29,9 @@ type Runtime interface {
 	Yield()
 	// SleepUntil blocks until the clock reaches t or ctx is done.
 	SleepUntil(ctx context.Context, t time.Time) error
+	// Sleep blocks for d, or until ctx is done; d <= 0 is a Yield. The
+	// caller has checked ctx.
+	Sleep(ctx context.Context, d time.Duration) error
 	// Spawn starts fn as a new task whose context derives from parent.
 	Spawn(parent context.Context, fn func(ctx context.Context)) *Task
 	// WithCancel derives a cancellable context.
@@ -193,6 +196,14 @@ func (realRuntime) SleepUntil(ctx context.Context, t time.Time) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+func (r realRuntime) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		r.Yield()
+		return ctx.Err()
+	}
+	return r.SleepUntil(ctx, time.Now().Add(d))
 }
 
 func (realRuntime) Spawn(parent context.Context, fn func(ctx context.Context)) *Task {
