@@ -52,12 +52,13 @@ var _ = register(
 			h.WaitUntil(ctx, "waiting", func() bool { return c.Stats().Waiting == 1 })
 			c.Lock(ctx)
 			g.Cancel()
-			tock.Sleep(ctx, h.U(1)) // the waiter must wait for the lock
+			// the cancelled waiter must queue for the lock before returning
+			h.WaitUntil(ctx, "waiter queued for the lock", func() bool { return c.Stats().Lock.Waiting == 1 })
 			h.Log(ctx, "lock waiters while I hold it: %d", c.Stats().Lock.Waiting)
 			c.Unlock(ctx)
 			return g.Wait()
 		},
-		sim:     "1 lock waiters while I hold it: 1\n1 waiter: context canceled, holds lock true",
+		sim:     "0 lock waiters while I hold it: 1\n0 waiter: context canceled, holds lock true",
 		ordered: true,
 	},
 	scenario{

@@ -125,7 +125,7 @@ var _ = register(
 				return errA
 			})
 			g.Go(func(ctx context.Context) error {
-				err := tock.Sleep(ctx, h.U(100))
+				err := h.Forever(ctx)
 				h.Log(ctx, "B: %v", err)
 				return err
 			})
@@ -175,7 +175,7 @@ var _ = register(
 			g := tock.NewGroup(ctx)
 			for _, n := range []string{"A", "B"} {
 				g.Go(func(ctx context.Context) error {
-					err := tock.Sleep(ctx, h.U(100))
+					err := h.Forever(ctx)
 					h.Log(ctx, "%s: %v", n, err)
 					return err
 				})
@@ -200,7 +200,7 @@ var _ = register(
 		body: func(ctx context.Context, h *H) error {
 			pctx, cancel := tock.WithCancel(ctx)
 			g := tock.NewGroup(pctx)
-			g.Go(func(ctx context.Context) error { return tock.Sleep(ctx, h.U(100)) })
+			g.Go(func(ctx context.Context) error { return h.Forever(ctx) })
 			tock.Sleep(ctx, h.U(2))
 			cancel()
 			err := g.Wait()
@@ -218,7 +218,7 @@ var _ = register(
 			outer.Go(func(ctx context.Context) error {
 				inner := tock.NewGroup(ctx)
 				inner.Go(func(ctx context.Context) error {
-					err := tock.Sleep(ctx, h.U(100))
+					err := h.Forever(ctx)
 					h.Log(ctx, "innermost: %v", err)
 					return err
 				})
@@ -308,7 +308,7 @@ var _ = register(
 		name: "panic re-raised by Wait",
 		body: func(ctx context.Context, h *H) (err error) {
 			g := tock.NewGroup(ctx)
-			g.Go(func(ctx context.Context) error { return tock.Sleep(ctx, h.U(50)) })
+			g.Go(func(ctx context.Context) error { return h.Forever(ctx) })
 			g.Go(func(ctx context.Context) error {
 				tock.Sleep(ctx, h.U(1))
 				panickyHelper()

@@ -206,3 +206,11 @@ func (h *H) WaitUntil(ctx context.Context, what string, cond func() bool) {
 		time.Sleep(50 * time.Microsecond)
 	}
 }
+
+// Forever blocks until ctx is done and returns its error: a wait that only a
+// cancellation ends, on both runtimes (a long sleep would race the
+// cancellation under the real runtime).
+func (h *H) Forever(ctx context.Context) error {
+	var never tock.Event
+	return never.Wait(ctx)
+}

@@ -36,11 +36,13 @@ var _ = register(
 		name: "L3 re-entrant lock",
 		body: func(ctx context.Context, h *H) error {
 			var l tock.Lock
+			var holds tock.Event
 			g := tock.NewGroup(ctx)
 			g.Go(func(ctx context.Context) error {
 				for i := 0; i < 3; i++ {
 					l.Lock(ctx)
 				}
+				holds.Set()
 				h.Log(ctx, "A depth %d", l.Stats().Depth)
 				tock.Sleep(ctx, h.U(5))
 				l.Unlock(ctx)
@@ -50,7 +52,7 @@ var _ = register(
 				return nil
 			})
 			g.Go(func(ctx context.Context) error {
-				h.WaitUntil(ctx, "A holds", l.Locked)
+				holds.Wait(ctx)
 				l.Lock(ctx)
 				h.Log(ctx, "B acquired")
 				l.Unlock(ctx)
@@ -77,8 +79,9 @@ var _ = register(
 					l.Unlock(ctx)
 					return nil
 				})
-				// sequence the arrivals: the next one queues behind this one
-				h.WaitUntil(ctx, "arrival", func() bool { return l.Stats().Waiting == max(i, 0) && l.Locked() })
+				// sequence the arrivals: the next one calls Lock only after this
+				// one has queued or acquired (waiting + acquired never drops)
+				h.WaitUntil(ctx, "arrival", func() bool { return l.Stats().Waiting+len(h.Msgs()) >= i+1 })
 			}
 			err := g.Wait()
 			h.Log(ctx, "all done")
@@ -166,6 +169,7 @@ var _ = register(
 		name: "L10 cancel a queued waiter",
 		body: func(ctx context.Context, h *H) error {
 			var l tock.Lock
+			var release tock.Event
 			g := tock.NewGroup(ctx)
 			var cancelB context.CancelFunc
 			for i, name := range []string{"A", "B", "C"} {
@@ -178,14 +182,22 @@ var _ = register(
 						return nil
 					}
 					h.Log(ctx, "%s acquired", name)
-					tock.Sleep(ctx, h.U(10))
+					if name == "A" {
+						release.Wait(ctx) // A holds until main lets go
+					} else {
+						tock.Sleep(ctx, h.U(10))
+					}
 					l.Unlock(ctx)
 					return nil
 				})
+				// A holds the lock (main releases it) and B cannot acquire
+				// before it is cancelled: these conditions cannot lapse.
 				h.WaitUntil(ctx, "queued", func() bool { return l.Locked() && l.Stats().Waiting == i })
 			}
 			tock.Sleep(ctx, h.U(5))
 			cancelB()
+			tock.Sleep(ctx, h.U(5))
+			release.Set()
 			err := g.Wait()
 			h.Log(ctx, "done, %+v", l.Stats())
 			return err

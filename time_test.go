@@ -214,7 +214,7 @@ var _ = register(
 			vctx := context.WithValue(cctx, ctxKey{}, "v")
 			g := tock.NewGroup(ctx)
 			g.Go(func(ctx context.Context) error {
-				err := tock.Sleep(vctx, h.U(100))
+				err := h.Forever(vctx)
 				h.Log(ctx, "waiter: %v (value %v)", err, vctx.Value(ctxKey{}))
 				return nil
 			})
