@@ -82,9 +82,13 @@ func (l *Lock) lockSlow(ctx context.Context, id uint64) error {
 		}
 	}
 	rt := internal.RuntimeOf(ctx)
-	w := new(internal.Waiter[struct{}])
+	w := l.q.Alloc()
 	l.q.Enqueue(ctx, rt, w)
-	return internal.Wait(ctx, rt, &l.mu, &l.q, w, "Lock.Lock")
+	err := internal.Wait(ctx, rt, &l.mu, &l.q, w, "Lock.Lock")
+	l.mu.Lock()
+	l.q.Free(w)
+	l.mu.Unlock()
+	return err
 }
 
 // TryLock acquires the lock if it is free (or re-enters it if ctx's task owns

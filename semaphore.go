@@ -79,9 +79,13 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 		return nil
 	}
 	rt := internal.RuntimeOf(ctx)
-	w := new(internal.Waiter[struct{}])
+	w := s.q.Alloc()
 	s.q.Enqueue(ctx, rt, w)
-	return internal.Wait(ctx, rt, &s.mu, &s.q, w, "Semaphore.Acquire")
+	err := internal.Wait(ctx, rt, &s.mu, &s.q, w, "Semaphore.Acquire")
+	s.mu.Lock()
+	s.q.Free(w)
+	s.mu.Unlock()
+	return err
 }
 
 // TryAcquire takes one unit if one is available and nobody waits, and reports

@@ -91,6 +91,10 @@ func TestReportDeterministic(t *testing.T) {
 		if code := run([]string{"--duration", "15m", "--seed", "3"}, &out[i], &stderr); code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr.String())
 		}
+		// stderr is not a terminal here: no progress line, only the summary
+		if msg := stderr.String(); strings.Count(msg, "\n") != 1 || strings.Contains(msg, "\r") || !strings.Contains(msg, "of wall time") {
+			t.Errorf("stderr %q: want just the wall-time summary", msg)
+		}
 	}
 	if out[0].String() != out[1].String() {
 		t.Fatalf("same seed, different reports:\n%s\n---\n%s", out[0].String(), out[1].String())

@@ -26,7 +26,10 @@ type result struct {
 	ns, allocs []float64
 }
 
-var line = regexp.MustCompile(`^Benchmark(\S+?)/(\S+?)(-\d+)?\s+\d+\s+([\d.]+) ns/op(?:.*?\s([\d.]+) allocs/op)?`)
+var (
+	line     = regexp.MustCompile(`^Benchmark(\S+?)/(\S+?)(-\d+)?\s+\d+\s+([\d.]+) ns/op(?:.*?\s([\d.]+) allocs/op)?`)
+	perEvent = regexp.MustCompile(`\s([\d.]+) ns/event`)
+)
 
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
@@ -77,6 +80,9 @@ func main() {
 			impls[c] = append(impls[c], impl)
 		}
 		ns, _ := strconv.ParseFloat(m[4], 64)
+		if e := perEvent.FindStringSubmatch(sc.Text()); e != nil {
+			ns, _ = strconv.ParseFloat(e[1], 64) // per simulated event, not per run
+		}
 		al, _ := strconv.ParseFloat(m[5], 64)
 		r.ns = append(r.ns, ns)
 		r.allocs = append(r.allocs, al)
@@ -94,5 +100,5 @@ func main() {
 			fmt.Printf("%-28s %-22s %14.1f %10.0f %14s\n", c, impl, median(r.ns), median(r.allocs), ratio)
 		}
 	}
-	fmt.Printf("\nmedian of %d rounds; ratio < 1 means tock is faster than that peer.\n", *count)
+	fmt.Printf("\nmedian of %d rounds; ns/op is per simulated event where a case reports ns/event;\nratio < 1 means tock is faster than that peer.\n", *count)
 }
