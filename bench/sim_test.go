@@ -151,9 +151,11 @@ func tockSleeps(n, m int) {
 	})
 }
 
-// perEvent runs f(n, m) with n*m ≈ b.N events.
+// perEvent runs f(n, m) with n*m ≈ b.N events, at least 10 per task (so the
+// cost of starting the tasks does not dominate), and reports the cost per
+// event.
 func perEvent(b *testing.B, n int, f func(n, m int)) {
-	m := max(b.N/n, 1)
+	m := max(b.N/n, 10)
 	b.ResetTimer()
 	f(n, m)
 	b.StopTimer()
