@@ -58,10 +58,8 @@ func (e *Event) Wait(ctx context.Context) error {
 		internal.Checkpoint(ctx)
 		return nil
 	}
-	rt := internal.RuntimeOf(ctx)
-	w := new(internal.Waiter[struct{}])
-	e.q.Enqueue(ctx, rt, w)
-	return internal.Wait(ctx, rt, &e.mu, &e.q, w, "Event.Wait")
+	_, err := internal.Block(ctx, &e.mu, &e.q, struct{}{}, "Event.Wait")
+	return err
 }
 
 // Stats returns a snapshot of the event.

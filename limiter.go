@@ -76,10 +76,8 @@ func (l *CapacityLimiter) AcquireFor(ctx context.Context, borrower any) error {
 		internal.Checkpoint(ctx)
 		return nil
 	}
-	rt := internal.RuntimeOf(ctx)
-	w := &internal.Waiter[any]{Val: borrower}
-	l.q.Enqueue(ctx, rt, w)
-	return internal.Wait(ctx, rt, &l.mu, &l.q, w, "CapacityLimiter.Acquire")
+	_, err := internal.Block(ctx, &l.mu, &l.q, borrower, "CapacityLimiter.Acquire")
+	return err
 }
 
 // TryAcquire borrows a token for the task in ctx if one is free and nobody

@@ -81,13 +81,7 @@ func (l *Lock) lockSlow(ctx context.Context, id uint64) error {
 			break
 		}
 	}
-	rt := internal.RuntimeOf(ctx)
-	w := l.q.Alloc()
-	l.q.Enqueue(ctx, rt, w)
-	err := internal.Wait(ctx, rt, &l.mu, &l.q, w, "Lock.Lock")
-	l.mu.Lock()
-	l.q.Free(w)
-	l.mu.Unlock()
+	_, err := internal.Block(ctx, &l.mu, &l.q, struct{}{}, "Lock.Lock")
 	return err
 }
 

@@ -91,17 +91,10 @@ func (p *pipe[T]) take() (v T, ok bool) {
 // offer failed; returns with mu released. A cancelled sender withdraws its
 // item; a close delivers its error instead.
 func (p *pipe[T]) send(ctx context.Context, v T, h any, what string) error {
-	rt := internal.RuntimeOf(ctx)
-	w := p.sendq.Alloc()
-	w.Val = slot[T]{v: v, h: h}
-	p.sendq.Enqueue(ctx, rt, w)
-	err := internal.Wait(ctx, rt, &p.mu, &p.sendq, w, what)
+	s, err := internal.Block(ctx, &p.mu, &p.sendq, slot[T]{v: v, h: h}, what)
 	if err == nil {
-		err = w.Val.err
+		err = s.err
 	}
-	p.mu.Lock()
-	p.sendq.Free(w)
-	p.mu.Unlock()
 	return err
 }
 
@@ -109,19 +102,12 @@ func (p *pipe[T]) send(ctx context.Context, v T, h any, what string) error {
 // with mu held, after take failed and the pipe is not ended; returns with mu
 // released.
 func (p *pipe[T]) recv(ctx context.Context, h any, what string) (T, error) {
-	rt := internal.RuntimeOf(ctx)
-	w := p.recvq.Alloc()
-	w.Val.h = h
-	p.recvq.Enqueue(ctx, rt, w)
-	err := internal.Wait(ctx, rt, &p.mu, &p.recvq, w, what)
-	var v T
-	if err == nil {
-		v, err = w.Val.v, w.Val.err
+	s, err := internal.Block(ctx, &p.mu, &p.recvq, slot[T]{h: h}, what)
+	if err != nil {
+		var zero T
+		return zero, err
 	}
-	p.mu.Lock()
-	p.recvq.Free(w)
-	p.mu.Unlock()
-	return v, err
+	return s.v, s.err
 }
 
 // end marks the pipe ended: receivers drain the buffer, then get err; the

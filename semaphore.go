@@ -78,13 +78,7 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 		}
 		return nil
 	}
-	rt := internal.RuntimeOf(ctx)
-	w := s.q.Alloc()
-	s.q.Enqueue(ctx, rt, w)
-	err := internal.Wait(ctx, rt, &s.mu, &s.q, w, "Semaphore.Acquire")
-	s.mu.Lock()
-	s.q.Free(w)
-	s.mu.Unlock()
+	_, err := internal.Block(ctx, &s.mu, &s.q, struct{}{}, "Semaphore.Acquire")
 	return err
 }
 

@@ -188,3 +188,21 @@ func (q *Queue[T]) FrontLive() *Waiter[T] {
 	}
 	return nil
 }
+
+// Block is the whole wait of a primitive: called with mu held, after the
+// caller found it must wait, it queues a waiter carrying val on q, parks until
+// the waiter is granted or ctx is done (see Wait), and returns the waiter's
+// final value (what a granter handed over) with Wait's error. The waiter is
+// reused afterwards. mu is not held when Block returns.
+func Block[T any](ctx context.Context, mu sync.Locker, q *Queue[T], val T, what string) (T, error) {
+	rt := RuntimeOf(ctx)
+	w := q.Alloc()
+	w.Val = val
+	q.Enqueue(ctx, rt, w)
+	err := Wait(ctx, rt, mu, q, w, what)
+	mu.Lock()
+	v := w.Val
+	q.Free(w)
+	mu.Unlock()
+	return v, err
+}
