@@ -23,4 +23,9 @@
 //
 // A context.Context with no tock task, such as context.Background(), is a
 // valid caller on the real runtime: it acts as an anonymous task.
+//
+// The caller is the task in the ctx a call receives. Inside a task started by
+// Group.Go, use the ctx that task was given: a closure that captures an outer
+// task's ctx acts as that outer task (it would re-enter that task's Lock, or
+// borrow under its name).
 package tock

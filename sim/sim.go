@@ -4,6 +4,14 @@
 // time; the tasks runnable at one instant run in the order they became
 // runnable; the clock jumps to the next timer only when no task is runnable.
 // The same program gives the same result on every run, byte for byte.
+//
+// A simulated task must block only through tock (its primitives, Sleep,
+// Group.Wait): a sync.Mutex held across a wait, a channel receive or
+// time.Sleep would stall the whole simulation. Contexts derived from a task's
+// context with context.WithCancel, WithValue, tock.WithTimeout and
+// tock.WithDeadline are deterministic; callbacks registered with
+// context.AfterFunc run on their own goroutine, as the context package
+// specifies, so they must not touch simulation state.
 package sim
 
 import (
