@@ -96,3 +96,36 @@ func TestRing(t *testing.T) {
 		}
 	}
 }
+
+// A task can be in its live list and a parked list at once; each list keeps
+// its own order and removal from one leaves the other intact.
+func TestDlistTwoLinks(t *testing.T) {
+	var live dlist[Task, liveLink]
+	var parked dlist[Task, parkLink]
+	ts := make([]*Task, 5)
+	for i := range ts {
+		ts[i] = &Task{ID: uint64(i)}
+		live.pushBack(ts[i])
+	}
+	for _, i := range []int{3, 1, 4} {
+		parked.pushBack(ts[i])
+	}
+	ids := func(head *Task, next func(*Task) *Task) (out []uint64) {
+		for x := head; x != nil; x = next(x) {
+			out = append(out, x.ID)
+		}
+		return out
+	}
+	if !live.remove(ts[0]) || !live.remove(ts[2]) || !live.remove(ts[4]) || live.remove(ts[4]) {
+		t.Fatal("remove from live")
+	}
+	if !parked.remove(ts[1]) || parked.remove(ts[0]) {
+		t.Fatal("remove from parked")
+	}
+	if got := ids(live.head, live.next); !slices.Equal(got, []uint64{1, 3}) || live.n != 2 || live.tail != ts[3] {
+		t.Fatalf("live %v (n %d)", got, live.n)
+	}
+	if got := ids(parked.head, parked.next); !slices.Equal(got, []uint64{3, 4}) || parked.n != 2 || parked.tail != ts[4] {
+		t.Fatalf("parked %v (n %d)", got, parked.n)
+	}
+}

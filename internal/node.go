@@ -31,10 +31,10 @@ type node struct {
 	timer       timer
 
 	// simulation-only registrations
-	whead, wtail *Task // tasks parked on this node
-	chead, ctail *node // child nodes
-	cprev, cnext *node
-	foreign      bool // in s.fnodes: the parent's cancellation is polled
+	parked   dlist[Task, parkLink]  // tasks parked on this node
+	children dlist[node, childLink] // child nodes
+	child    link[node]             // in the parent's children
+	foreign  bool                   // in s.fnodes: the parent's cancellation is polled
 }
 
 type afterEntry struct {
@@ -74,7 +74,7 @@ func (s *Sched) newNode(parent context.Context) *node {
 	switch {
 	case pd == nil:
 	case n.pnode != nil && pd == n.pnode.Done():
-		n.pnode.addChild(n)
+		n.pnode.children.pushBack(n)
 	default:
 		n.foreign = true
 		s.fnodes = append(s.fnodes, n)
@@ -177,7 +177,7 @@ func (n *node) cancel(err, cause error) {
 	s := n.s
 	s.stopTimer(&n.timer)
 	if n.pnode != nil && !n.foreign {
-		n.pnode.removeChild(n)
+		n.pnode.children.remove(n)
 	}
 	if n.foreign {
 		for i, x := range s.fnodes {
@@ -187,67 +187,15 @@ func (n *node) cancel(err, cause error) {
 			}
 		}
 	}
-	for t := n.whead; t != nil; t = t.wnext {
+	for t := n.parked.head; t != nil; t = n.parked.next(t) {
 		s.wakeWith(t, err)
 	}
-	for c := n.chead; c != nil; {
-		next := c.cnext
+	for c := n.children.head; c != nil; {
+		next := n.children.next(c)
 		c.cancel(err, cause)
 		c = next
 	}
 	for _, e := range afters {
 		e.f()
 	}
-}
-
-func (n *node) addChild(c *node) {
-	c.cprev = n.ctail
-	if n.ctail != nil {
-		n.ctail.cnext = c
-	} else {
-		n.chead = c
-	}
-	n.ctail = c
-}
-
-func (n *node) removeChild(c *node) {
-	if c.cprev != nil {
-		c.cprev.cnext = c.cnext
-	} else if n.chead == c {
-		n.chead = c.cnext
-	} else {
-		return
-	}
-	if c.cnext != nil {
-		c.cnext.cprev = c.cprev
-	} else {
-		n.ctail = c.cprev
-	}
-	c.cprev, c.cnext = nil, nil
-}
-
-func (n *node) linkWaiter(t *Task) {
-	t.wnode = n
-	t.wprev = n.wtail
-	t.wnext = nil
-	if n.wtail != nil {
-		n.wtail.wnext = t
-	} else {
-		n.whead = t
-	}
-	n.wtail = t
-}
-
-func (n *node) unlinkWaiter(t *Task) {
-	if t.wprev != nil {
-		t.wprev.wnext = t.wnext
-	} else {
-		n.whead = t.wnext
-	}
-	if t.wnext != nil {
-		t.wnext.wprev = t.wprev
-	} else {
-		n.wtail = t.wprev
-	}
-	t.wnode = nil
 }

@@ -33,8 +33,7 @@ func (p *Parker) drain() {
 // Waiter is one task parked in a Queue. Val carries the hand-off value (an
 // item, a notification) in either direction.
 type Waiter[T any] struct {
-	next, prev *Waiter[T]
-	queued     bool
+	link link[Waiter[T]]
 
 	// Ctx is the waiting call's context: a waiter whose Ctx is done when the
 	// resource is handed out is skipped (it was cancelled first).
@@ -52,11 +51,10 @@ type Waiter[T any] struct {
 
 // Queue is the FIFO wait queue every tock primitive parks its waiters on.
 // It is not safe for concurrent use: the owning primitive guards it with its
-// own mutex. Removal is O(1).
+// own mutex. Removal is O(1). The zero value is an empty queue.
 type Queue[T any] struct {
-	head, tail *Waiter[T]
-	n          int
-	spare      *Waiter[T] // one finished waiter kept for reuse
+	l     dlist[Waiter[T], waiterLink[T]]
+	spare *Waiter[T] // one finished waiter kept for reuse
 }
 
 // Alloc returns a waiter to Enqueue: the one last given to Free, or a new one.
@@ -81,56 +79,28 @@ func (q *Queue[T]) Free(w *Waiter[T]) {
 }
 
 // Len is the number of queued waiters.
-func (q *Queue[T]) Len() int { return q.n }
+func (q *Queue[T]) Len() int { return q.l.n }
 
 // Front is the oldest queued waiter, or nil.
-func (q *Queue[T]) Front() *Waiter[T] { return q.head }
+func (q *Queue[T]) Front() *Waiter[T] { return q.l.head }
 
 // Next is the waiter queued after w, or nil.
-func (w *Waiter[T]) Next() *Waiter[T] { return w.next }
+func (w *Waiter[T]) Next() *Waiter[T] { return w.link.next }
 
 // Queued reports whether w is still in its queue.
-func (w *Waiter[T]) Queued() bool { return w.queued }
+func (w *Waiter[T]) Queued() bool { return w.link.in }
 
 // Push appends w.
-func (q *Queue[T]) Push(w *Waiter[T]) {
-	w.queued = true
-	w.next = nil
-	w.prev = q.tail
-	if q.tail != nil {
-		q.tail.next = w
-	} else {
-		q.head = w
-	}
-	q.tail = w
-	q.n++
-}
+func (q *Queue[T]) Push(w *Waiter[T]) { q.l.pushBack(w) }
 
 // Remove takes w out of the queue; it reports false if w was not queued.
-func (q *Queue[T]) Remove(w *Waiter[T]) bool {
-	if !w.queued {
-		return false
-	}
-	if w.prev != nil {
-		w.prev.next = w.next
-	} else {
-		q.head = w.next
-	}
-	if w.next != nil {
-		w.next.prev = w.prev
-	} else {
-		q.tail = w.prev
-	}
-	w.next, w.prev, w.queued = nil, nil, false
-	q.n--
-	return true
-}
+func (q *Queue[T]) Remove(w *Waiter[T]) bool { return q.l.remove(w) }
 
 // PopLive removes and returns the oldest waiter whose context is not done.
 // Waiters whose context is done are removed on the way: they were cancelled
 // before the hand-off and will return their context's error.
 func (q *Queue[T]) PopLive() *Waiter[T] {
-	for w := q.head; w != nil; w = q.head {
+	for w := q.l.head; w != nil; w = q.l.head {
 		q.Remove(w)
 		if w.Ctx == nil || w.Ctx.Err() == nil {
 			return w
@@ -180,7 +150,7 @@ func Wait[T any](ctx context.Context, rt Runtime, mu sync.Locker, q *Queue[T], w
 // oldest waiter whose context is not done, or nil. TryX calls use it to tell
 // whether anyone is really waiting.
 func (q *Queue[T]) FrontLive() *Waiter[T] {
-	for w := q.head; w != nil; w = q.head {
+	for w := q.l.head; w != nil; w = q.l.head {
 		if w.Ctx == nil || w.Ctx.Err() == nil {
 			return w
 		}

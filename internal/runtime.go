@@ -66,13 +66,14 @@ type Task struct {
 	what     string
 	aborting bool
 	timer    timer
-	// cancellation watch while parked
-	wnode        *node
-	wprev, wnext *Task
-	wctx         context.Context
-	foreign      bool
-	aprev, anext *Task // the scheduler's list of live tasks
-	panicked     *PanicError
+	// cancellation watch while parked: in wnode's parked list, or in the
+	// scheduler's polled list when foreign
+	wnode    *node
+	park     link[Task]
+	wctx     context.Context
+	foreign  bool
+	live     link[Task] // in the scheduler's list of live tasks
+	panicked *PanicError
 }
 
 func (t *Task) String() string {

@@ -54,7 +54,6 @@ type Sched struct {
 	runq     ring
 	timers   timerHeap
 	cur      *Task
-	live     int
 	nextID   uint64
 	root     *node
 	until    int64
@@ -65,15 +64,14 @@ type Sched struct {
 	events   uint64
 
 	// every live task, in creation order
-	thead, ttail *Task
+	live dlist[Task, liveLink]
 	// parked tasks whose context's cancellation tock does not control, and
 	// nodes whose parent it does not control: polled after every step
-	fhead, ftail *Task
-	fnodes       []*node
-	nforeign     int
-	mainTask     *Task
-	mainDone     bool
-	mainErr      error
+	polled   dlist[Task, parkLink]
+	fnodes   []*node
+	mainTask *Task
+	mainDone bool
+	mainErr  error
 }
 
 // NewSched makes a simulation starting at start. With hasUntil, the run stops
@@ -185,7 +183,7 @@ func (s *Sched) sleepUntil(ctx context.Context, when int64) error {
 	// If this task is the next event (nothing runnable, nothing polled, no
 	// timer due at or before when, and no Until before it), it goes on at
 	// once: the same result as parking and being woken, without a switch.
-	if s.runq.n == 0 && s.nforeign == 0 && len(s.fnodes) == 0 && !s.stopping &&
+	if s.runq.n == 0 && s.polled.n == 0 && len(s.fnodes) == 0 && !s.stopping &&
 		(!s.hasUntil || when <= s.until) && !s.aborted.Load() {
 		if next, ok := s.timers.next(); !ok || next.when > when {
 			if _, has := ctx.Deadline(); !has || s.watchable(ctx) {
@@ -234,33 +232,10 @@ func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.C
 		}()
 		fn(ctx)
 	})
-	// link into the live list
-	t.aprev = s.ttail
-	if s.ttail != nil {
-		s.ttail.anext = t
-	} else {
-		s.thead = t
-	}
-	s.ttail = t
-	s.live++
+	s.live.pushBack(t)
 	t.state = stRunnable
 	s.runq.push(t)
 	return t
-}
-
-func (s *Sched) unlinkTask(t *Task) {
-	if t.aprev != nil {
-		t.aprev.anext = t.anext
-	} else {
-		s.thead = t.anext
-	}
-	if t.anext != nil {
-		t.anext.aprev = t.aprev
-	} else {
-		s.ttail = t.aprev
-	}
-	t.aprev, t.anext = nil, nil
-	s.live--
 }
 
 func (s *Sched) resume(t *Task) {
@@ -271,7 +246,7 @@ func (s *Sched) resume(t *Task) {
 	s.cur = nil
 	if !ok {
 		t.state = stDone
-		s.unlinkTask(t)
+		s.live.remove(t)
 		t.next, t.stop, t.yield = nil, nil, nil
 		if t == s.mainTask {
 			s.mainDone = true
@@ -338,42 +313,26 @@ func (s *Sched) watch(ctx context.Context, t *Task) error {
 	}
 	t.wctx = ctx
 	if tockDone {
-		n.linkWaiter(t)
+		t.wnode = n
+		n.parked.pushBack(t)
 		return nil
 	}
 	// foreign: polled after every step
 	t.wnode = nil
-	t.wprev = s.ftail
-	t.wnext = nil
-	if s.ftail != nil {
-		s.ftail.wnext = t
-	} else {
-		s.fhead = t
-	}
-	s.ftail = t
 	t.foreign = true
-	s.nforeign++
+	s.polled.pushBack(t)
 	return nil
 }
 
 func (s *Sched) unwatch(t *Task) {
 	if t.wnode != nil {
-		t.wnode.unlinkWaiter(t)
+		t.wnode.parked.remove(t)
+		t.wnode = nil
 	} else if t.foreign {
-		if t.wprev != nil {
-			t.wprev.wnext = t.wnext
-		} else {
-			s.fhead = t.wnext
-		}
-		if t.wnext != nil {
-			t.wnext.wprev = t.wprev
-		} else {
-			s.ftail = t.wprev
-		}
+		s.polled.remove(t)
 		t.foreign = false
-		s.nforeign--
 	}
-	t.wprev, t.wnext, t.wctx = nil, nil, nil
+	t.wctx = nil
 }
 
 // scanForeign wakes the parked tasks, and cancels the nodes, whose foreign
@@ -386,7 +345,7 @@ func (s *Sched) scanForeign() {
 			i = -1 // the list changed; rescan from the start
 		}
 	}
-	for t := s.fhead; t != nil; t = t.wnext {
+	for t := s.polled.head; t != nil; t = s.polled.next(t) {
 		if t.state == stParked {
 			if err := t.wctx.Err(); err != nil {
 				s.wakeWith(t, err)
@@ -425,14 +384,14 @@ func (s *Sched) loop() Result {
 				return res
 			}
 			s.resume(s.runq.pop())
-			if s.nforeign > 0 || len(s.fnodes) > 0 {
+			if s.polled.n > 0 || len(s.fnodes) > 0 {
 				s.scanForeign()
 			}
 			if s.mainDone && !s.stopping {
 				s.stop()
 			}
 		}
-		if s.live == 0 {
+		if s.live.n == 0 {
 			break
 		}
 		first, ok := s.timers.next()
@@ -468,7 +427,7 @@ func (s *Sched) loop() Result {
 				e.tm.node.cancel(context.DeadlineExceeded, context.DeadlineExceeded)
 			}
 		}
-		if s.nforeign > 0 || len(s.fnodes) > 0 {
+		if s.polled.n > 0 || len(s.fnodes) > 0 {
 			s.scanForeign()
 		}
 	}
@@ -490,7 +449,7 @@ func (s *Sched) stop() {
 
 func (s *Sched) blocked() []Blocked {
 	var out []Blocked
-	for t := s.thead; t != nil; t = t.anext {
+	for t := s.live.head; t != nil; t = s.live.next(t) {
 		what := t.what
 		if t.state != stParked {
 			what = "runnable"
@@ -503,14 +462,14 @@ func (s *Sched) blocked() []Blocked {
 // abortAll unwinds every live task's stack and ends its coroutine.
 func (s *Sched) abortAll() int {
 	n := 0
-	for s.thead != nil {
-		t := s.thead
+	for s.live.head != nil {
+		t := s.live.head
 		t.aborting = true
 		s.cur = t
 		t.stop()
 		s.cur = nil
 		t.state = stDone
-		s.unlinkTask(t)
+		s.live.remove(t)
 		n++
 	}
 	s.runq = ring{}
