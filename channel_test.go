@@ -59,14 +59,8 @@ var _ = register(
 			ch.Put(ctx, "m2")
 			return g.Wait()
 		},
-		sim: "0 R1 got m1 <nil>\n0 R2 got m1 <nil>\n1 R1 got m2 <nil>\n1 R2 got m2 <nil>",
-		check: func(t *testing.T, h *H, err error) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.Before(t, "R1 got m1 <nil>", "R1 got m2 <nil>")
-			h.Before(t, "R2 got m1 <nil>", "R2 got m2 <nil>")
-		},
+		sim:   "0 R1 got m1 <nil>\n0 R2 got m1 <nil>\n1 R1 got m2 <nil>\n1 R2 got m2 <nil>",
+		check: causal(order{"R1 got m1 <nil>", "R1 got m2 <nil>"}, order{"R2 got m1 <nil>", "R2 got m2 <nil>"}),
 	},
 	scenario{
 		// μSim C5 / channel_await_misses_while_busy: with no subscriber a

@@ -97,16 +97,10 @@ var _ = register(
 			0 woke 2
 			0 woke 3
 			0 woke 4`,
-		check: func(t *testing.T, h *H, err error) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Under the real runtime the notified waiters race for the lock
-			// (their resume order is unspecified); both resume before the
-			// next notification.
-			h.Before(t, "woke 0", "waiting after Notify(10): 0")
-			h.Before(t, "woke 1", "waiting after Notify(10): 0")
-		},
+		// Under the real runtime the notified waiters race for the lock
+		// (their resume order is unspecified); both resume before the
+		// next notification.
+		check: causal(order{"woke 0", "waiting after Notify(10): 0"}, order{"woke 1", "waiting after Notify(10): 0"}),
 	},
 	scenario{
 		// AnyIO C4: a waiter cancelled before the notification passes it on.

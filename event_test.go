@@ -3,7 +3,6 @@ package tock_test
 import (
 	"context"
 	"fmt"
-	"testing"
 	"time"
 
 	"github.com/tockgo/tock"
@@ -34,7 +33,7 @@ var _ = register(
 			return g.Wait()
 		},
 		sim:   "5 setting (was set: false)\n5 waiting after Set: 0\n5 W1 woke: <nil>, set true\n5 W2 woke: <nil>, set true",
-		check: beforeCheck("setting (was set: false)", "W1 woke: <nil>, set true"),
+		check: causal(order{"setting (was set: false)", "W1 woke: <nil>, set true"}),
 	},
 	scenario{
 		// AnyIO EV-02: a waiter cancelled before Set never sees it.
@@ -43,22 +42,8 @@ var _ = register(
 		body: func(ctx context.Context, h *H) error {
 			for _, cancelFirst := range []bool{true, false} {
 				var e tock.Event
-				var cancel context.CancelFunc
-				g := tock.NewGroup(ctx)
-				g.Go(func(ctx context.Context) error {
-					ctx, cancel = tock.WithCancel(ctx)
-					h.Log(ctx, "cancel first %v: wait %v", cancelFirst, e.Wait(ctx))
-					return nil
-				})
-				h.WaitUntil(ctx, "waiting", func() bool { return e.Stats().Waiting == 1 })
-				if cancelFirst {
-					cancel()
-					e.Set()
-				} else {
-					e.Set()
-					cancel()
-				}
-				g.Wait()
+				err := h.CancelRace(ctx, cancelFirst, e.Wait, func() bool { return e.Stats().Waiting == 1 }, e.Set)
+				h.Log(ctx, "cancel first %v: wait %v", cancelFirst, err)
 			}
 			return nil
 		},
@@ -105,16 +90,6 @@ var _ = register(
 		sim: "0 w0\n0 w1\n0 w2\n0 w3\n0 w4\n0 w5\n0 w6\n0 w7",
 	},
 )
-
-func beforeCheck(a, b string) func(t *testing.T, h *H, err error) {
-	return func(t *testing.T, h *H, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Before(t, a, b)
-	}
-}
 
 func ExampleEvent() {
 	sim.Run(context.Background(), func(ctx context.Context) error {

@@ -77,14 +77,8 @@ var _ = register(
 			h.Log(ctx, "wait returned")
 			return err
 		},
-		sim: "5 child 5 done\n10 child 10 done\n10 wait returned",
-		check: func(t *testing.T, h *H, err error) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.Before(t, "child 5 done", "wait returned")
-			h.Before(t, "child 10 done", "wait returned")
-		},
+		sim:   "5 child 5 done\n10 child 10 done\n10 wait returned",
+		check: causal(order{"child 5 done", "wait returned"}, order{"child 10 done", "wait returned"}),
 	},
 	scenario{
 		// μSim S11: nested groups each end at the max of their own children.

@@ -214,3 +214,46 @@ func (h *H) Forever(ctx context.Context) error {
 	var never tock.Event
 	return never.Wait(ctx)
 }
+
+// order is a pair of messages: the first must be logged before the second.
+type order [2]string
+
+// causal is a scenario check: the body returned nil, and each pair of
+// messages was logged in that order (orders that hold on both runtimes).
+func causal(pairs ...order) func(t *testing.T, h *H, err error) {
+	return func(t *testing.T, h *H, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pairs {
+			h.Before(t, p[0], p[1])
+		}
+	}
+}
+
+// CancelRace starts wait in a new task, with a context of that task's own,
+// waits until queued holds, then, in one step, cancels that context and
+// grants (cancel first, or grant first), and returns wait's error. A waiter
+// cancelled before the grant must be passed over; one granted first must
+// succeed ("the wake-up wins").
+func (h *H) CancelRace(ctx context.Context, cancelFirst bool, wait func(ctx context.Context) error, queued func() bool, grant func()) error {
+	var cancel context.CancelFunc
+	var err error
+	g := tock.NewGroup(ctx)
+	g.Go(func(ctx context.Context) error {
+		ctx, cancel = tock.WithCancel(ctx)
+		err = wait(ctx)
+		return nil
+	})
+	h.WaitUntil(ctx, "waiter queued", queued)
+	if cancelFirst {
+		cancel()
+		grant()
+	} else {
+		grant()
+		cancel()
+	}
+	g.Wait()
+	return err
+}

@@ -103,14 +103,9 @@ var _ = register(
 			0 borrowed 5 waiting 0
 			0 w2 in
 			0 w3 in`,
-		check: func(t *testing.T, h *H, err error) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			// The admitted waiters may log before main does; the counts main
-			// logs right after SetTotal are exact either way.
-			h.Before(t, "w1 in", "borrowed 5 waiting 0")
-		},
+		// The admitted waiters may log before main does; the counts main
+		// logs right after SetTotal are exact either way.
+		check: causal(order{"w1 in", "borrowed 5 waiting 0"}),
 	},
 	scenario{
 		// AnyIO CL5/CL6/B7: lowering evicts nobody (Available goes negative);
@@ -147,24 +142,15 @@ var _ = register(
 		body: func(ctx context.Context, h *H) error {
 			l := tock.NewCapacityLimiter(1)
 			l.AcquireFor(ctx, "A")
-			for _, b := range []string{"B", "C"} {
-				var cancel context.CancelFunc
-				g := tock.NewGroup(ctx)
-				g.Go(func(ctx context.Context) error {
-					ctx, cancel = tock.WithCancel(ctx)
-					h.Log(ctx, "%s: %v", b, l.AcquireFor(ctx, b))
-					return nil
-				})
-				h.WaitUntil(ctx, "queued", func() bool { return l.Stats().Waiting == 1 })
-				if b == "B" {
-					cancel()
-				} else {
-					l.ReleaseFor("A")
-					cancel()
-				}
-				g.Wait()
-				h.Log(ctx, "%+v", l.Stats())
-			}
+			queued := func() bool { return l.Stats().Waiting == 1 }
+			// B is cancelled while it waits (nothing is granted); C is
+			// granted A's token, then cancelled in the same step.
+			err := h.CancelRace(ctx, true, func(ctx context.Context) error { return l.AcquireFor(ctx, "B") }, queued, func() {})
+			h.Log(ctx, "B: %v", err)
+			h.Log(ctx, "%+v", l.Stats())
+			err = h.CancelRace(ctx, false, func(ctx context.Context) error { return l.AcquireFor(ctx, "C") }, queued, func() { l.ReleaseFor("A") })
+			h.Log(ctx, "C: %v", err)
+			h.Log(ctx, "%+v", l.Stats())
 			return nil
 		},
 		sim: `0 B: context canceled

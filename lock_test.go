@@ -119,12 +119,7 @@ var _ = register(
 		},
 		sim:     "5 after unlock: owner is the waiter true, available false, trylock false\n5 waiter acquired\n6 releaser re-acquired",
 		ordered: false,
-		check: func(t *testing.T, h *H, err error) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.Before(t, "waiter acquired", "releaser re-acquired")
-		},
+		check:   causal(order{"waiter acquired", "releaser re-acquired"}),
 	},
 	scenario{
 		// μSim L8 / AnyIO LK-10: Available, Locked and Stats.
@@ -250,12 +245,7 @@ var _ = register(
 			0 peer acquired (cancel first true)
 			0 target (cancel first false): <nil>
 			0 peer acquired (cancel first false)`,
-		check: func(t *testing.T, h *H, err error) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.Before(t, "target (cancel first false): <nil>", "peer acquired (cancel first false)")
-		},
+		check: causal(order{"target (cancel first false): <nil>", "peer acquired (cancel first false)"}),
 	},
 	scenario{
 		// AnyIO LK-18: Lock in a cancelled context fails even on a free lock;

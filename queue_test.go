@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"testing"
 	"time"
 
 	"github.com/tockgo/tock"
@@ -116,14 +115,8 @@ var _ = register(
 			q.Close()
 			return g.Wait()
 		},
-		sim: "0 C1 got 10 <nil>\n0 C2 got 11 <nil>\n5 C3 got 0 tock: stream closed",
-		check: func(t *testing.T, h *H, err error) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.Before(t, "C1 got 10 <nil>", "C3 got 0 tock: stream closed")
-			h.Before(t, "C2 got 11 <nil>", "C3 got 0 tock: stream closed")
-		},
+		sim:   "0 C1 got 10 <nil>\n0 C2 got 11 <nil>\n5 C3 got 0 tock: stream closed",
+		check: causal(order{"C1 got 10 <nil>", "C3 got 0 tock: stream closed"}, order{"C2 got 11 <nil>", "C3 got 0 tock: stream closed"}),
 	},
 	scenario{
 		// μSim queue_cancel_waiting_consumer_then_put: a consumer cancelled

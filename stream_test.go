@@ -131,29 +131,18 @@ var _ = register(
 		name: "MS handed over then cancelled",
 		body: func(ctx context.Context, h *H) error {
 			s, r := tock.NewStream[string](0)
-			var cancel context.CancelFunc
-			g := tock.NewGroup(ctx)
-			g.Go(func(ctx context.Context) error {
-				ctx, cancel = tock.WithCancel(ctx)
-				v, err := r.Receive(ctx)
-				h.Log(ctx, "receiver: %q %v", v, err)
-				return nil
-			})
-			h.WaitUntil(ctx, "receiver waits", func() bool { return r.Stats().WaitingReceive == 1 })
-			s.TrySend("kept")
-			cancel()
-			g.Wait()
-			g = tock.NewGroup(ctx)
-			g.Go(func(ctx context.Context) error {
-				ctx, cancel = tock.WithCancel(ctx)
-				h.Log(ctx, "sender: %v", s.Send(ctx, "delivered"))
-				return nil
-			})
-			h.WaitUntil(ctx, "sender waits", func() bool { return s.Stats().WaitingSend == 1 })
-			v, _ := r.TryReceive()
-			cancel()
-			g.Wait()
-			h.Log(ctx, "received %q", v)
+			var got string
+			err := h.CancelRace(ctx, false,
+				func(ctx context.Context) (err error) { got, err = r.Receive(ctx); return err },
+				func() bool { return r.Stats().WaitingReceive == 1 },
+				func() { s.TrySend("kept") })
+			h.Log(ctx, "receiver: %q %v", got, err)
+			err = h.CancelRace(ctx, false,
+				func(ctx context.Context) error { return s.Send(ctx, "delivered") },
+				func() bool { return s.Stats().WaitingSend == 1 },
+				func() { got, _ = r.TryReceive() })
+			h.Log(ctx, "sender: %v", err)
+			h.Log(ctx, "received %q", got)
 			return nil
 		},
 		sim:     "0 receiver: \"kept\" <nil>\n0 sender: <nil>\n0 received \"delivered\"",
