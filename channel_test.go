@@ -223,3 +223,44 @@ func ExampleChannel() {
 	// dashboard saw "degraded" at +1m0s
 	// logger saw "degraded" at +1m0s
 }
+
+var _ = register(scenario{
+	// Closing a subscription wakes its blocked Receive with ErrStreamClosed;
+	// cancelling a range over Channel.All ends it and unsubscribes.
+	name: "C subscription close and cancelled range",
+	body: func(ctx context.Context, h *H) error {
+		ch := tock.NewChannel[int]()
+		sub := ch.Subscribe()
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error {
+			_, err := sub.Receive(ctx)
+			h.Log(ctx, "receive on closed subscription: %v", err)
+			return nil
+		})
+		tock.Yield(ctx) // under simulation the receiver is blocked now
+		sub.Close()
+		g.Wait()
+		var cancel context.CancelFunc
+		var gotOne tock.Event
+		g = tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error {
+			ctx, cancel = tock.WithCancel(ctx)
+			n := 0
+			for range ch.All(ctx) {
+				n++
+				gotOne.Set()
+			}
+			h.Log(ctx, "range ended after %d, ctx: %v", n, ctx.Err())
+			return nil
+		})
+		h.WaitUntil(ctx, "ranging", func() bool { return ch.Subscribers() == 1 })
+		ch.Put(ctx, 1)
+		gotOne.Wait(ctx)
+		cancel()
+		g.Wait()
+		h.Log(ctx, "subscribers after: %d", ch.Subscribers())
+		return nil
+	},
+	sim:     "0 receive on closed subscription: tock: stream closed\n0 range ended after 1, ctx: context canceled\n0 subscribers after: 0",
+	ordered: true,
+})

@@ -32,6 +32,7 @@ type BusyResourceError struct {
 	Action string
 }
 
+// Error returns "another task is already <action> this resource".
 func (e *BusyResourceError) Error() string {
 	return "another task is already " + e.Action + " this resource"
 }

@@ -361,3 +361,30 @@ func expectPanic(t *testing.T, want string, f func()) {
 	}()
 	f()
 }
+
+// A panic before started is re-raised by Start itself, with the task's stack;
+// the group is not failed by it.
+func TestStartPanicsBeforeStarted(t *testing.T) {
+	checkLeaks(t)
+	simulate := func(body func(ctx context.Context, h *H) error) (*H, error) { return runSim(body) }
+	for _, run := range []func(body func(ctx context.Context, h *H) error) (*H, error){simulate, runReal} {
+		_, err := run(func(ctx context.Context, h *H) error {
+			g := tock.NewGroup(ctx)
+			func() {
+				defer func() {
+					pe, ok := recover().(*tock.PanicError)
+					if !ok || pe.Value != "setup failed" || !strings.Contains(string(pe.Stack), "panicBeforeStarted") {
+						t.Errorf("Start re-raised %v", pe)
+					}
+				}()
+				g.Start(panicBeforeStarted)
+			}()
+			return g.Wait()
+		})
+		if err != nil {
+			t.Errorf("Wait = %v", err)
+		}
+	}
+}
+
+func panicBeforeStarted(ctx context.Context, started func()) error { panic("setup failed") }

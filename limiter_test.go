@@ -226,3 +226,21 @@ func ExampleCapacityLimiter() {
 	// b.zip: downloading at +0s
 	// c.zip: downloading at +10s
 }
+
+// A borrower already waiting for a token cannot queue a second time.
+func TestCapacityLimiterBorrowerWaitsOnce(t *testing.T) {
+	checkLeaks(t)
+	_, err := runSim(func(ctx context.Context, h *H) error {
+		l := tock.NewCapacityLimiter(0)
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error { return l.AcquireFor(ctx, "job") })
+		h.WaitUntil(ctx, "queued", func() bool { return l.Stats().Waiting == 1 })
+		expectPanic(t, "tock: CapacityLimiter.AcquireFor: this borrower is already waiting for a token", func() { l.AcquireFor(ctx, "job") })
+		expectPanic(t, "tock: CapacityLimiter.TryAcquireFor: this borrower is already waiting for a token", func() { l.TryAcquireFor("job") })
+		l.SetTotal(1) // the limiter still works: the first wait is served
+		return g.Wait()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

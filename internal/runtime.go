@@ -138,6 +138,7 @@ type PanicError struct {
 // function that recovered r.
 func NewPanicError(r any) *PanicError { return &PanicError{Value: r, Stack: debug.Stack()} }
 
+// Error shows the panic value followed by the panicking task's stack.
 func (p *PanicError) Error() string {
 	return fmt.Sprintf("tock: task panicked: %v\n\ngoroutine stack of the panicking task:\n%s", p.Value, p.Stack)
 }

@@ -107,6 +107,7 @@ type DeadlockError struct {
 	Blocked []BlockedTask // every blocked task, in the order they were started
 }
 
+// Error names the instant and every blocked task with what it waits on.
 func (e *DeadlockError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "tock/sim: deadlock at %s: %d task(s) blocked:", e.At.Format(time.RFC3339Nano), len(e.Blocked))

@@ -404,3 +404,18 @@ func TestHundredThousandTasks(t *testing.T) {
 		t.Errorf("woke %d times, ended at %v", woke, end)
 	}
 }
+
+// A simulation's context used after Run returned (or from a goroutine the
+// simulation does not run) panics with a message saying so, instead of
+// blocking something the scheduler no longer drives.
+func TestContextUsedOutsideItsSimulation(t *testing.T) {
+	var leaked context.Context
+	sim.Run(context.Background(), func(ctx context.Context) error { leaked = ctx; return nil })
+	defer func() {
+		if r := fmt.Sprint(recover()); !strings.Contains(r, "outside that simulation's tasks") {
+			t.Errorf("panic %q", r)
+		}
+	}()
+	var e tock.Event
+	e.Wait(context.WithoutCancel(leaked))
+}
