@@ -15,7 +15,8 @@ import (
 // Receive waits for the first message put after it started waiting; a
 // Subscription buffers every message from the moment it was made, so nothing
 // is missed between receives. Close ends the channel: subscriptions drain
-// what they hold, then end. Make one with NewChannel.
+// what they hold, then end. The zero value is an open channel with no
+// subscriber.
 //
 // In a simulation, Put lets the tasks already runnable at this instant run
 // first, as in μSim.

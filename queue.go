@@ -10,7 +10,7 @@ import (
 // Queue is an unbounded FIFO stream (μSim's Queue): each item goes to exactly
 // one consumer, and consumers are served in the order they started waiting.
 // After Close, Put fails, and consumers still get the buffered items, then
-// ErrStreamClosed. Make one with NewQueue; the zero value is not usable.
+// ErrStreamClosed. The zero value is an empty, open queue.
 //
 // In a simulation, Put (and Get on a non-empty queue) let the tasks already
 // runnable at this instant run first, as in μSim.
@@ -37,6 +37,7 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 		q.p.mu.Unlock()
 		return ErrStreamClosed
 	}
+	q.p.max = Unbounded // a queue never blocks a Put: also for the zero value
 	q.p.offer(v)
 	q.p.mu.Unlock()
 	internal.Checkpoint(ctx)

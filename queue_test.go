@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"testing"
 	"time"
 
 	"github.com/tockgo/tock"
@@ -179,4 +180,28 @@ func ExampleQueue() {
 	// Output:
 	// w1 [a c]
 	// w2 [b d]
+}
+
+// Zero values are usable: a Queue buffers without bound, a Channel
+// broadcasts.
+func TestZeroQueueAndChannel(t *testing.T) {
+	ctx := context.Background()
+	var q tock.Queue[int]
+	for i := 0; i < 3; i++ {
+		if err := q.Put(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if q.Len() != 3 {
+		t.Fatalf("zero queue holds %d of 3 items", q.Len())
+	}
+	if v, err := q.Get(ctx); v != 0 || err != nil {
+		t.Fatalf("Get = %d, %v", v, err)
+	}
+	var ch tock.Channel[string]
+	sub := ch.Subscribe()
+	ch.Put(ctx, "hi")
+	if v, err := sub.Receive(ctx); v != "hi" || err != nil {
+		t.Fatalf("Receive = %q, %v", v, err)
+	}
 }
