@@ -5,7 +5,6 @@ import (
 	"iter"
 	"slices"
 	"strconv"
-	"sync"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -21,7 +20,7 @@ import (
 // In a simulation, Put lets the tasks already runnable at this instant run
 // first, as in μSim.
 type Channel[T any] struct {
-	mu     sync.Mutex
+	mu     internal.Mutex
 	subs   []*Subscription[T]
 	closed bool
 }

@@ -3,7 +3,6 @@ package tock
 import (
 	"context"
 	"strconv"
-	"sync"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -14,7 +13,7 @@ import (
 // it was acquired.
 type Condition struct {
 	l  *Lock
-	mu sync.Mutex
+	mu internal.Mutex
 	q  internal.Queue[struct{}]
 }
 
@@ -105,7 +104,7 @@ func (c *Condition) notify(ctx context.Context, op string, n int) {
 		if w == nil {
 			return
 		}
-		w.Grant()
+		w.Grant(&c.mu)
 	}
 }
 

@@ -2,7 +2,6 @@ package tock
 
 import (
 	"context"
-	"sync"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -11,7 +10,7 @@ import (
 // an Event cannot be cleared (make a new one). The zero value is an unset
 // Event, ready to use.
 type Event struct {
-	mu  sync.Mutex
+	mu  internal.Mutex
 	set bool
 	q   internal.Queue[struct{}]
 }
@@ -33,7 +32,7 @@ func (e *Event) Set() {
 	}
 	e.set = true
 	for w := e.q.PopLive(); w != nil; w = e.q.PopLive() {
-		w.Grant()
+		w.Grant(&e.mu)
 	}
 }
 

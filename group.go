@@ -3,7 +3,6 @@ package tock
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -30,7 +29,7 @@ type Group struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
-	mu        sync.Mutex
+	mu        internal.Mutex
 	running   int
 	errs      []error
 	panic     *PanicError
@@ -88,7 +87,7 @@ func (g *Group) Start(task func(ctx context.Context, started func()) error) erro
 			}
 			started = true
 			if w := q.PopLive(); w != nil {
-				w.Grant()
+				w.Grant(&g.mu)
 			}
 		}
 		terr, p := g.call(ctx, func(ctx context.Context) error { return task(ctx, markStarted) })
@@ -99,7 +98,7 @@ func (g *Group) Start(task func(ctx context.Context, started func()) error) erro
 				err = ErrNotStarted
 			}
 			if w := q.PopLive(); w != nil {
-				w.Grant()
+				w.Grant(&g.mu)
 			}
 			g.mu.Unlock()
 			g.done(nil, nil)
@@ -209,7 +208,7 @@ func (g *Group) done(err error, p *PanicError) {
 	g.running--
 	if g.running == 0 {
 		for w := g.waiters.PopLive(); w != nil; w = g.waiters.PopLive() {
-			w.Grant()
+			w.Grant(&g.mu)
 		}
 	}
 }

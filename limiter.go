@@ -4,7 +4,6 @@ import (
 	"container/list"
 	"context"
 	"strconv"
-	"sync"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -17,7 +16,7 @@ import (
 //
 // In a simulation, an uncontended Acquire is a checkpoint, as in AnyIO.
 type CapacityLimiter struct {
-	mu        sync.Mutex
+	mu        internal.Mutex
 	total     int
 	borrowers map[any]*list.Element
 	order     list.List // borrowers, in the order they got their token
@@ -136,7 +135,7 @@ func (l *CapacityLimiter) grant() {
 			return
 		}
 		l.add(w.Val)
-		w.Grant()
+		w.Grant(&l.mu)
 	}
 }
 

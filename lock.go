@@ -3,7 +3,6 @@ package tock
 import (
 	"context"
 	"strconv"
-	"sync"
 	"sync/atomic"
 
 	"github.com/tockgo/tock/internal"
@@ -23,8 +22,8 @@ type Lock struct {
 	// waitersBit, so the uncontended Lock and Unlock are one atomic
 	// operation each.
 	state atomic.Uint64
-	extra atomic.Int32 // re-entries beyond the first; only the owner changes it
-	mu    sync.Mutex   // guards q and the hand-off
+	extra atomic.Int32   // re-entries beyond the first; only the owner changes it
+	mu    internal.Mutex // guards q and the hand-off
 	q     internal.Queue[struct{}]
 }
 
@@ -141,7 +140,7 @@ func (l *Lock) release() {
 			s |= waitersBit
 		}
 		l.state.Store(s)
-		w.Grant()
+		w.Grant(&l.mu)
 	} else {
 		l.state.Store(0)
 	}

@@ -3,7 +3,6 @@ package tock
 import (
 	"context"
 	"strconv"
-	"sync"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -16,7 +15,7 @@ import (
 // runnable run first), as in AnyIO, unless the semaphore was made with
 // FastAcquire.
 type Semaphore struct {
-	mu     sync.Mutex
+	mu     internal.Mutex
 	value  int
 	max    int
 	hasMax bool
@@ -101,7 +100,7 @@ func (s *Semaphore) Release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if w := s.q.PopLive(); w != nil {
-		w.Grant()
+		w.Grant(&s.mu)
 		return
 	}
 	if s.hasMax && s.value >= s.max {

@@ -1,73 +1,67 @@
 package internal
 
-// link is what an element carries for one intrusive list it can be in.
+// link is what an element carries for one intrusive list it can be in (an
+// element can carry several, one per list). elem points back at the element
+// while it is in a list and is nil otherwise.
 type link[E any] struct {
-	prev, next *E
-	in         bool
+	prev, next *link[E]
+	elem       *E
 }
-
-// linkOf selects, for a list, which of an element's links it uses. Its
-// implementations are zero-size types, so a zero dlist is ready to use.
-type linkOf[E any] interface{ of(*E) *link[E] }
 
 // dlist is the one intrusive doubly-linked FIFO list of the package (wait
 // queues, a node's children and parked tasks, the scheduler's live and
-// polled tasks): O(1) append and removal, no allocation.
-type dlist[E any, L linkOf[E]] struct {
-	head, tail *E
+// polled tasks): O(1) append and removal, no allocation, no indirect calls.
+// The zero value is an empty list.
+type dlist[E any] struct {
+	head, tail *link[E]
 	n          int
 }
 
-func (l *dlist[E, L]) at(e *E) *link[E] {
-	var sel L
-	return sel.of(e)
-}
-
-func (l *dlist[E, L]) pushBack(e *E) {
-	k := l.at(e)
-	k.prev, k.next, k.in = l.tail, nil, true
+// pushBack appends e, whose link for this list is k.
+func (l *dlist[E]) pushBack(k *link[E], e *E) {
+	k.prev, k.next, k.elem = l.tail, nil, e
 	if l.tail != nil {
-		l.at(l.tail).next = e
+		l.tail.next = k
 	} else {
-		l.head = e
+		l.head = k
 	}
-	l.tail = e
+	l.tail = k
 	l.n++
 }
 
-// remove unlinks e; it reports false if e was not in the list.
-func (l *dlist[E, L]) remove(e *E) bool {
-	k := l.at(e)
-	if !k.in {
+// remove unlinks the element whose link is k; it reports false if that
+// element was not in the list.
+func (l *dlist[E]) remove(k *link[E]) bool {
+	if k.elem == nil {
 		return false
 	}
 	if k.prev != nil {
-		l.at(k.prev).next = k.next
+		k.prev.next = k.next
 	} else {
 		l.head = k.next
 	}
 	if k.next != nil {
-		l.at(k.next).prev = k.prev
+		k.next.prev = k.prev
 	} else {
 		l.tail = k.prev
 	}
-	k.prev, k.next, k.in = nil, nil, false
+	k.prev, k.next, k.elem = nil, nil, nil
 	l.n--
 	return true
 }
 
-// next is the element after e.
-func (l *dlist[E, L]) next(e *E) *E { return l.at(e).next }
+// front is the first element, or nil.
+func (l *dlist[E]) front() *E { return l.head.get() }
 
-// The links of the package's lists.
-type (
-	waiterLink[T any] struct{} // Waiter in its Queue
-	parkLink          struct{} // Task parked on a node, or in the polled list
-	liveLink          struct{} // Task in the scheduler's live list
-	childLink         struct{} // node in its parent's children
-)
+// after is the element after the one whose link is k, or nil.
+func (k *link[E]) after() *E { return k.next.get() }
 
-func (waiterLink[T]) of(w *Waiter[T]) *link[Waiter[T]] { return &w.link }
-func (parkLink) of(t *Task) *link[Task]                { return &t.park }
-func (liveLink) of(t *Task) *link[Task]                { return &t.live }
-func (childLink) of(n *node) *link[node]               { return &n.child }
+// in reports whether k's element is in a list.
+func (k *link[E]) in() bool { return k.elem != nil }
+
+func (k *link[E]) get() *E {
+	if k == nil {
+		return nil
+	}
+	return k.elem
+}

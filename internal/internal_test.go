@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestTimerHeapOrder(t *testing.T) {
@@ -100,32 +101,109 @@ func TestRing(t *testing.T) {
 // A task can be in its live list and a parked list at once; each list keeps
 // its own order and removal from one leaves the other intact.
 func TestDlistTwoLinks(t *testing.T) {
-	var live dlist[Task, liveLink]
-	var parked dlist[Task, parkLink]
+	var live, parked dlist[Task]
 	ts := make([]*Task, 5)
 	for i := range ts {
 		ts[i] = &Task{ID: uint64(i)}
-		live.pushBack(ts[i])
+		live.pushBack(&ts[i].live, ts[i])
 	}
 	for _, i := range []int{3, 1, 4} {
-		parked.pushBack(ts[i])
+		parked.pushBack(&ts[i].park, ts[i])
 	}
-	ids := func(head *Task, next func(*Task) *Task) (out []uint64) {
-		for x := head; x != nil; x = next(x) {
+	ids := func(l *dlist[Task], k func(*Task) *link[Task]) (out []uint64) {
+		for x := l.front(); x != nil; x = k(x).after() {
 			out = append(out, x.ID)
 		}
 		return out
 	}
-	if !live.remove(ts[0]) || !live.remove(ts[2]) || !live.remove(ts[4]) || live.remove(ts[4]) {
+	liveOf := func(t *Task) *link[Task] { return &t.live }
+	parkOf := func(t *Task) *link[Task] { return &t.park }
+	if !live.remove(&ts[0].live) || !live.remove(&ts[2].live) || !live.remove(&ts[4].live) || live.remove(&ts[4].live) {
 		t.Fatal("remove from live")
 	}
-	if !parked.remove(ts[1]) || parked.remove(ts[0]) {
+	if !parked.remove(&ts[1].park) || parked.remove(&ts[0].park) {
 		t.Fatal("remove from parked")
 	}
-	if got := ids(live.head, live.next); !slices.Equal(got, []uint64{1, 3}) || live.n != 2 || live.tail != ts[3] {
+	if got := ids(&live, liveOf); !slices.Equal(got, []uint64{1, 3}) || live.n != 2 || live.tail.elem != ts[3] {
 		t.Fatalf("live %v (n %d)", got, live.n)
 	}
-	if got := ids(parked.head, parked.next); !slices.Equal(got, []uint64{3, 4}) || parked.n != 2 || parked.tail != ts[4] {
+	if got := ids(&parked, parkOf); !slices.Equal(got, []uint64{3, 4}) || parked.n != 2 || parked.tail.elem != ts[4] {
 		t.Fatalf("parked %v (n %d)", got, parked.n)
+	}
+	if !ts[3].park.in() || ts[0].park.in() || ts[0].live.in() {
+		t.Fatal("in() disagrees with membership")
+	}
+}
+
+// Grants made under a Mutex wake nobody until Unlock; Unlock then wakes them
+// all, in grant order, after the lock is free (a woken task can take it).
+func TestMutexWakesAfterUnlock(t *testing.T) {
+	var m Mutex
+	var q Queue[int]
+	ws := make([]*Waiter[int], 3)
+	for i := range ws {
+		ws[i] = q.Alloc()
+		q.Enqueue(context.Background(), Real, ws[i])
+	}
+	m.Lock()
+	for i := range ws {
+		w := q.PopLive()
+		w.Val = i
+		w.Grant(&m)
+	}
+	for i, w := range ws {
+		if !w.Granted || len(w.ch) != 0 {
+			t.Fatalf("waiter %d: granted %v, signalled %d before Unlock", i, w.Granted, len(w.ch))
+		}
+	}
+	m.Unlock()
+	if !m.mu.TryLock() {
+		t.Fatal("Unlock left the lock held")
+	}
+	m.mu.Unlock()
+	for i, w := range ws {
+		if len(w.ch) != 1 || w.next != nil {
+			t.Fatalf("waiter %d: signalled %d, still linked %v after Unlock", i, len(w.ch), w.next != nil)
+		}
+	}
+	if m.head != nil || m.tail != nil {
+		t.Fatal("Unlock kept its wake list")
+	}
+}
+
+// In a simulation the wake order is the run order: grants made under one
+// Mutex run FIFO.
+func TestMutexWakeOrderSim(t *testing.T) {
+	s := NewSched(time.Time{}, time.Time{}, false)
+	var m Mutex
+	var q Queue[int]
+	var got []int
+	s.Run(context.Background(), func(ctx context.Context) error {
+		done := make(chan struct{}, 3)
+		for i := 0; i < 3; i++ {
+			s.Spawn(ctx, func(ctx context.Context) {
+				m.Lock()
+				v, _ := Block(ctx, &m, &q, i, "test")
+				got = append(got, v)
+				done <- struct{}{}
+			})
+		}
+		s.Yield() // every waiter queues
+		m.Lock()
+		for w := q.PopLive(); w != nil; w = q.PopLive() {
+			w.Val *= 10
+			w.Grant(&m)
+		}
+		m.Unlock()
+		for i := 0; i < 3; i++ {
+			for len(done) == 0 {
+				s.Yield()
+			}
+			<-done
+		}
+		return nil
+	})
+	if !slices.Equal(got, []int{0, 10, 20}) {
+		t.Fatalf("woken in order %v, want [0 10 20]", got)
 	}
 }

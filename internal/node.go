@@ -31,10 +31,10 @@ type node struct {
 	timer       timer
 
 	// simulation-only registrations
-	parked   dlist[Task, parkLink]  // tasks parked on this node
-	children dlist[node, childLink] // child nodes
-	child    link[node]             // in the parent's children
-	foreign  bool                   // in s.fnodes: the parent's cancellation is polled
+	parked   dlist[Task] // tasks parked on this node
+	children dlist[node] // child nodes
+	child    link[node]  // in the parent's children
+	foreign  bool        // in s.fnodes: the parent's cancellation is polled
 }
 
 type afterEntry struct {
@@ -74,7 +74,7 @@ func (s *Sched) newNode(parent context.Context) *node {
 	switch {
 	case pd == nil:
 	case n.pnode != nil && pd == n.pnode.Done():
-		n.pnode.children.pushBack(n)
+		n.pnode.children.pushBack(&n.child, n)
 	default:
 		n.foreign = true
 		s.fnodes = append(s.fnodes, n)
@@ -177,7 +177,7 @@ func (n *node) cancel(err, cause error) {
 	s := n.s
 	s.stopTimer(&n.timer)
 	if n.pnode != nil && !n.foreign {
-		n.pnode.children.remove(n)
+		n.pnode.children.remove(&n.child)
 	}
 	if n.foreign {
 		for i, x := range s.fnodes {
@@ -187,11 +187,11 @@ func (n *node) cancel(err, cause error) {
 			}
 		}
 	}
-	for t := n.parked.head; t != nil; t = n.parked.next(t) {
+	for t := n.parked.front(); t != nil; t = t.park.after() {
 		s.wakeWith(t, err)
 	}
-	for c := n.children.head; c != nil; {
-		next := n.children.next(c)
+	for c := n.children.front(); c != nil; {
+		next := c.child.after()
 		c.cancel(err, cause)
 		c = next
 	}

@@ -3,6 +3,7 @@ package internal
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // Parker is how one parked task is woken: through the scheduler's run queue
@@ -11,22 +12,52 @@ import (
 type Parker struct {
 	task *Task         // simulation: the task to make runnable
 	ch   chan struct{} // real runtime: receives exactly one signal
+	next *Parker       // the next parker in a Wakes list
 }
 
-// Wake makes the parked task runnable. Call it at most once per park, with the
-// lock of the primitive that owns the waiter held.
-func (p *Parker) Wake() {
-	if p.task != nil {
-		p.task.s.wake(p.task)
+// wake makes the parked task runnable. It is called at most once per park,
+// and it reads nothing of p after the signal: the woken task may reuse p at
+// once.
+func (p *Parker) wake() {
+	if t := p.task; t != nil {
+		t.s.wake(t)
 		return
 	}
 	p.ch <- struct{}{}
 }
 
-// drain consumes the signal of a Wake that raced with a cancellation.
+// drain waits for the signal of a grant that raced with a cancellation. The
+// signal may not have been sent yet (the granter sends it after releasing the
+// primitive's lock) but it will be: a granted parker is always woken.
 func (p *Parker) drain() {
 	if p.ch != nil {
 		<-p.ch
+	}
+}
+
+// Mutex is the lock a primitive guards its state and wait queues with.
+// Waiters granted under it are woken by Unlock after the lock is released,
+// in grant order (the order a simulation runs them in), so a woken task
+// never starts by blocking on the lock its waker still holds. The zero value
+// is unlocked.
+type Mutex struct {
+	mu         sync.Mutex
+	head, tail *Parker // granted, to wake at Unlock
+}
+
+// Lock locks m.
+func (m *Mutex) Lock() { m.mu.Lock() }
+
+// Unlock unlocks m, then wakes the waiters granted while it was held.
+func (m *Mutex) Unlock() {
+	p := m.head
+	m.head, m.tail = nil, nil
+	m.mu.Unlock()
+	for p != nil {
+		next := p.next
+		p.next = nil
+		p.wake()
+		p = next
 	}
 }
 
@@ -53,54 +84,54 @@ type Waiter[T any] struct {
 // It is not safe for concurrent use: the owning primitive guards it with its
 // own mutex. Removal is O(1). The zero value is an empty queue.
 type Queue[T any] struct {
-	l     dlist[Waiter[T], waiterLink[T]]
-	spare *Waiter[T] // one finished waiter kept for reuse
+	l     dlist[Waiter[T]]
+	spare atomic.Pointer[Waiter[T]] // one finished waiter kept for reuse
 }
 
-// Alloc returns a waiter to Enqueue: the one last given to Free, or a new one.
+// Alloc returns a waiter to Enqueue: the one last given to Free, or a new
+// one. Call it with the primitive's lock held.
 func (q *Queue[T]) Alloc() *Waiter[T] {
-	if w := q.spare; w != nil {
-		q.spare = nil
-		return w
+	if q.spare.Load() != nil {
+		if w := q.spare.Swap(nil); w != nil {
+			return w
+		}
 	}
 	return new(Waiter[T])
 }
 
-// Free keeps w for the next Alloc. w must have left the queue and its Wait
-// must have returned; its parker's channel is then empty (the one signal a
-// grant sends was received or drained), so it can be reused as is.
+// Free keeps w for the next Alloc; it needs no lock. w must have left the
+// queue and its Wait must have returned; its parker's channel is then empty
+// (the one signal a grant sends was received or drained), so it can be
+// reused as is.
 func (q *Queue[T]) Free(w *Waiter[T]) {
-	if q.spare != nil {
-		return
-	}
 	var zero T
 	w.Val, w.Ctx, w.Task, w.Granted = zero, nil, nil, false
-	q.spare = w
+	q.spare.CompareAndSwap(nil, w)
 }
 
 // Len is the number of queued waiters.
 func (q *Queue[T]) Len() int { return q.l.n }
 
 // Front is the oldest queued waiter, or nil.
-func (q *Queue[T]) Front() *Waiter[T] { return q.l.head }
+func (q *Queue[T]) Front() *Waiter[T] { return q.l.front() }
 
 // Next is the waiter queued after w, or nil.
-func (w *Waiter[T]) Next() *Waiter[T] { return w.link.next }
+func (w *Waiter[T]) Next() *Waiter[T] { return w.link.after() }
 
 // Queued reports whether w is still in its queue.
-func (w *Waiter[T]) Queued() bool { return w.link.in }
+func (w *Waiter[T]) Queued() bool { return w.link.in() }
 
 // Push appends w.
-func (q *Queue[T]) Push(w *Waiter[T]) { q.l.pushBack(w) }
+func (q *Queue[T]) Push(w *Waiter[T]) { q.l.pushBack(&w.link, w) }
 
 // Remove takes w out of the queue; it reports false if w was not queued.
-func (q *Queue[T]) Remove(w *Waiter[T]) bool { return q.l.remove(w) }
+func (q *Queue[T]) Remove(w *Waiter[T]) bool { return q.l.remove(&w.link) }
 
 // PopLive removes and returns the oldest waiter whose context is not done.
 // Waiters whose context is done are removed on the way: they were cancelled
 // before the hand-off and will return their context's error.
 func (q *Queue[T]) PopLive() *Waiter[T] {
-	for w := q.l.head; w != nil; w = q.l.head {
+	for w := q.l.front(); w != nil; w = q.l.front() {
 		q.Remove(w)
 		if w.Ctx == nil || w.Ctx.Err() == nil {
 			return w
@@ -109,11 +140,18 @@ func (q *Queue[T]) PopLive() *Waiter[T] {
 	return nil
 }
 
-// Grant hands w what it waits for and wakes it. Call it under the lock that
-// guards the queue w was popped from.
-func (w *Waiter[T]) Grant() {
+// Grant hands w what it waits for; m's Unlock wakes it. Call it with m, the
+// lock that guards the queue w was popped from, held, after setting w.Val:
+// the grant is final from then on.
+func (w *Waiter[T]) Grant(m *Mutex) {
 	w.Granted = true
-	w.Wake()
+	p := &w.Parker
+	if m.tail == nil {
+		m.head = p
+	} else {
+		m.tail.next = p
+	}
+	m.tail = p
 }
 
 // Enqueue prepares w for ctx's runtime and appends it to q.
@@ -129,7 +167,7 @@ func (q *Queue[T]) Enqueue(ctx context.Context, rt Runtime, w *Waiter[T]) {
 // first, w leaves the queue and Wait returns ctx's error, unless w was granted
 // in the meantime, in which case the grant wins and Wait returns nil.
 // mu is not held when Wait returns.
-func Wait[T any](ctx context.Context, rt Runtime, mu sync.Locker, q *Queue[T], w *Waiter[T], what string) error {
+func Wait[T any](ctx context.Context, rt Runtime, mu *Mutex, q *Queue[T], w *Waiter[T], what string) error {
 	mu.Unlock()
 	err := rt.Park(ctx, &w.Parker, what)
 	if err == nil {
@@ -150,7 +188,7 @@ func Wait[T any](ctx context.Context, rt Runtime, mu sync.Locker, q *Queue[T], w
 // oldest waiter whose context is not done, or nil. TryX calls use it to tell
 // whether anyone is really waiting.
 func (q *Queue[T]) FrontLive() *Waiter[T] {
-	for w := q.l.head; w != nil; w = q.l.head {
+	for w := q.l.front(); w != nil; w = q.l.front() {
 		if w.Ctx == nil || w.Ctx.Err() == nil {
 			return w
 		}
@@ -164,15 +202,17 @@ func (q *Queue[T]) FrontLive() *Waiter[T] {
 // the waiter is granted or ctx is done (see Wait), and returns the waiter's
 // final value (what a granter handed over) with Wait's error. The waiter is
 // reused afterwards. mu is not held when Block returns.
-func Block[T any](ctx context.Context, mu sync.Locker, q *Queue[T], val T, what string) (T, error) {
+//
+// Once Wait returns, w is the caller's alone (it left the queue, and a
+// granter wrote w.Val before the signal Wait received or drained), so its
+// value is read without the lock.
+func Block[T any](ctx context.Context, mu *Mutex, q *Queue[T], val T, what string) (T, error) {
 	rt := RuntimeOf(ctx)
 	w := q.Alloc()
 	w.Val = val
 	q.Enqueue(ctx, rt, w)
 	err := Wait(ctx, rt, mu, q, w, what)
-	mu.Lock()
 	v := w.Val
 	q.Free(w)
-	mu.Unlock()
 	return v, err
 }

@@ -16,7 +16,7 @@ import (
 type Runtime interface {
 	// Now is the runtime's clock.
 	Now() time.Time
-	// Prepare readies p so that a later Wake reaches the calling task.
+	// Prepare readies p so that a later grant wakes the calling task.
 	Prepare(p *Parker)
 	// Park blocks the calling task until p is woken (nil) or ctx is done
 	// (ctx's error). what names the wait for deadlock reports.

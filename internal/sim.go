@@ -64,10 +64,10 @@ type Sched struct {
 	events   uint64
 
 	// every live task, in creation order
-	live dlist[Task, liveLink]
+	live dlist[Task]
 	// parked tasks whose context's cancellation tock does not control, and
 	// nodes whose parent it does not control: polled after every step
-	polled   dlist[Task, parkLink]
+	polled   dlist[Task]
 	fnodes   []*node
 	mainTask *Task
 	mainDone bool
@@ -232,7 +232,7 @@ func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.C
 		}()
 		fn(ctx)
 	})
-	s.live.pushBack(t)
+	s.live.pushBack(&t.live, t)
 	t.state = stRunnable
 	s.runq.push(t)
 	return t
@@ -246,7 +246,7 @@ func (s *Sched) resume(t *Task) {
 	s.cur = nil
 	if !ok {
 		t.state = stDone
-		s.live.remove(t)
+		s.live.remove(&t.live)
 		t.next, t.stop, t.yield = nil, nil, nil
 		if t == s.mainTask {
 			s.mainDone = true
@@ -314,22 +314,22 @@ func (s *Sched) watch(ctx context.Context, t *Task) error {
 	t.wctx = ctx
 	if tockDone {
 		t.wnode = n
-		n.parked.pushBack(t)
+		n.parked.pushBack(&t.park, t)
 		return nil
 	}
 	// foreign: polled after every step
 	t.wnode = nil
 	t.foreign = true
-	s.polled.pushBack(t)
+	s.polled.pushBack(&t.park, t)
 	return nil
 }
 
 func (s *Sched) unwatch(t *Task) {
 	if t.wnode != nil {
-		t.wnode.parked.remove(t)
+		t.wnode.parked.remove(&t.park)
 		t.wnode = nil
 	} else if t.foreign {
-		s.polled.remove(t)
+		s.polled.remove(&t.park)
 		t.foreign = false
 	}
 	t.wctx = nil
@@ -345,7 +345,7 @@ func (s *Sched) scanForeign() {
 			i = -1 // the list changed; rescan from the start
 		}
 	}
-	for t := s.polled.head; t != nil; t = s.polled.next(t) {
+	for t := s.polled.front(); t != nil; t = t.park.after() {
 		if t.state == stParked {
 			if err := t.wctx.Err(); err != nil {
 				s.wakeWith(t, err)
@@ -449,7 +449,7 @@ func (s *Sched) stop() {
 
 func (s *Sched) blocked() []Blocked {
 	var out []Blocked
-	for t := s.live.head; t != nil; t = s.live.next(t) {
+	for t := s.live.front(); t != nil; t = t.live.after() {
 		what := t.what
 		if t.state != stParked {
 			what = "runnable"
@@ -463,13 +463,13 @@ func (s *Sched) blocked() []Blocked {
 func (s *Sched) abortAll() int {
 	n := 0
 	for s.live.head != nil {
-		t := s.live.head
+		t := s.live.front()
 		t.aborting = true
 		s.cur = t
 		t.stop()
 		s.cur = nil
 		t.state = stDone
-		s.live.remove(t)
+		s.live.remove(&t.live)
 		n++
 	}
 	s.runq = ring{}
