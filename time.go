@@ -19,6 +19,9 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if s := internal.SimOf(ctx); s != nil {
+		return s.Sleep(ctx, d) // a direct call: one frame fewer to switch out of
+	}
 	return internal.RuntimeOf(ctx).Sleep(ctx, d)
 }
 

@@ -3,7 +3,9 @@ package tock_test
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
+	"time"
 
 	"github.com/tockgo/tock"
 )
@@ -259,5 +261,29 @@ func TestNowFollowsRuntime(t *testing.T) {
 	}
 	if tock.Simulated(context.Background()) {
 		t.Error("background ctx simulated")
+	}
+}
+
+// Sleeping until an instant so far back that its offset from the start
+// saturates (time.Time{} is two millennia before the default start) is a
+// checkpoint like any past instant, not a wait without a timer; so are
+// negative and zero durations.
+func TestSleepFarPast(t *testing.T) {
+	checkLeaks(t)
+	_, err := runSim(func(ctx context.Context, h *H) error {
+		start := tock.Now(ctx)
+		if err := tock.SleepUntil(ctx, time.Time{}); err != nil {
+			return err
+		}
+		if err := tock.Sleep(ctx, math.MinInt64); err != nil {
+			return err
+		}
+		if got := tock.Now(ctx); !got.Equal(start) {
+			t.Errorf("the clock moved to %v", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -113,6 +113,14 @@ func TaskOf(ctx context.Context) *Task {
 	return t
 }
 
+// SimOf returns the simulation of ctx's task, or nil.
+func SimOf(ctx context.Context) *Sched {
+	if c, ok := ctx.(*taskCtx); ok {
+		return c.task.s
+	}
+	return nil
+}
+
 // RuntimeOf returns ctx's runtime: the simulation ctx belongs to, or the real
 // runtime.
 func RuntimeOf(ctx context.Context) Runtime {

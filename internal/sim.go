@@ -96,13 +96,19 @@ func (s *Sched) Events() uint64 { return s.events }
 
 func (s *Sched) current(op string) *Task {
 	t := s.cur
+	if t == nil || t.aborting {
+		outside(t, op)
+	}
+	return t
+}
+
+// outside panics for current: with the rule broken if t is nil, or to go on
+// unwinding an abandoned task.
+func outside(t *Task, op string) {
 	if t == nil {
 		panic("tock: " + op + " on a simulation's context outside that simulation's tasks (a goroutine the simulation does not run?)")
 	}
-	if t.aborting {
-		panic(abortPanic{})
-	}
-	return t
+	panic(abortPanic{})
 }
 
 // Prepare binds p to the current task.
@@ -113,11 +119,41 @@ func (s *Sched) Prepare(p *Parker) {
 
 // Park suspends the current task until woken or ctx is done.
 func (s *Sched) Park(ctx context.Context, p *Parker, what string) error {
-	return s.park(ctx, s.current("blocking call"), what)
+	return s.park(ctx, what, false, 0)
 }
 
-func (s *Sched) park(ctx context.Context, t *Task, what string) error {
+// park suspends the current task, blocked in what, until it is woken, ctx is
+// done, or, if timed, the virtual clock reaches when (a when not after now is
+// a Checkpoint). Every simulated wait switches out here, and the blocking
+// calls reach it through as few frames as possible: each frame between a
+// task's code and the switch costs a mispredicted return when the task
+// resumes (measured: about a tenth of a sleep event).
+func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) error {
+	t := s.current(what)
+	if timed {
+		if when <= s.now {
+			s.Checkpoint()
+			return nil
+		}
+		// If this task is the next event (nothing runnable, nothing polled,
+		// no timer due at or before when, and no Until before it), it goes
+		// on at once: the same result as parking and being woken, without a
+		// switch.
+		if s.runq.n == 0 && s.polled.n == 0 && len(s.fnodes) == 0 && !s.stopping &&
+			(!s.hasUntil || when <= s.until) && !s.aborted.Load() {
+			if next, ok := s.timers.next(); !ok || next.when > when {
+				if _, has := ctx.Deadline(); !has || s.watchable(ctx) {
+					s.now = when
+					s.events++
+					return nil
+				}
+			}
+		}
+		t.timer.task = t
+		s.setTimer(&t.timer, when)
+	}
 	if err := s.watch(ctx, t); err != nil {
+		s.stopTimer(&t.timer)
 		return err
 	}
 	t.what = what
@@ -125,6 +161,7 @@ func (s *Sched) park(ctx context.Context, t *Task, what string) error {
 	t.wakeErr = nil
 	s.suspend(t)
 	s.unwatch(t)
+	s.stopTimer(&t.timer)
 	return t.wakeErr
 }
 
@@ -166,38 +203,12 @@ func (s *Sched) Yield() { s.Checkpoint() }
 
 // SleepUntil parks the current task until the virtual clock reaches t.
 func (s *Sched) SleepUntil(ctx context.Context, at time.Time) error {
-	return s.sleepUntil(ctx, int64(at.Sub(s.start)))
+	return s.park(ctx, "Sleep", true, int64(at.Sub(s.start)))
 }
 
 // Sleep parks the current task for d of virtual time.
 func (s *Sched) Sleep(ctx context.Context, d time.Duration) error {
-	return s.sleepUntil(ctx, s.now+int64(d))
-}
-
-func (s *Sched) sleepUntil(ctx context.Context, when int64) error {
-	task := s.current("Sleep")
-	if when <= s.now {
-		s.Checkpoint()
-		return nil
-	}
-	// If this task is the next event (nothing runnable, nothing polled, no
-	// timer due at or before when, and no Until before it), it goes on at
-	// once: the same result as parking and being woken, without a switch.
-	if s.runq.n == 0 && s.polled.n == 0 && len(s.fnodes) == 0 && !s.stopping &&
-		(!s.hasUntil || when <= s.until) && !s.aborted.Load() {
-		if next, ok := s.timers.next(); !ok || next.when > when {
-			if _, has := ctx.Deadline(); !has || s.watchable(ctx) {
-				s.now = when
-				s.events++
-				return nil
-			}
-		}
-	}
-	task.timer.task = task
-	s.setTimer(&task.timer, when)
-	err := s.park(ctx, task, "Sleep")
-	s.stopTimer(&task.timer)
-	return err
+	return s.park(ctx, "Sleep", true, s.now+int64(d))
 }
 
 // watchable reports whether ctx's deadline is one the simulation controls.
@@ -565,17 +576,7 @@ func (h *timerHeap) next() (hent, bool) {
 
 func (h *timerHeap) push(e hent) {
 	h.h = append(h.h, e)
-	s := h.h
-	i := len(s) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !hless(&e, &s[p]) {
-			break
-		}
-		s[i] = s[p]
-		i = p
-	}
-	s[i] = e
+	h.up(len(h.h)-1, e)
 }
 
 func (h *timerHeap) pop() hent {
@@ -587,9 +588,39 @@ func (h *timerHeap) pop() hent {
 	s = s[:n]
 	h.h = s
 	if n > 0 {
-		h.down(0, last)
+		// Bottom-up: walk the hole at the root down to a leaf along the
+		// lesser children (one comparison per level), then sift last up
+		// from there; last came from the bottom, so it rarely climbs. About
+		// half the comparisons of sifting last down from the root.
+		i := 0
+		for {
+			c := 2*i + 1
+			if c >= n {
+				break
+			}
+			if r := c + 1; r < n && hless(&s[r], &s[c]) {
+				c = r
+			}
+			s[i] = s[c]
+			i = c
+		}
+		h.up(i, last)
 	}
 	return top
+}
+
+// up places e at i and sifts it up.
+func (h *timerHeap) up(i int, e hent) {
+	s := h.h
+	for i > 0 {
+		p := (i - 1) / 2
+		if !hless(&e, &s[p]) {
+			break
+		}
+		s[i] = s[p]
+		i = p
+	}
+	s[i] = e
 }
 
 // down places e at i and sifts it down.
