@@ -24,11 +24,16 @@ import (
 
 type result struct {
 	ns, allocs []float64
+	extra      map[string][]float64 // memory metrics, by unit
 }
 
 var (
-	line     = regexp.MustCompile(`^Benchmark(\S+?)/(\S+?)(-\d+)?\s+\d+\s+([\d.]+) ns/op(?:.*?\s([\d.]+) allocs/op)?`)
+	// Benchmark<Case>/<implementation>: the implementation is the last
+	// element, so SimSleep/1000tasks/floor is case SimSleep/1000tasks.
+	line     = regexp.MustCompile(`^Benchmark(\S+)/([^/\s]+?)(-\d+)?\s+\d+\s+([\d.]+) ns/op`)
+	allocs   = regexp.MustCompile(`\s([\d.]+) allocs/op`)
 	perEvent = regexp.MustCompile(`\s([\d.]+) ns/event`)
+	memory   = regexp.MustCompile(`\s([\d.e+]+) (B/task|MiB-peak)`)
 )
 
 func median(xs []float64) float64 {
@@ -83,12 +88,22 @@ func main() {
 		if e := perEvent.FindStringSubmatch(sc.Text()); e != nil {
 			ns, _ = strconv.ParseFloat(e[1], 64) // per simulated event, not per run
 		}
-		al, _ := strconv.ParseFloat(m[5], 64)
+		var al float64
+		if a := allocs.FindStringSubmatch(sc.Text()); a != nil {
+			al, _ = strconv.ParseFloat(a[1], 64)
+		}
 		r.ns = append(r.ns, ns)
 		r.allocs = append(r.allocs, al)
+		for _, x := range memory.FindAllStringSubmatch(sc.Text(), -1) {
+			v, _ := strconv.ParseFloat(x[1], 64)
+			if r.extra == nil {
+				r.extra = map[string][]float64{}
+			}
+			r.extra[x[2]] = append(r.extra[x[2]], v)
+		}
 	}
-	fmt.Printf("%-28s %-22s %14s %10s %14s\n", "case", "implementation", "ns/op", "allocs/op", "tock / this")
-	fmt.Println(strings.Repeat("-", 92))
+	fmt.Printf("%-26s %-16s %14s %10s %12s  %s\n", "case", "implementation", "ns/op", "allocs/op", "tock / this", "memory")
+	fmt.Println(strings.Repeat("-", 100))
 	for _, c := range cases {
 		base := results[c]["tock"]
 		for _, impl := range impls[c] {
@@ -97,7 +112,13 @@ func main() {
 			if base != nil && impl != "tock" && median(r.ns) > 0 {
 				ratio = fmt.Sprintf("%.2fx", median(base.ns)/median(r.ns))
 			}
-			fmt.Printf("%-28s %-22s %14.1f %10.0f %14s\n", c, impl, median(r.ns), median(r.allocs), ratio)
+			var mem []string
+			for _, unit := range []string{"B/task", "MiB-peak"} {
+				if xs := r.extra[unit]; xs != nil {
+					mem = append(mem, fmt.Sprintf("%.0f %s", median(xs), unit))
+				}
+			}
+			fmt.Printf("%-26s %-16s %14.1f %10.0f %12s  %s\n", c, impl, median(r.ns), median(r.allocs), ratio, strings.Join(mem, ", "))
 		}
 	}
 	fmt.Printf("\nmedian of %d rounds; ns/op is per simulated event where a case reports ns/event;\nratio < 1 means tock is faster than that peer.\n", *count)
