@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -87,6 +88,72 @@ func BenchmarkStreamPingPong(b *testing.B) {
 		close(p)
 		wg.Wait()
 	})
+	b.Run("mutex+parker", func(b *testing.B) {
+		b.ReportAllocs()
+		p, q := new(rendezvous), new(rendezvous)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := newParked()
+			for {
+				v := p.receive(w)
+				if v < 0 {
+					return
+				}
+				q.send(v)
+			}
+		}()
+		w := newParked()
+		for i := 0; b.Loop(); i++ {
+			p.send(i)
+			q.receive(w)
+		}
+		p.send(-1)
+		wg.Wait()
+	})
+}
+
+// rendezvous is the floor of the architecture DESIGN.md prescribes for the
+// real runtime, with nothing else: a short mutex around the state and a
+// one-slot channel to park on. It has no FIFO queue, no cancellation, no
+// close and one waiting receiver at most; what tock costs above it is its
+// bookkeeping, what it costs below a chan is the architecture.
+type rendezvous struct {
+	mu sync.Mutex
+	w  *parked // the waiting receiver
+}
+
+type parked struct {
+	ch  chan struct{}
+	val int
+}
+
+func newParked() *parked { return &parked{ch: make(chan struct{}, 1)} }
+
+// send hands v to the waiting receiver, waiting (spinning: the floor has no
+// sender queue) until there is one.
+func (r *rendezvous) send(v int) {
+	for {
+		r.mu.Lock()
+		if w := r.w; w != nil {
+			r.w = nil
+			w.val = v
+			r.mu.Unlock()
+			w.ch <- struct{}{}
+			return
+		}
+		r.mu.Unlock()
+		runtime.Gosched()
+	}
+}
+
+func (r *rendezvous) receive(w *parked) int {
+	r.mu.Lock()
+	r.w = w
+	r.mu.Unlock()
+	<-w.ch
+	return w.val
 }
 
 // BenchmarkChannelFanout16: one publisher, 16 subscribers; per op, one
