@@ -5,6 +5,7 @@ import (
 	"iter"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -20,7 +21,7 @@ import (
 // In a simulation, Put lets the tasks already runnable at this instant run
 // first, as in μSim.
 type Channel[T any] struct {
-	mu     internal.Mutex
+	mu     sync.Mutex
 	subs   []*Subscription[T]
 	closed bool
 }

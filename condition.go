@@ -3,6 +3,7 @@ package tock
 import (
 	"context"
 	"strconv"
+	"sync"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -13,7 +14,7 @@ import (
 // it was acquired.
 type Condition struct {
 	l  *Lock
-	mu internal.Mutex
+	mu sync.Mutex
 	q  internal.Queue[struct{}]
 }
 
@@ -104,7 +105,7 @@ func (c *Condition) notify(ctx context.Context, op string, n int) {
 		if w == nil {
 			return
 		}
-		w.Grant(&c.mu)
+		w.Grant()
 	}
 }
 

@@ -2,6 +2,7 @@ package tock
 
 import (
 	"context"
+	"sync"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -10,7 +11,7 @@ import (
 // an Event cannot be cleared (make a new one). The zero value is an unset
 // Event, ready to use.
 type Event struct {
-	mu  internal.Mutex
+	mu  sync.Mutex
 	set bool
 	q   internal.Queue[struct{}]
 }
@@ -32,7 +33,7 @@ func (e *Event) Set() {
 	}
 	e.set = true
 	for w := e.q.PopLive(); w != nil; w = e.q.PopLive() {
-		w.Grant(&e.mu)
+		w.Grant()
 	}
 }
 

@@ -3,6 +3,7 @@ package tock
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -29,7 +30,7 @@ type Group struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
-	mu        internal.Mutex
+	mu        sync.Mutex
 	running   int
 	errs      []error
 	panic     *PanicError
@@ -87,7 +88,7 @@ func (g *Group) Start(task func(ctx context.Context, started func()) error) erro
 			}
 			started = true
 			if w := q.PopLive(); w != nil {
-				w.Grant(&g.mu)
+				w.Grant()
 			}
 		}
 		terr, p := g.call(ctx, func(ctx context.Context) error { return task(ctx, markStarted) })
@@ -98,7 +99,7 @@ func (g *Group) Start(task func(ctx context.Context, started func()) error) erro
 				err = ErrNotStarted
 			}
 			if w := q.PopLive(); w != nil {
-				w.Grant(&g.mu)
+				w.Grant()
 			}
 			g.mu.Unlock()
 			g.done(nil, nil)
@@ -208,7 +209,7 @@ func (g *Group) done(err error, p *PanicError) {
 	g.running--
 	if g.running == 0 {
 		for w := g.waiters.PopLive(); w != nil; w = g.waiters.PopLive() {
-			w.Grant(&g.mu)
+			w.Grant()
 		}
 	}
 }

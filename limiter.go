@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"strconv"
+	"sync"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -16,7 +17,7 @@ import (
 //
 // In a simulation, an uncontended Acquire is a checkpoint, as in AnyIO.
 type CapacityLimiter struct {
-	mu        internal.Mutex
+	mu        sync.Mutex
 	total     int
 	borrowers map[any]*list.Element
 	order     list.List // borrowers, in the order they got their token
@@ -135,7 +136,7 @@ func (l *CapacityLimiter) grant() {
 			return
 		}
 		l.add(w.Val)
-		w.Grant(&l.mu)
+		w.Grant()
 	}
 }
 

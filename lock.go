@@ -3,6 +3,7 @@ package tock
 import (
 	"context"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/tockgo/tock/internal"
@@ -22,8 +23,8 @@ type Lock struct {
 	// waitersBit, so the uncontended Lock and Unlock are one atomic
 	// operation each.
 	state atomic.Uint64
-	extra atomic.Int32   // re-entries beyond the first; only the owner changes it
-	mu    internal.Mutex // guards q and the hand-off
+	extra atomic.Int32 // re-entries beyond the first; only the owner changes it
+	mu    sync.Mutex   // guards q and the hand-off
 	q     internal.Queue[struct{}]
 }
 
@@ -140,7 +141,7 @@ func (l *Lock) release() {
 			s |= waitersBit
 		}
 		l.state.Store(s)
-		w.Grant(&l.mu)
+		w.Grant()
 	} else {
 		l.state.Store(0)
 	}

@@ -2,6 +2,7 @@ package tock
 
 import (
 	"context"
+	"sync"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -13,7 +14,7 @@ import (
 // in hand, and a receiver takes it from there. Every method expects mu held
 // unless it says otherwise.
 type pipe[T any] struct {
-	mu       internal.Mutex
+	mu       sync.Mutex
 	buf      ring[T]
 	max      int // Unbounded for no limit; 0 is a rendezvous
 	overflow overflow
@@ -45,7 +46,7 @@ type slot[T any] struct {
 func (p *pipe[T]) offer(v T) bool {
 	if w := p.recvq.PopLive(); w != nil {
 		w.Val.v = v
-		w.Grant(&p.mu)
+		w.Grant()
 		return true
 	}
 	if p.buf.n < p.max {
@@ -74,13 +75,13 @@ func (p *pipe[T]) take() (v T, ok bool) {
 		v = p.buf.pop()
 		if w := p.sendq.PopLive(); w != nil {
 			p.buf.push(w.Val.v)
-			w.Grant(&p.mu)
+			w.Grant()
 		}
 		return v, true
 	}
 	if w := p.sendq.PopLive(); w != nil {
 		v = w.Val.v
-		w.Grant(&p.mu)
+		w.Grant()
 		return v, true
 	}
 	return v, false
@@ -116,26 +117,26 @@ func (p *pipe[T]) end(err error) {
 		return
 	}
 	p.ended, p.endErr = true, err
-	failAll(&p.mu, &p.recvq, err)
+	failAll(&p.recvq, err)
 }
 
-// failAll wakes every live waiter of q, guarded by mu, with err.
-func failAll[T any](mu *internal.Mutex, q *internal.Queue[slot[T]], err error) {
+// failAll wakes every live waiter of q with err.
+func failAll[T any](q *internal.Queue[slot[T]], err error) {
 	for w := q.PopLive(); w != nil; w = q.PopLive() {
 		w.Val.err = err
-		w.Grant(mu)
+		w.Grant()
 	}
 }
 
 // failHandle wakes the waiters blocked on handle h with err (a sender's item
-// is withdrawn). mu guards q.
-func failHandle[T any](mu *internal.Mutex, q *internal.Queue[slot[T]], h any, err error) {
+// is withdrawn).
+func failHandle[T any](q *internal.Queue[slot[T]], h any, err error) {
 	for w := q.Front(); w != nil; {
 		next := w.Next()
 		if w.Val.h == h {
 			q.Remove(w)
 			w.Val.err = err
-			w.Grant(mu)
+			w.Grant()
 		}
 		w = next
 	}

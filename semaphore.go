@@ -3,6 +3,7 @@ package tock
 import (
 	"context"
 	"strconv"
+	"sync"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -15,7 +16,7 @@ import (
 // runnable run first), as in AnyIO, unless the semaphore was made with
 // FastAcquire.
 type Semaphore struct {
-	mu     internal.Mutex
+	mu     sync.Mutex
 	value  int
 	max    int
 	hasMax bool
@@ -100,7 +101,7 @@ func (s *Semaphore) Release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if w := s.q.PopLive(); w != nil {
-		w.Grant(&s.mu)
+		w.Grant()
 		return
 	}
 	if s.hasMax && s.value >= s.max {

@@ -137,7 +137,7 @@ func (s *SendStream[T]) Close() {
 	}
 	s.closed = true
 	s.st.openSend--
-	failHandle(&p.mu, &p.sendq, s, ErrClosedResource)
+	failHandle(&p.sendq, s, ErrClosedResource)
 	if s.st.openSend == 0 {
 		p.end(ErrEndOfStream)
 	}
@@ -225,9 +225,9 @@ func (r *ReceiveStream[T]) Close() {
 	}
 	r.closed = true
 	r.st.openRecv--
-	failHandle(&p.mu, &p.recvq, r, ErrClosedResource)
+	failHandle(&p.recvq, r, ErrClosedResource)
 	if r.st.openRecv == 0 {
-		failAll(&p.mu, &p.sendq, ErrBrokenResource)
+		failAll(&p.sendq, ErrBrokenResource)
 	}
 }
 

@@ -93,7 +93,7 @@ func BenchmarkSemaphoreUncontended(b *testing.B) {
 			s.Release()
 		}
 	})
-	b.Run("x/sync.Weighted", func(b *testing.B) {
+	b.Run("semaphore.Weighted", func(b *testing.B) {
 		s := semaphore.NewWeighted(1)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -110,7 +110,7 @@ func BenchmarkSemaphore8on2(b *testing.B) {
 		b.ReportAllocs()
 		parallel(b, 8, func() { s.Acquire(ctx); s.Release() })
 	})
-	b.Run("x/sync.Weighted", func(b *testing.B) {
+	b.Run("semaphore.Weighted", func(b *testing.B) {
 		s := semaphore.NewWeighted(2)
 		b.ReportAllocs()
 		parallel(b, 8, func() { s.Acquire(ctx, 1); s.Release(1) })

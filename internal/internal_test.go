@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
-	"time"
 )
 
 func TestTimerHeapOrder(t *testing.T) {
@@ -132,78 +131,5 @@ func TestDlistTwoLinks(t *testing.T) {
 	}
 	if !ts[3].park.in() || ts[0].park.in() || ts[0].live.in() {
 		t.Fatal("in() disagrees with membership")
-	}
-}
-
-// Grants made under a Mutex wake nobody until Unlock; Unlock then wakes them
-// all, in grant order, after the lock is free (a woken task can take it).
-func TestMutexWakesAfterUnlock(t *testing.T) {
-	var m Mutex
-	var q Queue[int]
-	ws := make([]*Waiter[int], 3)
-	for i := range ws {
-		ws[i] = q.Alloc()
-		q.Enqueue(context.Background(), Real, ws[i])
-	}
-	m.Lock()
-	for i := range ws {
-		w := q.PopLive()
-		w.Val = i
-		w.Grant(&m)
-	}
-	for i, w := range ws {
-		if !w.Granted || len(w.ch) != 0 {
-			t.Fatalf("waiter %d: granted %v, signalled %d before Unlock", i, w.Granted, len(w.ch))
-		}
-	}
-	m.Unlock()
-	if !m.mu.TryLock() {
-		t.Fatal("Unlock left the lock held")
-	}
-	m.mu.Unlock()
-	for i, w := range ws {
-		if len(w.ch) != 1 || w.next != nil {
-			t.Fatalf("waiter %d: signalled %d, still linked %v after Unlock", i, len(w.ch), w.next != nil)
-		}
-	}
-	if m.head != nil || m.tail != nil {
-		t.Fatal("Unlock kept its wake list")
-	}
-}
-
-// In a simulation the wake order is the run order: grants made under one
-// Mutex run FIFO.
-func TestMutexWakeOrderSim(t *testing.T) {
-	s := NewSched(time.Time{}, time.Time{}, false)
-	var m Mutex
-	var q Queue[int]
-	var got []int
-	s.Run(context.Background(), func(ctx context.Context) error {
-		done := make(chan struct{}, 3)
-		for i := 0; i < 3; i++ {
-			s.Spawn(ctx, func(ctx context.Context) {
-				m.Lock()
-				v, _ := Block(ctx, &m, &q, i, "test")
-				got = append(got, v)
-				done <- struct{}{}
-			})
-		}
-		s.Yield() // every waiter queues
-		m.Lock()
-		for w := q.PopLive(); w != nil; w = q.PopLive() {
-			w.Val *= 10
-			w.Grant(&m)
-		}
-		m.Unlock()
-		for i := 0; i < 3; i++ {
-			for len(done) == 0 {
-				s.Yield()
-			}
-			<-done
-		}
-		return nil
-	})
-	if !slices.Equal(got, []int{0, 10, 20}) {
-		t.Fatalf("woken in order %v, want [0 10 20]", got)
 	}
 }
