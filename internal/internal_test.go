@@ -2,9 +2,12 @@ package internal
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestTimerHeapOrder(t *testing.T) {
@@ -131,5 +134,48 @@ func TestDlistTwoLinks(t *testing.T) {
 	}
 	if !ts[3].park.in() || ts[0].park.in() || ts[0].live.in() {
 		t.Fatal("in() disagrees with membership")
+	}
+}
+
+// A task gets a coroutine only when it first runs, and a task that ends hands
+// its coroutine to the next task to start: spawning 1,000 tasks creates no
+// goroutine, running them one after another uses a single coroutine, and a
+// task after one that panicked runs normally on it.
+func TestCoroutineReuse(t *testing.T) {
+	s := NewSched(time.Time{}, time.Time{}, false)
+	var ran int
+	var bad *Task
+	res := s.Run(context.Background(), func(ctx context.Context) error {
+		before := runtime.NumGoroutine()
+		for i := 0; i < 1000; i++ {
+			task := s.Spawn(ctx, func(ctx context.Context) {
+				ran++
+				if i == 500 {
+					panic("boom")
+				}
+			})
+			if i == 500 {
+				bad = task
+			}
+		}
+		if grew := runtime.NumGoroutine() - before; grew > 2 {
+			t.Errorf("spawning 1,000 tasks started %d goroutines", grew)
+		}
+		for s.live.n > 1 {
+			s.Yield()
+		}
+		if len(s.idle) != 1 {
+			t.Errorf("%d idle coroutines after 1,000 tasks ran one after another, want 1", len(s.idle))
+		}
+		return nil
+	})
+	if res.Err != nil || res.Panic != nil {
+		t.Fatalf("run: %v %v", res.Err, res.Panic)
+	}
+	if ran != 1000 || bad.panicked == nil || fmt.Sprint(bad.panicked.Value) != "boom" {
+		t.Fatalf("ran %d tasks; the panicking one recorded %v", ran, bad.panicked)
+	}
+	if len(s.idle) != 0 {
+		t.Fatalf("%d idle coroutines left after Run", len(s.idle))
 	}
 }

@@ -58,9 +58,9 @@ type Task struct {
 	s    *Sched // nil on the real runtime
 
 	// simulation state, touched only by the scheduler and the task itself
-	next     func() (struct{}, bool)
-	stop     func()
-	yield    func(struct{}) bool
+	fn       func(ctx context.Context) // what the task runs
+	ctx      context.Context           // the task's context
+	co       *coro                     // running it; nil until it first runs
 	state    taskState
 	wakeErr  error
 	what     string

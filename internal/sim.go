@@ -69,6 +69,7 @@ type Sched struct {
 	// nodes whose parent it does not control: polled after every step
 	polled   dlist[Task]
 	fnodes   []*node
+	idle     []*coro // coroutines whose task ended, for the next task
 	mainTask *Task
 	mainDone bool
 	mainErr  error
@@ -167,7 +168,7 @@ func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) e
 
 // suspend hands control back to the scheduler until t is resumed.
 func (s *Sched) suspend(t *Task) {
-	if !t.yield(struct{}{}) {
+	if !t.co.yield(false) {
 		t.aborting = true
 		panic(abortPanic{})
 	}
@@ -231,38 +232,87 @@ func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.C
 		// names are numbered per simulation, so they are the same every run
 		t.Name = "task " + strconv.FormatUint(s.nextID, 10)
 	}
-	ctx := &taskCtx{parent, t}
-	t.next, t.stop = iter.Pull(func(yield func(struct{}) bool) {
-		t.yield = yield
-		defer func() {
-			if r := recover(); r != nil {
-				if _, ok := r.(abortPanic); !ok {
-					t.panicked = NewPanicError(r)
-				}
-			}
-		}()
-		fn(ctx)
-	})
+	t.fn, t.ctx = fn, &taskCtx{parent, t}
 	s.live.pushBack(&t.live, t)
 	t.state = stRunnable
 	s.runq.push(t)
 	return t
 }
 
+// coro is a coroutine that runs tasks, one after another. A task gets one
+// when it first runs, and a task that ends hands its coroutine back to the
+// scheduler for the next task to start: a spawn creates no goroutine, and a
+// task spawned but not started holds no stack.
+type coro struct {
+	next  func() (bool, bool) // resume; reports whether the task ended
+	stop  func()
+	yield func(ended bool) bool // false: the simulation abandons the task
+	task  *Task                 // the task it runs
+}
+
+// coroFor returns an idle coroutine, or a new one, to run t.
+func (s *Sched) coroFor(t *Task) *coro {
+	if n := len(s.idle); n > 0 {
+		co := s.idle[n-1]
+		s.idle[n-1] = nil
+		s.idle = s.idle[:n-1]
+		co.task = t
+		return co
+	}
+	co := &coro{task: t}
+	co.next, co.stop = iter.Pull(func(yield func(bool) bool) {
+		co.yield = yield
+		for {
+			t := co.task
+			runTask(t)
+			if t.aborting || !yield(true) {
+				return
+			}
+		}
+	})
+	return co
+}
+
+// runTask runs t's function, recording a panic other than the one that
+// unwinds an abandoned task.
+func runTask(t *Task) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(abortPanic); !ok {
+				t.panicked = NewPanicError(r)
+			}
+		}
+	}()
+	t.fn(t.ctx)
+}
+
 func (s *Sched) resume(t *Task) {
+	if t.co == nil {
+		t.co = s.coroFor(t)
+	}
 	s.cur = t
 	t.state = stRunning
 	s.events++
-	_, ok := t.next()
+	ended, _ := t.co.next()
 	s.cur = nil
-	if !ok {
+	if ended {
 		t.state = stDone
 		s.live.remove(&t.live)
-		t.next, t.stop, t.yield = nil, nil, nil
+		t.co.task = nil
+		s.idle = append(s.idle, t.co)
+		t.co, t.fn, t.ctx = nil, nil, nil
 		if t == s.mainTask {
 			s.mainDone = true
 		}
 	}
+}
+
+// stopIdle ends the idle coroutines' goroutines.
+func (s *Sched) stopIdle() {
+	for _, co := range s.idle {
+		co.stop()
+	}
+	s.idle = nil
 }
 
 // WithCancel derives a cancellable simulated context.
@@ -378,6 +428,7 @@ func (s *Sched) Run(outer context.Context, main func(ctx context.Context) error)
 	s.root = newRoot(s, outer)
 	s.mainTask = s.spawn(s.root, "main", func(ctx context.Context) { s.mainErr = main(ctx) })
 	res := s.loop()
+	s.stopIdle()
 	res.At = s.Now()
 	res.Events = s.events
 	if s.aborted.Load() && res.Deadlock == nil && !s.mainDone {
@@ -476,9 +527,11 @@ func (s *Sched) abortAll() int {
 	for s.live.head != nil {
 		t := s.live.front()
 		t.aborting = true
-		s.cur = t
-		t.stop()
-		s.cur = nil
+		if t.co != nil {
+			s.cur = t
+			t.co.stop()
+			s.cur = nil
+		}
 		t.state = stDone
 		s.live.remove(&t.live)
 		n++
