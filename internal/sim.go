@@ -286,24 +286,16 @@ func runTask(t *Task) {
 	t.fn(t.ctx)
 }
 
-func (s *Sched) resume(t *Task) {
-	if t.co == nil {
-		t.co = s.coroFor(t)
-	}
-	s.cur = t
-	t.state = stRunning
-	s.events++
-	ended, _ := t.co.next()
-	s.cur = nil
-	if ended {
-		t.state = stDone
-		s.live.remove(&t.live)
-		t.co.task = nil
-		s.idle = append(s.idle, t.co)
-		t.co, t.fn, t.ctx = nil, nil, nil
-		if t == s.mainTask {
-			s.mainDone = true
-		}
+// ended retires t, whose function returned, and keeps its coroutine for the
+// next task to start.
+func (s *Sched) ended(t *Task) {
+	t.state = stDone
+	s.live.remove(&t.live)
+	t.co.task = nil
+	s.idle = append(s.idle, t.co)
+	t.co, t.fn, t.ctx = nil, nil, nil
+	if t == s.mainTask {
+		s.mainDone = true
 	}
 }
 
@@ -445,7 +437,20 @@ func (s *Sched) loop() Result {
 				res.Remaining = s.abortAll()
 				return res
 			}
-			s.resume(s.runq.pop())
+			// resume, written out so that no frame lies between the loop
+			// and the switch (see park)
+			t := s.runq.pop()
+			if t.co == nil {
+				t.co = s.coroFor(t)
+			}
+			s.cur = t
+			t.state = stRunning
+			s.events++
+			ended, _ := t.co.next()
+			s.cur = nil
+			if ended {
+				s.ended(t)
+			}
 			if s.polled.n > 0 || len(s.fnodes) > 0 {
 				s.scanForeign()
 			}
@@ -476,12 +481,12 @@ func (s *Sched) loop() Result {
 		}
 		when := first.when
 		s.now = when
-		for {
-			e, ok := s.timers.next()
-			if !ok || e.when != when {
-				break
+		for h := &s.timers; len(h.h) > 0 && h.h[0].when == when; {
+			e := h.pop()
+			if !e.live() {
+				h.stale--
+				continue
 			}
-			s.timers.pop()
 			e.tm.seq = 0
 			if e.tm.task != nil {
 				s.wake(e.tm.task)
