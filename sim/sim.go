@@ -12,6 +12,11 @@
 // tock.WithDeadline are deterministic; callbacks registered with
 // context.AfterFunc run on their own goroutine, as the context package
 // specifies, so they must not touch simulation state.
+//
+// Tasks are cheap. A task runs on a coroutine that it takes when it first
+// runs and hands on to the next task to start when it ends, so a spawned task
+// that has not run yet holds no stack, and a model that starts and finishes
+// many short tasks reuses a few coroutines; a sleeping task costs about 3 KB.
 package sim
 
 import (

@@ -102,8 +102,8 @@ func main() {
 			r.extra[x[2]] = append(r.extra[x[2]], v)
 		}
 	}
-	fmt.Printf("%-26s %-16s %14s %10s %12s  %s\n", "case", "implementation", "ns/op", "allocs/op", "tock / this", "memory")
-	fmt.Println(strings.Repeat("-", 100))
+	fmt.Printf("%-26s %-20s %14s %10s %12s  %s\n", "case", "implementation", "ns/op", "allocs/op", "tock / this", "memory")
+	fmt.Println(strings.Repeat("-", 104))
 	for _, c := range cases {
 		base := results[c]["tock"]
 		for _, impl := range impls[c] {
@@ -118,7 +118,7 @@ func main() {
 					mem = append(mem, fmt.Sprintf("%.0f %s", median(xs), unit))
 				}
 			}
-			fmt.Printf("%-26s %-16s %14.1f %10.0f %12s  %s\n", c, impl, median(r.ns), median(r.allocs), ratio, strings.Join(mem, ", "))
+			fmt.Printf("%-26s %-20s %14.1f %10.0f %12s  %s\n", c, impl, median(r.ns), median(r.allocs), ratio, strings.Join(mem, ", "))
 		}
 	}
 	fmt.Printf("\nmedian of %d rounds; ns/op is per simulated event where a case reports ns/event;\nratio < 1 means tock is faster than that peer.\n", *count)
