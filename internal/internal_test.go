@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/tockgo/tock/internal/leaktest"
 )
 
 func TestTimerHeapOrder(t *testing.T) {
@@ -177,5 +179,29 @@ func TestCoroutineReuse(t *testing.T) {
 	}
 	if len(s.idle) != 0 {
 		t.Fatalf("%d idle coroutines left after Run", len(s.idle))
+	}
+}
+
+// Tasks spawned but not yet started when the run is aborted never run: they
+// hold no coroutine, so there is nothing to unwind and no goroutine left.
+func TestAbortUnstartedTasks(t *testing.T) {
+	leaktest.Check(t)
+	outer, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := NewSched(time.Time{}, time.Time{}, false)
+	started := 0
+	res := s.Run(outer, func(ctx context.Context) error {
+		for i := 0; i < 10; i++ {
+			s.Spawn(ctx, func(ctx context.Context) { started++ })
+		}
+		cancel()
+		for !s.aborted.Load() { // set by the outer context's AfterFunc; monotonic
+			runtime.Gosched()
+		}
+		s.Yield() // the loop notices the abort before any task runs
+		return nil
+	})
+	if res.Remaining != 11 || started != 0 {
+		t.Fatalf("Remaining %d, %d tasks started; want 11 abandoned and none started", res.Remaining, started)
 	}
 }

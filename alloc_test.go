@@ -1,0 +1,101 @@
+package tock_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tockgo/tock"
+	"github.com/tockgo/tock/sim"
+)
+
+// Issue #6: no allocation per event on the sleep and hand-off paths. Each
+// case measures the whole process's allocations (the scheduler's and every
+// task's, or both goroutines') per operation, after a warm-up.
+func TestNoAllocationPerEvent(t *testing.T) {
+	checkLeaks(t)
+	const rounds = 200
+	simCase := func(name string, setup func(ctx context.Context, g *tock.Group) func()) {
+		t.Run(name, func(t *testing.T) {
+			err := sim.Run(context.Background(), func(ctx context.Context) error {
+				g := tock.NewGroup(ctx)
+				op := setup(ctx, g)
+				if n := testing.AllocsPerRun(rounds, op); n != 0 {
+					t.Errorf("%v allocations per operation, want 0", n)
+				}
+				g.Cancel()
+				g.Wait()
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	// A sleep that switches: another task's timers interleave with the
+	// caller's, so the caller is never the next event on its own.
+	simCase("sim sleep", func(ctx context.Context, g *tock.Group) func() {
+		g.Go(func(ctx context.Context) error {
+			for tock.Sleep(ctx, 2*time.Millisecond) == nil {
+			}
+			return nil
+		})
+		return func() { tock.Sleep(ctx, 3*time.Millisecond) }
+	})
+	// A Lock handed over FIFO to a task waiting for it, and back.
+	simCase("sim lock hand-off", func(ctx context.Context, g *tock.Group) func() {
+		var l tock.Lock
+		g.Go(func(ctx context.Context) error {
+			for l.Lock(ctx) == nil {
+				tock.Yield(ctx)
+				l.Unlock(ctx)
+			}
+			return nil
+		})
+		return func() {
+			l.Lock(ctx)
+			tock.Yield(ctx)
+			l.Unlock(ctx)
+		}
+	})
+	// Queue items handed to consumers that wait for them: a round trip over
+	// two queues, each Get blocking until the other side's Put.
+	simCase("sim queue items", func(ctx context.Context, g *tock.Group) func() {
+		there, back := tock.NewQueue[int](), tock.NewQueue[int]()
+		g.Go(func(ctx context.Context) error {
+			for {
+				v, err := there.Get(ctx)
+				if err != nil {
+					return nil
+				}
+				back.Put(ctx, v)
+			}
+		})
+		return func() {
+			there.Put(ctx, 1)
+			back.Get(ctx)
+		}
+	})
+	// Real goroutines: a rendezvous round trip, each side blocking.
+	t.Run("real rendezvous", func(t *testing.T) {
+		ctx := context.Background()
+		ps, pr := tock.NewStream[int](0)
+		qs, qr := tock.NewStream[int](0)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for v := range pr.All(ctx) {
+				qs.Send(ctx, v)
+			}
+		}()
+		n := testing.AllocsPerRun(rounds, func() {
+			ps.Send(ctx, 1)
+			qr.Receive(ctx)
+		})
+		ps.Close()
+		<-done
+		if n != 0 {
+			t.Errorf("%v allocations per round trip, want 0", n)
+		}
+	})
+}
