@@ -26,6 +26,30 @@ func (p *Parker) wake() {
 	p.ch <- struct{}{}
 }
 
+// prepareReal readies p for the real runtime.
+func (p *Parker) prepareReal() {
+	if p.ch == nil {
+		p.ch = make(chan struct{}, 1)
+	}
+	p.task = nil
+}
+
+// parkReal blocks the calling goroutine until p is woken (nil) or ctx is
+// done (ctx's error).
+func (p *Parker) parkReal(ctx context.Context) error {
+	done := ctx.Done()
+	if done == nil {
+		<-p.ch
+		return nil
+	}
+	select {
+	case <-p.ch:
+		return nil
+	case <-done:
+		return ctx.Err()
+	}
+}
+
 // drain consumes the signal of a grant that raced with a cancellation.
 func (p *Parker) drain() {
 	if p.ch != nil {
@@ -133,12 +157,18 @@ func (q *Queue[T]) Enqueue(ctx context.Context, rt Runtime, w *Waiter[T]) {
 // first, w leaves the queue and Wait returns ctx's error, unless w was granted
 // in the meantime, in which case the grant wins and Wait returns nil.
 // mu is not held when Wait returns.
-func Wait[T any](ctx context.Context, rt Runtime, mu sync.Locker, q *Queue[T], w *Waiter[T], what string) error {
+func Wait[T any](ctx context.Context, rt Runtime, mu *sync.Mutex, q *Queue[T], w *Waiter[T], what string) error {
 	mu.Unlock()
-	err := rt.Park(ctx, &w.Parker, what)
-	if err == nil {
-		return nil
+	if err := rt.Park(ctx, &w.Parker, what); err != nil {
+		return q.abandon(mu, w, err)
 	}
+	return nil
+}
+
+// abandon ends a wait that ctx cut short with err: w leaves q and the wait
+// fails with err, unless a grant came first, in which case the grant wins
+// and the wait succeeds. It is called without mu held and returns so.
+func (q *Queue[T]) abandon(mu *sync.Mutex, w *Waiter[T], err error) error {
 	mu.Lock()
 	if w.Granted {
 		mu.Unlock()
@@ -169,15 +199,40 @@ func (q *Queue[T]) FrontLive() *Waiter[T] {
 // final value (what a granter handed over) with Wait's error. The waiter is
 // reused afterwards. mu is not held when Block returns.
 //
-// Once Wait returns, w is the caller's alone (it left the queue, and a
-// granter wrote w.Val before the signal Wait received or drained), so its
-// value is read without the lock.
-func Block[T any](ctx context.Context, mu sync.Locker, q *Queue[T], val T, what string) (T, error) {
-	rt := RuntimeOf(ctx)
+// Block parks without a call between it and the switch on both runtimes'
+// common paths (a task's own context in a simulation; the real runtime):
+// every frame there costs a mispredicted return when the task resumes.
+//
+// Once the wait is over, w is the caller's alone (it left the queue, and a
+// granter wrote w.Val before the signal the wait received or drained), so
+// its value is read without the lock.
+func Block[T any](ctx context.Context, mu *sync.Mutex, q *Queue[T], val T, what string) (T, error) {
 	w := q.Alloc()
 	w.Val = val
-	q.Enqueue(ctx, rt, w)
-	err := Wait(ctx, rt, mu, q, w, what)
+	w.Ctx = ctx
+	var err error
+	if s := SimOf(ctx); s != nil {
+		s.Prepare(&w.Parker)
+		w.Task = w.task
+		q.Push(w)
+		mu.Unlock()
+		err = s.park(ctx, what, false, 0)
+	} else if rt := RuntimeOf(ctx); rt == Real {
+		w.Task = TaskOf(ctx)
+		w.prepareReal()
+		q.Push(w)
+		mu.Unlock()
+		err = w.parkReal(ctx)
+	} else {
+		w.Task = TaskOf(ctx)
+		rt.Prepare(&w.Parker)
+		q.Push(w)
+		mu.Unlock()
+		err = rt.Park(ctx, &w.Parker, what)
+	}
+	if err != nil {
+		err = q.abandon(mu, w, err)
+	}
 	v := w.Val
 	q.Free(w)
 	return v, err

@@ -172,26 +172,9 @@ func (realRuntime) Simulated() bool { return false }
 func (realRuntime) Checkpoint()     {}
 func (realRuntime) Yield()          { gosched() }
 
-func (realRuntime) Prepare(p *Parker) {
-	if p.ch == nil {
-		p.ch = make(chan struct{}, 1)
-	}
-	p.task = nil
-}
+func (realRuntime) Prepare(p *Parker) { p.prepareReal() }
 
-func (realRuntime) Park(ctx context.Context, p *Parker, what string) error {
-	done := ctx.Done()
-	if done == nil {
-		<-p.ch
-		return nil
-	}
-	select {
-	case <-p.ch:
-		return nil
-	case <-done:
-		return ctx.Err()
-	}
-}
+func (realRuntime) Park(ctx context.Context, p *Parker, what string) error { return p.parkReal(ctx) }
 
 func (realRuntime) SleepUntil(ctx context.Context, t time.Time) error {
 	d := time.Until(t)
