@@ -1,7 +1,9 @@
 package internal
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,7 +33,7 @@ type node struct {
 	timer       timer
 
 	// simulation-only registrations
-	parked   dlist[Task] // tasks parked on this node
+	parked   []*Task     // tasks parked on this node, in no order (see Task.parkSeq)
 	children dlist[node] // child nodes
 	child    link[node]  // in the parent's children
 	foreign  bool        // in s.fnodes: the parent's cancellation is polled
@@ -187,7 +189,11 @@ func (n *node) cancel(err, cause error) {
 			}
 		}
 	}
-	for t := n.parked.front(); t != nil; t = t.park.after() {
+	// The parked set is unordered (O(1) removal touching one other task);
+	// the tasks are woken in the order they parked.
+	parked := slices.Clone(n.parked)
+	slices.SortFunc(parked, func(a, b *Task) int { return cmp.Compare(a.parkSeq, b.parkSeq) })
+	for _, t := range parked {
 		s.wakeWith(t, err)
 	}
 	for c := n.children.front(); c != nil; {

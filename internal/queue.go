@@ -34,14 +34,11 @@ func (p *Parker) prepareReal() {
 	p.task = nil
 }
 
-// parkReal blocks the calling goroutine until p is woken (nil) or ctx is
-// done (ctx's error).
-func (p *Parker) parkReal(ctx context.Context) error {
-	done := ctx.Done()
-	if done == nil {
-		<-p.ch
-		return nil
-	}
+// parkReal blocks the calling goroutine until p is woken (nil) or done, ctx's
+// Done channel, is closed (ctx's error). It is small enough to be inlined, so
+// a wait on the real runtime has no frame of its own; a ctx that is never
+// done (a nil Done channel) needs no select: callers receive from p.ch.
+func (p *Parker) parkReal(ctx context.Context, done <-chan struct{}) error {
 	select {
 	case <-p.ch:
 		return nil
@@ -222,7 +219,11 @@ func Block[T any](ctx context.Context, mu *sync.Mutex, q *Queue[T], val T, what 
 		w.prepareReal()
 		q.Push(w)
 		mu.Unlock()
-		err = w.parkReal(ctx)
+		if done := ctx.Done(); done == nil {
+			<-w.ch
+		} else {
+			err = w.parkReal(ctx, done)
+		}
 	} else {
 		w.Task = TaskOf(ctx)
 		rt.Prepare(&w.Parker)

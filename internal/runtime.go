@@ -69,7 +69,9 @@ type Task struct {
 	// cancellation watch while parked: in wnode's parked list, or in the
 	// scheduler's polled list when foreign
 	wnode    *node
-	park     link[Task]
+	parkIdx  int        // index in wnode.parked
+	parkSeq  uint64     // when it parked there: the order cancellation wakes in
+	park     link[Task] // in the scheduler's polled list
 	wctx     context.Context
 	foreign  bool
 	live     link[Task] // in the scheduler's list of live tasks
@@ -174,7 +176,14 @@ func (realRuntime) Yield()          { gosched() }
 
 func (realRuntime) Prepare(p *Parker) { p.prepareReal() }
 
-func (realRuntime) Park(ctx context.Context, p *Parker, what string) error { return p.parkReal(ctx) }
+func (realRuntime) Park(ctx context.Context, p *Parker, what string) error {
+	done := ctx.Done()
+	if done == nil {
+		<-p.ch
+		return nil
+	}
+	return p.parkReal(ctx, done)
+}
 
 func (realRuntime) SleepUntil(ctx context.Context, t time.Time) error {
 	d := time.Until(t)

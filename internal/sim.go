@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"math/bits"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,7 @@ type Sched struct {
 	start    time.Time
 	now      int64
 	seq      uint64
+	parks    uint64 // numbers parks on a node, for the order cancellation wakes in
 	runq     ring
 	timers   timerHeap
 	cur      *Task
@@ -366,8 +368,9 @@ func (s *Sched) watch(ctx context.Context, t *Task) error {
 	}
 	t.wctx = ctx
 	if tockDone {
-		t.wnode = n
-		n.parked.pushBack(&t.park, t)
+		s.parks++
+		t.wnode, t.parkIdx, t.parkSeq = n, len(n.parked), s.parks
+		n.parked = append(n.parked, t)
 		return nil
 	}
 	// foreign: polled after every step
@@ -378,8 +381,14 @@ func (s *Sched) watch(ctx context.Context, t *Task) error {
 }
 
 func (s *Sched) unwatch(t *Task) {
-	if t.wnode != nil {
-		t.wnode.parked.remove(&t.park)
+	if n := t.wnode; n != nil {
+		// swap-remove: t's slot takes the last parked task
+		last := len(n.parked) - 1
+		m := n.parked[last]
+		n.parked[t.parkIdx] = m
+		m.parkIdx = t.parkIdx
+		n.parked[last] = nil
+		n.parked = n.parked[:last]
 		t.wnode = nil
 	} else if t.foreign {
 		s.polled.remove(&t.park)
@@ -600,7 +609,16 @@ type timerHeap struct {
 
 func (e *hent) live() bool { return e.tm.seq == e.seq }
 
-func hless(a, b *hent) bool { return a.when < b.when || (a.when == b.when && a.seq < b.seq) }
+func hless(a, b *hent) bool { return hlessBit(a, b) != 0 }
+
+// hlessBit is 1 if a comes before b, else 0, computed without a branch (a
+// 128-bit subtraction of the keys (when, seq)): which child a heap walk
+// takes is a coin flip the branch predictor would miss half the time.
+func hlessBit(a, b *hent) uint64 {
+	_, borrow := bits.Sub64(a.seq, b.seq, 0)
+	_, borrow = bits.Sub64(uint64(a.when)^1<<63, uint64(b.when)^1<<63, borrow)
+	return borrow
+}
 
 // set arms t at when.
 func (s *Sched) setTimer(t *timer, when int64) {
@@ -656,8 +674,8 @@ func (h *timerHeap) pop() hent {
 			if c >= n {
 				break
 			}
-			if r := c + 1; r < n && hless(&s[r], &s[c]) {
-				c = r
+			if r := c + 1; r < n {
+				c += int(hlessBit(&s[r], &s[c]))
 			}
 			s[i] = s[c]
 			i = c

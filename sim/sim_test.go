@@ -419,3 +419,34 @@ func TestContextUsedOutsideItsSimulation(t *testing.T) {
 	var e tock.Event
 	e.Wait(context.WithoutCancel(leaked))
 }
+
+// Cancelling a context wakes the tasks parked on it in the order they
+// parked, whatever order earlier tasks left it in.
+func TestCancelWakesInParkOrder(t *testing.T) {
+	leaktest.Check(t)
+	var order []int
+	err := sim.Run(context.Background(), func(ctx context.Context) error {
+		g := tock.NewGroup(ctx)
+		for i := 1; i <= 5; i++ {
+			g.Go(func(ctx context.Context) error {
+				if i == 2 { // leaves first, then parks again after the others
+					tock.Sleep(ctx, time.Second)
+				}
+				err := tock.Sleep(ctx, time.Hour)
+				order = append(order, i)
+				return err
+			})
+		}
+		g.Go(func(ctx context.Context) error {
+			tock.Sleep(ctx, time.Minute)
+			return errors.New("stop")
+		})
+		return g.Wait()
+	})
+	if err == nil || err.Error() != "stop" {
+		t.Fatalf("Run: %v", err)
+	}
+	if fmt.Sprint(order) != "[1 3 4 5 2]" {
+		t.Errorf("woken in order %v, want [1 3 4 5 2] (the order they parked)", order)
+	}
+}
