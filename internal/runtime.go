@@ -103,6 +103,15 @@ func (c *taskCtx) Value(k any) any {
 	return c.Context.Value(k)
 }
 
+// Err is the parent's: a simulation node's is read directly (it is asked on
+// every blocking call).
+func (c *taskCtx) Err() error {
+	if n, ok := c.Context.(*node); ok {
+		return n.Err()
+	}
+	return c.Context.Err()
+}
+
 // WithTask returns ctx carrying task t.
 func WithTask(ctx context.Context, t *Task) context.Context { return &taskCtx{ctx, t} }
 

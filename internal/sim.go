@@ -340,16 +340,18 @@ func (s *Sched) WithDeadline(parent context.Context, d time.Time) (context.Conte
 
 func (s *Sched) watch(ctx context.Context, t *Task) error {
 	var n *node
-	tockDone := false
 	switch c := ctx.(type) {
 	case *taskCtx:
-		if pn, ok := c.Context.(*node); ok {
-			n, tockDone = pn, true
-		}
+		n, _ = c.Context.(*node)
 	case *node:
-		n, tockDone = c, true
+		n = c
 	}
-	if !tockDone {
+	if n != nil {
+		// ctx is n, or a task's context over n: its Err and Deadline are n's
+		if err := n.Err(); err != nil {
+			return err
+		}
+	} else {
 		done := ctx.Done()
 		if done == nil {
 			if _, ok := ctx.Deadline(); ok {
@@ -357,24 +359,25 @@ func (s *Sched) watch(ctx context.Context, t *Task) error {
 			}
 			return nil
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		n = nodeOf(ctx)
-		tockDone = n != nil && n.Done() == done
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if dl, ok := ctx.Deadline(); ok && (n == nil || !n.hasDeadline || !dl.Equal(n.deadline)) {
-		return ErrWallClockDeadline
+		if dl, ok := ctx.Deadline(); ok && (n == nil || !n.hasDeadline || !dl.Equal(n.deadline)) {
+			return ErrWallClockDeadline
+		}
+		if n != nil && n.Done() != done {
+			n = nil // ctx's cancellation is not (only) tock's: poll it
+		}
 	}
 	t.wctx = ctx
-	if tockDone {
+	if n != nil {
 		s.parks++
 		t.wnode, t.parkIdx, t.parkSeq = n, len(n.parked), s.parks
 		n.parked = append(n.parked, t)
 		return nil
 	}
 	// foreign: polled after every step
-	t.wnode = nil
 	t.foreign = true
 	s.polled.pushBack(&t.park, t)
 	return nil
