@@ -9,7 +9,7 @@ type link[E any] struct {
 }
 
 // dlist is the one intrusive doubly-linked FIFO list of the package (wait
-// queues, a node's children and parked tasks, the scheduler's live and
+// queues, a node's children, the scheduler's live and
 // polled tasks): O(1) append and removal, no allocation, no indirect calls.
 // The zero value is an empty list.
 type dlist[E any] struct {

@@ -66,7 +66,7 @@ type Task struct {
 	what     string
 	aborting bool
 	timer    timer
-	// cancellation watch while parked: in wnode's parked list, or in the
+	// cancellation watch while parked: in wnode's parked set, or in the
 	// scheduler's polled list when foreign
 	wnode    *node
 	parkIdx  int        // index in wnode.parked
