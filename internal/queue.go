@@ -26,14 +26,6 @@ func (p *Parker) wake() {
 	p.ch <- struct{}{}
 }
 
-// prepareReal readies p for the real runtime.
-func (p *Parker) prepareReal() {
-	if p.ch == nil {
-		p.ch = make(chan struct{}, 1)
-	}
-	p.task = nil
-}
-
 // parkReal blocks the calling goroutine until p is woken (nil) or done, ctx's
 // Done channel, is closed (ctx's error). It is small enough to be inlined, so
 // a wait on the real runtime has no frame of its own; a ctx that is never
@@ -206,29 +198,26 @@ func (q *Queue[T]) FrontLive() *Waiter[T] {
 func Block[T any](ctx context.Context, mu *sync.Mutex, q *Queue[T], val T, what string) (T, error) {
 	w := q.Alloc()
 	w.Val = val
-	w.Ctx = ctx
+	s := SimOf(ctx)
+	var rt Runtime
+	if s != nil {
+		rt = s
+	} else {
+		rt = RuntimeOf(ctx)
+	}
+	q.Enqueue(ctx, rt, w)
+	mu.Unlock()
 	var err error
-	if s := SimOf(ctx); s != nil {
-		s.Prepare(&w.Parker)
-		w.Task = w.task
-		q.Push(w)
-		mu.Unlock()
+	switch {
+	case s != nil: // a task's own context
 		err = s.park(ctx, what, false, 0)
-	} else if rt := RuntimeOf(ctx); rt == Real {
-		w.Task = TaskOf(ctx)
-		w.prepareReal()
-		q.Push(w)
-		mu.Unlock()
+	case rt == Real:
 		if done := ctx.Done(); done == nil {
 			<-w.ch
 		} else {
 			err = w.parkReal(ctx, done)
 		}
-	} else {
-		w.Task = TaskOf(ctx)
-		rt.Prepare(&w.Parker)
-		q.Push(w)
-		mu.Unlock()
+	default: // a context derived from a simulated task's
 		err = rt.Park(ctx, &w.Parker, what)
 	}
 	if err != nil {

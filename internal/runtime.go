@@ -183,7 +183,12 @@ func (realRuntime) Simulated() bool { return false }
 func (realRuntime) Checkpoint()     {}
 func (realRuntime) Yield()          { gosched() }
 
-func (realRuntime) Prepare(p *Parker) { p.prepareReal() }
+func (realRuntime) Prepare(p *Parker) {
+	if p.ch == nil {
+		p.ch = make(chan struct{}, 1)
+	}
+	p.task = nil
+}
 
 func (realRuntime) Park(ctx context.Context, p *Parker, what string) error {
 	done := ctx.Done()
