@@ -1,6 +1,7 @@
 package internal
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -12,45 +13,150 @@ import (
 	"github.com/tockgo/tock/internal/leaktest"
 )
 
-func TestTimerHeapOrder(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
+// TestTimerQueueModel drives the timer queue the way the scheduler does (set
+// timers after the current instant, stop some, peek, advance the clock to the
+// earliest, fire what is due) and checks each step against a sorted list.
+func TestTimerQueueModel(t *testing.T) {
+	for _, spread := range []int64{3, 100, 1 << 40} {
+		t.Run(fmt.Sprint(spread), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, uint64(spread)))
+			s := &Sched{}
+			type armed struct {
+				tm   *timer
+				when int64
+				seq  uint64
+			}
+			var live []armed // by (when, seq)
+			insert := func(a armed) {
+				i, _ := slices.BinarySearchFunc(live, a, func(x, y armed) int {
+					if x.when != y.when {
+						return cmp.Compare(x.when, y.when)
+					}
+					return cmp.Compare(x.seq, y.seq)
+				})
+				live = slices.Insert(live, i, a)
+			}
+			stop := func(k int) {
+				s.stopTimer(live[k].tm)
+				live = slices.Delete(live, k, k+1)
+			}
+			check := func() {
+				// n and stale count the entries held
+				n, stale := 0, 0
+				for b := range s.timers.b {
+					for _, e := range s.timers.b[b] {
+						n++
+						if !e.live() {
+							stale++
+						}
+					}
+					if b > 0 && (len(s.timers.b[b]) > 0) != (s.timers.mask&(1<<(b-1)) != 0) {
+						t.Fatalf("bucket %d: %d entries, mask %b", b, len(s.timers.b[b]), s.timers.mask)
+					}
+				}
+				if n != s.timers.n || stale != s.timers.stale {
+					t.Fatalf("held %d (%d stale), counted %d (%d stale)", n, stale, s.timers.n, s.timers.stale)
+				}
+			}
+			var now int64
+			maxHeld := 0
+			for step := 0; step < 200_000; step++ {
+				switch r := rng.IntN(10); {
+				case r < 5 || len(live) == 0: // set
+					tm := &timer{}
+					when := now + 1 + rng.Int64N(spread)
+					s.setTimer(tm, when)
+					insert(armed{tm, when, tm.seq})
+				case r < 7: // stop
+					stop(rng.IntN(len(live)))
+				case r < 8: // peek, as a task's self-next check does
+					e, ok := s.timers.next()
+					if !ok || e.tm != live[0].tm {
+						t.Fatalf("step %d: next is %+v, want %+v", step, e, live[0])
+					}
+				default: // advance to the earliest and fire what is due
+					e, ok := s.timers.next()
+					if !ok || e.tm != live[0].tm {
+						t.Fatalf("step %d: next is %+v, want %+v", step, e, live[0])
+					}
+					now = e.when
+					due := s.timers.advance(now)
+					var fired []*timer
+					for i := range due {
+						d := &due[i]
+						if !d.live() {
+							s.timers.stale--
+							continue
+						}
+						if d.when != now {
+							t.Fatalf("step %d: entry due at %d handed out at %d", step, d.when, now)
+						}
+						d.tm.seq = 0
+						fired = append(fired, d.tm)
+						// a fired deadline may stop a later timer due now
+						if len(live) > len(fired)+1 && live[len(fired)+1].when == now && rng.IntN(4) == 0 {
+							stop(len(fired) + 1)
+						}
+					}
+					s.timers.done()
+					var want []*timer
+					for len(live) > 0 && live[0].when == now {
+						want = append(want, live[0].tm)
+						live = live[1:]
+					}
+					if !slices.Equal(fired, want) {
+						t.Fatalf("step %d: fired %d timers at %d, want %d in set order", step, len(fired), now, len(want))
+					}
+				}
+				if step%997 == 0 {
+					check()
+				}
+				maxHeld = max(maxHeld, s.timers.n)
+			}
+			check()
+			if maxHeld > 4*len(live)+5000 {
+				t.Errorf("held up to %d entries for %d live timers: stale ones are not dropped", maxHeld, len(live))
+			}
+			for len(live) > 0 {
+				e, _ := s.timers.next()
+				if e.tm != live[0].tm {
+					t.Fatalf("drain: next is %+v, want %+v", e, live[0])
+				}
+				due := s.timers.advance(e.when)
+				for i := range due {
+					if due[i].tm != live[0].tm {
+						t.Fatalf("drain: fired out of order")
+					}
+					due[i].tm.seq = 0
+					live = live[1:]
+				}
+				s.timers.done()
+			}
+			if _, ok := s.timers.next(); ok || s.timers.n != 0 || s.timers.stale != 0 {
+				t.Fatalf("after the last timer: n=%d stale=%d", s.timers.n, s.timers.stale)
+			}
+		})
+	}
+}
+
+// TestTimerQueueCompacts: timers set far ahead and stopped before the clock
+// gets near them (a request's deadline, typically) do not pile up.
+func TestTimerQueueCompacts(t *testing.T) {
 	s := &Sched{}
-	type armed struct {
-		tm   *timer
-		when int64
-		seq  uint64
-	}
-	var live []armed
-	for i := 0; i < 20000; i++ {
-		if rng.IntN(3) < 2 || len(live) == 0 {
+	keep := &timer{}
+	s.setTimer(keep, 1)
+	for round := 0; round < 20; round++ {
+		for i := 0; i < 10_000; i++ {
 			tm := &timer{}
-			when := int64(rng.IntN(100))
-			s.setTimer(tm, when)
-			live = append(live, armed{tm, when, tm.seq})
-		} else {
-			k := rng.IntN(len(live))
-			s.stopTimer(live[k].tm)
-			live = slices.Delete(live, k, k+1)
+			s.setTimer(tm, int64(1e12+i))
+			s.stopTimer(tm)
 		}
 	}
-	if len(s.timers.h) >= 20000 {
-		t.Error("stale entries were never compacted")
+	if s.timers.n > 2*1025+10_000 {
+		t.Fatalf("%d entries held for 1 live timer", s.timers.n)
 	}
-	slices.SortFunc(live, func(a, b armed) int {
-		if a.when != b.when {
-			return int(a.when - b.when)
-		}
-		return int(a.seq) - int(b.seq)
-	})
-	for i, want := range live {
-		e, ok := s.timers.next()
-		if !ok || e.tm != want.tm || e.when != want.when {
-			t.Fatalf("entry %d: got (%d,%d) ok=%v, want (%d,%d)", i, e.when, e.seq, ok, want.when, want.seq)
-		}
-		s.timers.pop()
-	}
-	if _, ok := s.timers.next(); ok {
-		t.Fatal("entries left after every live timer popped")
+	if e, ok := s.timers.next(); !ok || e.tm != keep {
+		t.Fatal("the live timer was lost")
 	}
 }
 

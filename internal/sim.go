@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"iter"
-	"math/bits"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -54,7 +53,7 @@ type Sched struct {
 	seq      uint64
 	parks    uint64 // numbers parks on a node, for the order cancellation wakes in
 	runq     ring
-	timers   timerHeap
+	timers   timerQueue
 	cur      *Task
 	nextID   uint64
 	root     *node
@@ -491,12 +490,12 @@ func (s *Sched) loop() Result {
 			res.Remaining = s.abortAll()
 			return res
 		}
-		when := first.when
-		s.now = when
-		for h := &s.timers; len(h.h) > 0 && h.h[0].when == when; {
-			e := h.pop()
+		s.now = first.when
+		due := s.timers.advance(first.when)
+		for i := range due {
+			e := &due[i]
 			if !e.live() {
-				h.stale--
+				s.timers.stale-- // stopped by an earlier one (a deadline's cancel)
 				continue
 			}
 			e.tm.seq = 0
@@ -506,6 +505,7 @@ func (s *Sched) loop() Result {
 				e.tm.node.cancel(context.DeadlineExceeded, context.DeadlineExceeded)
 			}
 		}
+		s.timers.done()
 		if s.polled.n > 0 || len(s.fnodes) > 0 {
 			s.scanForeign()
 		}
@@ -586,157 +586,6 @@ func (r *ring) pop() *Task {
 	r.head = (r.head + 1) & (len(r.buf) - 1)
 	r.n--
 	return t
-}
-
-// ---- timers: a typed binary heap of values ordered by (when, seq) ----
-
-// timer is a pending wake-up: a sleeping task's, or a deadline node's. A
-// timer is cancelled lazily: its heap entry stays, and is skipped when it
-// surfaces, because its seq no longer matches.
-type timer struct {
-	seq  uint64 // the live entry's seq; 0 when none is live
-	task *Task
-	node *node
-}
-
-type hent struct {
-	when int64
-	seq  uint64
-	tm   *timer
-}
-
-type timerHeap struct {
-	h     []hent
-	stale int // entries whose timer was cancelled
-}
-
-func (e *hent) live() bool { return e.tm.seq == e.seq }
-
-func hless(a, b *hent) bool { return hlessBit(a, b) != 0 }
-
-// hlessBit is 1 if a comes before b, else 0, computed without a branch (a
-// 128-bit subtraction of the keys (when, seq)): which child a heap walk
-// takes is a coin flip the branch predictor would miss half the time.
-func hlessBit(a, b *hent) uint64 {
-	_, borrow := bits.Sub64(a.seq, b.seq, 0)
-	_, borrow = bits.Sub64(uint64(a.when)^1<<63, uint64(b.when)^1<<63, borrow)
-	return borrow
-}
-
-// set arms t at when.
-func (s *Sched) setTimer(t *timer, when int64) {
-	s.seq++
-	t.seq = s.seq
-	s.timers.push(hent{when: when, seq: s.seq, tm: t})
-}
-
-// stopTimer disarms t if it is armed.
-func (s *Sched) stopTimer(t *timer) {
-	if t.seq != 0 {
-		t.seq = 0
-		s.timers.stale++
-		if s.timers.stale > 1024 && s.timers.stale > len(s.timers.h)/2 {
-			s.timers.compact()
-		}
-	}
-}
-
-// next returns the earliest live entry, dropping stale ones on the way.
-func (h *timerHeap) next() (hent, bool) {
-	for len(h.h) > 0 {
-		if h.h[0].live() {
-			return h.h[0], true
-		}
-		h.pop()
-		h.stale--
-	}
-	return hent{}, false
-}
-
-func (h *timerHeap) push(e hent) {
-	h.h = append(h.h, e)
-	h.up(len(h.h)-1, e)
-}
-
-func (h *timerHeap) pop() hent {
-	s := h.h
-	top := s[0]
-	n := len(s) - 1
-	last := s[n]
-	s[n] = hent{}
-	s = s[:n]
-	h.h = s
-	if n > 0 {
-		// Bottom-up: walk the hole at the root down to a leaf along the
-		// lesser children (one comparison per level), then sift last up
-		// from there; last came from the bottom, so it rarely climbs. About
-		// half the comparisons of sifting last down from the root.
-		i := 0
-		for {
-			c := 2*i + 1
-			if c >= n {
-				break
-			}
-			if r := c + 1; r < n {
-				c += int(hlessBit(&s[r], &s[c]))
-			}
-			s[i] = s[c]
-			i = c
-		}
-		h.up(i, last)
-	}
-	return top
-}
-
-// up places e at i and sifts it up.
-func (h *timerHeap) up(i int, e hent) {
-	s := h.h
-	for i > 0 {
-		p := (i - 1) / 2
-		if !hless(&e, &s[p]) {
-			break
-		}
-		s[i] = s[p]
-		i = p
-	}
-	s[i] = e
-}
-
-// down places e at i and sifts it down.
-func (h *timerHeap) down(i int, e hent) {
-	s := h.h
-	n := len(s)
-	for {
-		c := 2*i + 1
-		if c >= n {
-			break
-		}
-		if r := c + 1; r < n && hless(&s[r], &s[c]) {
-			c = r
-		}
-		if !hless(&s[c], &e) {
-			break
-		}
-		s[i] = s[c]
-		i = c
-	}
-	s[i] = e
-}
-
-// compact drops the stale entries and restores the heap.
-func (h *timerHeap) compact() {
-	live := h.h[:0]
-	for _, e := range h.h {
-		if e.live() {
-			live = append(live, e)
-		}
-	}
-	clear(h.h[len(live):])
-	h.h = live
-	h.stale = 0
-	for i := len(live)/2 - 1; i >= 0; i-- {
-		h.down(i, live[i])
-	}
 }
 
 // IsAbort reports whether a recovered panic value is the simulation unwinding
