@@ -311,3 +311,25 @@ func TestAbortUnstartedTasks(t *testing.T) {
 		t.Fatalf("Remaining %d, %d tasks started; want 11 abandoned and none started", res.Remaining, started)
 	}
 }
+
+// TestEndedTaskLeavesParkedSet: a task stays in its context's parked set from
+// its first park until it ends, and not after.
+func TestEndedTaskLeavesParkedSet(t *testing.T) {
+	leaktest.Check(t)
+	s := NewSched(time.Time{}, time.Time{}, false)
+	var held int
+	res := s.Run(context.Background(), func(ctx context.Context) error {
+		for i := 0; i < 1000; i++ {
+			s.Spawn(ctx, func(ctx context.Context) { s.Sleep(ctx, time.Second) })
+		}
+		s.Sleep(ctx, time.Minute)
+		held = len(s.root.parked)
+		return nil
+	})
+	if res.Err != nil || res.Deadlock != nil {
+		t.Fatalf("Run: %+v", res)
+	}
+	if held != 1 {
+		t.Errorf("the root's parked set holds %d tasks after 1,000 ended; want 1 (main)", held)
+	}
+}

@@ -33,7 +33,7 @@ type node struct {
 	timer       timer
 
 	// simulation-only registrations
-	parked   []*Task     // tasks parked on this node, in no order (see Task.parkSeq)
+	parked   []*Task     // tasks parked here or at home here, in no order (see Task.parkSeq)
 	children dlist[node] // child nodes
 	child    link[node]  // in the parent's children
 	foreign  bool        // in s.fnodes: the parent's cancellation is polled
@@ -156,6 +156,21 @@ func (n *node) AfterFunc(f func()) func() bool {
 	}
 }
 
+// unregister removes the task at index i from n's parked set, moving the
+// last one into its place.
+func (n *node) unregister(i int) {
+	last := len(n.parked) - 1
+	m := n.parked[last]
+	n.parked[i] = m
+	if m.home == n {
+		m.homeIdx = i
+	} else {
+		m.parkIdx = i
+	}
+	n.parked[last] = nil
+	n.parked = n.parked[:last]
+}
+
 func (n *node) cancel(err, cause error) {
 	n.mu.Lock()
 	if n.errp.Load() != nil {
@@ -189,9 +204,15 @@ func (n *node) cancel(err, cause error) {
 			}
 		}
 	}
-	// The parked set is unordered (O(1) removal touching one other task);
-	// the tasks are woken in the order they parked.
-	parked := slices.Clone(n.parked)
+	// The set is unordered (O(1) removal touching one other task), and
+	// holds tasks at home here that are not parked here now; the tasks
+	// parked here are woken in the order they parked.
+	var parked []*Task
+	for _, t := range n.parked {
+		if t.wnode == n && t.state == stParked {
+			parked = append(parked, t)
+		}
+	}
 	slices.SortFunc(parked, func(a, b *Task) int { return cmp.Compare(a.parkSeq, b.parkSeq) })
 	for _, t := range parked {
 		s.wakeWith(t, err)

@@ -68,9 +68,13 @@ type Task struct {
 	timer    timer
 	// cancellation watch while parked: in wnode's parked set, or in the
 	// scheduler's polled list when foreign
-	wnode    *node
-	parkIdx  int        // index in wnode.parked
-	parkSeq  uint64     // when it parked there: the order cancellation wakes in
+	wnode   *node
+	parkIdx int    // index in wnode.parked, unless wnode is home
+	parkSeq uint64 // when it parked: the order cancellation wakes in
+	// the node of the task's own context, once it has parked there: the
+	// task stays in its parked set until it ends
+	home     *node
+	homeIdx  int
 	park     link[Task] // in the scheduler's polled list
 	wctx     context.Context
 	foreign  bool

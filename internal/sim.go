@@ -291,6 +291,10 @@ func runTask(t *Task) {
 // next task to start.
 func (s *Sched) ended(t *Task) {
 	t.state = stDone
+	if n := t.home; n != nil {
+		n.unregister(t.homeIdx)
+		t.home = nil
+	}
 	s.live.remove(&t.live)
 	t.co.task = nil
 	s.idle = append(s.idle, t.co)
@@ -339,9 +343,11 @@ func (s *Sched) WithDeadline(parent context.Context, d time.Time) (context.Conte
 
 func (s *Sched) watch(ctx context.Context, t *Task) error {
 	var n *node
+	own := false // ctx is t's own context
 	switch c := ctx.(type) {
 	case *taskCtx:
 		n, _ = c.Context.(*node)
+		own = c.task == t
 	case *node:
 		n = c
 	}
@@ -369,34 +375,40 @@ func (s *Sched) watch(ctx context.Context, t *Task) error {
 			n = nil // ctx's cancellation is not (only) tock's: poll it
 		}
 	}
-	t.wctx = ctx
 	if n != nil {
 		s.parks++
-		t.wnode, t.parkIdx, t.parkSeq = n, len(n.parked), s.parks
-		n.parked = append(n.parked, t)
+		t.wnode, t.parkSeq = n, s.parks
+		switch {
+		case n == t.home:
+			// registered already
+		case own && t.home == nil:
+			// A task parks on its own context most of the time: it stays in
+			// that node's set from its first park there until it ends, so
+			// such a park and its wake-up touch no other task.
+			t.home, t.homeIdx = n, len(n.parked)
+			n.parked = append(n.parked, t)
+		default:
+			t.parkIdx = len(n.parked)
+			n.parked = append(n.parked, t)
+		}
 		return nil
 	}
 	// foreign: polled after every step
-	t.foreign = true
+	t.wctx, t.foreign = ctx, true
 	s.polled.pushBack(&t.park, t)
 	return nil
 }
 
 func (s *Sched) unwatch(t *Task) {
 	if n := t.wnode; n != nil {
-		// swap-remove: t's slot takes the last parked task
-		last := len(n.parked) - 1
-		m := n.parked[last]
-		n.parked[t.parkIdx] = m
-		m.parkIdx = t.parkIdx
-		n.parked[last] = nil
-		n.parked = n.parked[:last]
+		if n != t.home {
+			n.unregister(t.parkIdx)
+		}
 		t.wnode = nil
 	} else if t.foreign {
 		s.polled.remove(&t.park)
-		t.foreign = false
+		t.wctx, t.foreign = nil, false
 	}
-	t.wctx = nil
 }
 
 // scanForeign wakes the parked tasks, and cancels the nodes, whose foreign

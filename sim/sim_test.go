@@ -450,3 +450,76 @@ func TestCancelWakesInParkOrder(t *testing.T) {
 		t.Errorf("woken in order %v, want [1 3 4 5 2] (the order they parked)", order)
 	}
 }
+
+// TestCancelWakesOnlyTasksParkedThere: a task that has parked on its own
+// group's context and now waits on an unrelated context is not woken when the
+// group is cancelled; it is woken when that context is.
+func TestCancelWakesOnlyTasksParkedThere(t *testing.T) {
+	leaktest.Check(t)
+	var tr tracer
+	err := sim.Run(context.Background(), func(ctx context.Context) error {
+		other, cancelOther := tock.WithCancel(ctx)
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error {
+			tock.Sleep(ctx, time.Second) // parks on the group's context first
+			err := tock.Sleep(other, time.Hour)
+			tr.log(ctx, "away: %v", err)
+			return nil
+		})
+		g.Go(func(ctx context.Context) error {
+			err := tock.Sleep(ctx, time.Hour)
+			tr.log(ctx, "home: %v", err)
+			return nil
+		})
+		tock.Sleep(ctx, time.Minute)
+		g.Cancel()
+		tock.Sleep(ctx, time.Minute)
+		cancelOther()
+		return g.Wait()
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if want := "60 home: context canceled\n120 away: context canceled\n"; tr.b.String() != want {
+		t.Errorf("got\n%swant\n%s", tr.b.String(), want)
+	}
+}
+
+// TestCancelAfterParkedSetChanges: tasks park on a group's context, leave it,
+// end and start in an order that moves them about in the group's record of
+// who is parked; a cancellation still wakes exactly the tasks parked then.
+func TestCancelAfterParkedSetChanges(t *testing.T) {
+	leaktest.Check(t)
+	var tr tracer
+	err := sim.Run(context.Background(), func(ctx context.Context) error {
+		g := tock.NewGroup(ctx)
+		var ctx2 context.Context
+		g.Go(func(ctx context.Context) error {
+			ctx2 = ctx
+			tock.Yield(ctx) // lets the next task park on ctx first
+			tock.Sleep(ctx, 20*time.Second)
+			tr.log(ctx, "2 ends")
+			return nil
+		})
+		g.Go(func(ctx context.Context) error {
+			tock.Sleep(ctx2, 10*time.Second) // on another task's context
+			tr.log(ctx, "3 ends")
+			return nil
+		})
+		tock.Sleep(ctx, 15*time.Second)
+		g.Go(func(ctx context.Context) error {
+			err := tock.Sleep(ctx, time.Hour)
+			tr.log(ctx, "4: %v", err)
+			return nil
+		})
+		tock.Sleep(ctx, 45*time.Second)
+		g.Cancel()
+		return g.Wait()
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if want := "10 3 ends\n20 2 ends\n60 4: context canceled\n"; tr.b.String() != want {
+		t.Errorf("got\n%swant\n%s", tr.b.String(), want)
+	}
+}
