@@ -174,8 +174,10 @@ func BenchmarkSimSleep(b *testing.B) {
 }
 
 // BenchmarkSimLockHandoff: two simulated tasks take turns on a Lock (each
-// yields inside, so every acquisition is a FIFO hand-off); per op, one
-// acquisition. The peer row is the simulated sleep event (1,000 tasks).
+// yields inside, so the other queues on the Lock and every acquisition is a
+// FIFO hand-off; the yield itself costs no switch once the other is queued);
+// per op, one acquisition. The peer row is the simulated sleep event (1,000
+// tasks).
 func BenchmarkSimLockHandoff(b *testing.B) {
 	b.Run("tock", func(b *testing.B) {
 		b.ReportAllocs()

@@ -141,8 +141,7 @@ func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) e
 		// no timer due at or before when, and no Until before it), it goes
 		// on at once: the same result as parking and being woken, without a
 		// switch.
-		if s.runq.n == 0 && s.polled.n == 0 && len(s.fnodes) == 0 && !s.stopping &&
-			(!s.hasUntil || when <= s.until) && !s.aborted.Load() {
+		if s.alone() && (!s.hasUntil || when <= s.until) {
 			if next, ok := s.timers.next(); !ok || next.when > when {
 				if _, has := ctx.Deadline(); !has || s.watchable(ctx) {
 					s.now = when
@@ -192,9 +191,21 @@ func (s *Sched) wakeWith(t *Task, err error) {
 	}
 }
 
-// Checkpoint lets every task already runnable at this instant run first.
+// alone reports whether the running task would be resumed next if it
+// yielded now: nothing is runnable, no context is polled after a step, and
+// the run is not ending. (Every timer is after the current instant.)
+func (s *Sched) alone() bool {
+	return s.runq.n == 0 && s.polled.n == 0 && len(s.fnodes) == 0 && !s.stopping && !s.aborted.Load()
+}
+
+// Checkpoint lets every task already runnable at this instant run first. If
+// there is none, the task goes on without a switch: the same result.
 func (s *Sched) Checkpoint() {
 	t := s.current("checkpoint")
+	if s.alone() {
+		s.events++
+		return
+	}
 	t.state = stRunnable
 	s.runq.push(t)
 	s.suspend(t)

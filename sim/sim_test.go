@@ -523,3 +523,44 @@ func TestCancelAfterParkedSetChanges(t *testing.T) {
 		t.Errorf("got\n%swant\n%s", tr.b.String(), want)
 	}
 }
+
+// TestYieldAlone: a Yield with no other task runnable goes on at once, but
+// still lets a cancellation the simulation polls for (a context.WithCancel
+// it does not control) reach the task parked on it.
+func TestYieldAlone(t *testing.T) {
+	leaktest.Check(t)
+	var tr tracer
+	err := sim.Run(context.Background(), func(ctx context.Context) error {
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		g := tock.NewGroup(ctx)
+		woken := false
+		g.Go(func(ctx context.Context) error {
+			err := tock.Sleep(cctx, time.Hour)
+			tr.log(ctx, "sleeper: %v", err)
+			woken = true
+			return nil
+		})
+		g.Go(func(ctx context.Context) error {
+			tock.Sleep(ctx, time.Second)
+			tock.Yield(ctx) // alone: nothing else is runnable
+			tr.log(ctx, "yielded alone")
+			cancel()
+			for i := 1; i <= 3; i++ {
+				tock.Yield(ctx)
+				tr.log(ctx, "yield %d: sleeper woken %v", i, woken)
+			}
+			return nil
+		})
+		return g.Wait()
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	// The polled cancellation is seen after the step that made it, so the
+	// sleeper is queued behind the yielder.
+	want := "1 yielded alone\n1 yield 1: sleeper woken false\n1 sleeper: context canceled\n1 yield 2: sleeper woken true\n1 yield 3: sleeper woken true\n"
+	if tr.b.String() != want {
+		t.Errorf("got\n%swant\n%s", tr.b.String(), want)
+	}
+}
