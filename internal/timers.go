@@ -18,6 +18,11 @@ import "math/bits"
 // 10 dependent levels per pop instead, and that walk was a fifth of the cost
 // of a sleep event.
 //
+// Cancelled timers are dropped lazily, so when the earliest one is stopped,
+// finding the new earliest scans the lowest bucket again (it holds the
+// timers nearest the clock); the result is kept until a push beats it or it
+// is stopped.
+//
 // Entries with the same when always sit in the same bucket (their bucket is
 // a function of when alone), in the order they were set, and every move
 // keeps the order of a bucket's entries: timers due at one instant fire in
