@@ -160,6 +160,34 @@ func TestTimerQueueCompacts(t *testing.T) {
 	}
 }
 
+// TestTimerQueueStoppedEarliest: a timer set near the clock and stopped
+// again and again (a short timeout a task rarely reaches), with many timers
+// further out, costs no scan of those timers.
+func TestTimerQueueStoppedEarliest(t *testing.T) {
+	s := &Sched{}
+	far := make([]*timer, 5000)
+	for i := range far {
+		far[i] = &timer{}
+		s.setTimer(far[i], int64(1e9+i))
+	}
+	s.timers.next()
+	s.timers.scanned = 0
+	for i := 0; i < 2000; i++ {
+		near := &timer{}
+		s.setTimer(near, int64(1000+i))
+		if e, _ := s.timers.next(); e.tm != near {
+			t.Fatal("the near timer is not the earliest")
+		}
+		s.stopTimer(near)
+		if e, _ := s.timers.next(); e.tm != far[0] {
+			t.Fatal("after stopping the near timer, the earliest is not the first far one")
+		}
+	}
+	if s.timers.scanned > 10*2000 {
+		t.Errorf("scanned %d entries for 2,000 stopped timers", s.timers.scanned)
+	}
+}
+
 func TestQueueRemoveAndPopLive(t *testing.T) {
 	var q Queue[int]
 	ws := make([]*Waiter[int], 5)

@@ -18,10 +18,11 @@ import "math/bits"
 // 10 dependent levels per pop instead, and that walk was a fifth of the cost
 // of a sleep event.
 //
-// Cancelled timers are dropped lazily, so when the earliest one is stopped,
-// finding the new earliest scans the lowest bucket again (it holds the
-// timers nearest the clock); the result is kept until a push beats it or it
-// is stopped.
+// Cancelled timers are dropped lazily. Each bucket keeps its earliest
+// entry, so when the earliest timer is stopped, finding the new one scans
+// the lowest bucket only: a timer set and stopped again and again near the
+// clock (a short timeout that is rarely reached) does not rescan the
+// timers further out.
 //
 // Entries with the same when always sit in the same bucket (their bucket is
 // a function of when alone), in the order they were set, and every move
@@ -46,43 +47,52 @@ type hent struct {
 func (e *hent) live() bool { return e.tm.seq == e.seq }
 
 type timerQueue struct {
-	last  uint64     // the key advanced to last; every entry's key is >= it
+	last  uint64     // the when advanced to last; every entry's when is >= it
 	mask  uint64     // bit b-1 set: bucket b (1..64) is not empty
 	b     [65][]hent // b[0]: the entries due at last, while advance hands them out
 	n     int        // entries held, live and stale
 	stale int        // entries whose timer was cancelled
 
-	// the earliest live entry, when min.tm != nil: kept by next and push,
-	// forgotten by advance and compact; checked for liveness before use
-	min hent
+	// min[b] is bucket b's earliest entry, or unknown when its tm is nil.
+	// It is kept as entries arrive, and checked for liveness before use:
+	// stopping a bucket's earliest timer costs a scan of that bucket
+	// alone, not of the buckets above it.
+	min     [65]hent
+	scanned int // entries scanned for a new earliest (for tests)
 }
 
-// key maps when to an unsigned key of the same order.
-func key(when int64) uint64 { return uint64(when) ^ 1<<63 }
+// bucket is the bucket of a timer at when. Whens are after the simulation's
+// start (0) and the zero queue is at 0, so they compare as unsigned.
+func (h *timerQueue) bucket(when int64) int { return bits.Len64(uint64(when) ^ h.last) }
 
-// bucket is the bucket of key k relative to last.
-func (h *timerQueue) bucket(k uint64) int { return bits.Len64(k ^ h.last) }
+// add appends e to bucket b (>= 1), keeping b's earliest.
+func (h *timerQueue) add(b int, e hent) {
+	if len(h.b[b]) == 0 {
+		h.min[b] = e
+		h.mask |= 1 << (b - 1)
+	} else if m := &h.min[b]; m.tm != nil && e.when < m.when {
+		*m = e
+	}
+	h.b[b] = append(h.b[b], e)
+}
 
 // push adds e; its when is after the instant the queue last advanced to.
 func (h *timerQueue) push(e hent) {
-	b := h.bucket(key(e.when))
-	h.b[b] = append(h.b[b], e)
-	h.mask |= 1 << (b - 1)
+	h.add(h.bucket(e.when), e)
 	h.n++
-	if h.min.tm != nil && e.when < h.min.when {
-		h.min = e
-	}
 }
 
-// next returns the earliest live entry, dropping stale entries on its way.
-// It does not advance the queue.
+// next returns the earliest live entry without advancing the queue. It is
+// the lowest non-empty bucket's earliest; if that one was stopped, the
+// bucket is scanned again, and its stale entries dropped.
 func (h *timerQueue) next() (hent, bool) {
-	if h.min.tm != nil && h.min.live() {
-		return h.min, true
-	}
 	for h.mask != 0 {
 		b := bits.TrailingZeros64(h.mask) + 1
+		if m := &h.min[b]; m.tm != nil && m.live() {
+			return *m, true
+		}
 		s := h.b[b]
+		h.scanned += len(s)
 		kept := s[:0]
 		var min hent
 		for _, e := range s {
@@ -100,8 +110,8 @@ func (h *timerQueue) next() (hent, bool) {
 			h.stale -= dropped
 		}
 		h.b[b] = kept
+		h.min[b] = min
 		if len(kept) > 0 {
-			h.min = min
 			return min, true
 		}
 		h.mask &^= 1 << (b - 1)
@@ -114,11 +124,10 @@ func (h *timerQueue) next() (hent, bool) {
 // later one: the caller skips those, taking each off h.stale, then calls
 // done.
 func (h *timerQueue) advance(when int64) []hent {
-	k := key(when)
 	b := bits.TrailingZeros64(h.mask) + 1
-	h.last = k
+	h.last = uint64(when)
 	h.mask &^= 1 << (b - 1)
-	h.min.tm = nil
+	h.min[b] = hent{}
 	src := h.b[b]
 	for _, e := range src {
 		if !e.live() {
@@ -128,10 +137,10 @@ func (h *timerQueue) advance(when int64) []hent {
 			continue
 		}
 		// every live entry of bucket b is at or after when: it moves below b
-		nb := h.bucket(key(e.when))
-		h.b[nb] = append(h.b[nb], e)
-		if nb > 0 {
-			h.mask |= 1 << (nb - 1)
+		if nb := h.bucket(e.when); nb > 0 {
+			h.add(nb, e)
+		} else {
+			h.b[0] = append(h.b[0], e)
 		}
 	}
 	clear(src)
@@ -160,14 +169,13 @@ func (h *timerQueue) compact() {
 			}
 		}
 		clear(s[len(kept):])
-		h.b[b] = kept
+		h.b[b] = kept // a live min[b] is still in it
 		if len(kept) == 0 {
 			h.mask &^= 1 << (b - 1)
 		}
 	}
 	h.n -= h.stale
 	h.stale = 0
-	h.min.tm = nil
 }
 
 // setTimer arms t at when, which is after the current instant. It compacts
