@@ -198,7 +198,7 @@ func (l *CapacityLimiter) Stats() CapacityLimiterStats {
 // borrowerName shows a task borrower by its name.
 func borrowerName(b any) any {
 	if t, ok := b.(*internal.Task); ok {
-		return t.Name
+		return t.Name()
 	}
 	return b
 }

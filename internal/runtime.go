@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"strconv"
 	"time"
 )
 
@@ -54,12 +55,14 @@ const (
 // a CapacityLimiter as its default borrower.
 type Task struct {
 	ID   uint64 // unique among all tasks of the process, never 0
-	Name string
+	name string // as given; "" for "task <num>"
+	num  uint64
 	s    *Sched // nil on the real runtime
 
 	// simulation state, touched only by the scheduler and the task itself
 	fn       func(ctx context.Context) // what the task runs
 	ctx      context.Context           // the task's context
+	tctx     taskCtx                   // what ctx points to in a simulation
 	co       *coro                     // running it; nil until it first runs
 	state    taskState
 	wakeErr  error
@@ -86,7 +89,17 @@ func (t *Task) String() string {
 	if t == nil {
 		return "anonymous task"
 	}
-	return t.Name
+	return t.Name()
+}
+
+// Name is the name the task was given, or "task N": N counts a simulation's
+// tasks (so names are the same every run), or is the ID on the real runtime.
+// It is built when asked for, not at every spawn.
+func (t *Task) Name() string {
+	if t.name != "" {
+		return t.name
+	}
+	return "task " + strconv.FormatUint(t.num, 10)
 }
 
 // taskCtx is a task's context: its parent plus the task's identity.
@@ -228,7 +241,7 @@ func (r realRuntime) Sleep(ctx context.Context, d time.Duration) error {
 
 func (realRuntime) Spawn(parent context.Context, fn func(ctx context.Context)) *Task {
 	id := nextTaskID.add()
-	t := &Task{ID: id, Name: fmt.Sprintf("task %d", id)}
+	t := &Task{ID: id, num: id}
 	ctx := WithTask(parent, t)
 	go fn(ctx)
 	return t
@@ -236,7 +249,7 @@ func (realRuntime) Spawn(parent context.Context, fn func(ctx context.Context)) *
 
 // NewRealTask makes a task identity for tock.Run.
 func NewRealTask(name string) *Task {
-	return &Task{ID: nextTaskID.add(), Name: name}
+	return &Task{ID: nextTaskID.add(), name: name}
 }
 
 func (realRuntime) WithCancel(parent context.Context) (context.Context, context.CancelCauseFunc) {

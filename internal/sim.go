@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"iter"
-	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -239,12 +238,9 @@ func (s *Sched) Spawn(parent context.Context, fn func(ctx context.Context)) *Tas
 
 func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
 	s.nextID++
-	t := &Task{ID: nextTaskID.add(), s: s, Name: name}
-	if name == "" {
-		// names are numbered per simulation, so they are the same every run
-		t.Name = "task " + strconv.FormatUint(s.nextID, 10)
-	}
-	t.fn, t.ctx = fn, &taskCtx{parent, t}
+	t := &Task{ID: nextTaskID.add(), s: s, name: name, num: s.nextID}
+	t.tctx = taskCtx{parent, t}
+	t.fn, t.ctx = fn, &t.tctx
 	s.live.pushBack(&t.live, t)
 	t.state = stRunnable
 	s.runq.push(t)
@@ -556,7 +552,7 @@ func (s *Sched) blocked() []Blocked {
 		if t.state != stParked {
 			what = "runnable"
 		}
-		out = append(out, Blocked{Task: t.Name, On: what})
+		out = append(out, Blocked{Task: t.Name(), On: what})
 	}
 	return out
 }
