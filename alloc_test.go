@@ -99,3 +99,25 @@ func TestNoAllocationPerEvent(t *testing.T) {
 		}
 	})
 }
+
+// A task started and finished in a simulation allocates its Task (which
+// holds its context) and the group's record of it: no goroutine, no stack
+// (it reuses an idle coroutine), no name string.
+func TestSimSpawnAllocations(t *testing.T) {
+	checkLeaks(t)
+	err := sim.Run(context.Background(), func(ctx context.Context) error {
+		g := tock.NewGroup(ctx)
+		task := func(ctx context.Context) error { return nil }
+		n := testing.AllocsPerRun(200, func() {
+			g.Go(task)
+			tock.Yield(ctx) // the task runs and ends
+		})
+		if n > 2 {
+			t.Errorf("%v allocations per task started and finished, want at most 2", n)
+		}
+		return g.Wait()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
