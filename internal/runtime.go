@@ -54,31 +54,34 @@ const (
 // Task is the identity of one tock task: what a Lock records as its owner and
 // a CapacityLimiter as its default borrower.
 type Task struct {
+	// The fields a simulated sleep, park and wake-up touch come first, in
+	// the first two cache lines: with many tasks, each event finds its
+	// task cold in memory.
+	s        *Sched  // nil on the real runtime
+	tctx     taskCtx // what ctx points to in a simulation
+	co       *coro   // running it; nil until it first runs
+	state    taskState
+	aborting bool
+	// cancellation watch while parked: in wnode's parked set, or in the
+	// scheduler's polled list when foreign
+	wnode *node
+	// the node of the task's own context, once it has parked there: the
+	// task stays in its parked set until it ends
+	home    *node
+	timer   timer
+	parkSeq uint64 // when it parked: the order cancellation wakes in
+	wakeErr error
+	what    string
+
 	ID   uint64 // unique among all tasks of the process, never 0
 	name string // as given; "" for "task <num>"
 	num  uint64
-	s    *Sched // nil on the real runtime
 
-	// simulation state, touched only by the scheduler and the task itself
 	fn       func(ctx context.Context) // what the task runs
 	ctx      context.Context           // the task's context
-	tctx     taskCtx                   // what ctx points to in a simulation
-	co       *coro                     // running it; nil until it first runs
-	state    taskState
-	wakeErr  error
-	what     string
-	aborting bool
-	timer    timer
-	// cancellation watch while parked: in wnode's parked set, or in the
-	// scheduler's polled list when foreign
-	wnode   *node
-	parkIdx int    // index in wnode.parked, unless wnode is home
-	parkSeq uint64 // when it parked: the order cancellation wakes in
-	// the node of the task's own context, once it has parked there: the
-	// task stays in its parked set until it ends
-	home     *node
-	homeIdx  int
-	park     link[Task] // in the scheduler's polled list
+	parkIdx  int                       // index in wnode.parked, unless wnode is home
+	homeIdx  int                       // index in home.parked
+	park     link[Task]                // in the scheduler's polled list
 	wctx     context.Context
 	foreign  bool
 	live     link[Task] // in the scheduler's list of live tasks
