@@ -84,39 +84,46 @@ func (h *timerQueue) push(e hent) {
 
 // next returns the earliest live entry without advancing the queue. It is
 // the lowest non-empty bucket's earliest; if that one was stopped, the
-// bucket is scanned again, and its stale entries dropped.
+// bucket is swept.
 func (h *timerQueue) next() (hent, bool) {
 	for h.mask != 0 {
 		b := bits.TrailingZeros64(h.mask) + 1
 		if m := &h.min[b]; m.tm != nil && m.live() {
 			return *m, true
 		}
-		s := h.b[b]
-		h.scanned += len(s)
-		kept := s[:0]
-		var min hent
-		for _, e := range s {
-			if !e.live() {
-				continue
-			}
-			if min.tm == nil || e.when < min.when {
-				min = e
-			}
-			kept = append(kept, e)
+		if m := h.sweep(b); m.tm != nil {
+			return m, true
 		}
-		if dropped := len(s) - len(kept); dropped > 0 {
-			clear(s[len(kept):])
-			h.n -= dropped
-			h.stale -= dropped
-		}
-		h.b[b] = kept
-		h.min[b] = min
-		if len(kept) > 0 {
-			return min, true
-		}
-		h.mask &^= 1 << (b - 1)
 	}
 	return hent{}, false
+}
+
+// sweep drops bucket b's stale entries, and returns and records its
+// earliest live entry (none: tm is nil, and b is now empty).
+func (h *timerQueue) sweep(b int) hent {
+	s := h.b[b]
+	h.scanned += len(s)
+	kept := s[:0]
+	var min hent
+	for _, e := range s {
+		if !e.live() {
+			continue
+		}
+		if min.tm == nil || e.when < min.when {
+			min = e
+		}
+		kept = append(kept, e)
+	}
+	dropped := len(s) - len(kept)
+	clear(s[len(kept):])
+	h.n -= dropped
+	h.stale -= dropped
+	h.b[b] = kept
+	h.min[b] = min
+	if len(kept) == 0 {
+		h.mask &^= 1 << (b - 1)
+	}
+	return min
 }
 
 // advance moves the queue to when, which next has just returned, and returns
@@ -157,25 +164,12 @@ func (h *timerQueue) done() {
 	h.b[0] = due[:0]
 }
 
-// compact drops every stale entry.
+// compact drops every stale entry. It is not called while advance's
+// entries are out (bucket 0 is empty).
 func (h *timerQueue) compact() {
 	for m := h.mask; m != 0; m &= m - 1 {
-		b := bits.TrailingZeros64(m) + 1
-		s := h.b[b]
-		kept := s[:0]
-		for _, e := range s {
-			if e.live() {
-				kept = append(kept, e)
-			}
-		}
-		clear(s[len(kept):])
-		h.b[b] = kept // a live min[b] is still in it
-		if len(kept) == 0 {
-			h.mask &^= 1 << (b - 1)
-		}
+		h.sweep(bits.TrailingZeros64(m) + 1)
 	}
-	h.n -= h.stale
-	h.stale = 0
 }
 
 // setTimer arms t at when, which is after the current instant. It compacts
