@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -219,8 +220,10 @@ func (s *Sched) SleepUntil(ctx context.Context, at time.Time) error {
 }
 
 // Sleep parks the current task for d of virtual time.
+// A d past the end of the clock's range sleeps until that end (now is never
+// negative, so the subtraction cannot overflow).
 func (s *Sched) Sleep(ctx context.Context, d time.Duration) error {
-	return s.park(ctx, "Sleep", true, s.now+int64(d))
+	return s.park(ctx, "Sleep", true, s.now+min(int64(d), math.MaxInt64-s.now))
 }
 
 // watchable reports whether ctx's deadline is one the simulation controls.
