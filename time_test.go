@@ -136,6 +136,23 @@ var _ = register(
 		ordered: true,
 	},
 	scenario{
+		// A timeout or a sleep of the largest Duration, once the clock has
+		// moved, waits: it does not wrap around into the past.
+		name: "huge durations do not wrap",
+		body: func(ctx context.Context, h *H) error {
+			tock.Sleep(ctx, h.U(5))
+			forever, cancel := tock.WithTimeout(ctx, math.MaxInt64)
+			defer cancel()
+			h.Log(ctx, "sleep under a huge timeout: %v", tock.Sleep(forever, h.U(1)))
+			tctx, cancel2 := tock.WithTimeout(ctx, h.U(10))
+			defer cancel2()
+			h.Log(ctx, "huge sleep: %v", tock.Sleep(tctx, math.MaxInt64))
+			return nil
+		},
+		sim:     "6 sleep under a huge timeout: <nil>\n16 huge sleep: context deadline exceeded",
+		ordered: true,
+	},
+	scenario{
 		// Nested timeouts: the inner one fires first when shorter; the outer
 		// one still fires at its own instant afterwards.
 		name: "nested timeouts",

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -562,35 +561,6 @@ func TestYieldAlone(t *testing.T) {
 	// sleeper is queued behind the yielder.
 	want := "1 yielded alone\n1 yield 1: sleeper woken false\n1 sleeper: context canceled\n1 yield 2: sleeper woken true\n1 yield 3: sleeper woken true\n"
 	if tr.b.String() != want {
-		t.Errorf("got\n%swant\n%s", tr.b.String(), want)
-	}
-}
-
-// TestHugeDurations: a sleep or a timeout of the largest Duration, once the
-// clock has moved, waits (it does not wrap around into the past).
-func TestHugeDurations(t *testing.T) {
-	leaktest.Check(t)
-	var tr tracer
-	err := sim.Run(context.Background(), func(ctx context.Context) error {
-		g := tock.NewGroup(ctx)
-		g.Go(func(ctx context.Context) error {
-			tock.Sleep(ctx, time.Second)
-			err := tock.Sleep(ctx, math.MaxInt64)
-			tr.log(ctx, "sleeper: %v", err)
-			return nil
-		})
-		tock.Sleep(ctx, time.Second)
-		tctx, cancel := tock.WithTimeout(ctx, math.MaxInt64)
-		defer cancel()
-		err := tock.Sleep(tctx, time.Second)
-		tr.log(ctx, "under the timeout: %v", err)
-		g.Cancel()
-		return g.Wait()
-	})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	if want := "2 under the timeout: <nil>\n2 sleeper: context canceled\n"; tr.b.String() != want {
 		t.Errorf("got\n%swant\n%s", tr.b.String(), want)
 	}
 }
