@@ -188,13 +188,8 @@ func (s *Subscription[T]) Receive(ctx context.Context) (T, error) {
 		return zero, err
 	}
 	s.p.mu.Lock()
-	if v, ok := s.p.take(); ok {
-		s.p.mu.Unlock()
-		return v, nil
-	}
-	if s.p.ended {
-		s.p.mu.Unlock()
-		return zero, s.p.endErr
+	if v, done, err := s.p.poll(); done {
+		return v, err
 	}
 	return s.p.recv(ctx, nil, "Subscription.Receive")
 }

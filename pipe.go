@@ -110,6 +110,22 @@ func (p *pipe[T]) recv(ctx context.Context, h any, what string) (T, error) {
 	return s.v, s.err
 }
 
+// poll is a receive that does not wait: done, it returns the next item, or
+// the end error once the pipe is ended and drained, and releases mu; not
+// done, the caller must wait (recv) and mu stays held. Called with mu held.
+// (Callers call recv themselves, so that a wait has no extra frame.)
+func (p *pipe[T]) poll() (v T, done bool, err error) {
+	if v, ok := p.take(); ok {
+		p.mu.Unlock()
+		return v, true, nil
+	}
+	if p.ended {
+		p.mu.Unlock()
+		return v, true, p.endErr
+	}
+	return v, false, nil
+}
+
 // end marks the pipe ended: receivers drain the buffer, then get err; the
 // waiting receivers (the buffer is empty if any wait) get err now.
 func (p *pipe[T]) end(err error) {

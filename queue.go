@@ -63,13 +63,8 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 		}
 	}
 	q.p.mu.Lock()
-	if v, ok := q.p.take(); ok {
-		q.p.mu.Unlock()
-		return v, nil
-	}
-	if q.p.ended {
-		q.p.mu.Unlock()
-		return zero, ErrStreamClosed
+	if v, done, err := q.p.poll(); done { // ended: ErrStreamClosed, what Close ends it with
+		return v, err
 	}
 	return q.p.recv(ctx, nil, "Queue.Get")
 }
