@@ -323,6 +323,65 @@ var _ = register(
 		sim:     "1 recovered boom, stack names panickyHelper: true",
 		ordered: true,
 	},
+	scenario{
+		// A task that has waited on its group's context and now waits on an
+		// unrelated one is not woken when the group is cancelled; it is
+		// woken when that context is.
+		name: "group cancel wakes only its waiters",
+		body: func(ctx context.Context, h *H) error {
+			other, cancelOther := tock.WithCancel(ctx)
+			g := tock.NewGroup(ctx)
+			g.Go(func(ctx context.Context) error {
+				tock.Sleep(ctx, h.U(1)) // waits on the group's context first
+				h.Log(ctx, "away: %v", tock.Sleep(other, h.U(1e6)))
+				return nil
+			})
+			g.Go(func(ctx context.Context) error {
+				h.Log(ctx, "home: %v", tock.Sleep(ctx, h.U(1e6)))
+				return nil
+			})
+			tock.Sleep(ctx, h.U(60))
+			g.Cancel()
+			tock.Sleep(ctx, h.U(60))
+			cancelOther()
+			return g.Wait()
+		},
+		sim: "60 home: context canceled\n120 away: context canceled",
+	},
+	scenario{
+		// Tasks wait on a group's context (one through another task's
+		// context), end, and start in an order that moves them about in the
+		// group's record of its waiters; a cancel still wakes exactly the
+		// tasks waiting then.
+		name: "group cancel after waiters came and went",
+		body: func(ctx context.Context, h *H) error {
+			g := tock.NewGroup(ctx)
+			// buffered and filled before the reader runs: no simulated
+			// task blocks on it
+			ctx2 := make(chan context.Context, 1)
+			g.Go(func(ctx context.Context) error {
+				ctx2 <- ctx
+				tock.Yield(ctx) // lets the next task wait on ctx first
+				tock.Sleep(ctx, h.U(20))
+				h.Log(ctx, "2 ends")
+				return nil
+			})
+			g.Go(func(ctx context.Context) error {
+				tock.Sleep(<-ctx2, h.U(10)) // on another task's context
+				h.Log(ctx, "3 ends")
+				return nil
+			})
+			tock.Sleep(ctx, h.U(15))
+			g.Go(func(ctx context.Context) error {
+				h.Log(ctx, "4: %v", tock.Sleep(ctx, h.U(1e6)))
+				return nil
+			})
+			tock.Sleep(ctx, h.U(45))
+			g.Cancel()
+			return g.Wait()
+		},
+		sim: "10 3 ends\n20 2 ends\n60 4: context canceled",
+	},
 )
 
 func panickyHelper() { panic("boom") }
