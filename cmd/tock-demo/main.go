@@ -147,6 +147,7 @@ func runReal(o *options, progress progressFunc) (*Result, error) {
 		return err
 	})
 	if res != nil {
+		res.Lag.scale(o.speed)
 		for i, l := range res.Latencies {
 			res.Latencies[i] = unscale(l)
 		}
