@@ -334,3 +334,23 @@ func TestLagQuantile(t *testing.T) {
 		t.Errorf("scaled: %+v", l)
 	}
 }
+
+// A wall-clock run's measurements are reported in model time: every duration
+// (latencies, the timeline, the timer lag) is multiplied by the speed.
+func TestToModelTime(t *testing.T) {
+	ms := time.Millisecond
+	r := &Result{Arrived: 3, Latencies: []time.Duration{ms, 2 * ms},
+		Timeline: []Sample{{At: 10 * ms, Queue: 4, InFlight: 2, P50: ms, P95: 3 * ms}}}
+	r.Lag.add(0)
+	r.Lag.add(ms)
+	toModelTime(r, 60)
+	if r.Arrived != 3 || r.Latencies[0] != 60*ms || r.Latencies[1] != 120*ms {
+		t.Errorf("latencies %v", r.Latencies)
+	}
+	if s := r.Timeline[0]; s != (Sample{At: 600 * ms, Queue: 4, InFlight: 2, P50: 60 * ms, P95: 180 * ms}) {
+		t.Errorf("sample %+v", s)
+	}
+	if r.Lag.N != 2 || r.Lag.Max != 60*ms || r.Lag.Sum != 60*ms || r.Lag.Quantile(1) != 60*ms {
+		t.Errorf("lag %+v", r.Lag)
+	}
+}

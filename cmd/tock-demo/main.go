@@ -147,16 +147,23 @@ func runReal(o *options, progress progressFunc) (*Result, error) {
 		return err
 	})
 	if res != nil {
-		res.Lag.scale(o.speed)
-		for i, l := range res.Latencies {
-			res.Latencies[i] = unscale(l)
-		}
-		for i := range res.Timeline {
-			s := &res.Timeline[i]
-			s.At, s.P50, s.P95 = unscale(s.At), unscale(s.P50), unscale(s.P95)
-		}
+		toModelTime(res, o.speed)
 	}
 	return res, err
+}
+
+// toModelTime turns the wall-clock measurements of a run at speed into model
+// time: every duration in r is multiplied by speed.
+func toModelTime(r *Result, speed float64) {
+	unscale := func(d time.Duration) time.Duration { return time.Duration(float64(d) * speed) }
+	r.Lag.scale(speed)
+	for i, l := range r.Latencies {
+		r.Latencies[i] = unscale(l)
+	}
+	for i := range r.Timeline {
+		s := &r.Timeline[i]
+		s.At, s.P50, s.P95 = unscale(s.At), unscale(s.P50), unscale(s.P95)
+	}
 }
 
 type progressFunc func(at time.Duration, r *Result)
