@@ -75,7 +75,7 @@ func chart(o *options, r *Result) string {
 		// the report does not show these figures; the chart says why
 		for _, top := range []int{top1, top2} {
 			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#c62828" font-size="16" font-weight="bold" text-anchor="middle">%s</text>`+"\n",
-				float64(left)+plotW/2, top+panelH/2, html.EscapeString(fmt.Sprintf("not the model's figures: timers fired %v late on average (x%s too fast)", round(r.Lag.Mean()), trimFloat(o.speed))))
+				float64(left)+plotW/2, top+panelH/2, html.EscapeString(fmt.Sprintf("not the model's figures: timers fired %v late on average", round(r.Lag.Mean()))))
 		}
 	}
 	b.WriteString("</svg>\n")
