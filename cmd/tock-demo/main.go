@@ -11,6 +11,13 @@
 // pool); each is served under a deadline and recorded in a Lock-protected
 // ledger; a sampler broadcasts the queue's state on a Channel. The report on
 // stdout depends only on the flags: the same seed gives the same report.
+//
+// On the wall clock, arrivals and samples are planned at absolute instants
+// from the model's start, so a timer that fires late delays one event and
+// the arrivals are the simulation's. The report then adds the measured timer
+// lag, and if the machine could not keep up with --speed (a mean lag above
+// 5% of the mean service time) it prints a warning in place of the figures
+// that the lag would have distorted.
 package main
 
 import (

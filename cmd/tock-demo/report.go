@@ -72,6 +72,8 @@ func lagWarning(o *options, r *Result) string {
 	c := o.cfg
 	hint := "Try a lower --speed."
 	if m := r.Lag.Mean(); m > 0 {
+		// half the speed at which the same wall-clock lag would just
+		// reach the bound: a margin for a lag that is not quite constant
 		if s := o.speed * lagTolerance * float64(c.Service) / float64(m) / 2; s >= 1 {
 			hint = fmt.Sprintf("Try a lower --speed (%s or less might hold).", trimFloat(roundDown(s)))
 		}
@@ -79,7 +81,8 @@ func lagWarning(o *options, r *Result) string {
 	return fmt.Sprintf(`  WARNING: this machine did not keep up with --speed %s: the model's timers
   fired %v late on average (model time), more than %g%% of the %v mean
   service time, so the served, dropped, timed-out, latency and queue figures
-  would not be the model's and are not shown. %s
+  would not be the model's and are not shown.
+  %s
 `, trimFloat(o.speed), round(r.Lag.Mean()), 100*lagTolerance, c.Service, hint)
 }
 
