@@ -26,6 +26,7 @@ type Lock struct {
 	extra atomic.Int32 // re-entries beyond the first; only the owner changes it
 	mu    sync.Mutex   // guards q and the hand-off
 	q     internal.Queue[struct{}]
+	g     atomic.Uint64 // the goroutine that took it, in checked mode (TOCK_CHECK)
 }
 
 const (
@@ -55,13 +56,31 @@ func (l *Lock) Lock(ctx context.Context) error {
 	}
 	id := internal.TaskID(ctx)
 	if l.state.CompareAndSwap(0, id<<ownerShift|lockedBit) {
+		if internal.CheckedReal {
+			l.g.Store(internal.CurGoid())
+		}
 		return nil
 	}
 	if id != 0 && ownerOf(l.state.Load()) == id {
+		if internal.CheckedReal {
+			l.checkReentry("Lock")
+		}
 		l.extra.Add(1)
 		return nil
 	}
-	return l.lockSlow(ctx, id)
+	err := l.lockSlow(ctx, id)
+	if err == nil && internal.CheckedReal {
+		l.g.Store(internal.CurGoid())
+	}
+	return err
+}
+
+// checkReentry panics, in checked mode, if the calling goroutine is not the
+// one that took the lock: the two share a task's ctx.
+func (l *Lock) checkReentry(op string) {
+	if l.g.Load() != internal.CurGoid() {
+		panic("tock: Lock." + op + ": re-entered under the same task ctx by a goroutine other than the one that took the lock, so two goroutines would hold it (a raw go statement shares its task's identity); start the goroutine with Group.Go and use the ctx it passes to the function")
+	}
 }
 
 func (l *Lock) lockSlow(ctx context.Context, id uint64) error {
@@ -91,9 +110,15 @@ func (l *Lock) lockSlow(ctx context.Context, id uint64) error {
 func (l *Lock) TryLock(ctx context.Context) bool {
 	id := internal.TaskID(ctx)
 	if l.state.CompareAndSwap(0, id<<ownerShift|lockedBit) {
+		if internal.CheckedReal {
+			l.g.Store(internal.CurGoid())
+		}
 		return true
 	}
 	if id != 0 && ownerOf(l.state.Load()) == id {
+		if internal.CheckedReal {
+			l.checkReentry("TryLock")
+		}
 		l.extra.Add(1)
 		return true
 	}

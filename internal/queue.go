@@ -148,6 +148,10 @@ func (q *Queue[T]) Enqueue(ctx context.Context, rt Runtime, w *Waiter[T]) {
 // mu is not held when Wait returns.
 func Wait[T any](ctx context.Context, rt Runtime, mu *sync.Mutex, q *Queue[T], w *Waiter[T], what string) error {
 	mu.Unlock()
+	if rt == Real && realBlockMisuse() {
+		q.abandon(mu, w, nil)
+		panicRealBlock(what)
+	}
 	if err := rt.Park(ctx, &w.Parker, what); err != nil {
 		return q.abandon(mu, w, err)
 	}
@@ -196,15 +200,19 @@ func (q *Queue[T]) FrontLive() *Waiter[T] {
 // granter wrote w.Val before the signal the wait received or drained), so
 // its value is read without the lock.
 func Block[T any](ctx context.Context, mu *sync.Mutex, q *Queue[T], val T, what string) (T, error) {
-	w := q.Alloc()
-	w.Val = val
 	s := SimOf(ctx)
 	var rt Runtime
 	if s != nil {
 		rt = s
 	} else {
 		rt = RuntimeOf(ctx)
+		if rt == Real && realBlockMisuse() {
+			mu.Unlock()
+			panicRealBlock(what)
+		}
 	}
+	w := q.Alloc()
+	w.Val = val
 	q.Enqueue(ctx, rt, w)
 	mu.Unlock()
 	var err error

@@ -136,29 +136,45 @@ func (c *taskCtx) Err() error {
 func WithTask(ctx context.Context, t *Task) context.Context { return &taskCtx{ctx, t} }
 
 // TaskOf returns the task in ctx, or nil for an anonymous caller.
+// For a simulated task it checks that the caller is that task (checkCaller).
 func TaskOf(ctx context.Context) *Task {
 	if c, ok := ctx.(*taskCtx); ok {
+		if c.task.s != nil {
+			checkCaller(c.task)
+		}
 		return c.task
 	}
 	t, _ := ctx.Value(taskKey).(*Task)
+	if t != nil && t.s != nil {
+		checkCaller(t)
+	}
 	return t
 }
 
-// SimOf returns the simulation of ctx's task, or nil.
+// SimOf returns the simulation of ctx's task, or nil, checking that the
+// caller is that task.
 func SimOf(ctx context.Context) *Sched {
 	if c, ok := ctx.(*taskCtx); ok {
-		return c.task.s
+		if s := c.task.s; s != nil {
+			checkCaller(c.task)
+			return s
+		}
 	}
 	return nil
 }
 
 // RuntimeOf returns ctx's runtime: the simulation ctx belongs to, or the real
-// runtime.
+// runtime. For a simulated task's own ctx it checks that the caller is that
+// task; the blocking calls check derived contexts when they park.
 func RuntimeOf(ctx context.Context) Runtime {
 	if c, ok := ctx.(*taskCtx); ok && c.task.s != nil {
+		checkCaller(c.task)
 		return c.task.s
 	}
 	if r, ok := ctx.Value(rtKey).(Runtime); ok {
+		if _, sim := r.(*Sched); sim {
+			TaskOf(ctx) // a ctx derived from a task's: its task must be the caller
+		}
 		return r
 	}
 	return Real
@@ -224,6 +240,9 @@ func (realRuntime) SleepUntil(ctx context.Context, t time.Time) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
+	if realBlockMisuse() {
+		panicRealBlock("Sleep")
+	}
 	tm := time.NewTimer(d)
 	defer tm.Stop()
 	select {
@@ -268,11 +287,15 @@ func (realRuntime) WithDeadline(parent context.Context, d time.Time) (context.Co
 func Checkpoint(ctx context.Context) {
 	if c, ok := ctx.(*taskCtx); ok {
 		if c.task.s != nil {
+			checkCaller(c.task)
 			c.task.s.Checkpoint()
 		}
 		return
 	}
 	if r, ok := ctx.Value(rtKey).(Runtime); ok {
+		if _, sim := r.(*Sched); sim {
+			TaskOf(ctx)
+		}
 		r.Checkpoint()
 	}
 }

@@ -42,6 +42,13 @@ type Result struct {
 	Panic     *PanicError
 	Events    uint64 // task resumptions
 	Remaining int    // tasks abandoned at the end
+	// Stall is set when the watchdog found a task that did not give
+	// control back to the scheduler within the limit.
+	Stall *Stall
+	// Abandoned: Run returned without the loop (a stall, or the outer
+	// context cancelled while a task did not give control back); the
+	// loop unwinds every task if control ever comes back.
+	Abandoned bool
 }
 
 // Sched is the deterministic simulation runtime: one task runs at a time, in
@@ -63,6 +70,9 @@ type Sched struct {
 	stopped  bool // Until reached
 	aborted  atomic.Bool
 	events   uint64
+	stall    time.Duration // the watchdog's limit; 0: no watchdog
+	checked  bool          // the checks that cost more (Checked)
+	beat     atomic.Uint32 // the watchdog's poke, cleared when control comes back (see progress)
 
 	// every live task, in creation order
 	live dlist[Task]
@@ -89,6 +99,14 @@ func NewSched(start time.Time, until time.Time, hasUntil bool) *Sched {
 }
 
 func (s *Sched) Simulated() bool { return true }
+
+// SetStallTimeout sets the stall watchdog's limit (0: no watchdog).
+func (s *Sched) SetStallTimeout(d time.Duration) { s.stall = d }
+
+// SetChecked turns on the checks that cost more than a comparison: a call
+// with a task's ctx from another goroutine while that task runs is caught by
+// goroutine ID.
+func (s *Sched) SetChecked() { s.checked = true }
 
 // Now is the virtual clock.
 func (s *Sched) Now() time.Time { return s.start.Add(time.Duration(s.now)) }
@@ -146,6 +164,7 @@ func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) e
 				if _, has := ctx.Deadline(); !has || s.watchable(ctx) {
 					s.now = when
 					s.events++
+					s.progress()
 					return nil
 				}
 			}
@@ -204,6 +223,7 @@ func (s *Sched) Checkpoint() {
 	t := s.current("checkpoint")
 	if s.alone() {
 		s.events++
+		s.progress()
 		return
 	}
 	t.state = stRunnable
@@ -259,6 +279,7 @@ type coro struct {
 	stop  func()
 	yield func(ended bool) bool // false: the simulation abandons the task
 	task  *Task                 // the task it runs
+	goid  uint64                // its goroutine's ID, in checked mode
 }
 
 // coroFor returns an idle coroutine, or a new one, to run t.
@@ -271,8 +292,12 @@ func (s *Sched) coroFor(t *Task) *coro {
 		return co
 	}
 	co := &coro{task: t}
+	checked := s.checked
 	co.next, co.stop = iter.Pull(func(yield func(bool) bool) {
 		co.yield = yield
+		if checked {
+			co.goid = curGoid()
+		}
 		for {
 			t := co.task
 			runTask(t)
@@ -450,8 +475,22 @@ func (s *Sched) Run(outer context.Context, main func(ctx context.Context) error)
 	}
 	stop := context.AfterFunc(outer, func() { s.aborted.Store(true) })
 	defer stop()
+	simsRunning.Add(1)
+	defer simsRunning.Add(-1)
 	s.root = newRoot(s, outer)
 	s.mainTask = s.spawn(s.root, "main", func(ctx context.Context) { s.mainErr = main(ctx) })
+	if s.stall <= 0 {
+		return s.run(outer)
+	}
+	// With a watchdog, the loop runs on a goroutine of its own, so that Run
+	// can return while a task holds it (see supervise).
+	done := make(chan Result, 1)
+	go func() { done <- s.run(outer) }()
+	return s.supervise(outer, done)
+}
+
+// run drives the loop to its end and completes the result.
+func (s *Sched) run(outer context.Context) Result {
 	res := s.loop()
 	s.stopIdle()
 	res.At = s.Now()
@@ -479,6 +518,7 @@ func (s *Sched) loop() Result {
 			s.cur = t
 			t.state = stRunning
 			s.events++
+			s.progress()
 			ended, _ := t.co.next()
 			s.cur = nil
 			if ended {
@@ -568,6 +608,7 @@ func (s *Sched) abortAll() int {
 		t.aborting = true
 		if t.co != nil {
 			s.cur = t
+			s.progress()
 			t.co.stop()
 			s.cur = nil
 		}

@@ -412,7 +412,7 @@ func TestContextUsedOutsideItsSimulation(t *testing.T) {
 	var leaked context.Context
 	sim.Run(context.Background(), func(ctx context.Context) error { leaked = ctx; return nil })
 	defer func() {
-		if r := fmt.Sprint(recover()); !strings.Contains(r, "outside that simulation's tasks") {
+		if r := fmt.Sprint(recover()); !strings.Contains(r, "may be used only by that task") {
 			t.Errorf("panic %q", r)
 		}
 	}()
