@@ -51,9 +51,11 @@ func (p *Pipe) Transfer(ctx context.Context, total float64) error {
 }
 
 // TransferAt moves total units through the pipe asking for rate units per
-// second (capped at the throughput), and blocks until they are through: at
-// the asked rate while the pipe is not congested, at a fair share of it
-// while it is. A total of 0 (or an unlimited rate on an unlimited pipe) is
+// second, and blocks until they are through: at the asked rate while the
+// asked rates add up to no more than the throughput, and otherwise at the
+// asked rate times throughput / (sum of the asked rates), so a transfer
+// asking for more gets a larger share (an ask above the throughput is not
+// capped first; an unlimited ask counts as the throughput). A total of 0 (or an unlimited rate on an unlimited pipe) is
 // a Yield. It returns ctx's error if ctx is done when it is called or before
 // the transfer ends; the units moved so far are then lost and the others'
 // shares grow at once. It panics if total is negative, NaN or infinite, if
@@ -71,7 +73,9 @@ func (p *Pipe) TransferAt(ctx context.Context, total, rate float64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	rate = math.Min(rate, p.throughput)
+	if math.IsInf(rate, 1) {
+		rate = p.throughput // an unlimited ask takes what one transfer can
+	}
 	rt := internal.RuntimeOf(ctx)
 	if total == 0 || math.IsInf(rate, 1) {
 		rt.Yield()
