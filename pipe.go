@@ -154,8 +154,10 @@ func failHandle[T any](q *internal.Queue[slot[T]], h any, err error) {
 		next := w.Next()
 		if w.Val.h == h {
 			q.Remove(w)
-			w.Val.err = err
-			w.Grant()
+			if w.Claim() { // a Select case another case won is passed over
+				w.Val.err = err
+				w.Grant()
+			}
 		}
 		w = next
 	}

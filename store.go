@@ -87,7 +87,9 @@ func (p *pipe[T]) popReceiver(v T) *internal.Waiter[slot[T]] {
 			p.recvq.Remove(w) // cancelled first: it returns its error
 		case w.Val.pred == nil || p.call(w.Val.pred, v):
 			p.recvq.Remove(w)
-			return w
+			if w.Claim() { // a Select case another case won is passed over
+				return w
+			}
 		}
 		w = next
 	}
