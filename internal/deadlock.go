@@ -3,7 +3,6 @@ package internal
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"unicode/utf8"
 )
 
@@ -84,7 +83,7 @@ func (s *Sched) blocked() ([]Blocked, []int) {
 					b.HeldBy = append(b.HeldBy, tasks[j].Name())
 					edges[i] = append(edges[i], j)
 				} else {
-					b.HeldBy = append(b.HeldBy, "a task that has ended (ID "+strconv.FormatUint(h.ID, 10)+")")
+					b.HeldBy = append(b.HeldBy, endedTask) // its ID would differ from run to run
 				}
 			case h.Tasks != nil:
 				n, _ := h.Tasks.(*node)
@@ -100,6 +99,9 @@ func (s *Sched) blocked() ([]Blocked, []int) {
 	return out, findCycle(edges)
 }
 
+// endedTask names a holder known by its ID that is no longer live.
+const endedTask = "a task that has ended"
+
 // holdersOf asks r who holds it; a panic there (a bug) leaves the holders
 // unknown rather than ending the report.
 func holdersOf(r Holding, dst []Holder) (hs []Holder) {
@@ -111,15 +113,10 @@ func holdersOf(r Holding, dst []Holder) (hs []Holder) {
 	return r.AppendHolders(dst)
 }
 
-// show formats a borrower that is not a task, in at most 80 bytes; a
-// String method that panics shows as its type.
-func show(v any) (s string) {
-	defer func() {
-		if recover() != nil {
-			s = fmt.Sprintf("%T", v)
-		}
-	}()
-	s = fmt.Sprint(v)
+// show formats a borrower that is not a task with %v, in at most 80 bytes
+// (fmt reports a String method's panic in the text).
+func show(v any) string {
+	s := fmt.Sprint(v)
 	if len(s) > 80 {
 		i := 77
 		for i > 0 && !utf8.RuneStart(s[i]) {

@@ -34,7 +34,8 @@ func goNamed(t *Task, ctx context.Context, fn func(ctx context.Context)) {
 
 // TaskLabel names the task whose ID is id for a panic message or a report,
 // as ctx's runtime knows it: "an anonymous task" for 0, the task's name while
-// it runs, or "task ID <id>" for a simulated task that has ended.
+// it runs; or, for a task that has ended, "task <id>" on the real runtime and
+// "a task that has ended" in a simulation (where IDs differ from run to run).
 func TaskLabel(ctx context.Context, id uint64) string {
 	if id == 0 {
 		return "an anonymous task"
@@ -45,7 +46,7 @@ func TaskLabel(ctx context.Context, id uint64) string {
 				return t.Name()
 			}
 		}
-		return "task ID " + strconv.FormatUint(id, 10)
+		return endedTask
 	}
 	if t, ok := named.Load(id); ok {
 		return t.(*Task).Name()
