@@ -195,7 +195,8 @@ func TestDeadlockLimiterHolders(t *testing.T) {
 
 // What a task waits on is what it waits on now: a task that got a Lock
 // after waiting for it, then waits on an Event or a Condition, is not
-// reported as held by the Lock's owner; a Semaphore names no holder.
+// reported as held by the Lock's owner (main, who has it again); a
+// Semaphore names no holder.
 func TestDeadlockWaitsOnIsCurrent(t *testing.T) {
 	d := deadlock(t, func(ctx context.Context) error {
 		var l tock.Lock
@@ -218,6 +219,7 @@ func TestDeadlockWaitsOnIsCurrent(t *testing.T) {
 		g.Go(func(ctx context.Context) error { return s.Acquire(ctx) }, tock.Name("s"))
 		tock.Yield(ctx)
 		l.Unlock(ctx)
+		l.Lock(ctx) // after e and c: main holds it at the deadlock
 		return never.Wait(ctx)
 	})
 	want := []sim.BlockedTask{
