@@ -15,8 +15,8 @@ type TaskOption struct {
 // Name names the task: the name shows in every report that names tasks (a
 // *sim.DeadlockError, Lock.Unlock's panic, CapacityLimiterStats.Borrowers)
 // and is what TaskName returns. Names need not be unique, but a report is
-// clearer when they are. An empty name keeps the default one ("task N").
-// When several options name a task, the last wins.
+// clearer when they are. Of several names given to one task, the last wins;
+// an empty name names nothing (a task with no name is "task N").
 func Name(name string) TaskOption { return TaskOption{name: name} }
 
 // taskName is the name opts give a task, or "".

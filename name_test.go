@@ -186,3 +186,21 @@ func ExampleName() {
 	// 	report waits on Lock.Lock, held by transfer
 	// 	main waits on Group.Wait, for transfer, report
 }
+
+// TaskName is the name of the task in ctx; the task of tock.Run is "main".
+func ExampleTaskName() {
+	tock.Run(context.Background(), func(ctx context.Context) error {
+		fmt.Println(tock.TaskName(ctx))
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error {
+			fmt.Println(tock.TaskName(ctx))
+			return nil
+		}, tock.Name("worker-3"))
+		return g.Wait()
+	})
+	fmt.Printf("%q\n", tock.TaskName(context.Background()))
+	// Output:
+	// main
+	// worker-3
+	// ""
+}

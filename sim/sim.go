@@ -13,6 +13,13 @@
 // context.AfterFunc run on their own goroutine, as the context package
 // specifies, so they must not touch simulation state.
 //
+// A run whose tasks are all blocked, with no timer pending, can never go on:
+// Run returns a *DeadlockError that names each blocked task (name tasks with
+// tock.Name), what it waits on, and who holds that where the primitive knows
+// (a Lock's owner, a CapacityLimiter's borrowers, the running tasks of the
+// Group a Group.Wait waits for), with the wait-for cycle, if there is one,
+// named first.
+//
 // Tasks are cheap. A task runs on a coroutine that it takes when it first
 // runs and hands on to the next task to start when it ends, so a spawned task
 // that has not run yet holds no stack, and a model that starts and finishes
