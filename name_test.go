@@ -34,7 +34,7 @@ var _ = register(
 			g.Go(func(ctx context.Context) error {
 				h.Log(ctx, "named %q", tock.TaskName(ctx))
 				// a context derived from a task's is that task's
-				c, cancel := tock.WithTimeout(context.WithValue(ctx, "k", 1), time.Hour)
+				c, cancel := tock.WithTimeout(context.WithValue(ctx, ctxKey{}, 1), time.Hour)
 				defer cancel()
 				h.Log(ctx, "derived %q", tock.TaskName(c))
 				return nil

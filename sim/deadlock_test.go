@@ -92,7 +92,12 @@ func TestDeadlockGroupWaitCycle(t *testing.T) {
 		l.Lock(ctx)
 		g := tock.NewGroup(ctx)
 		g.Go(func(ctx context.Context) error { return tock.Sleep(ctx, time.Hour) }, tock.Name("sleeper"))
-		g.Go(func(ctx context.Context) error { return l.Lock(ctx) }, tock.Name("locker"))
+		g.Go(func(ctx context.Context) error {
+			// a derived context parks through the generic path
+			c, cancel := context.WithCancel(context.WithValue(ctx, ctxKey{}, 1))
+			defer cancel()
+			return l.Lock(c)
+		}, tock.Name("locker"))
 		return g.Wait()
 	})
 	if !slices.Equal(d.Cycle, []string{"main", "locker"}) {
@@ -355,3 +360,5 @@ func TestDeadlockErrorByHand(t *testing.T) {
 		t.Errorf("message:\n%s\nwant:\n%s", d.Error(), want)
 	}
 }
+
+type ctxKey struct{}
