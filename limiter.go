@@ -76,6 +76,7 @@ func (l *CapacityLimiter) AcquireFor(ctx context.Context, borrower any) error {
 		internal.Checkpoint(ctx)
 		return nil
 	}
+	l.q.Res = (*limiterHolding)(l) // for deadlock reports: held by its borrowers
 	_, err := internal.Block(ctx, &l.mu, &l.q, borrower, "CapacityLimiter.Acquire")
 	return err
 }

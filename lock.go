@@ -2,7 +2,6 @@ package tock
 
 import (
 	"context"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -100,6 +99,7 @@ func (l *Lock) lockSlow(ctx context.Context, id uint64) error {
 			break
 		}
 	}
+	l.q.Res = (*lockHolding)(l) // for deadlock reports: held by its owner
 	_, err := internal.Block(ctx, &l.mu, &l.q, struct{}{}, "Lock.Lock")
 	return err
 }
@@ -140,20 +140,13 @@ func (l *Lock) Unlock(ctx context.Context) {
 		panic("tock: Lock.Unlock: the lock is not locked")
 	}
 	if ownerOf(s) != id {
-		panic("tock: Lock.Unlock: only the owner may unlock; called by " + taskLabel(id) + ", owned by " + taskLabel(ownerOf(s)))
+		panic("tock: Lock.Unlock: only the owner may unlock; called by " + internal.TaskLabel(ctx, id) + ", owned by " + internal.TaskLabel(ctx, ownerOf(s)))
 	}
 	if e := l.extra.Load(); e > 0 {
 		l.extra.Store(e - 1)
 		return
 	}
 	l.release()
-}
-
-func taskLabel(id uint64) string {
-	if id == 0 {
-		return "an anonymous task"
-	}
-	return "task ID " + strconv.FormatUint(id, 10)
 }
 
 // release frees the lock or hands it to the oldest live waiter. The caller

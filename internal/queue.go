@@ -71,6 +71,18 @@ type Waiter[T any] struct {
 type Queue[T any] struct {
 	l     dlist[Waiter[T]]
 	spare atomic.Pointer[Waiter[T]] // one finished waiter kept for reuse
+	// Res is what the waiters wait on, for deadlock reports (nil: nobody is
+	// known to hold it); the primitive sets it with its lock held.
+	Res Holding
+}
+
+// AppendHolders is q.Res's, or appends nothing: a simulated task parked on
+// q records q as what it waits on.
+func (q *Queue[T]) AppendHolders(dst []Holder) []Holder {
+	if q.Res == nil {
+		return dst
+	}
+	return q.Res.AppendHolders(dst)
 }
 
 // Alloc returns a waiter to Enqueue: the one last given to Free, or a new
@@ -138,6 +150,9 @@ func (q *Queue[T]) Enqueue(ctx context.Context, rt Runtime, w *Waiter[T]) {
 	w.Ctx = ctx
 	w.Task = TaskOf(ctx)
 	rt.Prepare(&w.Parker)
+	if w.task != nil { // a simulated task: it waits on q (deadlock reports)
+		w.task.on = q
+	}
 	q.Push(w)
 }
 

@@ -33,8 +33,9 @@ type Runtime interface {
 	// Sleep blocks for d, or until ctx is done; d <= 0 is a Yield. The
 	// caller has checked ctx.
 	Sleep(ctx context.Context, d time.Duration) error
-	// Spawn starts fn as a new task whose context derives from parent.
-	Spawn(parent context.Context, fn func(ctx context.Context)) *Task
+	// Spawn starts fn as a new task named name ("" for the default name)
+	// whose context derives from parent.
+	Spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task
 	// WithCancel derives a cancellable context.
 	WithCancel(parent context.Context) (context.Context, context.CancelCauseFunc)
 	// WithDeadline derives a context cancelled at d on this runtime's clock.
@@ -72,6 +73,7 @@ type Task struct {
 	parkSeq uint64 // when it parked: the order cancellation wakes in
 	wakeErr error
 	what    string
+	on      Holding // what it parked on through Block or Wait, for deadlock reports
 
 	ID   uint64 // unique among all tasks of the process, never 0
 	name string // as given; "" for "task <num>"
@@ -261,17 +263,16 @@ func (r realRuntime) Sleep(ctx context.Context, d time.Duration) error {
 	return r.SleepUntil(ctx, time.Now().Add(d))
 }
 
-func (realRuntime) Spawn(parent context.Context, fn func(ctx context.Context)) *Task {
+func (realRuntime) Spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
 	id := nextTaskID.add()
-	t := &Task{ID: id, num: id}
+	t := &Task{ID: id, num: id, name: name}
 	ctx := WithTask(parent, t)
+	if name != "" {
+		goNamed(t, ctx, fn)
+		return t
+	}
 	go fn(ctx)
 	return t
-}
-
-// NewRealTask makes a task identity for tock.Run.
-func NewRealTask(name string) *Task {
-	return &Task{ID: nextTaskID.add(), name: name}
 }
 
 func (realRuntime) WithCancel(parent context.Context) (context.Context, context.CancelCauseFunc) {

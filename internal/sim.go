@@ -28,16 +28,11 @@ type abortPanic struct{}
 // deadlines with tock.WithTimeout or tock.WithDeadline.
 var ErrWallClockDeadline = errors.New("tock/sim: a wall-clock deadline (context.WithTimeout/WithDeadline) reached a simulated wait; use tock.WithTimeout or tock.WithDeadline inside a simulation")
 
-// Blocked describes one task left blocked at a deadlock.
-type Blocked struct {
-	Task string // the task's name
-	On   string // what it waits on, e.g. "Lock.Lock"
-}
-
 // Result is how a simulation ended.
 type Result struct {
 	Err       error     // main's error (or the outer context's)
 	Deadlock  []Blocked // non-nil on deadlock
+	Cycle     []int     // on deadlock, a wait-for cycle (indices into Deadlock), if any
 	At        time.Time // the instant the run ended
 	Panic     *PanicError
 	Events    uint64 // task resumptions
@@ -255,8 +250,8 @@ func (s *Sched) watchable(ctx context.Context) bool {
 
 // Spawn starts fn as a new simulated task, runnable after every task already
 // runnable at this instant.
-func (s *Sched) Spawn(parent context.Context, fn func(ctx context.Context)) *Task {
-	return s.spawn(parent, "", fn)
+func (s *Sched) Spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
+	return s.spawn(parent, name, fn)
 }
 
 func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
@@ -485,8 +480,12 @@ func (s *Sched) Run(outer context.Context, main func(ctx context.Context) error)
 	// With a watchdog, the loop runs on a goroutine of its own, so that Run
 	// can return while a task holds it (see supervise).
 	done := make(chan Result, 1)
-	go func() { done <- s.run(outer) }()
-	return s.supervise(outer, done)
+	loopG := make(chan uint64, 1)
+	go func() {
+		loopG <- curGoid() // the watchdog tells this run's task goroutines by their creator
+		done <- s.run(outer)
+	}()
+	return s.supervise(outer, <-loopG, done)
 }
 
 // run drives the loop to its end and completes the result.
@@ -548,7 +547,7 @@ func (s *Sched) loop() Result {
 				res.Remaining = s.abortAll()
 				break
 			}
-			res.Deadlock = s.blocked()
+			res.Deadlock, res.Cycle = s.blocked()
 			res.Remaining = s.abortAll()
 			return res
 		}
@@ -586,18 +585,6 @@ func (s *Sched) loop() Result {
 func (s *Sched) stop() {
 	s.stopping = true
 	s.root.cancel(context.Canceled, context.Canceled)
-}
-
-func (s *Sched) blocked() []Blocked {
-	var out []Blocked
-	for t := s.live.front(); t != nil; t = t.live.after() {
-		what := t.what
-		if t.state != stParked {
-			what = "runnable"
-		}
-		out = append(out, Blocked{Task: t.Name(), On: what})
-	}
-	return out
 }
 
 // abortAll unwinds every live task's stack and ends its coroutine.
