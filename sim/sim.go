@@ -170,6 +170,7 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Opti
 	}
 	return res.Err
 }
+
 // StallError is returned by Run when a task did not give control back to the
 // scheduler within the StallTimeout limit. A simulated task must block only
 // through tock: a channel operation, a sync.Mutex, sync.WaitGroup or
