@@ -135,6 +135,12 @@ func taskLabel(id uint64) string {
 // owns the lock at depth one.
 func (l *Lock) release() {
 	l.mu.Lock()
+	l.releaseLocked()
+	l.mu.Unlock()
+}
+
+// releaseLocked is release with l.mu held.
+func (l *Lock) releaseLocked() {
 	if w := l.q.PopLive(); w != nil {
 		s := w.Task.IDOrZero()<<ownerShift | lockedBit
 		if l.q.Len() > 0 {
@@ -145,7 +151,6 @@ func (l *Lock) release() {
 	} else {
 		l.state.Store(0)
 	}
-	l.mu.Unlock()
 }
 
 // Available reports whether ctx's task could take the lock without waiting:
@@ -174,22 +179,22 @@ func (l *Lock) Stats() LockStats {
 	return st
 }
 
-// releaseAll releases the lock completely for task id and returns its
-// re-entry count, for Condition.Wait. It panics if id is not the owner.
-func (l *Lock) releaseAll(op string, id uint64) int32 {
-	if !l.ownedBy(id) {
-		panic("tock: Condition." + op + ": the caller does not hold the condition's lock")
-	}
+// releaseAllLocked releases the lock completely, with l.mu held, and
+// returns its re-entry count, for Condition.Wait. The caller owns the lock.
+func (l *Lock) releaseAllLocked() int32 {
 	e := l.extra.Load()
 	l.extra.Store(0)
-	l.release()
+	l.releaseLocked()
 	return e
 }
 
-// relock takes the lock back with e re-entries, ignoring cancellation.
-func (l *Lock) relock(ctx context.Context, e int32) {
-	l.Lock(context.WithoutCancel(ctx))
-	l.extra.Store(e)
+// queueNotified appends w, a waiter taken from a Condition's queue, to the
+// lock's wait queue, with l.mu held, while the caller owns the lock: Unlock
+// will hand the lock to w in its turn (Condition's notify). w's Ctx must be
+// nil: a notified waiter no longer gives up on cancellation.
+func (l *Lock) queueNotified(w *internal.Waiter[struct{}]) {
+	l.q.Push(w)
+	l.state.Or(waitersBit)
 }
 
 // ownedBy reports whether task id owns the lock.

@@ -67,3 +67,11 @@ func WithCancel(ctx context.Context) (context.Context, context.CancelFunc) {
 	c, cancel := internal.RuntimeOf(ctx).WithCancel(ctx)
 	return c, func() { cancel(context.Canceled) }
 }
+
+// panicIfNilCtx panics, naming op, if ctx is nil: a nil ctx is a programming
+// error, reported at the call rather than as a nil dereference later.
+func panicIfNilCtx(op string, ctx context.Context) {
+	if ctx == nil {
+		panic("tock: " + op + ": nil ctx (pass context.Background(), or the ctx your task was given)")
+	}
+}
