@@ -48,8 +48,11 @@ type LockStats struct {
 // it. If ctx's task already owns it, the depth goes up by one and Lock returns
 // at once. Lock returns ctx's error, without the lock, if ctx is done before
 // the lock is handed to the caller (even if the lock is free); once handed
-// over, Lock returns nil even if ctx is cancelled meanwhile.
+// over, Lock returns nil even if ctx is cancelled meanwhile. It panics if
+// ctx is nil. An Unlock synchronizes before the Lock that takes the lock
+// next returns.
 func (l *Lock) Lock(ctx context.Context) error {
+	panicIfNilCtx("Lock.Lock", ctx)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -87,8 +90,9 @@ func (l *Lock) lockSlow(ctx context.Context, id uint64) error {
 
 // TryLock acquires the lock if it is free (or re-enters it if ctx's task owns
 // it) without blocking, and reports whether it did. It ignores ctx's
-// cancellation.
+// cancellation. It panics if ctx is nil.
 func (l *Lock) TryLock(ctx context.Context) bool {
+	panicIfNilCtx("Lock.TryLock", ctx)
 	id := internal.TaskID(ctx)
 	if l.state.CompareAndSwap(0, id<<ownerShift|lockedBit) {
 		return true
@@ -102,9 +106,10 @@ func (l *Lock) TryLock(ctx context.Context) bool {
 
 // Unlock releases one level of the lock held by ctx's task. When the depth
 // reaches zero, the lock goes to the oldest waiter whose context is not done,
-// or becomes free. Unlock panics if the lock is not locked or if ctx's task
-// is not its owner.
+// or becomes free. Unlock panics if ctx is nil, if the lock is not locked,
+// or if ctx's task is not its owner.
 func (l *Lock) Unlock(ctx context.Context) {
+	panicIfNilCtx("Lock.Unlock", ctx)
 	id := internal.TaskID(ctx)
 	held := id<<ownerShift | lockedBit
 	if l.extra.Load() == 0 && l.state.CompareAndSwap(held, 0) {
@@ -154,8 +159,9 @@ func (l *Lock) releaseLocked() {
 }
 
 // Available reports whether ctx's task could take the lock without waiting:
-// it is free, or ctx's task owns it.
+// it is free, or ctx's task owns it. It panics if ctx is nil.
 func (l *Lock) Available(ctx context.Context) bool {
+	panicIfNilCtx("Lock.Available", ctx)
 	id := internal.TaskID(ctx)
 	s := l.state.Load()
 	return s == 0 || (id != 0 && s&lockedBit != 0 && ownerOf(s) == id)

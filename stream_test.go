@@ -124,7 +124,7 @@ var _ = register(
 			return nil
 		},
 		sim: `0 trysend after the receiver was cancelled: tock: operation would block
-			0 tryreceive after the sender was cancelled: tock: operation would block; {BufferUsed:0 MaxBuffer:0 OpenSendStreams:1 OpenReceiveStreams:1 WaitingSend:0 WaitingReceive:0}`,
+			0 tryreceive after the sender was cancelled: tock: operation would block; {BufferUsed:0 MaxBuffer:0 OpenSendStreams:1 OpenReceiveStreams:1 WaitingSend:0 WaitingReceive:0 Discarded:0}`,
 		ordered: true,
 	},
 	scenario{
@@ -164,7 +164,7 @@ var _ = register(
 			h.Log(ctx, "send %v, receive %q %v, %+v", err, v, rerr, s2.Stats())
 			return nil
 		},
-		sim:     "0 send <nil>, receive \"hello\" <nil>, {BufferUsed:0 MaxBuffer:1 OpenSendStreams:1 OpenReceiveStreams:1 WaitingSend:0 WaitingReceive:0}",
+		sim:     "0 send <nil>, receive \"hello\" <nil>, {BufferUsed:0 MaxBuffer:1 OpenSendStreams:1 OpenReceiveStreams:1 WaitingSend:0 WaitingReceive:0 Discarded:0}",
 		ordered: true,
 	},
 	scenario{
@@ -274,7 +274,7 @@ var _ = register(
 			0 used 1 waiting send 2 -> got 1
 			0 used 1 waiting send 1 -> got 2
 			0 used 1 waiting send 0 -> got 3
-			0 {BufferUsed:0 MaxBuffer:1 OpenSendStreams:1 OpenReceiveStreams:1 WaitingSend:0 WaitingReceive:0}`,
+			0 {BufferUsed:0 MaxBuffer:1 OpenSendStreams:1 OpenReceiveStreams:1 WaitingSend:0 WaitingReceive:0 Discarded:0}`,
 		ordered: true,
 	},
 )
