@@ -279,6 +279,37 @@ var _ = register(
 	},
 )
 
+var _ = register(scenario{
+	// Issue 12, defect 7: when the last receive handle closes, the items
+	// still buffered are dropped at once (with their memory), Stats says
+	// so, and senders get ErrBrokenResource, blocked or not.
+	name: "MS last receiver closed drops the buffer",
+	body: func(ctx context.Context, h *H) error {
+		s, r := tock.NewStream[string](2)
+		r2 := r.Clone()
+		s.Send(ctx, "a")
+		s.Send(ctx, "b")
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error {
+			h.Log(ctx, "blocked send: %v", s.Send(ctx, "c"))
+			return nil
+		})
+		h.WaitUntil(ctx, "sender blocked", func() bool { return s.Stats().WaitingSend == 1 })
+		r.Close()
+		h.Log(ctx, "one receiver closed: %+v", s.Stats())
+		r2.Close()
+		g.Wait()
+		h.Log(ctx, "all closed: %+v", s.Stats())
+		h.Log(ctx, "send after: %v", s.Send(ctx, "d"))
+		return nil
+	},
+	sim: `0 one receiver closed: {BufferUsed:2 MaxBuffer:2 OpenSendStreams:1 OpenReceiveStreams:1 WaitingSend:1 WaitingReceive:0 Discarded:0}
+		0 blocked send: tock: every receiver is closed
+		0 all closed: {BufferUsed:0 MaxBuffer:2 OpenSendStreams:1 OpenReceiveStreams:0 WaitingSend:0 WaitingReceive:0 Discarded:2}
+		0 send after: tock: every receiver is closed`,
+	ordered: true,
+})
+
 func TestStreamMisuse(t *testing.T) {
 	expectPanic(t, "tock: NewStream: the buffer size -1 is negative", func() { tock.NewStream[int](-1) })
 	s, r := tock.NewStream[int](tock.Unbounded)
