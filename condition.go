@@ -106,8 +106,21 @@ func (c *Condition) Wait(ctx context.Context) error {
 			// notified (moved to the lock's queue, uncancellable), not yet
 			// handed the lock: the notification wins; wait for the lock
 			l.mu.Unlock()
-			rt.Park(context.WithoutCancel(ctx), &w.Parker, "Condition.Wait")
 			err = nil
+			rt.Park(context.WithoutCancel(ctx), &w.Parker, "Condition.Wait")
+			l.mu.Lock()
+			granted := w.Granted
+			if !granted {
+				// Only a grant ends an uncancellable park: this one was
+				// refused (a task being unwound, or no task of ctx's
+				// simulation). Leave the queue, then let the lock's own
+				// wait refuse the caller again, with no mutex held.
+				l.q.Remove(w)
+			}
+			l.mu.Unlock()
+			if !granted {
+				l.Lock(context.WithoutCancel(ctx))
+			}
 		default:
 			// cancelled before any notification reached it: it takes none
 			c.q.Remove(w)
