@@ -133,7 +133,9 @@ func (w *Waiter[T]) Grant() {
 	w.wake()
 }
 
-// Enqueue prepares w for ctx's runtime and appends it to q.
+// Enqueue prepares w for ctx's runtime and appends it to q. It never panics
+// (it is called with the primitive's mutex held): a caller that may not park
+// is refused by the park that follows, once the mutex is released.
 func (q *Queue[T]) Enqueue(ctx context.Context, rt Runtime, w *Waiter[T]) {
 	w.Ctx = ctx
 	w.Task = TaskOf(ctx)
@@ -145,7 +147,9 @@ func (q *Queue[T]) Enqueue(ctx context.Context, rt Runtime, w *Waiter[T]) {
 // Wait unlocks mu, parks, and returns nil once w is granted. If ctx is done
 // first, w leaves the queue and Wait returns ctx's error, unless w was granted
 // in the meantime, in which case the grant wins and Wait returns nil.
-// mu is not held when Wait returns.
+// mu is not held when Wait returns. If the caller may not park (it is not a
+// task of ctx's simulation, or the simulation abandons it), Wait takes w out
+// of q and then panics, with mu not held.
 func Wait[T any](ctx context.Context, rt Runtime, mu *sync.Mutex, q *Queue[T], w *Waiter[T], what string) error {
 	mu.Unlock()
 	if err := rt.Park(ctx, &w.Parker, what); err != nil {
@@ -156,17 +160,27 @@ func Wait[T any](ctx context.Context, rt Runtime, mu *sync.Mutex, q *Queue[T], w
 
 // abandon ends a wait that ctx cut short with err: w leaves q and the wait
 // fails with err, unless a grant came first, in which case the grant wins
-// and the wait succeeds. It is called without mu held and returns so.
+// and the wait succeeds. It is called without mu held and returns (or
+// panics) so.
+//
+// If err is a park's refusal, abandon panics once w is out of q and mu is
+// released: with the rule broken for a caller outside the simulation (even if
+// granted); to unwind an abandoned task unless it was granted first (then the
+// grant wins: the task has what it waited for, and its next blocking call
+// unwinds it).
 func (q *Queue[T]) abandon(mu *sync.Mutex, w *Waiter[T], err error) error {
 	mu.Lock()
 	if w.Granted {
 		mu.Unlock()
 		w.drain()
+		if r, ok := err.(*refusal); ok && r != errAbort {
+			r.raise()
+		}
 		return nil
 	}
 	q.Remove(w)
 	mu.Unlock()
-	return err
+	return unwound(err)
 }
 
 // FrontLive drops the cancelled waiters at the head of q and returns the
@@ -186,7 +200,8 @@ func (q *Queue[T]) FrontLive() *Waiter[T] {
 // caller found it must wait, it queues a waiter carrying val on q, parks until
 // the waiter is granted or ctx is done (see Wait), and returns the waiter's
 // final value (what a granter handed over) with Wait's error. The waiter is
-// reused afterwards. mu is not held when Block returns.
+// reused afterwards. mu is not held when Block returns, nor when it panics
+// because the caller may not park (see Wait).
 //
 // Block parks without a call between it and the switch on both runtimes'
 // common paths (a task's own context in a simulation; the real runtime):

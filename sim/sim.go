@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tockgo/tock"
 	"github.com/tockgo/tock/internal"
 )
 
@@ -76,7 +77,9 @@ func For(d time.Duration) Option {
 // Run returns a *DeadlockError if tasks are blocked with nothing runnable and
 // no timer pending (and no Until instant to reach), and ctx's error if ctx is
 // cancelled (the run is abandoned). If main panics, Run panics with a
-// *tock.PanicError carrying the original value and stack. Tasks abandoned by
+// *tock.PanicError carrying the original value and stack: exactly one, also
+// when the panic comes from a task of a Group (however deeply nested) that
+// main waited for. Tasks abandoned by
 // a deadlock or an abort are unwound (their deferred calls run; any blocking
 // call they make panics to unwind them further) so no goroutine is left.
 func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Option) error {
@@ -90,7 +93,7 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Opti
 	s := internal.NewSched(c.start, c.until, c.hasUntil)
 	res := s.Run(ctx, main)
 	if res.Panic != nil {
-		panic(res.Panic)
+		panic(panicError(res.Panic))
 	}
 	if res.Deadlock != nil {
 		d := &DeadlockError{At: res.At}
@@ -100,6 +103,16 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Opti
 		return d
 	}
 	return res.Err
+}
+
+// panicError is the one *tock.PanicError of a panic recovered from main: the
+// value itself if it is one already (a Group.Wait re-raised it), so nesting
+// adds no layer.
+func panicError(p *internal.Panic) *tock.PanicError {
+	if pe, ok := p.Value.(*tock.PanicError); ok {
+		return pe
+	}
+	return &tock.PanicError{Value: p.Value, Stack: p.Stack}
 }
 
 // BlockedTask is one task left waiting at a deadlock.
