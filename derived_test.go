@@ -341,3 +341,23 @@ func TestRealTaskContextContract(t *testing.T) {
 		}
 	}
 }
+
+// The same when the only waits left at the Until instant are on stdlib
+// children (each is polled): they are woken at once, not abandoned.
+func TestUntilWakesOnlyDerivedWaits(t *testing.T) {
+	checkLeaks(t)
+	for _, d := range derivations {
+		var got string
+		_, err := runSim(func(ctx context.Context, h *H) error {
+			c, cancel := d.derive(ctx, h)
+			defer cancel()
+			var never tock.Event
+			err := never.Wait(c)
+			got = fmt.Sprintf("%g %v", h.Elapsed(ctx), err)
+			return err
+		}, sim.For(10*time.Second))
+		if err != nil || got != "10 context canceled" {
+			t.Errorf("%s: Run = %v; the wait ended with %q, want \"10 context canceled\"", d.name, err, got)
+		}
+	}
+}

@@ -246,7 +246,7 @@ func TestPanicErrorIsTockType(t *testing.T) {
 func TestGroupBadInput(t *testing.T) {
 	checkLeaks(t)
 	ctx := context.Background()
-	var zero tock.Group
+	zero := func() *tock.Group { return new(tock.Group) } // a fresh one per case
 	var nilGroup *tock.Group
 	cases := []struct {
 		name, want string
@@ -255,12 +255,12 @@ func TestGroupBadInput(t *testing.T) {
 		{"NewGroup(nil)", "tock: NewGroup: nil context", func() { tock.NewGroup(nil) }},
 		{"Go(nil)", "tock: Group.Go: nil task", func() { tock.NewGroup(ctx).Go(nil) }},
 		{"Start(nil)", "tock: Group.Start: nil task", func() { tock.NewGroup(ctx).Start(nil) }},
-		{"zero Go", "tock: Group.Go: the zero Group is not usable", func() { zero.Go(func(ctx context.Context) error { return nil }) }},
+		{"zero Go", "tock: Group.Go: the zero Group is not usable", func() { zero().Go(func(ctx context.Context) error { return nil }) }},
 		{"zero Start", "tock: Group.Start: the zero Group is not usable", func() {
-			zero.Start(func(ctx context.Context, started func()) error { return nil })
+			zero().Start(func(ctx context.Context, started func()) error { return nil })
 		}},
-		{"zero Wait", "tock: Group.Wait: the zero Group is not usable", func() { zero.Wait() }},
-		{"zero Cancel", "tock: Group.Cancel: the zero Group is not usable", func() { zero.Cancel() }},
+		{"zero Wait", "tock: Group.Wait: the zero Group is not usable", func() { zero().Wait() }},
+		{"zero Cancel", "tock: Group.Cancel: the zero Group is not usable", func() { zero().Cancel() }},
 		{"nil Go", "tock: Group.Go: nil *Group", func() { nilGroup.Go(func(ctx context.Context) error { return nil }) }},
 		{"nil Wait", "tock: Group.Wait: nil *Group", func() { nilGroup.Wait() }},
 		{"Run(nil ctx)", "tock: Run: nil context", func() { tock.Run(nil, func(ctx context.Context) error { return nil }) }},
