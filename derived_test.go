@@ -361,3 +361,51 @@ func TestUntilWakesOnlyDerivedWaits(t *testing.T) {
 		}
 	}
 }
+
+type afterFuncer interface {
+	AfterFunc(func()) func() bool
+}
+
+// Every context tock hands out in a simulation has the AfterFunc hook the
+// context package uses to propagate cancellation synchronously, and its
+// callbacks run within the cancelling call.
+func TestEveryTockContextHasAfterFunc(t *testing.T) {
+	checkLeaks(t)
+	err := sim.Run(context.Background(), func(ctx context.Context) error {
+		if _, ok := ctx.(afterFuncer); !ok {
+			t.Errorf("main's ctx %T has no AfterFunc", ctx)
+		}
+		g := tock.NewGroup(ctx)
+		var ready tock.Event
+		var ctxs []context.Context
+		g.Go(func(ctx context.Context) error {
+			tc, cancel := tock.WithTimeout(ctx, time.Hour)
+			defer cancel()
+			cc, cancel2 := tock.WithCancel(ctx)
+			defer cancel2()
+			ctxs = append(ctxs, ctx, tc, cc)
+			ready.Set()
+			return h0.Forever(ctx)
+		})
+		ready.Wait(ctx)
+		ran := make([]bool, len(ctxs))
+		for i, c := range ctxs {
+			a, ok := c.(afterFuncer)
+			if !ok {
+				t.Errorf("%T has no AfterFunc", c)
+				continue
+			}
+			a.AfterFunc(func() { ran[i] = true })
+		}
+		g.Cancel()
+		for i, r := range ran {
+			if !r {
+				t.Errorf("the AfterFunc callback of %T did not run within Cancel", ctxs[i])
+			}
+		}
+		return g.Wait()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
