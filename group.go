@@ -146,14 +146,14 @@ func (g *Group) Cancel() {
 
 // Wait blocks until every task of the group has returned, including tasks
 // started while it waits (also one accepted while Wait is waking up: Wait
-// returns only when, under the group's lock, no accepted task is running,
-// and no Go is accepted after that), then returns the failures joined in the
-// order they happened (nil if none). If the group's parent context was cancelled and
-// tasks returned that cancellation, Wait returns the parent's error. If a task
-// panicked, Wait panics with that *PanicError. Wait cannot be cancelled:
-// cancel the group instead. After Wait returns, the group's context is
-// cancelled and Go and Start panic. Wait panics on a Group not made by
-// NewGroup.
+// returns only once, under the group's lock, no accepted task is running,
+// and from then on Go and Start are refused), then returns the failures
+// joined in the order they happened (nil if none). If the group's parent
+// context was cancelled and tasks returned that cancellation, Wait returns
+// the parent's error. If a task panicked, Wait panics with that
+// *PanicError. Wait cannot be cancelled: cancel the group instead. After
+// Wait returns, the group's context is cancelled and Go and Start panic.
+// Wait panics on a Group not made by NewGroup.
 func (g *Group) Wait() error {
 	g.check("Wait")
 	g.mu.Lock()

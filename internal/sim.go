@@ -169,10 +169,12 @@ func (s *Sched) Park(ctx context.Context, p *Parker, what string) error {
 // done, or, if timed, the virtual clock reaches when (a when not after now is
 // a Checkpoint). It never panics: with no current task, or when the task is
 // abandoned (now or while parked), it returns a *refusal, which the caller
-// raises once it holds no lock and no queued waiter. Every simulated wait switches out here, and the blocking
-// calls reach it through as few frames as possible: each frame between a
-// task's code and the switch costs a mispredicted return when the task
-// resumes (measured: about a tenth of a sleep event).
+// raises once it holds no lock and no queued waiter.
+//
+// Every simulated wait switches out here, and the blocking calls reach it
+// through as few frames as possible: each frame between a task's code and
+// the switch costs a mispredicted return when the task resumes (measured:
+// about a tenth of a sleep event).
 func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) error {
 	t := s.cur
 	if t == nil || t.aborting {

@@ -79,9 +79,12 @@ func For(d time.Duration) Option {
 // cancelled (the run is abandoned). If main panics, Run panics with a
 // *tock.PanicError carrying the original value and stack: exactly one, also
 // when the panic comes from a task of a Group (however deeply nested) that
-// main waited for. Tasks abandoned by
-// a deadlock or an abort are unwound (their deferred calls run; any blocking
-// call they make panics to unwind them further) so no goroutine is left.
+// main waited for. Tasks abandoned by a deadlock, an abort, the end of main
+// or the Until instant are unwound: every context of the run is cancelled,
+// their deferred calls run, and any blocking call they make (also after
+// recovering the unwinding panic) panics to unwind them further, after
+// releasing the primitive it was made on, so no goroutine is left and Run
+// never hangs on a cleanup that blocks through tock.
 func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Option) error {
 	c := config{start: DefaultStart}
 	for _, o := range opts {
