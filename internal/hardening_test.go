@@ -3,6 +3,7 @@ package internal
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 )
@@ -69,5 +70,41 @@ func TestSimCause(t *testing.T) {
 	})
 	if res.Err != nil || res.Panic != nil {
 		t.Fatal(res.Err, res.Panic)
+	}
+}
+
+// A waiter granted before the run abandons it keeps what it was handed (the
+// grant wins: nothing is lost); its next blocking call unwinds it.
+func TestGrantWinsOverAbandonment(t *testing.T) {
+	s := NewSched(time.Time{}, time.Time{}, false)
+	var mu sync.Mutex
+	var q Queue[int]
+	got, gotErr, slept, unwound := -1, error(nil), false, false
+	s.Run(context.Background(), func(ctx context.Context) error {
+		s.Spawn(ctx, func(ctx context.Context) {
+			defer func() { unwound = IsAbort(recover()) }()
+			mu.Lock()
+			got, gotErr = Block(ctx, &mu, &q, 0, "test")
+			s.Sleep(ctx, time.Second)
+			slept = true
+		})
+		s.Yield() // the waiter parks
+		mu.Lock()
+		w := q.PopLive()
+		w.Val = 42
+		w.Grant()
+		mu.Unlock()
+		s.aborted.Store(true) // as the outer context's cancellation does
+		s.Sleep(ctx, time.Second)
+		return nil
+	})
+	if got != 42 || gotErr != nil {
+		t.Errorf("the granted waiter got %d, %v; want 42, nil", got, gotErr)
+	}
+	if slept || !unwound {
+		t.Errorf("after the grant: slept %v, unwound %v; want false, true", slept, unwound)
+	}
+	if q.Len() != 0 {
+		t.Errorf("%d waiters left queued", q.Len())
 	}
 }
