@@ -5,7 +5,6 @@ package internal
 
 import (
 	"context"
-	"fmt"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -33,8 +32,9 @@ type Runtime interface {
 	// Sleep blocks for d, or until ctx is done; d <= 0 is a Yield. The
 	// caller has checked ctx.
 	Sleep(ctx context.Context, d time.Duration) error
-	// Spawn starts fn as a new task whose context derives from parent.
-	Spawn(parent context.Context, fn func(ctx context.Context)) *Task
+	// Spawn starts fn as a new task named name ("" for the default name)
+	// whose context derives from parent.
+	Spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task
 	// WithCancel derives a cancellable context.
 	WithCancel(parent context.Context) (context.Context, context.CancelCauseFunc)
 	// WithDeadline derives a context cancelled at d on this runtime's clock.
@@ -72,6 +72,7 @@ type Task struct {
 	parkSeq uint64 // when it parked: the order cancellation wakes in
 	wakeErr error
 	what    string
+	on      Holding // what it parked on through Block or Wait, for deadlock reports
 
 	ID   uint64 // unique among all tasks of the process, never 0
 	name string // as given; "" for "task <num>"
@@ -85,7 +86,7 @@ type Task struct {
 	wctx     context.Context
 	foreign  bool
 	live     link[Task] // in the scheduler's list of live tasks
-	panicked *PanicError
+	panicked *Panic
 }
 
 func (t *Task) String() string {
@@ -130,6 +131,20 @@ func (c *taskCtx) Err() error {
 		return n.Err()
 	}
 	return c.Context.Err()
+}
+
+// AfterFunc lets the context package propagate a cancellation to the
+// standard-library contexts derived from this one synchronously, as it does
+// for its own (it prefers a parent's AfterFunc to a goroutine of its own).
+// Inside a simulation it is the node's AfterFunc; over any other context it
+// is that context's AfterFunc if it has one, else context.AfterFunc.
+func (c *taskCtx) AfterFunc(f func()) func() bool {
+	if a, ok := c.Context.(interface {
+		AfterFunc(func()) func() bool
+	}); ok {
+		return a.AfterFunc(f)
+	}
+	return context.AfterFunc(c.Context, f)
 }
 
 // WithTask returns ctx carrying task t.
@@ -180,29 +195,20 @@ func RuntimeOf(ctx context.Context) Runtime {
 	return Real
 }
 
-// PanicError is a panic recovered from a task, with the stack of the task
-// that panicked. tock re-raises it where the task's result is collected.
-type PanicError struct {
-	// Value is what the task passed to panic.
+// Panic is a panic recovered from a simulated task: the value and the stack
+// of the task at the panic. Package sim re-raises the main task's as a
+// *tock.PanicError (internal cannot import tock).
+type Panic struct {
+	// Value is what the task passed to panic (a *tock.PanicError re-raised by
+	// a Group.Wait is kept as it is: one layer however deep the nesting).
 	Value any
 	// Stack is the panicking task's stack, as debug.Stack formats it.
 	Stack []byte
 }
 
-// NewPanicError captures r with the current stack; call it in the deferred
-// function that recovered r.
-func NewPanicError(r any) *PanicError { return &PanicError{Value: r, Stack: debug.Stack()} }
-
-// Error shows the panic value followed by the panicking task's stack.
-func (p *PanicError) Error() string {
-	return fmt.Sprintf("tock: task panicked: %v\n\ngoroutine stack of the panicking task:\n%s", p.Value, p.Stack)
-}
-
-// Unwrap returns the panic value if it is an error.
-func (p *PanicError) Unwrap() error {
-	err, _ := p.Value.(error)
-	return err
-}
+// Recovered captures r with the current stack; call it in the deferred
+// function that recovered r, so that the stack is the panicking one.
+func Recovered(r any) *Panic { return &Panic{Value: r, Stack: debug.Stack()} }
 
 // ---- the real runtime ----
 
@@ -261,17 +267,16 @@ func (r realRuntime) Sleep(ctx context.Context, d time.Duration) error {
 	return r.SleepUntil(ctx, time.Now().Add(d))
 }
 
-func (realRuntime) Spawn(parent context.Context, fn func(ctx context.Context)) *Task {
+func (realRuntime) Spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
 	id := nextTaskID.add()
-	t := &Task{ID: id, num: id}
+	t := &Task{ID: id, num: id, name: name}
 	ctx := WithTask(parent, t)
+	if name != "" {
+		goNamed(t, ctx, fn)
+		return t
+	}
 	go fn(ctx)
 	return t
-}
-
-// NewRealTask makes a task identity for tock.Run.
-func NewRealTask(name string) *Task {
-	return &Task{ID: nextTaskID.add(), name: name}
 }
 
 func (realRuntime) WithCancel(parent context.Context) (context.Context, context.CancelCauseFunc) {

@@ -3,7 +3,6 @@ package internal
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -46,7 +45,7 @@ func (s *Sched) progress() {
 // stall and outer for cancellation. If the loop stalls, or if outer is
 // cancelled while the running task does not give control back, it returns
 // without the loop, which is left to end by itself (see abandonRun).
-func (s *Sched) supervise(outer context.Context, done <-chan Result) Result {
+func (s *Sched) supervise(outer context.Context, loopG uint64, done <-chan Result) Result {
 	period := s.stall / 4
 	if period < time.Millisecond {
 		period = time.Millisecond
@@ -87,7 +86,7 @@ func (s *Sched) supervise(outer context.Context, done <-chan Result) Result {
 				return Result{Err: outer.Err(), At: s.stalledNow(), Abandoned: true}
 			}
 			if abortFrom.IsZero() && stuck >= s.stall {
-				st := s.stalled(stuck)
+				st := s.stalled(stuck, loopG)
 				if st == nil {
 					continue // control came back just now
 				}
@@ -104,12 +103,12 @@ func (s *Sched) abandonRun() { s.aborted.Store(true) }
 
 // stalled describes the stuck task, or returns nil if control came back to
 // the scheduler meanwhile.
-func (s *Sched) stalled(stuck time.Duration) *Stall {
-	t, name, now, ok := s.stalledState()
+func (s *Sched) stalled(stuck time.Duration, loopG uint64) *Stall {
+	_, name, now, ok := s.stalledState()
 	if !ok {
 		return nil
 	}
-	return &Stall{Task: name, At: s.start.Add(time.Duration(now)), Stuck: stuck, Stack: taskStack(t)}
+	return &Stall{Task: name, At: s.start.Add(time.Duration(now)), Stuck: stuck, Stack: taskStack(loopG)}
 }
 
 // stalledNow is the virtual instant for a run abandoned while stuck.
@@ -138,10 +137,12 @@ func (s *Sched) stalledState() (t *Task, name string, now int64, ok bool) {
 // runTaskFrame is the function every simulated task's goroutine runs in.
 const runTaskFrame = "github.com/tockgo/tock/internal.runTask("
 
-// taskStack returns the stack of the goroutine running t, trimmed to the
-// user's frames: the goroutine whose stack runs t (runTask's argument) and
-// is not switched out ("[coroutine]").
-func taskStack(t *Task) string {
+// taskStack returns the stack of the stuck task's goroutine, trimmed to the
+// user's frames. A run's task goroutines are coroutines created by its loop's
+// goroutine (loopG, "created by iter.Pull... in goroutine loopG"); the stuck
+// one is the one not switched out ("[coroutine]"). (A traceback's argument
+// values are not reliable enough to match the task itself.)
+func taskStack(loopG uint64) string {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
@@ -151,21 +152,13 @@ func taskStack(t *Task) string {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
-	arg := runTaskFrame + fmt.Sprintf("%p", t)
-	var candidates []string
+	creator := " in goroutine " + strconv.FormatUint(loopG, 10) + "\n"
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if !strings.Contains(g, runTaskFrame) || strings.Contains(firstLine(g), "[coroutine]") {
-			continue
-		}
-		if strings.Contains(g, arg) {
+		if strings.Contains(g, runTaskFrame) && !strings.Contains(firstLine(g), "[coroutine") && strings.Contains(g+"\n", creator) {
 			return trimStack(g)
 		}
-		candidates = append(candidates, g)
 	}
-	if len(candidates) == 1 {
-		return trimStack(candidates[0])
-	}
-	return "(the stuck task's goroutine could not be told apart from others running simulations)"
+	return "(the stuck task's goroutine was not found in the goroutine dump)"
 }
 
 func firstLine(s string) string {

@@ -20,6 +20,13 @@
 // context.AfterFunc run on their own goroutine, as the context package
 // specifies, so they must not touch simulation state.
 //
+// A run whose tasks are all blocked, with no timer pending, can never go on:
+// Run returns a *DeadlockError that names each blocked task (name tasks with
+// tock.Name), what it waits on, and who holds that where the primitive knows
+// (a Lock's owner, a CapacityLimiter's borrowers, the running tasks of the
+// Group a Group.Wait waits for), with the wait-for cycle, if there is one,
+// named first.
+//
 // Tasks are cheap. A task runs on a coroutine that it takes when it first
 // runs and hands on to the next task to start when it ends, so a spawned task
 // that has not run yet holds no stack, and a model that starts and finishes
@@ -32,9 +39,9 @@ package sim
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/tockgo/tock"
 	"github.com/tockgo/tock/internal"
 )
 
@@ -47,7 +54,7 @@ var DefaultStart = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // which a simulation cannot honour. Use tock.WithTimeout or tock.WithDeadline.
 var ErrWallClockDeadline = internal.ErrWallClockDeadline
 
-// Option configures Run.
+// Option configures Run. A nil Option is a programming error: Run panics.
 type Option func(*config)
 
 type config struct {
@@ -93,37 +100,64 @@ func Start(t time.Time) Option { return func(c *config) { c.start = t } }
 // Until stops the simulation at t: everything scheduled at exactly t still
 // runs, then every task's context is cancelled, the tasks unwind (the clock
 // never passes t), and Run returns nil (or main's error, if it is not that
-// cancellation). If main returns earlier, Run returns then.
+// cancellation). If main returns earlier, Run returns then. Of Until and For,
+// the last given wins. A t before the start makes Run panic: the clock
+// cannot run backwards.
 func Until(t time.Time) Option {
 	return func(c *config) { c.until, c.hasUntil, c.hasFor = t, true, false }
 }
 
-// For is Until(start + d).
+// For is Until(start + d). It panics if d is negative; For(0) runs what is
+// scheduled at the start instant, then stops.
 func For(d time.Duration) Option {
+	if d < 0 {
+		panic("tock/sim: For: the duration " + d.String() + " is negative; the clock cannot run backwards")
+	}
 	return func(c *config) { c.forD, c.hasFor, c.hasUntil = d, true, false }
 }
 
-// Run runs main as the first task of a new simulation and returns main's
-// error once it returns. Tasks still running when main returns are cancelled
-// and allowed to unwind. The ctx main receives is a simulated task's context;
-// its values come from ctx, but not its cancellation or deadline.
+// Run runs main as the first task of a new simulation, named "main", and
+// returns main's error once it returns. Tasks still running when main
+// returns are cancelled and allowed to unwind. The ctx main receives is a
+// simulated task's context; its values come from ctx, but not its
+// cancellation or deadline.
 //
 // Run returns a *DeadlockError if tasks are blocked with nothing runnable and
 // no timer pending (and no Until instant to reach), a *StallError if a task
 // does not give control back to the scheduler within the StallTimeout limit
 // (it blocked outside tock), and ctx's error if ctx is cancelled (the run is
 // abandoned; with the watchdog on, Run returns promptly even while a task is
-// stuck, leaving it behind as a StallError does). If main panics, Run panics with a
-// *tock.PanicError carrying the original value and stack. Tasks abandoned by
-// a deadlock or an abort are unwound (their deferred calls run; any blocking
-// call they make panics to unwind them further) so no goroutine is left.
+// stuck, leaving it behind as a StallError does). If main panics, Run panics
+// with a *tock.PanicError carrying the original value and stack: exactly one,
+// also when the panic comes from a task of a Group (however deeply nested)
+// that main waited for. Tasks abandoned by a deadlock, an abort, the end of
+// main or the Until instant are unwound: every context of the run is
+// cancelled, their deferred calls run, and any blocking call they make (also
+// after recovering the unwinding panic) panics to unwind them further, after
+// releasing the primitive it was made on, so no goroutine is left and Run
+// never hangs on a cleanup that blocks through tock.
+//
+// Run panics, before running anything, on a programming error: a nil ctx
+// (use context.Background()), a nil main, a nil Option, or an Until instant
+// before the start.
 func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Option) error {
+	if ctx == nil {
+		panic("tock/sim: Run: nil ctx; use context.Background()")
+	}
+	if main == nil {
+		panic("tock/sim: Run: main is nil; Run needs a function to run as the first task")
+	}
 	c := config{start: DefaultStart, stall: DefaultStallTimeout}
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			panic(fmt.Sprintf("tock/sim: Run: option %d (counting from 0) is nil", i))
+		}
 		o(&c)
 	}
 	if c.hasFor {
 		c.until, c.hasUntil = c.start.Add(c.forD), true
+	} else if c.hasUntil && c.until.Before(c.start) {
+		panic("tock/sim: Run: Until(" + c.until.Format(time.RFC3339Nano) + ") is before the start " + c.start.Format(time.RFC3339Nano) + "; the clock cannot run backwards")
 	}
 	s := internal.NewSched(c.start, c.until, c.hasUntil)
 	s.SetStallTimeout(c.stall)
@@ -135,39 +169,22 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Opti
 		return &StallError{Task: st.Task, At: st.At, Stuck: st.Stuck, Stack: st.Stack}
 	}
 	if res.Panic != nil {
-		panic(res.Panic)
+		panic(panicError(res.Panic))
 	}
 	if res.Deadlock != nil {
-		d := &DeadlockError{At: res.At}
-		for _, b := range res.Deadlock {
-			d.Blocked = append(d.Blocked, BlockedTask{Task: b.Task, WaitsOn: b.On})
-		}
-		return d
+		return newDeadlockError(res)
 	}
 	return res.Err
 }
 
-// BlockedTask is one task left waiting at a deadlock.
-type BlockedTask struct {
-	Task    string // the task's name ("main", "task 2", ...)
-	WaitsOn string // what it waits on ("Lock.Lock", "Group.Wait", ...)
-}
-
-// DeadlockError is returned by Run when tasks are blocked, nothing is
-// runnable and no timer is pending: no task can ever run again.
-type DeadlockError struct {
-	At      time.Time     // the instant of the deadlock
-	Blocked []BlockedTask // every blocked task, in the order they were started
-}
-
-// Error names the instant and every blocked task with what it waits on.
-func (e *DeadlockError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "tock/sim: deadlock at %s: %d task(s) blocked:", e.At.Format(time.RFC3339Nano), len(e.Blocked))
-	for _, t := range e.Blocked {
-		fmt.Fprintf(&b, "\n\t%s waits on %s", t.Task, t.WaitsOn)
+// panicError is the one *tock.PanicError of a panic recovered from main: the
+// value itself if it is one already (a Group.Wait re-raised it), so nesting
+// adds no layer.
+func panicError(p *internal.Panic) *tock.PanicError {
+	if pe, ok := p.Value.(*tock.PanicError); ok {
+		return pe
 	}
-	return b.String()
+	return &tock.PanicError{Value: p.Value, Stack: p.Stack}
 }
 
 // StallError is returned by Run when a task did not give control back to the
