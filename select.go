@@ -45,7 +45,7 @@ func enqueue[T any](s *selector, q *internal.Queue[T], w *internal.Waiter[T], i 
 	w.Ctx, w.Task = s.ctx, internal.TaskOf(s.ctx)
 	w.Sel, w.SelIdx = s.claim, i
 	w.ShareParker(&s.parker)
-	q.Push(w)
+	q.Adopt(w)
 }
 
 // Select waits for the first of several operations to complete, runs it,
@@ -74,6 +74,7 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 		return -1, err
 	}
 	s := &selector{ctx: ctx, rt: internal.RuntimeOf(ctx), claim: internal.NewClaim(), timer: -1}
+	internal.CheckSelect(s.rt)
 	internal.PrepareShared(s.rt, &s.parker)
 	armed := 0
 	immediate := false
@@ -102,13 +103,22 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 		}
 		if err := internal.ParkSelect(wctx, s.rt, &s.parker); err != nil {
 			var won bool
-			if ctx.Err() == nil && s.timer >= 0 {
+			switch {
+			case internal.Refused(err):
+				won = s.claim.Cancel()
+			case ctx.Err() == nil && s.timer >= 0:
 				won = s.claim.TryClaim(s.timer) // the deadline passed
-			} else {
+			default:
 				won = s.claim.Cancel()
 			}
 			if !won {
 				s.parker.Drain() // a grant claimed the Select first: it wins
+			}
+			if internal.Refused(err) {
+				for _, c := range cases[:armed] {
+					c.disarm()
+				}
+				internal.Raise(err, !won)
 			}
 		}
 	}

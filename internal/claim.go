@@ -106,13 +106,35 @@ func PrepareShared(rt Runtime, p *Parker) { rt.Prepare(p) }
 // ShareParker makes w wake through p (see PrepareShared).
 func (w *Waiter[T]) ShareParker(p *Parker) { w.Parker = *p }
 
-// ParkSelect parks a Select on its shared parker p until a grant wakes it
-// (nil) or ctx is done (ctx's error).
-func ParkSelect(ctx context.Context, rt Runtime, p *Parker) error {
+// CheckSelect panics if a Select may not block with rt here (a task-less
+// ctx inside a simulated task); call it before any case is armed.
+func CheckSelect(rt Runtime) {
 	if rt == Real && realBlockMisuse() {
 		panicRealBlock("Select")
 	}
+}
+
+// ParkSelect parks a Select on its shared parker p until a grant wakes it
+// (nil) or ctx is done (ctx's error). It may return a refusal (the caller
+// may not park, or the simulation abandons it): see Refused and Raise.
+func ParkSelect(ctx context.Context, rt Runtime, p *Parker) error {
 	return rt.Park(ctx, p, "Select")
+}
+
+// Refused reports whether err is a park's refusal.
+func Refused(err error) bool {
+	_, ok := err.(*refusal)
+	return ok
+}
+
+// Raise panics with a park's refusal err once the Select holds no queued
+// waiter and no lock, unless a grant won first and the refusal only
+// unwinds an abandoned task (the grant wins; the next blocking call
+// unwinds it).
+func Raise(err error, granted bool) {
+	if r, ok := err.(*refusal); ok && !(granted && r == errAbort) {
+		r.raise()
+	}
 }
 
 // Drain consumes the signal of a grant that won a Select's claim while its
