@@ -21,7 +21,11 @@ var _ = register(
 			var a, b, c tock.Event
 			g := tock.NewGroup(ctx)
 			g.Go(func(ctx context.Context) error {
-				i, err := tock.AnyOf(ctx, a.Wait, b.Wait, c.Wait)
+				// Bounded, so that losers left waiting fail the test instead
+				// of hanging it.
+				bctx, cancel := tock.WithTimeout(ctx, h.U(1000))
+				defer cancel()
+				i, err := tock.AnyOf(bctx, a.Wait, b.Wait, c.Wait)
 				h.Log(ctx, "AnyOf: %d %v; still waiting: %d %d", i, err, a.Stats().Waiting, c.Stats().Waiting)
 				return err
 			})
@@ -34,7 +38,9 @@ var _ = register(
 				return err
 			}
 			// A Sleep as a timeout.
-			i, err := tock.AnyOf(ctx, a.Wait, func(ctx context.Context) error { return tock.Sleep(ctx, h.U(3)) })
+			bctx, cancel := tock.WithTimeout(ctx, h.U(1000))
+			defer cancel()
+			i, err := tock.AnyOf(bctx, a.Wait, func(ctx context.Context) error { return tock.Sleep(ctx, h.U(3)) })
 			h.Log(ctx, "timeout: %d %v", i, err)
 			return nil
 		},
@@ -73,7 +79,7 @@ var _ = register(
 
 func TestAnyOfFailures(t *testing.T) {
 	checkLeaks(t)
-	sim.Run(context.Background(), func(ctx context.Context) error {
+	simRun(t, func(ctx context.Context) error {
 		e1, e2 := errors.New("one"), errors.New("two")
 		i, err := tock.AnyOf(ctx, func(context.Context) error { return e1 }, func(context.Context) error { return e2 })
 		if i != -1 || !errors.Is(err, e1) || !errors.Is(err, e2) {

@@ -137,7 +137,7 @@ func TestPipeUSimTimes(t *testing.T) {
 // Each transfer ends at its own exact instant.
 func TestPipeFinishInstants(t *testing.T) {
 	checkLeaks(t)
-	sim.Run(context.Background(), func(ctx context.Context) error {
+	simRun(t, func(ctx context.Context) error {
 		p := tock.NewPipe(2)
 		var got []string
 		g := tock.NewGroup(ctx)

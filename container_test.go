@@ -88,6 +88,10 @@ var _ = register(
 			})
 			h.WaitUntil(ctx, "G1 waits", func() bool { return c.Stats().WaitingGets == 1 })
 			g.Go(func(ctx context.Context) error {
+				// Bounded: if the cancelled G1 kept holding G2 back, fail
+				// instead of hanging.
+				ctx, cancel := tock.WithTimeout(ctx, h.U(1000))
+				defer cancel()
 				err := c.Get(ctx, 2)
 				h.Log(ctx, "G2 get 2: %v", err)
 				return err
@@ -144,7 +148,7 @@ func TestContainerMisuse(t *testing.T) {
 
 func TestContainerMonitor(t *testing.T) {
 	checkLeaks(t)
-	sim.Run(context.Background(), func(ctx context.Context) error {
+	simRun(t, func(ctx context.Context) error {
 		c := tock.NewContainer(100, 10)
 		m := tock.NewMonitor(ctx, c.Level())
 		c.Monitor(m)

@@ -13,7 +13,7 @@ import (
 
 func TestMonitorTimeWeighted(t *testing.T) {
 	checkLeaks(t)
-	sim.Run(context.Background(), func(ctx context.Context) error {
+	simRun(t, func(ctx context.Context) error {
 		m := tock.NewMonitor(ctx, 0)
 		if s := m.Stats(); s.Mean != 0 || s.Duration != 0 {
 			t.Errorf("no time passed: %+v", s)
@@ -69,7 +69,7 @@ func TestTally(t *testing.T) {
 
 func TestTallyTime(t *testing.T) {
 	checkLeaks(t)
-	sim.Run(context.Background(), func(ctx context.Context) error {
+	simRun(t, func(ctx context.Context) error {
 		var waits tock.Tally
 		sem := tock.NewSemaphore(0)
 		g := tock.NewGroup(ctx)

@@ -143,7 +143,7 @@ func TestPriorityLimiterMisuse(t *testing.T) {
 // equals; a preemption cascades nothing.
 func TestPriorityLimiterVictim(t *testing.T) {
 	checkLeaks(t)
-	sim.Run(context.Background(), func(ctx context.Context) error {
+	simRun(t, func(ctx context.Context) error {
 		l := tock.NewPriorityLimiter(3, tock.Preemptive())
 		a, _ := l.Acquire(ctx, 2)
 		b, _ := l.Acquire(ctx, 4)

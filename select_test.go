@@ -204,7 +204,7 @@ func TestSelectMisuse(t *testing.T) {
 // The first ready case in argument order wins; the others keep their items.
 func TestSelectReadyOrder(t *testing.T) {
 	checkLeaks(t)
-	sim.Run(context.Background(), func(ctx context.Context) error {
+	simRun(t, func(ctx context.Context) error {
 		q1, q2 := tock.NewQueue[int](), tock.NewQueue[int]()
 		q1.Put(ctx, 1)
 		q2.Put(ctx, 2)

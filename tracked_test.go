@@ -117,7 +117,7 @@ var _ = register(
 
 func TestTrackedChecksCancellationFirst(t *testing.T) {
 	checkLeaks(t)
-	sim.Run(context.Background(), func(ctx context.Context) error {
+	simRun(t, func(ctx context.Context) error {
 		tr := tock.NewTracked(5)
 		cctx, cancel := tock.WithCancel(ctx)
 		cancel()
