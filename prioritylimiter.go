@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -124,10 +125,29 @@ func (p *Permit) Release() {
 // blocking while none is free and no holder can be preempted. It returns
 // ctx's error, taking nothing, if ctx is done before a token is handed over
 // (even if one is free); once handed over, it returns the permit even if ctx
-// is cancelled meanwhile. A Release or preemption that hands over the token
-// happens before Acquire returns.
+// is cancelled meanwhile. The permit's context derives from ctx: to bound
+// only the wait (a caller who gives up), use AcquireTimeout rather than a
+// ctx with a timeout, which would also end the holder's work. A Release or
+// preemption that hands over the token happens before Acquire returns.
 func (l *PriorityLimiter) Acquire(ctx context.Context, priority int) (*Permit, error) {
-	if err := ctx.Err(); err != nil {
+	return l.acquire(ctx, ctx, priority)
+}
+
+// AcquireTimeout is Acquire waiting at most d (on ctx's clock): it returns
+// context.DeadlineExceeded, taking nothing, if no token was handed over by
+// then. The permit's context derives from ctx, not from the timeout.
+func (l *PriorityLimiter) AcquireTimeout(ctx context.Context, priority int, d time.Duration) (*Permit, error) {
+	wctx, cancel := WithTimeout(ctx, d)
+	defer cancel()
+	p, err := l.acquire(ctx, wctx, priority)
+	if err != nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return p, err
+}
+
+func (l *PriorityLimiter) acquire(ctx, wctx context.Context, priority int) (*Permit, error) {
+	if err := wctx.Err(); err != nil {
 		return nil, err
 	}
 	p := l.newPermit(ctx, priority)
@@ -145,7 +165,7 @@ func (l *PriorityLimiter) Acquire(ctx context.Context, priority int) (*Permit, e
 	lvl := l.level(priority)
 	l.waiting++
 	l.recordQueue()
-	_, err := internal.Block(ctx, &l.mu, &lvl.q, p, "PriorityLimiter.Acquire")
+	_, err := internal.Block(wctx, &l.mu, &lvl.q, p, "PriorityLimiter.Acquire")
 	l.mu.Lock()
 	l.waiting--
 	l.recordQueue()

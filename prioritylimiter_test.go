@@ -208,3 +208,32 @@ func ExamplePriorityLimiter() {
 	// 4m0s: routine work preempted, 6m0s left
 	// 13m0s: routine work done
 }
+
+// AcquireTimeout bounds the wait only: the permit's context is not the
+// timeout's, and a timed-out wait takes nothing.
+func TestPriorityLimiterAcquireTimeout(t *testing.T) {
+	checkLeaks(t)
+	simRun(t, func(ctx context.Context) error {
+		l := tock.NewPriorityLimiter(1)
+		p, err := l.AcquireTimeout(ctx, 0, time.Second)
+		if err != nil {
+			return err
+		}
+		if err := tock.Sleep(p.Context(), time.Minute); err != nil {
+			t.Errorf("the holder's work was cut by the wait's timeout: %v", err)
+		}
+		if _, err := l.AcquireTimeout(ctx, 0, time.Second); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("second AcquireTimeout: %v, want DeadlineExceeded", err)
+		}
+		if s := l.Stats(); s.InUse != 1 || s.Waiting != 0 {
+			t.Errorf("stats %+v", s)
+		}
+		cctx, cancel := tock.WithCancel(ctx)
+		cancel()
+		if _, err := l.AcquireTimeout(cctx, 0, time.Second); !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled ctx: %v", err)
+		}
+		p.Release()
+		return nil
+	})
+}
