@@ -260,3 +260,97 @@ func ExampleSelect() {
 	// +2s case 1: got result 1
 	// +7s case 2: idle
 }
+
+// Misuse and odd inputs: a raw goroutine using a task's ctx, a task-less
+// ctx inside a simulated task, a panicking callback, a re-entered Lock, a
+// Select left blocked when the simulation deadlocks (unwound, nothing left
+// queued).
+func TestSelectAdversarial(t *testing.T) {
+	checkLeaks(t)
+	simRun(t, func(ctx context.Context) error {
+		q := tock.NewQueue[int]()
+		// A task-less ctx inside a simulated task panics before any case is
+		// armed.
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("Select with context.Background() inside a simulated task did not panic")
+				}
+			}()
+			tock.Select(context.Background(), tock.OnGet(q, nil))
+		}()
+		if q.Waiting() != 0 {
+			t.Errorf("a waiter was left queued: %d", q.Waiting())
+		}
+		// A panicking callback: the Select has disarmed, the item is taken
+		// (the case won), and the panic reaches the caller.
+		q.Put(ctx, 1)
+		q.Put(ctx, 2)
+		func() {
+			defer func() {
+				if r := recover(); r != "in callback" {
+					t.Errorf("recovered %v", r)
+				}
+			}()
+			tock.Select(ctx, tock.OnGet(q, func(int) { panic("in callback") }))
+		}()
+		if q.Len() != 1 || q.Waiting() != 0 {
+			t.Errorf("after a panicking callback: len %d waiting %d", q.Len(), q.Waiting())
+		}
+		// The owner re-enters its Lock through a Select.
+		var l tock.Lock
+		l.Lock(ctx)
+		if i, err := tock.Select(ctx, tock.OnLock(&l, nil)); i != 0 || err != nil || l.Stats().Depth != 2 {
+			t.Errorf("re-entry: %d %v depth %d", i, err, l.Stats().Depth)
+		}
+		l.Unlock(ctx)
+		l.Unlock(ctx)
+		if l.Locked() {
+			t.Error("still locked")
+		}
+		return nil
+	})
+	// A raw goroutine using a task's ctx panics (the simulation's exact
+	// caller check, sim.Checked), before anything is armed.
+	simRun(t, func(ctx context.Context) error {
+		q := tock.NewQueue[int]()
+		var e tock.Event
+		panicked := make(chan any, 1)
+		go func() {
+			defer func() { panicked <- recover() }()
+			tock.Select(ctx, tock.OnGet(q, nil))
+		}()
+		for {
+			select {
+			case r := <-panicked:
+				if r == nil {
+					t.Error("Select from a raw goroutine with a task's ctx did not panic")
+				}
+				if q.Waiting() != 0 {
+					t.Errorf("a waiter was left queued: %d", q.Waiting())
+				}
+				e.Set()
+				return e.Wait(ctx)
+			default:
+				tock.Sleep(ctx, time.Millisecond) // let the goroutine run (wall time passes)
+			}
+		}
+	}, sim.StallTimeout(0), sim.Checked())
+	// A Select blocked at a deadlock is unwound: Run reports it and
+	// returns, and no goroutine is left (checkLeaks).
+	err := sim.Run(context.Background(), func(ctx context.Context) error {
+		g := tock.NewGroup(ctx)
+		q := tock.NewQueue[int]()
+		var e tock.Event
+		g.Go(func(ctx context.Context) error {
+			defer q.Close()
+			_, err := tock.Select(ctx, tock.OnGet(q, nil), tock.OnEvent(&e, nil))
+			return err
+		})
+		return g.Wait()
+	})
+	var de *sim.DeadlockError
+	if !errors.As(err, &de) {
+		t.Errorf("deadlock: %v", err)
+	}
+}
