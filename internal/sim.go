@@ -74,6 +74,8 @@ type Sched struct {
 	mainTask *Task
 	mainDone bool
 	mainErr  error
+
+	x *Schedule // exploration: the choice points' decisions (nil: FIFO); see schedule.go
 }
 
 // NewSched makes a simulation starting at start. With hasUntil, the run stops
@@ -136,6 +138,9 @@ func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) e
 		if when <= s.now {
 			s.Checkpoint()
 			return nil
+		}
+		if s.x != nil { // exploration hook: jitter
+			when = s.x.late(when)
 		}
 		// If this task is the next event (nothing runnable, nothing polled,
 		// no timer due at or before when, and no Until before it), it goes
@@ -203,6 +208,10 @@ func (s *Sched) alone() bool {
 func (s *Sched) Checkpoint() {
 	t := s.current("checkpoint")
 	if s.alone() {
+		s.events++
+		return
+	}
+	if s.x != nil && s.x.goOn(s) { // exploration hook: the checkpoint goes on
 		s.events++
 		return
 	}
@@ -342,6 +351,9 @@ func (s *Sched) WithDeadline(parent context.Context, d time.Time) (context.Conte
 		if when <= s.now {
 			n.cancel(context.DeadlineExceeded, context.DeadlineExceeded)
 		} else {
+			if s.x != nil { // exploration hook: jitter
+				when = s.x.late(when)
+			}
 			n.timer.node = n
 			s.setTimer(&n.timer, when)
 		}
@@ -472,7 +484,12 @@ func (s *Sched) loop() Result {
 			}
 			// resume, written out so that no frame lies between the loop
 			// and the switch (see park)
-			t := s.runq.pop()
+			var t *Task
+			if s.x == nil {
+				t = s.runq.pop()
+			} else { // exploration hook: which runnable task runs next
+				t = s.x.next(s)
+			}
 			if t.co == nil {
 				t.co = s.coroFor(t)
 			}
@@ -481,6 +498,9 @@ func (s *Sched) loop() Result {
 			s.events++
 			ended, _ := t.co.next()
 			s.cur = nil
+			if s.x != nil && s.x.trace != 0 { // exploration hook: the trace
+				s.x.step(s, t, ended)
+			}
 			if ended {
 				s.ended(t)
 			}
@@ -514,6 +534,9 @@ func (s *Sched) loop() Result {
 		}
 		s.now = first.when
 		due := s.timers.advance(first.when)
+		if s.x != nil && len(due) > 1 { // exploration hook: same-instant timer order
+			s.x.order(due)
+		}
 		for i := range due {
 			e := &due[i]
 			if !e.live() {

@@ -49,6 +49,8 @@ type config struct {
 	hasUntil bool
 	forD     time.Duration
 	hasFor   bool
+
+	x *exploreConfig // exploration options (explore.go); nil: none
 }
 
 // Start sets the virtual instant the simulation starts at (default
@@ -88,6 +90,9 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Opti
 		c.until, c.hasUntil = c.start.Add(c.forD), true
 	}
 	s := internal.NewSched(c.start, c.until, c.hasUntil)
+	if c.x != nil { // exploration hook: the schedule this run follows
+		s.SetSchedule(c.x.schedule())
+	}
 	res := s.Run(ctx, main)
 	if res.Panic != nil {
 		panic(res.Panic)
