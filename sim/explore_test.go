@@ -30,8 +30,10 @@ func (f *fakeTB) Fatal(args ...any) { f.failed, f.msg = true, fmt.Sprint(args...
 func (f *fakeTB) Fatalf(format string, args ...any) {
 	f.failed, f.msg = true, fmt.Sprintf(format, args...)
 }
-func (f *fakeTB) Logf(format string, args ...any) { f.logs = append(f.logs, fmt.Sprintf(format, args...)) }
-func (f *fakeTB) Name() string                    { return "TestFake/sub" }
+func (f *fakeTB) Logf(format string, args ...any) {
+	f.logs = append(f.logs, fmt.Sprintf(format, args...))
+}
+func (f *fakeTB) Name() string { return "TestFake/sub" }
 
 func scheduleError(t *testing.T, err error) *sim.ScheduleError {
 	t.Helper()
