@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tockgo/tock"
+	"github.com/tockgo/tock/internal"
 	"github.com/tockgo/tock/internal/leaktest"
 	"github.com/tockgo/tock/sim"
 )
@@ -770,5 +771,79 @@ func TestExploreCheckpointChoice(t *testing.T) {
 	}
 	if goesOn.Load() < 20 || givesWay.Load() < 20 {
 		t.Fatalf("of 200 schedules, %d went on past the checkpoint and %d gave way", goesOn.Load(), givesWay.Load())
+	}
+}
+
+// PCT runs the highest-priority runnable task: tasks that only yield run in
+// blocks, one after another, under depth 1; each of depth-1 change points
+// splits at most one block more.
+func TestPCTPriorities(t *testing.T) {
+	leaktest.Check(t)
+	for _, depth := range []int{1, 2, 3} {
+		orders := map[string]bool{}
+		for seed := range uint64(12) {
+			var log []byte
+			err := sim.Run(context.Background(), func(ctx context.Context) error {
+				g := tock.NewGroup(ctx)
+				for i := range 4 {
+					g.Go(func(ctx context.Context) error {
+						for range 6 {
+							log = append(log, byte('a'+i))
+							if err := tock.Yield(ctx); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+				}
+				return g.Wait()
+			}, sim.PCT(depth), sim.BaseSeed(seed))
+			if err != nil {
+				t.Fatal(err)
+			}
+			switches := 0
+			for i := 1; i < len(log); i++ {
+				if log[i] != log[i-1] {
+					switches++
+				}
+			}
+			if switches < 3 || switches > 3+2*(depth-1) {
+				t.Fatalf("PCT(%d) seed %d: %s: %d switches", depth, seed, log, switches)
+			}
+			orders[string(log)] = true
+		}
+		if len(orders) < 4 {
+			t.Fatalf("PCT(%d): 12 seeds gave %d orders", depth, len(orders))
+		}
+	}
+}
+
+// The checkpoint's own choice: replaying choice 1 at the first choice point
+// (a Yield with another task runnable) goes on without a switch; choice 1
+// at the second one (after giving way) runs the yielder again, the second of
+// the two runnable tasks.
+func TestExploreCheckpointReplay(t *testing.T) {
+	leaktest.Check(t)
+	main := func(ctx context.Context) error {
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error { return nil })
+		if err := tock.Yield(ctx); err != nil {
+			return err
+		}
+		g.Wait()
+		return errors.New("end")
+	}
+	for _, c := range []struct {
+		devs  []internal.Deviation
+		trace []string
+	}{
+		{nil, []string{"+0s main: gives way", "+0s task 2: returns", "+0s main: returns"}},
+		{[]internal.Deviation{{Index: 0, Choice: 1}}, []string{"+0s main: waits on Group.Wait [went on past a checkpoint]", "+0s task 2: returns", "+0s main: returns"}},
+		{[]internal.Deviation{{Index: 1, Choice: 1}}, []string{"+0s main: gives way", "+0s main: waits on Group.Wait [ran out of turn: 2 of 2 runnable]", "+0s task 2: returns", "+0s main: returns"}},
+	} {
+		se := scheduleError(t, sim.Explore(context.Background(), main, sim.Replay(sim.EncodeSeed(0, c.devs))))
+		if !slices.Equal(se.Trace, c.trace) {
+			t.Errorf("%v: trace\n%s\nwant\n%s", c.devs, strings.Join(se.Trace, "\n"), strings.Join(c.trace, "\n"))
+		}
 	}
 }
