@@ -77,6 +77,9 @@ type ScheduleConfig struct {
 	// with Jitter alone).
 	JitterRandom bool
 	Replay       []Deviation // strictly increasing Index
+	// NoRecord keeps no deviations (a plain run that nobody replays: its
+	// memory does not grow with its length).
+	NoRecord bool
 	// Trace is how many of the last events to keep: 0 none, -1 all (up to
 	// MaxTrace).
 	Trace int
@@ -102,6 +105,7 @@ type Schedule struct {
 	rng          rand.PCG
 	jitter       uint64
 	jitterRandom bool
+	noRecord     bool
 	replay       []Deviation
 	ri           int
 	points       uint64 // choice points reached
@@ -123,7 +127,7 @@ type Schedule struct {
 
 // NewSchedule makes a schedule for one run.
 func NewSchedule(c ScheduleConfig) *Schedule {
-	x := &Schedule{strat: c.Strategy, replay: c.Replay, trace: c.Trace, jitterRandom: c.JitterRandom}
+	x := &Schedule{strat: c.Strategy, replay: c.Replay, trace: c.Trace, jitterRandom: c.JitterRandom, noRecord: c.NoRecord}
 	x.rng.Seed(c.Seed[0], c.Seed[1])
 	if c.Jitter > 0 {
 		x.jitter = uint64(c.Jitter)
@@ -182,7 +186,7 @@ func (x *Schedule) choice(n, proposal uint64) uint64 {
 			c = 0
 		}
 	}
-	if c != 0 {
+	if c != 0 && !x.noRecord {
 		x.devs = append(x.devs, Deviation{i, c})
 	}
 	return c

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
 	"time"
 
 	"github.com/tockgo/tock"
@@ -295,4 +299,62 @@ var catalogue = []bug{
 			return nil
 		},
 	},
+}
+
+// TestCatalogue runs each bug as its own test would: sim.Test, FIFO only.
+// It passes; with TOCK_SEED set to a seed that Explore reported for that bug
+// it replays the failing schedule (and fails, as it should):
+//
+//	TOCK_SEED=tock1:AAEEAQ go test -run '^TestCatalogue$/^lost-update$' ./sim
+func TestCatalogue(t *testing.T) {
+	for _, b := range catalogue {
+		t.Run(b.name, func(t *testing.T) { sim.Test(t, b.main, b.opts...) })
+	}
+}
+
+// TestCatalogueTable computes the README's table of the catalogue: the
+// schedules Explore needs to find each bug (median over 20 base seeds, with
+// Random and with PCT(3)), the length of the shrunk failing schedule (events
+// in its trace, and deviations from FIFO), and the line that replays it
+// (base seed 1, Random). It is a generator, not a check (the checks are
+// TestCataloguePassesFIFO and TestCatalogueExploreFinds), so it runs only
+// when asked:
+//
+//	TOCK_CATALOGUE_TABLE=1 go test -run '^TestCatalogueTable$' -v ./sim
+func TestCatalogueTable(t *testing.T) {
+	if os.Getenv("TOCK_CATALOGUE_TABLE") == "" {
+		t.Skip("set TOCK_CATALOGUE_TABLE=1 to compute the catalogue's table")
+	}
+	const seeds, limit = 20, 10000
+	median := func(b bug, o sim.Option) string {
+		var n []int
+		for s := range uint64(seeds) {
+			err := sim.Explore(context.Background(), b.main, append(slices.Clip(b.opts), o, sim.BaseSeed(s+1), sim.Schedules(limit))...)
+			var se *sim.ScheduleError
+			if errors.As(err, &se) {
+				n = append(n, se.Schedule)
+			} else {
+				n = append(n, limit+1)
+			}
+		}
+		slices.Sort(n)
+		m := (n[seeds/2-1] + n[seeds/2]) / 2
+		if m > limit {
+			return fmt.Sprintf("> %d", limit)
+		}
+		return fmt.Sprint(m)
+	}
+	var out strings.Builder
+	out.WriteString("| bug | what goes wrong | schedules to find it, Random | PCT(3) | shrunk trace: events (deviations) | replay |\n")
+	out.WriteString("|---|---|---|---|---|---|\n")
+	for _, b := range catalogue {
+		var se *sim.ScheduleError
+		if !errors.As(sim.Explore(context.Background(), b.main, append(slices.Clip(b.opts), sim.Random(), sim.Schedules(limit))...), &se) {
+			t.Fatalf("%s: not found", b.name)
+		}
+		devs := len(sim.SeedDeviations(se.Seed))
+		fmt.Fprintf(&out, "| %s | %s | %s | %s | %d (%d) | `TOCK_SEED=%s go test -run '^TestCatalogue$/^%s$' ./sim` |\n",
+			b.name, b.what, median(b, sim.Random()), median(b, sim.PCT(3)), se.Events, devs, se.Seed, b.name)
+	}
+	fmt.Print(out.String())
 }

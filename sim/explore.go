@@ -81,11 +81,13 @@ func (x *exploreConfig) schedule() *internal.Schedule {
 	case x.run != nil:
 		return x.run
 	case x.hasReplay:
-		return internal.NewSchedule(internal.ScheduleConfig{Replay: x.replay.devs, Jitter: x.replay.jitter})
+		return internal.NewSchedule(internal.ScheduleConfig{Replay: x.replay.devs, Jitter: x.replay.jitter, NoRecord: true})
 	case x.hasStrategy:
-		return internal.NewSchedule(x.scheduleConfig(0, 1000))
+		sc := x.scheduleConfig(0, 1000)
+		sc.NoRecord = true
+		return internal.NewSchedule(sc)
 	case x.jitter > 0:
-		return internal.NewSchedule(internal.ScheduleConfig{Seed: [2]uint64{x.base, 0}, Jitter: x.jitter, JitterRandom: true})
+		return internal.NewSchedule(internal.ScheduleConfig{Seed: [2]uint64{x.base, 0}, Jitter: x.jitter, JitterRandom: true, NoRecord: true})
 	}
 	return nil
 }
@@ -427,7 +429,7 @@ func Test(t testing.TB, main func(ctx context.Context) error, opts ...Option) {
 		t.Fatal(err)
 		return
 	}
-	msg := err.Error() + fmt.Sprintf("\nrerun: TOCK_SEED=%s go test -run '^%s$'", se.Seed, regexp.QuoteMeta(t.Name()))
+	msg := err.Error() + fmt.Sprintf("\nrerun: TOCK_SEED=%s go test -run '%s'", se.Seed, runPattern(t.Name()))
 	if !se.unstable {
 		seed, _ := decodeSeed(se.Seed)
 		again := runSchedule(ctx, main, opts, internal.ScheduleConfig{Replay: seed.devs, Jitter: seed.jitter, Trace: -1})
@@ -436,6 +438,16 @@ func Test(t testing.TB, main func(ctx context.Context) error, opts ...Option) {
 		}
 	}
 	t.Fatal(msg)
+}
+
+// runPattern is the -run pattern that selects exactly the test named name
+// (subtests included).
+func runPattern(name string) string {
+	parts := strings.Split(name, "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	return strings.Join(parts, "/")
 }
 
 // diverge compares a reported failing run with its replay: "" if the replay

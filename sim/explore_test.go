@@ -144,7 +144,7 @@ func TestCatalogueExploreFinds(t *testing.T) {
 				t.Setenv("TOCK_SEED", se.Seed)
 				f := &fakeTB{TB: t}
 				sim.Test(f, b.main, b.opts...)
-				if !f.failed || !strings.Contains(f.msg, strings.Join(se.Trace, "\n\t")) || !strings.Contains(f.msg, "rerun: TOCK_SEED="+se.Seed+" go test -run '^TestFake/sub$'") {
+				if !f.failed || !strings.Contains(f.msg, strings.Join(se.Trace, "\n\t")) || !strings.Contains(f.msg, "rerun: TOCK_SEED="+se.Seed+" go test -run '^TestFake$/^sub$'") {
 					t.Fatalf("Test with TOCK_SEED: failed %v:\n%s", f.failed, f.msg)
 				}
 				if strings.Contains(f.msg, "not deterministic") {
