@@ -252,7 +252,8 @@ func (e *ScheduleError) Unwrap() error { return e.Err }
 // its deviations from FIFO finds a schedule with as few of them as it can
 // (1-minimal: dropping any one makes it pass, or fail another way) that still
 // fails the same way: the same kind of failure (error, panic, deadlock) with
-// the same text, modulo hexadecimal addresses and goroutine numbers, where a
+// the same text, modulo hexadecimal addresses, goroutine numbers and
+// durations (such as "1.5s"), where a
 // panic compares its value (not its stack) and a deadlock its blocked tasks
 // and what they wait on (not its instant). The shrunk schedule is run once
 // more to record its trace.
@@ -536,15 +537,21 @@ func (o outcome) scheduleError(schedule, found int, jitter time.Duration) *Sched
 var (
 	hexAddr   = regexp.MustCompile(`0x[0-9a-fA-F]+`)
 	goroutine = regexp.MustCompile(`goroutine [0-9]+`)
+	wallTime  = regexp.MustCompile(`\b[0-9]+(\.[0-9]+)?(ns|µs|us|ms|s|m|h)\b`)
 )
 
+// normalize drops what differs between two runs of one failure: addresses,
+// goroutine numbers, and durations (a stall reports how long it waited).
 func normalize(s string) string {
-	return goroutine.ReplaceAllString(hexAddr.ReplaceAllString(s, "0x?"), "goroutine ?")
+	s = hexAddr.ReplaceAllString(s, "0x?")
+	s = goroutine.ReplaceAllString(s, "goroutine ?")
+	return wallTime.ReplaceAllString(s, "<duration>")
 }
 
-// signature is what "fails the same way" compares: the kind of failure and
-// its text, modulo addresses and goroutine numbers; a panic's value, not its
-// stack; a deadlock's blocked tasks, not its instant.
+// signature is what "fails the same way" compares: the kind of failure (its
+// error type) and its text, modulo addresses, goroutine numbers and
+// durations; a panic's value, not its stack; a deadlock's blocked tasks and
+// what they wait on, not its instant.
 func signature(err error) string {
 	var pe *internal.PanicError
 	if errors.As(err, &pe) {

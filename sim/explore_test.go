@@ -847,3 +847,41 @@ func TestExploreCheckpointReplay(t *testing.T) {
 		}
 	}
 }
+
+type ctxKey struct{}
+
+// The other options apply to every run of Explore, and main's ctx carries
+// the outer ctx's values in each.
+func TestExploreWithRunOptions(t *testing.T) {
+	leaktest.Check(t)
+	var ends, runs atomic.Int64
+	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	ctx := context.WithValue(context.Background(), ctxKey{}, "v")
+	var st sim.ExploreStats
+	err := sim.Explore(ctx, func(ctx context.Context) error {
+		runs.Add(1)
+		if ctx.Value(ctxKey{}) != "v" {
+			return errors.New("lost the outer value")
+		}
+		defer func() {
+			if tock.Now(ctx).Equal(start.Add(10 * time.Second)) {
+				ends.Add(1)
+			}
+		}()
+		g := tock.NewGroup(ctx)
+		for range 3 {
+			g.Go(func(ctx context.Context) error {
+				for tock.Sleep(ctx, time.Second) == nil {
+				}
+				return nil
+			})
+		}
+		return g.Wait()
+	}, sim.Start(start), sim.For(10*time.Second), sim.Schedules(50), sim.Jitter(time.Millisecond), sim.Report(&st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs.Load() != 50 || ends.Load() != 50 || st.Schedules != 50 {
+		t.Fatalf("%d runs, %d ended at Until, %+v", runs.Load(), ends.Load(), st)
+	}
+}
