@@ -610,7 +610,7 @@ func TestRunRandomSchedule(t *testing.T) {
 		return strings.Join(out, " ")
 	}
 	fifo := run()
-	if fifo != run(sim.Schedules(5)) || fifo != run(sim.BaseSeed(3)) {
+	if fifo != run(sim.Schedules(5)) || fifo != run(sim.BaseSeed(3)) || fifo != run(sim.Replay("tock1:AAA")) {
 		t.Fatal("options that choose nothing changed a plain Run")
 	}
 	distinct := map[string]bool{}
@@ -883,5 +883,33 @@ func TestExploreWithRunOptions(t *testing.T) {
 	}
 	if runs.Load() != 50 || ends.Load() != 50 || st.Schedules != 50 {
 		t.Fatalf("%d runs, %d ended at Until, %+v", runs.Load(), ends.Load(), st)
+	}
+}
+
+// The order of the timers due at one instant is a choice point of its own:
+// replaying choice 1 there makes the later sleeper runnable first.
+func TestExploreTimerOrderReplay(t *testing.T) {
+	leaktest.Check(t)
+	main := func(ctx context.Context) error {
+		g := tock.NewGroup(ctx)
+		for range 2 {
+			g.Go(func(ctx context.Context) error { return tock.Sleep(ctx, time.Second) })
+		}
+		g.Wait()
+		return errors.New("end")
+	}
+	// point 0: the pick at +0s among the two new tasks; point 1: the
+	// order of their two timers at +1s; point 2: the pick at +1s
+	se := scheduleError(t, sim.Explore(context.Background(), main, sim.Replay(sim.EncodeSeed(0, []internal.Deviation{{Index: 1, Choice: 1}}))))
+	want := []string{
+		"+0s main: waits on Group.Wait",
+		"+0s task 2: waits on Sleep",
+		"+0s task 3: waits on Sleep",
+		"+1s task 3: returns [same-instant timers fired out of order]",
+		"+1s task 2: returns",
+		"+1s main: returns",
+	}
+	if !slices.Equal(se.Trace, want) {
+		t.Fatalf("trace\n%s\nwant\n%s", strings.Join(se.Trace, "\n"), strings.Join(want, "\n"))
 	}
 }
