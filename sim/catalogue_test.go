@@ -299,6 +299,33 @@ var catalogue = []bug{
 			return nil
 		},
 	},
+	{
+		name: "order-violation",
+		what: "six workers report progress on a Queue; nothing makes the leader register before the first worker finishes, and FIFO happens to",
+		kind: "error",
+		main: func(ctx context.Context) error {
+			progress := tock.NewQueue[int]()
+			registered := false
+			g := tock.NewGroup(ctx)
+			for w := range 6 {
+				g.Go(func(ctx context.Context) error {
+					if w == 0 {
+						registered = true // the leader registers first... under FIFO
+					}
+					for step := range 8 {
+						if err := progress.Put(ctx, step); err != nil {
+							return err
+						}
+					}
+					if !registered {
+						return fmt.Errorf("order-violation: worker %d finished before the leader registered", w)
+					}
+					return nil
+				})
+			}
+			return g.Wait()
+		},
+	},
 }
 
 // TestCatalogue runs each bug as its own test would: sim.Test, FIFO only.

@@ -93,3 +93,27 @@ func ExampleTest() {
 	}
 	_ = TestTransfer
 }
+
+// Report fills an ExploreStats: how many schedules ran, which one failed,
+// and how far shrinking got (PerSecond gives the rate, which varies from
+// machine to machine).
+func ExampleExploreStats() {
+	var st sim.ExploreStats
+	sim.Explore(context.Background(), func(ctx context.Context) error {
+		ready := false
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error { ready = true; return nil })
+		if err := tock.Yield(ctx); err != nil {
+			return err
+		}
+		if !ready {
+			return errors.New("not ready")
+		}
+		return g.Wait()
+	}, sim.Schedules(100), sim.Report(&st))
+	// st.Schedules may exceed st.Failed: workers run later schedules while
+	// an earlier one fails
+	fmt.Printf("failed at schedule %d; %d deviation(s), shrunk to %d\n", st.Failed, st.Deviations, st.Shrunk)
+	// Output:
+	// failed at schedule 2; 1 deviation(s), shrunk to 1
+}
