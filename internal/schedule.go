@@ -306,7 +306,7 @@ func (x *Schedule) step(s *Sched, t *Task, ended bool) {
 	var op string
 	switch {
 	case ended && t.panicked != nil:
-		op = fmt.Sprintf("panics: %v", Innermost(t.panicked).Value)
+		op = "panics: " + panicText(t.panicked.Value)
 	case ended:
 		op = "returns"
 	case t.state == stParked:
@@ -330,15 +330,20 @@ func (x *Schedule) step(s *Sched, t *Task, ended bool) {
 	}
 }
 
-// Innermost is the PanicError that p wraps, through the PanicErrors that
-// re-raised it (a Group's Wait re-raises a task's panic in its caller).
-func Innermost(p *PanicError) *PanicError {
+// panicText is the first line of what a task panicked with, without the
+// "tock: task panicked: " of the panic errors that re-raised it (a Group's
+// Wait re-raises a task's panic in its caller).
+func panicText(v any) string {
+	s := fmt.Sprint(v)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
 	for {
-		q, ok := p.Value.(*PanicError)
+		r, ok := strings.CutPrefix(s, "tock: task panicked: ")
 		if !ok {
-			return p
+			return s
 		}
-		p = q
+		s = r
 	}
 }
 

@@ -9,12 +9,14 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/tockgo/tock"
 	"github.com/tockgo/tock/internal"
 )
 
@@ -497,10 +499,10 @@ func runSchedule(ctx context.Context, main func(ctx context.Context) error, opts
 	err := func() (err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				if pe, ok := r.(*internal.PanicError); ok {
+				if pe, ok := r.(*tock.PanicError); ok {
 					err = pe
 				} else {
-					err = internal.NewPanicError(r)
+					err = &tock.PanicError{Value: r, Stack: debug.Stack()}
 				}
 			}
 		}()
@@ -553,9 +555,16 @@ func normalize(s string) string {
 // durations; a panic's value, not its stack; a deadlock's blocked tasks and
 // what they wait on, not its instant.
 func signature(err error) string {
-	var pe *internal.PanicError
+	var pe *tock.PanicError
 	if errors.As(err, &pe) {
-		return "panic: " + normalize(fmt.Sprint(internal.Innermost(pe).Value))
+		for {
+			q, ok := pe.Value.(*tock.PanicError)
+			if !ok {
+				break
+			}
+			pe = q
+		}
+		return "panic: " + normalize(fmt.Sprint(pe.Value))
 	}
 	var de *DeadlockError
 	if errors.As(err, &de) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tockgo/tock"
 	"github.com/tockgo/tock/internal"
 )
 
@@ -18,7 +19,7 @@ func TestSignature(t *testing.T) {
 	same := [][2]error{
 		{fmt.Errorf("bad pointer 0xc000123456"), fmt.Errorf("bad pointer 0xc000999999")},
 		{errors.New("stuck for 10.2s in goroutine 17"), errors.New("stuck for 10.4s in goroutine 90")},
-		{&internal.PanicError{Value: "boom", Stack: []byte("goroutine 1 a")}, &internal.PanicError{Value: &internal.PanicError{Value: "boom"}, Stack: []byte("b")}},
+		{&tock.PanicError{Value: "boom", Stack: []byte("goroutine 1 a")}, &tock.PanicError{Value: &tock.PanicError{Value: "boom"}, Stack: []byte("b")}},
 		{&DeadlockError{At: DefaultStart, Blocked: []BlockedTask{{"main", "Group.Wait"}}}, &DeadlockError{At: DefaultStart.Add(time.Hour), Blocked: []BlockedTask{{"main", "Group.Wait"}}}},
 	}
 	for _, p := range same {
@@ -30,8 +31,8 @@ func TestSignature(t *testing.T) {
 		{errors.New("counter is 1"), errors.New("counter is 0")},
 		{errors.New("x"), myErr("x")}, // other types
 		{errors.New("x"), fmt.Errorf("w: %w", errors.New("x"))},
-		{&internal.PanicError{Value: "boom"}, &internal.PanicError{Value: "bang"}},
-		{&internal.PanicError{Value: "boom"}, errors.New("boom")},
+		{&tock.PanicError{Value: "boom"}, &tock.PanicError{Value: "bang"}},
+		{&tock.PanicError{Value: "boom"}, errors.New("boom")},
 		{&DeadlockError{Blocked: []BlockedTask{{"main", "Group.Wait"}}}, &DeadlockError{Blocked: []BlockedTask{{"main", "Lock.Lock"}}}},
 	}
 	for _, p := range differ {
