@@ -20,7 +20,7 @@ func TestSignature(t *testing.T) {
 		{fmt.Errorf("bad pointer 0xc000123456"), fmt.Errorf("bad pointer 0xc000999999")},
 		{errors.New("stuck for 10.2s in goroutine 17"), errors.New("stuck for 10.4s in goroutine 90")},
 		{&tock.PanicError{Value: "boom", Stack: []byte("goroutine 1 a")}, &tock.PanicError{Value: &tock.PanicError{Value: "boom"}, Stack: []byte("b")}},
-		{&DeadlockError{At: DefaultStart, Blocked: []BlockedTask{{"main", "Group.Wait"}}}, &DeadlockError{At: DefaultStart.Add(time.Hour), Blocked: []BlockedTask{{"main", "Group.Wait"}}}},
+		{&DeadlockError{At: DefaultStart, Blocked: []BlockedTask{{Task: "main", WaitsOn: "Group.Wait"}}}, &DeadlockError{At: DefaultStart.Add(time.Hour), Blocked: []BlockedTask{{Task: "main", WaitsOn: "Group.Wait"}}}},
 	}
 	for _, p := range same {
 		if a, b := signature(p[0]), signature(p[1]); a != b {
@@ -33,7 +33,7 @@ func TestSignature(t *testing.T) {
 		{errors.New("x"), fmt.Errorf("w: %w", errors.New("x"))},
 		{&tock.PanicError{Value: "boom"}, &tock.PanicError{Value: "bang"}},
 		{&tock.PanicError{Value: "boom"}, errors.New("boom")},
-		{&DeadlockError{Blocked: []BlockedTask{{"main", "Group.Wait"}}}, &DeadlockError{Blocked: []BlockedTask{{"main", "Lock.Lock"}}}},
+		{&DeadlockError{Blocked: []BlockedTask{{Task: "main", WaitsOn: "Group.Wait"}}}, &DeadlockError{Blocked: []BlockedTask{{Task: "main", WaitsOn: "Lock.Lock"}}}},
 	}
 	for _, p := range differ {
 		if a, b := signature(p[0]), signature(p[1]); a == b {
