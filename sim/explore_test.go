@@ -848,7 +848,7 @@ func TestExploreCheckpointReplay(t *testing.T) {
 	}
 }
 
-type ctxKey struct{}
+type exploreKey struct{}
 
 // The other options apply to every run of Explore, and main's ctx carries
 // the outer ctx's values in each.
@@ -856,11 +856,11 @@ func TestExploreWithRunOptions(t *testing.T) {
 	leaktest.Check(t)
 	var ends, runs atomic.Int64
 	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	ctx := context.WithValue(context.Background(), ctxKey{}, "v")
+	ctx := context.WithValue(context.Background(), exploreKey{}, "v")
 	var st sim.ExploreStats
 	err := sim.Explore(ctx, func(ctx context.Context) error {
 		runs.Add(1)
-		if ctx.Value(ctxKey{}) != "v" {
+		if ctx.Value(exploreKey{}) != "v" {
 			return errors.New("lost the outer value")
 		}
 		defer func() {
