@@ -61,7 +61,7 @@ var catalogue = []bug{
 	},
 	{
 		name: "condition-if",
-		what: "Condition.Wait under `if` instead of a predicate loop: a barging consumer takes the item first",
+		what: "Condition.Wait under `if` instead of a predicate loop: NotifyAll wakes two consumers for one item",
 		kind: "error",
 		main: func(ctx context.Context) error {
 			c := tock.NewCondition(nil)
@@ -90,7 +90,7 @@ var catalogue = []bug{
 						return err
 					}
 					items = append(items, i)
-					c.Notify(ctx, 1)
+					c.NotifyAll(ctx)
 					c.Unlock(ctx)
 					if err := tock.Sleep(ctx, time.Millisecond); err != nil {
 						return err
