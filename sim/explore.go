@@ -389,10 +389,10 @@ func Explore(ctx context.Context, main func(ctx context.Context) error, opts ...
 
 // Test runs main as a test: one FIFO run, or Explore when Schedules, Random
 // or PCT is given, and fails t (t.Fatal, from the goroutine that called
-// Test) with the error's text and the command that replays it. If the
-// environment variable TOCK_SEED is set, Test runs exactly the schedule it
-// encodes (as Replay does), whatever the other options say; a malformed
-// TOCK_SEED fails t.
+// Test) with the error's text and the command that replays it. The runs
+// take t.Context(). If the environment variable TOCK_SEED is set, Test runs
+// exactly the schedule it encodes (as Replay does), whatever the other
+// options say, and logs it if it passes; a malformed TOCK_SEED fails t.
 //
 // A failing schedule is run once more to confirm it replays. If it does not
 // (it fails another way, or passes, or takes other steps), Test reports that
@@ -401,7 +401,8 @@ func Explore(ctx context.Context, main func(ctx context.Context) error, opts ...
 // how many per second.
 func Test(t testing.TB, main func(ctx context.Context) error, opts ...Option) {
 	t.Helper()
-	if seed := os.Getenv("TOCK_SEED"); seed != "" {
+	seed := os.Getenv("TOCK_SEED")
+	if seed != "" {
 		if _, err := decodeSeed(seed); err != nil {
 			t.Fatalf("tock/sim: TOCK_SEED: %v", err)
 			return
@@ -425,6 +426,9 @@ func Test(t testing.TB, main func(ctx context.Context) error, opts ...Option) {
 			st.Schedules, st.ShrinkRuns, st.Elapsed.Round(time.Millisecond), st.PerSecond(), st.Workers)
 	}
 	if err == nil {
+		if seed != "" {
+			t.Logf("tock/sim: TOCK_SEED=%s replayed: the schedule passes", seed)
+		}
 		return
 	}
 	var se *ScheduleError
@@ -434,8 +438,8 @@ func Test(t testing.TB, main func(ctx context.Context) error, opts ...Option) {
 	}
 	msg := err.Error() + fmt.Sprintf("\nrerun: TOCK_SEED=%s go test -run '%s'", se.Seed, runPattern(t.Name()))
 	if !se.unstable {
-		seed, _ := decodeSeed(se.Seed)
-		again := runSchedule(ctx, main, opts, internal.ScheduleConfig{Replay: seed.devs, Jitter: seed.jitter, Trace: -1})
+		d, _ := decodeSeed(se.Seed)
+		again := runSchedule(ctx, main, opts, internal.ScheduleConfig{Replay: d.devs, Jitter: d.jitter, Trace: -1})
 		if d := diverge(se, again); d != "" {
 			msg += "\n" + d
 		}

@@ -913,3 +913,14 @@ func TestExploreTimerOrderReplay(t *testing.T) {
 		t.Fatalf("trace\n%s\nwant\n%s", strings.Join(se.Trace, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TOCK_SEED replaying a schedule that passes (the bug was fixed) says so.
+func TestTestSeedThatPasses(t *testing.T) {
+	leaktest.Check(t)
+	t.Setenv("TOCK_SEED", "tock1:AAEEAQ")
+	f := &fakeTB{TB: t}
+	sim.Test(f, func(ctx context.Context) error { return nil }, sim.Schedules(1000))
+	if f.failed || len(f.logs) != 1 || !strings.Contains(f.logs[0], "TOCK_SEED=tock1:AAEEAQ replayed: the schedule passes") {
+		t.Fatalf("%v %q %q", f.failed, f.msg, f.logs)
+	}
+}
