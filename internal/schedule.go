@@ -5,7 +5,10 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -109,7 +112,14 @@ type Schedule struct {
 	replay       []Deviation
 	ri           int
 	points       uint64 // choice points reached
-	devs         []Deviation
+
+	// A run that Sched.Run abandoned (a stall) may go on by itself on its
+	// loop's goroutine, should the stuck task ever give control back,
+	// while its caller reads the deviations and the trace: mu guards them,
+	// and once the run is aborted no choice is recorded nor event traced.
+	mu      sync.Mutex
+	aborted *atomic.Bool
+	devs    []Deviation
 
 	// PCT
 	steps   uint64
@@ -143,23 +153,35 @@ func NewSchedule(c ScheduleConfig) *Schedule {
 }
 
 // SetSchedule makes s follow x (nil: FIFO). Call it before Run.
-func (s *Sched) SetSchedule(x *Schedule) { s.x = x }
+func (s *Sched) SetSchedule(x *Schedule) {
+	s.x = x
+	if x != nil {
+		x.aborted = &s.aborted
+	}
+}
 
 // Deviations are the choices this run took that differ from FIFO's, in
-// order.
-func (x *Schedule) Deviations() []Deviation { return x.devs }
+// order. It may be called while an abandoned run goes on.
+func (x *Schedule) Deviations() []Deviation {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return slices.Clone(x.devs)
+}
 
 // Points is the number of choice points the run reached.
 func (x *Schedule) Points() uint64 { return x.points }
 
-// Steps is the number of tasks resumed by the scheduler's loop.
+// Steps is the number of tasks resumed by the scheduler's loop. Call it
+// only once the run has ended (not abandoned).
 func (x *Schedule) Steps() uint64 { return x.steps }
 
 // Trace is the recorded events, oldest first, and how many events the run
-// had in all.
+// had in all. It may be called while an abandoned run goes on.
 func (x *Schedule) Trace() ([]Event, uint64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
 	if x.head == 0 {
-		return x.events, x.total
+		return slices.Clone(x.events), x.total
 	}
 	out := make([]Event, 0, len(x.events))
 	out = append(out, x.events[x.head:]...)
@@ -187,7 +209,13 @@ func (x *Schedule) choice(n, proposal uint64) uint64 {
 		}
 	}
 	if c != 0 && !x.noRecord {
-		x.devs = append(x.devs, Deviation{i, c})
+		x.mu.Lock()
+		if x.aborted != nil && x.aborted.Load() {
+			c = 0 // abandoned: the run only unwinds from here
+		} else {
+			x.devs = append(x.devs, Deviation{i, c})
+		}
+		x.mu.Unlock()
 	}
 	return c
 }
@@ -316,6 +344,11 @@ func (x *Schedule) step(s *Sched, t *Task, ended bool) {
 	}
 	e := Event{At: time.Duration(s.now), Task: t.Name(), Op: op + x.note}
 	x.note = ""
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if s.aborted.Load() {
+		return // abandoned: the rest is not the run's
+	}
 	x.total++
 	switch {
 	case x.trace < 0:

@@ -253,12 +253,18 @@ func (e *ScheduleError) Unwrap() error { return e.Err }
 // lowest-numbered failing schedule. It then shrinks it: delta debugging over
 // its deviations from FIFO finds a schedule with as few of them as it can
 // (1-minimal: dropping any one makes it pass, or fail another way) that still
-// fails the same way: the same kind of failure (error, panic, deadlock) with
+// fails the same way: the same kind of failure (error, panic, deadlock,
+// stall) with
 // the same text, modulo hexadecimal addresses, goroutine numbers and
 // durations (such as "1.5s"), where a
 // panic compares its value (not its stack) and a deadlock its blocked tasks
-// and what they wait on (not its instant). The shrunk schedule is run once
-// more to record its trace.
+// and what they wait on (not its instant), a stall its task. The shrunk
+// schedule is run once more to record its trace.
+//
+// Every run has the misuse checks of Checked on. A schedule that stalls
+// costs the stall timeout (StallTimeout) of wall time each time it is run,
+// shrinking included: give a short one to explore a program that may
+// stall.
 //
 // With Replay, Explore runs exactly that schedule, once. The other options
 // (Start, Until, For, ...) apply to every run. If ctx is cancelled, Explore
@@ -499,7 +505,7 @@ type outcome struct {
 // runSchedule runs main once under the schedule sc describes, with opts.
 func runSchedule(ctx context.Context, main func(ctx context.Context) error, opts []Option, sc internal.ScheduleConfig) outcome {
 	x := internal.NewSchedule(sc)
-	o := append(opts[:len(opts):len(opts)], func(c *config) { c.ex().run = x })
+	o := append(opts[:len(opts):len(opts)], Checked(), func(c *config) { c.ex().run = x })
 	err := func() (err error) {
 		defer func() {
 			if r := recover(); r != nil {
@@ -512,7 +518,11 @@ func runSchedule(ctx context.Context, main func(ctx context.Context) error, opts
 		}()
 		return Run(ctx, main, o...)
 	}()
-	out := outcome{err: err, devs: x.Deviations(), steps: x.Steps()}
+	out := outcome{err: err, devs: x.Deviations()}
+	var stall *StallError
+	if !errors.As(err, &stall) && ctx.Err() == nil {
+		out.steps = x.Steps() // the run has ended (a stalled one may go on)
+	}
 	if err != nil {
 		out.sig = signature(err)
 	}
@@ -557,7 +567,7 @@ func normalize(s string) string {
 // signature is what "fails the same way" compares: the kind of failure (its
 // error type) and its text, modulo addresses, goroutine numbers and
 // durations; a panic's value, not its stack; a deadlock's blocked tasks and
-// what they wait on, not its instant.
+// what they wait on, not its instant; a stall's task.
 func signature(err error) string {
 	var pe *tock.PanicError
 	if errors.As(err, &pe) {
@@ -569,6 +579,10 @@ func signature(err error) string {
 			pe = q
 		}
 		return "panic: " + normalize(fmt.Sprint(pe.Value))
+	}
+	var se *StallError
+	if errors.As(err, &se) {
+		return "stall: " + se.Task
 	}
 	var de *DeadlockError
 	if errors.As(err, &de) {

@@ -924,3 +924,70 @@ func TestTestSeedThatPasses(t *testing.T) {
 		t.Fatalf("%v %q %q", f.failed, f.msg, f.logs)
 	}
 }
+
+// A schedule that stalls is a failure like any other: found, shrunk (its
+// signature is the stuck task, not how long it was stuck) and replayed.
+func TestExploreStall(t *testing.T) {
+	leaktest.Check(t) // each stuck goroutine wakes from its time.Sleep and ends
+	main := func(ctx context.Context) error {
+		ready := false
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error {
+			if err := tock.Yield(ctx); err != nil {
+				return err
+			}
+			if !ready {
+				time.Sleep(150 * time.Millisecond) // the bug: waits outside tock
+			}
+			return nil
+		})
+		g.Go(func(ctx context.Context) error { ready = true; return nil })
+		return g.Wait()
+	}
+	opts := []sim.Option{sim.StallTimeout(50 * time.Millisecond)}
+	se := scheduleError(t, sim.Explore(context.Background(), main, append(opts, sim.Schedules(50))...))
+	var stall *sim.StallError
+	if !errors.As(se, &stall) || stall.Task != "task 2" || se.Schedule < 2 || strings.Contains(se.Error(), "not deterministic") {
+		t.Fatalf("%v", se)
+	}
+	again := scheduleError(t, sim.Explore(context.Background(), main, append(opts, sim.Replay(se.Seed))...))
+	if again.Seed != se.Seed || !slices.Equal(again.Trace, se.Trace) || !errors.As(again, &stall) {
+		t.Fatalf("replay:\n%v\nwant\n%v", again, se)
+	}
+}
+
+// Explore and Test run with the misuse checks of Checked on: a tock call
+// with a task's ctx from a goroutine that is not that task, while the task
+// runs, panics there (a plain Run does not look for it).
+func TestExploreChecksMisuse(t *testing.T) {
+	leaktest.Check(t)
+	main := func(ctx context.Context) error {
+		var l tock.Lock
+		var caught any
+		done := make(chan struct{})
+		go func() { // a raw goroutine using main's ctx while main runs
+			defer close(done)
+			defer func() { caught = recover() }()
+			if l.TryLock(ctx) {
+				l.Unlock(ctx)
+			}
+		}()
+		<-done
+		if caught != nil {
+			return fmt.Errorf("misuse: %v", caught)
+		}
+		return nil
+	}
+	if err := sim.Run(context.Background(), main); err != nil {
+		t.Fatalf("a plain Run: %v", err)
+	}
+	se := scheduleError(t, sim.Explore(context.Background(), main, sim.Schedules(1)))
+	if !strings.HasPrefix(se.Err.Error(), "misuse: tock: ") {
+		t.Fatalf("%v", se)
+	}
+	f := &fakeTB{TB: t}
+	sim.Test(f, main)
+	if !f.failed || !strings.Contains(f.msg, "misuse: tock: ") {
+		t.Fatalf("Test: %v %q", f.failed, f.msg)
+	}
+}
