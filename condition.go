@@ -85,7 +85,7 @@ func (c *Condition) Wait(ctx context.Context) error {
 	w.Ctx, w.Task = ctx, internal.TaskOf(ctx)
 	rt.Prepare(&w.Parker) // may unwind an abandoned task: before any mutex
 	l.mu.Lock()
-	c.q.Push(w)
+	c.q.Adopt(w)
 	depth := l.releaseAllLocked()
 	l.mu.Unlock()
 	ok := false

@@ -217,7 +217,8 @@ func (l *Lock) releaseAllLocked() int32 {
 // will hand the lock to w in its turn (Condition's notify). w's Ctx must be
 // nil: a notified waiter no longer gives up on cancellation.
 func (l *Lock) queueNotified(w *internal.Waiter[struct{}]) {
-	l.q.Push(w)
+	l.q.Res = (*lockHolding)(l) // for deadlock reports: held by its owner
+	l.q.Adopt(w)
 	l.state.Or(waitersBit)
 }
 

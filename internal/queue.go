@@ -150,7 +150,14 @@ func (q *Queue[T]) Enqueue(ctx context.Context, rt Runtime, w *Waiter[T]) {
 	w.Ctx = ctx
 	w.Task = TaskOf(ctx)
 	rt.Prepare(&w.Parker)
-	if w.task != nil { // a simulated task: it waits on q (deadlock reports)
+	q.Adopt(w)
+}
+
+// Adopt appends w, prepared already (a waiter that Prepare readied before
+// the primitive's lock was taken, or one moved here from another queue), and
+// records, for a simulated task, that it now waits on q (deadlock reports).
+func (q *Queue[T]) Adopt(w *Waiter[T]) {
+	if w.task != nil {
 		w.task.on = q
 	}
 	q.Push(w)

@@ -362,3 +362,31 @@ func TestDeadlockErrorByHand(t *testing.T) {
 }
 
 type ctxKey struct{}
+
+// A Condition waiter that was notified waits for the lock (it was moved to
+// the lock's queue): it is reported as held by the lock's owner. Before the
+// notification it waits on the Condition, which nobody holds.
+func TestDeadlockNotifiedWaiterHeldByLockOwner(t *testing.T) {
+	d := deadlock(t, func(ctx context.Context) error {
+		var never tock.Event
+		c := tock.NewCondition(nil)
+		g := tock.NewGroup(ctx)
+		for _, name := range []string{"notified", "waiting"} {
+			g.Go(func(ctx context.Context) error {
+				c.Lock(ctx)
+				defer c.Unlock(ctx)
+				return c.Wait(ctx)
+			}, tock.Name(name))
+		}
+		tock.Yield(ctx) // both wait on the Condition
+		c.Lock(ctx)
+		c.Notify(ctx, 1) // "notified" now waits for the lock main keeps
+		return never.Wait(ctx)
+	})
+	if b := blockedTask(t, d, "notified"); fmt.Sprint(b.HeldBy) != "[main]" {
+		t.Errorf("notified: %+v, want held by main", b)
+	}
+	if b := blockedTask(t, d, "waiting"); len(b.HeldBy) != 0 {
+		t.Errorf("waiting: %+v, want no holder", b)
+	}
+}
