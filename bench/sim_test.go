@@ -351,20 +351,3 @@ func BenchmarkSimExplore(b *testing.B) {
 		})
 	}
 }
-
-// tockSleepsWith is tockSleeps under the given simulation options.
-func tockSleepsWith(n, m int, opts ...sim.Option) {
-	sim.Run(context.Background(), func(ctx context.Context) error {
-		g := tock.NewGroup(ctx)
-		for i := 0; i < n; i++ {
-			g.Go(func(ctx context.Context) error {
-				d := time.Duration(delay(i))
-				for k := 0; k < m; k++ {
-					tock.Sleep(ctx, d)
-				}
-				return nil
-			})
-		}
-		return g.Wait()
-	}, opts...)
-}
