@@ -65,6 +65,8 @@ type config struct {
 	hasFor   bool
 	stall    time.Duration
 	checked  bool
+
+	x *exploreConfig // exploration options (explore.go); nil: none
 }
 
 // DefaultStallTimeout is the stall watchdog's limit unless StallTimeout is
@@ -163,6 +165,9 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Opti
 	s.SetStallTimeout(c.stall)
 	if c.checked {
 		s.SetChecked()
+	}
+	if c.x != nil { // exploration hook: the schedule this run follows
+		s.SetSchedule(c.x.schedule())
 	}
 	res := s.Run(ctx, main)
 	if st := res.Stall; st != nil {
