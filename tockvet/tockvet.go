@@ -1,0 +1,949 @@
+// Package tockvet is a go/analysis analyzer that reports, in code that runs as
+// a tock task, what the tock runtimes cannot see: wall-clock time, raw channel
+// operations, sync waits, goroutines that carry a task's context, closures
+// that use another task's context, wall-clock context deadlines and task-less
+// contexts passed to tock.
+//
+// # Task code
+//
+// A function is task code when it is one of:
+//
+//   - a task function: a function literal, or a function or method of the
+//     analysed package named as a value, passed to a function or method of
+//     package github.com/tockgo/tock or github.com/tockgo/tock/sim in a
+//     parameter whose type is a func whose first parameter is a
+//     context.Context (Group.Go, Group.Start, tock.Run, sim.Run, ...). Its
+//     first parameter is its task context.
+//   - a context function: a function (declaration or literal) with a
+//     context.Context parameter that it passes, directly or through a context
+//     derived from it, to a tock call. A tock call is a call of a function or
+//     method of package tock (not tock.Run, whose context is the caller's
+//     own), or of another context function: of this package, or of a
+//     package analysed before (an exported fact). Its context.Context
+//     parameters are task contexts.
+//
+// A task context's derivations are task contexts too: a variable assigned the
+// first result of a call that returns a context.Context and takes a task
+// context (context.WithCancel(ctx), tock.WithTimeout(ctx, d), a helper).
+//
+// The body of task code is checked, including the function literals nested
+// in it (deferred calls, callbacks), but not the bodies of function literals
+// started by a go statement or registered with context.AfterFunc (they run on
+// another goroutine, not as the task) and not nested task code (checked on
+// its own, with its own context).
+//
+// The implementation of tock itself (the non-test files of packages tock,
+// tock/sim and tock/internal/...) builds the primitives from sync and
+// channels and is not checked; its test files are.
+//
+// # Suppression
+//
+// A comment //tockvet:ignore followed by a reason suppresses every tockvet
+// diagnostic on its own line (at the end of the line) or, standing on a line
+// of its own, on the next line. In the doc comment of a function declaration
+// it suppresses every diagnostic in that function. A //tockvet:ignore with no
+// reason is itself reported.
+package tockvet
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"os"
+	"strings"
+
+	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/types/typeutil"
+)
+
+const (
+	tockPath = "github.com/tockgo/tock"
+	simPath  = tockPath + "/sim"
+)
+
+// Analyzer reports blocking and clock operations in tock task code that the
+// tock runtimes cannot see (see the package documentation).
+var Analyzer = &analysis.Analyzer{
+	Name:      "tockvet",
+	Doc:       doc,
+	URL:       "https://pkg.go.dev/github.com/tockgo/tock/tockvet",
+	Run:       run,
+	FactTypes: []analysis.Fact{new(ctxFunc)},
+}
+
+const doc = `report what tock's runtimes cannot see in task code
+
+tockvet checks functions that run as tock tasks (literals passed to Group.Go,
+Group.Start, tock.Run, sim.Run, ...) and functions that pass their
+context.Context to tock, and reports wall-clock time (time.Sleep, Now, After,
+...), blocking channel operations and select without default, sync.Mutex,
+RWMutex, WaitGroup and Cond waits, go statements that use a task's context,
+task closures that use an outer context instead of their own parameter,
+context.WithTimeout/WithDeadline on a task context, and context.Background()
+or TODO() passed to tock inside a task. Each diagnostic names the fix.
+
+Suppress a deliberate case with a "//tockvet:ignore reason" comment at the end
+of the line, on the line above, or in the doc comment of the function.`
+
+// ctxFunc is the fact that a function is a context function: a context passed
+// to it reaches a tock call.
+type ctxFunc struct{}
+
+func (*ctxFunc) AFact()         {}
+func (*ctxFunc) String() string { return "tockCtxFunc" }
+
+// fn is one function of the package: a declaration or a literal.
+type fn struct {
+	node   ast.Node // *ast.FuncDecl or *ast.FuncLit
+	typ    *ast.FuncType
+	body   *ast.BlockStmt
+	obj    *types.Func // declarations only
+	file   *ast.File
+	task   bool                // passed as a task to tock
+	ctxFn  bool                // passes a task context to a tock call
+	params []*types.Var        // its context.Context parameters (named ones)
+	first  *types.Var          // a task function's first parameter (nil if unnamed or _)
+	ctxs   map[*types.Var]bool // params and the contexts derived from them
+}
+
+func (f *fn) isTaskCode() bool { return f.task || f.ctxFn }
+
+type checker struct {
+	pass    *analysis.Pass
+	funcs   []*fn
+	byNode  map[ast.Node]*fn
+	byObj   map[types.Object]*fn // *types.Func of a declaration, or a *types.Var bound once to a literal
+	taskCtx map[*types.Var]*fn   // every task context, with the task code it belongs to
+	files   map[*token.File]*ast.File
+	ignores map[*token.File]map[int]bool
+	ranges  [][2]token.Pos // functions whose doc comment says //tockvet:ignore
+}
+
+func run(pass *analysis.Pass) (any, error) {
+	c := &checker{
+		pass:    pass,
+		byNode:  map[ast.Node]*fn{},
+		byObj:   map[types.Object]*fn{},
+		taskCtx: map[*types.Var]*fn{},
+		files:   map[*token.File]*ast.File{},
+		ignores: map[*token.File]map[int]bool{},
+	}
+	for _, f := range pass.Files {
+		c.files[pass.Fset.File(f.Pos())] = f
+		c.index(f)
+	}
+	c.findTasks()
+	c.findCtxFuncs()
+	for _, f := range c.funcs {
+		if f.isTaskCode() {
+			for v := range f.ctxs {
+				c.taskCtx[v] = f
+			}
+		}
+	}
+	for _, f := range c.funcs {
+		if f.obj != nil && f.isTaskCode() && len(f.params) > 0 {
+			pass.ExportObjectFact(f.obj, new(ctxFunc))
+		}
+	}
+	if implementation(pass.Pkg.Path()) && allNonTest(pass) {
+		return nil, nil
+	}
+	for _, f := range c.funcs {
+		if !f.isTaskCode() || c.skipFile(f.file) {
+			continue
+		}
+		c.checkBody(f)
+		if f.task {
+			if lit, ok := f.node.(*ast.FuncLit); ok {
+				c.checkOuterCtx(f, lit)
+			}
+		}
+	}
+	return nil, nil
+}
+
+// implementation reports whether path is a package of tock's implementation.
+func implementation(path string) bool {
+	return path == tockPath || path == simPath || path == tockPath+"/internal" || strings.HasPrefix(path, tockPath+"/internal/")
+}
+
+func allNonTest(pass *analysis.Pass) bool {
+	for _, f := range pass.Files {
+		if strings.HasSuffix(pass.Fset.File(f.Pos()).Name(), "_test.go") {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *checker) skipFile(f *ast.File) bool {
+	if ast.IsGenerated(f) {
+		return true
+	}
+	name := c.pass.Fset.File(f.Pos()).Name()
+	return implementation(c.pass.Pkg.Path()) && !strings.HasSuffix(name, "_test.go")
+}
+
+// index records every function of f, the functions bound once to a variable,
+// and the //tockvet:ignore comments.
+func (c *checker) index(file *ast.File) {
+	ast.Inspect(file, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncDecl:
+			if n.Body == nil {
+				return false
+			}
+			f := &fn{node: n, typ: n.Type, body: n.Body, file: file}
+			f.obj, _ = c.pass.TypesInfo.Defs[n.Name].(*types.Func)
+			c.add(f)
+			if f.obj != nil {
+				c.byObj[f.obj] = f
+			}
+			if n.Doc != nil && hasIgnore(n.Doc) {
+				c.ranges = append(c.ranges, [2]token.Pos{n.Pos(), n.End()})
+			}
+		case *ast.FuncLit:
+			c.add(&fn{node: n, typ: n.Type, body: n.Body, file: file})
+		case *ast.AssignStmt:
+			// v := func(...) {...}: calls of v are calls of the literal.
+			if len(n.Lhs) == len(n.Rhs) {
+				for i, r := range n.Rhs {
+					if _, ok := ast.Unparen(r).(*ast.FuncLit); ok {
+						if id, ok := n.Lhs[i].(*ast.Ident); ok {
+							if v, ok := c.pass.TypesInfo.ObjectOf(id).(*types.Var); ok {
+								c.bindLit(v, r)
+							}
+						}
+					}
+				}
+			}
+		}
+		return true
+	})
+	tf := c.pass.Fset.File(file.Pos())
+	for _, g := range file.Comments {
+		for _, cm := range g.List {
+			text, ok := ignoreText(cm.Text)
+			if !ok {
+				continue
+			}
+			if strings.TrimSpace(text) == "" {
+				c.pass.Report(analysis.Diagnostic{Pos: cm.Pos(), End: cm.End(), Category: "ignore",
+					Message: "tockvet: //tockvet:ignore needs a reason: //tockvet:ignore <why this is safe>"})
+			}
+			line := tf.Line(cm.Pos())
+			if c.ignores[tf] == nil {
+				c.ignores[tf] = map[int]bool{}
+			}
+			c.ignores[tf][line] = true
+			if c.standalone(tf, cm.Pos()) {
+				c.ignores[tf][line+1] = true
+			}
+		}
+	}
+}
+
+// bindLit records that v names the literal lit, unless v is bound twice.
+func (c *checker) bindLit(v *types.Var, lit ast.Expr) {
+	if _, dup := c.byObj[v]; dup {
+		c.byObj[v] = nil
+		return
+	}
+	// The literal's fn is added when Inspect reaches it; resolve lazily.
+	c.byObj[v] = &fn{node: ast.Unparen(lit)}
+}
+
+func (c *checker) lookup(obj types.Object) *fn {
+	if f, ok := obj.(*types.Func); ok {
+		obj = f.Origin()
+	}
+	f := c.byObj[obj]
+	if f == nil {
+		return nil
+	}
+	if _, ok := f.node.(*ast.FuncLit); ok && f.typ == nil {
+		return c.byNode[f.node]
+	}
+	return f
+}
+
+func (c *checker) add(f *fn) {
+	for _, field := range f.typ.Params.List {
+		for _, name := range field.Names {
+			if v, ok := c.pass.TypesInfo.Defs[name].(*types.Var); ok && isContext(v.Type()) && name.Name != "_" {
+				f.params = append(f.params, v)
+			}
+		}
+	}
+	c.funcs = append(c.funcs, f)
+	c.byNode[f.node] = f
+}
+
+func ignoreText(text string) (string, bool) {
+	rest, ok := strings.CutPrefix(text, "//tockvet:ignore")
+	if !ok || (rest != "" && rest[0] != ' ' && rest[0] != '\t') {
+		return "", false
+	}
+	return rest, true
+}
+
+func hasIgnore(g *ast.CommentGroup) bool {
+	for _, cm := range g.List {
+		if _, ok := ignoreText(cm.Text); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// standalone reports whether the comment at pos is the first thing on its line.
+func (c *checker) standalone(tf *token.File, pos token.Pos) bool {
+	src, err := c.readFile(tf.Name())
+	if err != nil {
+		return false
+	}
+	off := tf.Offset(pos)
+	start := tf.Offset(tf.LineStart(tf.Line(pos)))
+	return off <= len(src) && len(bytes.TrimSpace(src[start:off])) == 0
+}
+
+func (c *checker) readFile(name string) ([]byte, error) {
+	if c.pass.ReadFile != nil {
+		return c.pass.ReadFile(name)
+	}
+	return os.ReadFile(name)
+}
+
+func (c *checker) report(d analysis.Diagnostic) {
+	tf := c.pass.Fset.File(d.Pos)
+	if c.ignores[tf][tf.Line(d.Pos)] {
+		return
+	}
+	for _, r := range c.ranges {
+		if r[0] <= d.Pos && d.Pos < r[1] {
+			return
+		}
+	}
+	c.pass.Report(d)
+}
+
+// ---- which functions are task code ----
+
+func isContext(t types.Type) bool {
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Name() == "Context" && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "context"
+}
+
+func funcPkg(f *types.Func) string {
+	if f == nil || f.Pkg() == nil {
+		return ""
+	}
+	return f.Pkg().Path()
+}
+
+// calleeFunc returns the function or method a call calls, or nil.
+func (c *checker) calleeFunc(call *ast.CallExpr) *types.Func {
+	f, _ := typeutil.Callee(c.pass.TypesInfo, call).(*types.Func)
+	return f
+}
+
+// isTock reports whether f is a function or method of package tock or sim.
+func isTock(f *types.Func) bool {
+	p := funcPkg(f)
+	return p == tockPath || p == simPath
+}
+
+// isEntry reports whether f takes a context that is not a task's: tock.Run
+// and the functions of package sim start tasks from an outer context.
+func isEntry(f *types.Func) bool {
+	p := funcPkg(f)
+	if p == simPath {
+		return true
+	}
+	sig := f.Type().(*types.Signature)
+	return p == tockPath && sig.Recv() == nil && f.Name() == "Run"
+}
+
+// findTasks marks the functions passed as tasks to tock.
+func (c *checker) findTasks() {
+	for _, file := range c.pass.Files {
+		ast.Inspect(file, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			callee := c.calleeFunc(call)
+			if !isTock(callee) {
+				return true
+			}
+			sig, ok := c.pass.TypesInfo.TypeOf(call.Fun).Underlying().(*types.Signature)
+			if !ok {
+				return true
+			}
+			for i, arg := range call.Args {
+				if !isTaskFuncType(paramType(sig, i)) {
+					continue
+				}
+				var f *fn
+				switch a := ast.Unparen(arg).(type) {
+				case *ast.FuncLit:
+					f = c.byNode[a]
+				case *ast.Ident:
+					f = c.lookup(c.pass.TypesInfo.Uses[a])
+				case *ast.SelectorExpr:
+					f = c.lookup(c.pass.TypesInfo.Uses[a.Sel])
+				}
+				if f == nil {
+					continue
+				}
+				f.task = true
+				if ps := f.typ.Params.List; len(ps) > 0 && len(ps[0].Names) > 0 {
+					if v, ok := c.pass.TypesInfo.Defs[ps[0].Names[0]].(*types.Var); ok && v.Name() != "_" {
+						f.first = v
+					}
+				}
+			}
+			return true
+		})
+	}
+}
+
+func paramType(sig *types.Signature, i int) types.Type {
+	n := sig.Params().Len()
+	if sig.Variadic() && i >= n-1 {
+		return sig.Params().At(n - 1).Type().(*types.Slice).Elem()
+	}
+	if i >= n {
+		return nil
+	}
+	return sig.Params().At(i).Type()
+}
+
+func isTaskFuncType(t types.Type) bool {
+	if t == nil {
+		return false
+	}
+	sig, ok := t.Underlying().(*types.Signature)
+	return ok && sig.Params().Len() > 0 && isContext(sig.Params().At(0).Type())
+}
+
+// derive computes f.ctxs: its context parameters and the contexts derived
+// from them in its body.
+func (c *checker) derive(f *fn) {
+	f.ctxs = map[*types.Var]bool{}
+	for _, p := range f.params {
+		f.ctxs[p] = true
+	}
+	if f.first != nil {
+		f.ctxs[f.first] = true
+	}
+	if len(f.ctxs) == 0 {
+		return
+	}
+	for changed := true; changed; {
+		changed = false
+		mark := func(lhs ast.Expr, rhs ast.Expr) {
+			id, ok := lhs.(*ast.Ident)
+			if !ok {
+				return
+			}
+			v, ok := c.pass.TypesInfo.ObjectOf(id).(*types.Var)
+			if !ok || f.ctxs[v] || !isContext(v.Type()) {
+				return
+			}
+			if c.derivesFrom(f, rhs) {
+				f.ctxs[v] = true
+				changed = true
+			}
+		}
+		ast.Inspect(f.body, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.AssignStmt:
+				if len(n.Lhs) == len(n.Rhs) {
+					for i := range n.Lhs {
+						mark(n.Lhs[i], n.Rhs[i])
+					}
+				} else if len(n.Rhs) == 1 {
+					mark(n.Lhs[0], n.Rhs[0])
+				}
+			case *ast.ValueSpec:
+				if len(n.Names) == len(n.Values) {
+					for i := range n.Names {
+						mark(n.Names[i], n.Values[i])
+					}
+				} else if len(n.Values) == 1 {
+					mark(n.Names[0], n.Values[0])
+				}
+			}
+			return true
+		})
+	}
+}
+
+// derivesFrom reports whether e is one of f's contexts, or a call returning a
+// context (first) that takes one of them.
+func (c *checker) derivesFrom(f *fn, e ast.Expr) bool {
+	if c.isCtxOf(f, e) {
+		return true
+	}
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	t := c.pass.TypesInfo.TypeOf(call)
+	if tup, ok := t.(*types.Tuple); ok && tup.Len() > 0 {
+		t = tup.At(0).Type()
+	}
+	if t == nil || !isContext(t) {
+		return false
+	}
+	for _, a := range call.Args {
+		if c.isCtxOf(f, a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *checker) isCtxOf(f *fn, e ast.Expr) bool {
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	if !ok {
+		return false
+	}
+	v, ok := c.pass.TypesInfo.Uses[id].(*types.Var)
+	return ok && f.ctxs[v]
+}
+
+// isTockCall reports whether call is a tock call: it passes a task context
+// on to tock.
+func (c *checker) isTockCall(call *ast.CallExpr) bool {
+	if f := c.calleeFunc(call); f != nil {
+		if isTock(f) {
+			return !isEntry(f)
+		}
+		if g := c.lookup(f); g != nil {
+			return g.isTaskCode() && len(g.params) > 0
+		}
+		return c.pass.ImportObjectFact(f.Origin(), new(ctxFunc))
+	}
+	// A call of a variable bound to a literal.
+	if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok {
+		if g := c.lookup(c.pass.TypesInfo.Uses[id]); g != nil {
+			return g.isTaskCode() && len(g.params) > 0
+		}
+	}
+	return false
+}
+
+// findCtxFuncs marks the context functions, to a fixed point (a context
+// function may pass its context to another).
+func (c *checker) findCtxFuncs() {
+	for _, f := range c.funcs {
+		c.derive(f)
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, f := range c.funcs {
+			if f.ctxFn || len(f.params) == 0 {
+				continue
+			}
+			found := false
+			ast.Inspect(f.body, func(n ast.Node) bool {
+				call, ok := n.(*ast.CallExpr)
+				if !ok || found {
+					return !found
+				}
+				if c.isTockCall(call) {
+					for _, a := range call.Args {
+						if c.isCtxOf(f, a) {
+							found = true
+						}
+					}
+				}
+				return !found
+			})
+			if found {
+				f.ctxFn = true
+				changed = true
+			}
+		}
+	}
+}
+
+// ---- the checks ----
+
+// checkBody walks the body of task code f.
+func (c *checker) checkBody(f *fn) {
+	var walk func(n ast.Node) bool
+	walk = func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			if g := c.byNode[n]; g != nil && g.isTaskCode() && g != f {
+				return false // checked on its own
+			}
+		case *ast.GoStmt:
+			// The call runs on the new goroutine, not in the task; only its
+			// arguments are evaluated by the task.
+			c.checkGo(f, n)
+			for _, a := range n.Call.Args {
+				ast.Inspect(a, walk)
+			}
+			return false
+		case *ast.CallExpr:
+			c.checkCall(f, n)
+			if callee := c.calleeFunc(n); funcPkg(callee) == "context" && callee.Name() == "AfterFunc" && len(n.Args) == 2 {
+				ast.Inspect(n.Args[0], walk)
+				if _, ok := ast.Unparen(n.Args[1]).(*ast.FuncLit); ok {
+					return false
+				}
+			}
+		case *ast.SendStmt:
+			c.report(analysis.Diagnostic{Pos: n.Arrow, End: n.End(), Category: "chanop",
+				Message: "tockvet: channel send in tock task code blocks outside tock (a simulation stalls on it and cannot cancel it): use a tock.Queue (Put), a stream (Send) or a Channel (Put), which take ctx"})
+		case *ast.UnaryExpr:
+			if n.Op == token.ARROW {
+				c.reportRecv(n)
+			}
+		case *ast.RangeStmt:
+			if t := c.pass.TypesInfo.TypeOf(n.X); t != nil {
+				if _, ok := t.Underlying().(*types.Chan); ok {
+					c.report(analysis.Diagnostic{Pos: n.For, End: n.X.End(), Category: "chanop",
+						Message: "tockvet: range over a channel in tock task code blocks outside tock (a simulation stalls on it): range over a tock.Queue's, stream's or Channel's All(ctx)"})
+				}
+			}
+		case *ast.SelectStmt:
+			hasDefault := false
+			for _, cl := range n.Body.List {
+				if cl.(*ast.CommClause).Comm == nil {
+					hasDefault = true
+				}
+			}
+			if !hasDefault {
+				c.report(analysis.Diagnostic{Pos: n.Select, End: n.Body.Lbrace, Category: "chanop",
+					Message: "tockvet: select without default in tock task code blocks outside tock (a simulation stalls on it): wait through tock (a Queue, stream or Event; tock.WithTimeout for a deadline; tock.Sleep to wait for ctx), or add a default case"})
+			}
+			for _, cl := range n.Body.List {
+				cc := cl.(*ast.CommClause)
+				c.walkComm(cc.Comm, walk)
+				for _, s := range cc.Body {
+					ast.Inspect(s, walk)
+				}
+			}
+			return false
+		}
+		return true
+	}
+	ast.Inspect(f.body, walk)
+}
+
+func (c *checker) reportRecv(n *ast.UnaryExpr) {
+	msg := "tockvet: channel receive in tock task code blocks outside tock (a simulation stalls on it and cannot cancel it): use a tock.Queue (Get), a stream or Subscription (Receive) or an Event (Wait), which take ctx"
+	if call, ok := ast.Unparen(n.X).(*ast.CallExpr); ok {
+		if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Done" && len(call.Args) == 0 {
+			if t := c.pass.TypesInfo.TypeOf(sel.X); t != nil && isContext(t) {
+				msg = "tockvet: <-ctx.Done() in tock task code blocks outside tock (a simulation stalls on it): wait through tock, which returns ctx's error once ctx is done (e.g. tock.Sleep(ctx, d), or Wait on a tock.Event)"
+			}
+		}
+	}
+	c.report(analysis.Diagnostic{Pos: n.OpPos, End: n.End(), Category: "chanop", Message: msg})
+}
+
+// walkComm walks the parts of a select case other than its channel operation.
+func (c *checker) walkComm(s ast.Stmt, walk func(ast.Node) bool) {
+	inspectRecv := func(e ast.Expr) {
+		if u, ok := ast.Unparen(e).(*ast.UnaryExpr); ok && u.Op == token.ARROW {
+			ast.Inspect(u.X, walk)
+			return
+		}
+		ast.Inspect(e, walk)
+	}
+	switch s := s.(type) {
+	case *ast.SendStmt:
+		ast.Inspect(s.Chan, walk)
+		ast.Inspect(s.Value, walk)
+	case *ast.ExprStmt:
+		inspectRecv(s.X)
+	case *ast.AssignStmt:
+		for _, l := range s.Lhs {
+			ast.Inspect(l, walk)
+		}
+		for _, r := range s.Rhs {
+			inspectRecv(r)
+		}
+	}
+}
+
+// ctxAt returns the name of f's task context if it is in scope at pos.
+func (c *checker) ctxAt(f *fn, pos token.Pos) string {
+	v := f.first
+	if v == nil && len(f.params) > 0 {
+		v = f.params[0]
+	}
+	if v == nil {
+		return ""
+	}
+	if c.resolves(v, pos) {
+		return v.Name()
+	}
+	return ""
+}
+
+// resolves reports whether v's name denotes v at pos.
+func (c *checker) resolves(v *types.Var, pos token.Pos) bool {
+	s := c.pass.Pkg.Scope().Innermost(pos)
+	if s == nil {
+		return false
+	}
+	_, obj := s.LookupParent(v.Name(), pos)
+	return obj == v
+}
+
+// tockName returns how file refers to package tock at pos, and the edit that
+// imports it if it does not.
+func (c *checker) tockName(file *ast.File, pos token.Pos) (string, []analysis.TextEdit, bool) {
+	for _, imp := range file.Imports {
+		if imp.Path.Value == `"`+tockPath+`"` {
+			switch {
+			case imp.Name == nil:
+			case imp.Name.Name == ".":
+				return "", nil, true
+			case imp.Name.Name == "_":
+				continue
+			default:
+				return imp.Name.Name + ".", nil, true
+			}
+			if obj := c.pass.TypesInfo.Implicits[imp]; obj != nil {
+				return obj.Name() + ".", nil, true
+			}
+			return "tock.", nil, true
+		}
+	}
+	// Not imported: add the import, unless "tock" means something else here.
+	if s := c.pass.Pkg.Scope().Innermost(pos); s != nil {
+		if _, obj := s.LookupParent("tock", pos); obj != nil {
+			return "", nil, false
+		}
+	}
+	for _, d := range file.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.IMPORT {
+			continue
+		}
+		if g.Lparen.IsValid() {
+			return "tock.", []analysis.TextEdit{{Pos: g.Rparen, End: g.Rparen, NewText: []byte("\t\"" + tockPath + "\"\n")}}, true
+		}
+		return "tock.", []analysis.TextEdit{{Pos: g.End(), End: g.End(), NewText: []byte("\nimport \"" + tockPath + "\"")}}, true
+	}
+	return "tock.", []analysis.TextEdit{{Pos: file.Name.End(), End: file.Name.End(), NewText: []byte("\n\nimport \"" + tockPath + "\"")}}, true
+}
+
+func (c *checker) src(n ast.Node) string {
+	tf := c.pass.Fset.File(n.Pos())
+	b, err := c.readFile(tf.Name())
+	if err != nil {
+		return ""
+	}
+	return string(b[tf.Offset(n.Pos()):tf.Offset(n.End())])
+}
+
+// operand returns e's source, in parentheses unless it is a primary expression.
+func (c *checker) operand(e ast.Expr) string {
+	switch e.(type) {
+	case *ast.Ident, *ast.SelectorExpr, *ast.CallExpr, *ast.IndexExpr, *ast.ParenExpr:
+		return c.src(e)
+	}
+	return "(" + c.src(e) + ")"
+}
+
+var timeFuncs = map[string]string{
+	"Sleep":     "sleeps on the wall clock: use tock.Sleep(ctx, d)",
+	"Now":       "reads the wall clock: use tock.Now(ctx)",
+	"Since":     "reads the wall clock: use tock.Now(ctx).Sub(t)",
+	"Until":     "reads the wall clock: use t.Sub(tock.Now(ctx))",
+	"After":     "waits on the wall clock: use tock.Sleep(ctx, d), or tock.WithTimeout(ctx, d) for a deadline on a wait",
+	"Tick":      "ticks on the wall clock: use a loop that calls tock.Sleep(ctx, d)",
+	"NewTicker": "ticks on the wall clock: use a loop that calls tock.Sleep(ctx, d)",
+	"NewTimer":  "waits on the wall clock: use tock.WithTimeout(ctx, d) for a deadline, or a task (Group.Go) that calls tock.Sleep(ctx, d)",
+	"AfterFunc": "runs f on the wall clock, on its own goroutine: use a task (Group.Go) that calls tock.Sleep(ctx, d) and then f",
+}
+
+var syncWaits = map[string]string{
+	"Mutex.Lock":     "use a tock.Lock (Lock(ctx) can be cancelled and is seen by the simulation)",
+	"RWMutex.Lock":   "use a tock.Lock (Lock(ctx) can be cancelled and is seen by the simulation)",
+	"RWMutex.RLock":  "use a tock.Lock, or a tock.CapacityLimiter for shared holders",
+	"WaitGroup.Wait": "start the goroutines as tasks of a tock.Group and call Group.Wait",
+	"Cond.Wait":      "use a tock.Condition (Wait(ctx))",
+	"Locker.Lock":    "use a tock.Lock (Lock(ctx) can be cancelled and is seen by the simulation)",
+}
+
+func (c *checker) checkCall(f *fn, call *ast.CallExpr) {
+	callee := c.calleeFunc(call)
+	switch funcPkg(callee) {
+	case "time":
+		sig := callee.Type().(*types.Signature)
+		why, ok := timeFuncs[callee.Name()]
+		if !ok || sig.Recv() != nil {
+			return
+		}
+		d := analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Category: "wallclock",
+			Message: fmt.Sprintf("tockvet: time.%s in tock task code %s (a simulation's clock does not see it)", callee.Name(), why)}
+		if ctx := c.ctxAt(f, call.Pos()); ctx != "" {
+			if tk, imp, ok := c.tockName(f.file, call.Pos()); ok {
+				var text, msg string
+				switch callee.Name() {
+				case "Sleep":
+					if len(call.Args) == 1 {
+						text = fmt.Sprintf("%sSleep(%s, %s)", tk, ctx, c.src(call.Args[0]))
+						msg = "Replace time.Sleep with tock.Sleep"
+					}
+				case "Now":
+					text = fmt.Sprintf("%sNow(%s)", tk, ctx)
+					msg = "Replace time.Now with tock.Now"
+				case "Since":
+					if len(call.Args) == 1 {
+						text = fmt.Sprintf("%sNow(%s).Sub(%s)", tk, ctx, c.src(call.Args[0]))
+						msg = "Replace time.Since with tock.Now(ctx).Sub"
+					}
+				case "Until":
+					if len(call.Args) == 1 {
+						text = fmt.Sprintf("%s.Sub(%sNow(%s))", c.operand(call.Args[0]), tk, ctx)
+						msg = "Replace time.Until with t.Sub(tock.Now(ctx))"
+					}
+				}
+				if text != "" {
+					d.SuggestedFixes = []analysis.SuggestedFix{{Message: msg,
+						TextEdits: append([]analysis.TextEdit{{Pos: call.Pos(), End: call.End(), NewText: []byte(text)}}, imp...)}}
+				}
+			}
+		}
+		c.report(d)
+	case "sync":
+		sig := callee.Type().(*types.Signature)
+		if sig.Recv() == nil {
+			return
+		}
+		rt := sig.Recv().Type()
+		if p, ok := rt.(*types.Pointer); ok {
+			rt = p.Elem()
+		}
+		n, ok := types.Unalias(rt).(*types.Named)
+		if !ok {
+			return
+		}
+		key := n.Obj().Name() + "." + callee.Name()
+		fix, ok := syncWaits[key]
+		if !ok {
+			return
+		}
+		c.report(analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Category: "syncwait",
+			Message: fmt.Sprintf("tockvet: sync.%s in tock task code blocks outside tock (a simulation stalls on it, and it cannot be cancelled): %s", key, fix)})
+	case "context":
+		switch name := callee.Name(); name {
+		case "WithTimeout", "WithDeadline", "WithTimeoutCause", "WithDeadlineCause":
+			if len(call.Args) == 0 {
+				return
+			}
+			v := c.ctxVar(call.Args[0])
+			if v == nil {
+				return
+			}
+			tname := strings.TrimSuffix(name, "Cause")
+			d := analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Category: "wallctx",
+				Message: fmt.Sprintf("tockvet: context.%s on a task context sets a wall-clock deadline (a simulated wait reports sim.ErrWallClockDeadline): use tock.%s, which follows the ctx's clock", name, tname)}
+			if name == tname {
+				if tk, imp, ok := c.tockName(f.file, call.Pos()); ok {
+					d.SuggestedFixes = []analysis.SuggestedFix{{Message: "Replace context." + name + " with tock." + name,
+						TextEdits: append([]analysis.TextEdit{{Pos: call.Fun.Pos(), End: call.Fun.End(), NewText: []byte(tk + name)}}, imp...)}}
+				}
+			}
+			c.report(d)
+		}
+	}
+	if c.isTockCall(call) {
+		for _, a := range call.Args {
+			ac, ok := ast.Unparen(a).(*ast.CallExpr)
+			if !ok {
+				continue
+			}
+			bg := c.calleeFunc(ac)
+			if funcPkg(bg) != "context" || (bg.Name() != "Background" && bg.Name() != "TODO") {
+				continue
+			}
+			d := analysis.Diagnostic{Pos: a.Pos(), End: a.End(), Category: "bgctx",
+				Message: fmt.Sprintf("tockvet: context.%s() passed to tock inside a task carries no task (a simulation cannot schedule the call; a Lock cannot tell its owner): pass the task's ctx", bg.Name())}
+			if ctx := c.ctxAt(f, a.Pos()); ctx != "" {
+				d.SuggestedFixes = []analysis.SuggestedFix{{Message: "Pass the task's " + ctx,
+					TextEdits: []analysis.TextEdit{{Pos: a.Pos(), End: a.End(), NewText: []byte(ctx)}}}}
+			}
+			c.report(d)
+		}
+	}
+}
+
+// ctxVar returns the task context e names, or nil.
+func (c *checker) ctxVar(e ast.Expr) *types.Var {
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	if !ok {
+		return nil
+	}
+	v, ok := c.pass.TypesInfo.Uses[id].(*types.Var)
+	if !ok || c.taskCtx[v] == nil {
+		return nil
+	}
+	return v
+}
+
+// checkGo reports a go statement that uses a task context declared outside it.
+func (c *checker) checkGo(f *fn, g *ast.GoStmt) {
+	var used *ast.Ident
+	ast.Inspect(g.Call, func(n ast.Node) bool {
+		id, ok := n.(*ast.Ident)
+		if !ok || used != nil {
+			return used == nil
+		}
+		if v, ok := c.pass.TypesInfo.Uses[id].(*types.Var); ok && c.taskCtx[v] != nil && !(g.Pos() <= v.Pos() && v.Pos() < g.End()) {
+			used = id
+		}
+		return true
+	})
+	if used == nil {
+		return
+	}
+	c.report(analysis.Diagnostic{Pos: g.Go, End: g.Call.Lparen, Category: "gostmt",
+		Message: fmt.Sprintf("tockvet: go statement uses the task context %s: the goroutine is not a task, yet tock takes it for the task (a false deadlock or a race in a simulation, a shared Lock on the real runtime): start it with Group.Go (g := tock.NewGroup(%s); g.Go(func(ctx context.Context) error {...}); g.Wait())", used.Name, used.Name)})
+}
+
+// checkOuterCtx reports a task literal's uses of a context declared outside
+// it: the task must use its own parameter, which carries its identity.
+func (c *checker) checkOuterCtx(f *fn, lit *ast.FuncLit) {
+	ast.Inspect(lit.Body, func(n ast.Node) bool {
+		if l, ok := n.(*ast.FuncLit); ok {
+			if g := c.byNode[l]; g != nil && g.task {
+				return false // checked on its own
+			}
+		}
+		id, ok := n.(*ast.Ident)
+		if !ok {
+			return true
+		}
+		v, ok := c.pass.TypesInfo.Uses[id].(*types.Var)
+		if !ok || v.IsField() || !isContext(v.Type()) || (lit.Pos() <= v.Pos() && v.Pos() < lit.End()) {
+			return true
+		}
+		own := "its own ctx parameter"
+		d := analysis.Diagnostic{Pos: id.Pos(), End: id.End(), Category: "outerctx"}
+		if f.first != nil {
+			own = "its own parameter " + f.first.Name()
+			if c.resolves(f.first, id.Pos()) {
+				d.SuggestedFixes = []analysis.SuggestedFix{{Message: "Use the task's own " + f.first.Name(),
+					TextEdits: []analysis.TextEdit{{Pos: id.Pos(), End: id.End(), NewText: []byte(f.first.Name())}}}}
+			}
+		}
+		d.Message = fmt.Sprintf("tockvet: task function uses %s, a context from outside it: it acts as another task (Lock ownership, simulation scheduling, cancellation); use %s", id.Name, own)
+		c.report(d)
+		return true
+	})
+}
