@@ -118,7 +118,8 @@ type checker struct {
 	taskCtx map[*types.Var]*fn   // every task context, with the task code it belongs to
 	files   map[*token.File]*ast.File
 	ignores map[*token.File]map[int]bool
-	ranges  [][2]token.Pos // functions whose doc comment says //tockvet:ignore
+	skip    map[*token.File]bool // files with //tockvet:ignore above their package clause
+	ranges  [][2]token.Pos       // functions whose doc comment says //tockvet:ignore
 }
 
 func run(pass *analysis.Pass) (any, error) {
@@ -129,6 +130,7 @@ func run(pass *analysis.Pass) (any, error) {
 		taskCtx: map[*types.Var]*fn{},
 		files:   map[*token.File]*ast.File{},
 		ignores: map[*token.File]map[int]bool{},
+		skip:    map[*token.File]bool{},
 	}
 	for _, f := range pass.Files {
 		c.files[pass.Fset.File(f.Pos())] = f
@@ -230,9 +232,12 @@ func (c *checker) index(file *ast.File) {
 			if !ok {
 				continue
 			}
-			if strings.TrimSpace(text) == "" {
+			if reason, _, _ := strings.Cut(text, "//"); strings.TrimSpace(reason) == "" {
 				c.pass.Report(analysis.Diagnostic{Pos: cm.Pos(), End: cm.End(), Category: "ignore",
 					Message: "tockvet: //tockvet:ignore needs a reason: //tockvet:ignore <why this is safe>"})
+			}
+			if cm.Pos() < file.Package {
+				c.skip[tf] = true
 			}
 			line := tf.Line(cm.Pos())
 			if c.ignores[tf] == nil {
@@ -319,7 +324,7 @@ func (c *checker) readFile(name string) ([]byte, error) {
 
 func (c *checker) report(d analysis.Diagnostic) {
 	tf := c.pass.Fset.File(d.Pos)
-	if c.ignores[tf][tf.Line(d.Pos)] {
+	if c.skip[tf] || c.ignores[tf][tf.Line(d.Pos)] {
 		return
 	}
 	for _, r := range c.ranges {
@@ -558,7 +563,7 @@ func (c *checker) findCtxFuncs() {
 				}
 				if c.isTockCall(call) {
 					for _, a := range call.Args {
-						if c.isCtxOf(f, a) {
+						if c.derivesFrom(f, a) {
 							found = true
 						}
 					}
@@ -577,6 +582,7 @@ func (c *checker) findCtxFuncs() {
 
 // checkBody walks the body of task code f.
 func (c *checker) checkBody(f *fn) {
+	short := c.shortLocks(f)
 	var walk func(n ast.Node) bool
 	walk = func(n ast.Node) bool {
 		switch n := n.(type) {
@@ -593,6 +599,9 @@ func (c *checker) checkBody(f *fn) {
 			}
 			return false
 		case *ast.CallExpr:
+			if short[n] {
+				break
+			}
 			c.checkCall(f, n)
 			if callee := c.calleeFunc(n); funcPkg(callee) == "context" && callee.Name() == "AfterFunc" && len(n.Args) == 2 {
 				ast.Inspect(n.Args[0], walk)
@@ -674,6 +683,113 @@ func (c *checker) walkComm(s ast.Stmt, walk func(ast.Node) bool) {
 			inspectRecv(r)
 		}
 	}
+}
+
+// lockCall returns the receiver of a sync Lock or RLock call, and the name of
+// the matching unlock.
+func (c *checker) lockCall(s ast.Stmt) (*ast.CallExpr, string, string) {
+	es, ok := s.(*ast.ExprStmt)
+	if !ok {
+		return nil, "", ""
+	}
+	call, ok := ast.Unparen(es.X).(*ast.CallExpr)
+	if !ok {
+		return nil, "", ""
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	f := c.calleeFunc(call)
+	if !ok || funcPkg(f) != "sync" {
+		return nil, "", ""
+	}
+	switch f.Name() {
+	case "Lock":
+		return call, c.src(sel.X), "Unlock"
+	case "RLock":
+		return call, c.src(sel.X), "RUnlock"
+	}
+	return nil, "", ""
+}
+
+// isUnlock reports whether s calls x.name() (after defer, if deferred).
+func (c *checker) isUnlock(s ast.Stmt, x, name string, deferred bool) bool {
+	var call *ast.CallExpr
+	switch s := s.(type) {
+	case *ast.ExprStmt:
+		if !deferred {
+			call, _ = ast.Unparen(s.X).(*ast.CallExpr)
+		}
+	case *ast.DeferStmt:
+		if deferred {
+			call = s.Call
+		}
+	}
+	if call == nil {
+		return false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	return ok && sel.Sel.Name == name && funcPkg(c.calleeFunc(call)) == "sync" && c.src(sel.X) == x
+}
+
+// shortLocks returns the sync Lock and RLock calls of f's body whose critical
+// section is visibly short: the mutex is unlocked later in the same statement
+// list (or by a defer in the function body, which ends the function's
+// section) and no call in between takes a context. Only one task runs at a
+// time in a simulation, so such a mutex is never held across a tock wait and
+// its Lock cannot stall the simulation.
+func (c *checker) shortLocks(f *fn) map[*ast.CallExpr]bool {
+	short := map[*ast.CallExpr]bool{}
+	scan := func(list []ast.Stmt, isBody bool) {
+		for i, s := range list {
+			call, x, unlock := c.lockCall(s)
+			if call == nil {
+				continue
+			}
+			for j := i + 1; j < len(list); j++ {
+				end := -1
+				if c.isUnlock(list[j], x, unlock, false) {
+					end = j
+				} else if isBody && c.isUnlock(list[j], x, unlock, true) {
+					end = len(list)
+				}
+				if end >= 0 {
+					if !c.passesContext(list[i+1 : end]) {
+						short[call] = true
+					}
+					break
+				}
+			}
+		}
+	}
+	ast.Inspect(f.body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.BlockStmt:
+			scan(n.List, n == f.body)
+		case *ast.CaseClause:
+			scan(n.Body, false)
+		case *ast.CommClause:
+			scan(n.Body, false)
+		}
+		return true
+	})
+	return short
+}
+
+// passesContext reports whether a call in stmts takes a context.Context.
+func (c *checker) passesContext(stmts []ast.Stmt) bool {
+	found := false
+	for _, s := range stmts {
+		ast.Inspect(s, func(n ast.Node) bool {
+			if call, ok := n.(*ast.CallExpr); ok {
+				for _, a := range call.Args {
+					if t := c.pass.TypesInfo.TypeOf(a); t != nil && isContext(t) {
+						found = true
+					}
+				}
+			}
+			return !found
+		})
+	}
+	return found
 }
 
 // ctxAt returns the name of f's task context if it is in scope at pos.
@@ -759,24 +875,26 @@ func (c *checker) operand(e ast.Expr) string {
 }
 
 var timeFuncs = map[string]string{
-	"Sleep":     "sleeps on the wall clock: use tock.Sleep(ctx, d)",
-	"Now":       "reads the wall clock: use tock.Now(ctx)",
-	"Since":     "reads the wall clock: use tock.Now(ctx).Sub(t)",
-	"Until":     "reads the wall clock: use t.Sub(tock.Now(ctx))",
-	"After":     "waits on the wall clock: use tock.Sleep(ctx, d), or tock.WithTimeout(ctx, d) for a deadline on a wait",
-	"Tick":      "ticks on the wall clock: use a loop that calls tock.Sleep(ctx, d)",
-	"NewTicker": "ticks on the wall clock: use a loop that calls tock.Sleep(ctx, d)",
-	"NewTimer":  "waits on the wall clock: use tock.WithTimeout(ctx, d) for a deadline, or a task (Group.Go) that calls tock.Sleep(ctx, d)",
-	"AfterFunc": "runs f on the wall clock, on its own goroutine: use a task (Group.Go) that calls tock.Sleep(ctx, d) and then f",
+	"Sleep":     "sleeps on the wall clock, which a simulation does not see (it stalls): use tock.Sleep(ctx, d)",
+	"Now":       "reads the wall clock, not the simulation's: use tock.Now(ctx)",
+	"Since":     "reads the wall clock, not the simulation's: use tock.Now(ctx).Sub(t)",
+	"Until":     "reads the wall clock, not the simulation's: use t.Sub(tock.Now(ctx))",
+	"After":     "waits on the wall clock, which a simulation does not see: use tock.Sleep(ctx, d), or tock.WithTimeout(ctx, d) for a deadline on a wait",
+	"Tick":      "ticks on the wall clock, which a simulation does not see: use a loop that calls tock.Sleep(ctx, d)",
+	"NewTicker": "ticks on the wall clock, which a simulation does not see: use a loop that calls tock.Sleep(ctx, d)",
+	"NewTimer":  "waits on the wall clock, which a simulation does not see: use tock.WithTimeout(ctx, d) for a deadline, or a task (Group.Go) that calls tock.Sleep(ctx, d)",
+	"AfterFunc": "runs f on the wall clock, on its own goroutine: use a task (Group.Go) that calls tock.Sleep(ctx, d), then f",
 }
 
+const heldAcross = "the mutex may be held across a tock wait, and then another task's Lock blocks the whole simulation: use a tock.Lock (Lock(ctx) is seen by the simulation and can be cancelled), or unlock in the same block before any call that takes a context"
+
 var syncWaits = map[string]string{
-	"Mutex.Lock":     "use a tock.Lock (Lock(ctx) can be cancelled and is seen by the simulation)",
-	"RWMutex.Lock":   "use a tock.Lock (Lock(ctx) can be cancelled and is seen by the simulation)",
-	"RWMutex.RLock":  "use a tock.Lock, or a tock.CapacityLimiter for shared holders",
-	"WaitGroup.Wait": "start the goroutines as tasks of a tock.Group and call Group.Wait",
-	"Cond.Wait":      "use a tock.Condition (Wait(ctx))",
-	"Locker.Lock":    "use a tock.Lock (Lock(ctx) can be cancelled and is seen by the simulation)",
+	"Mutex.Lock":     heldAcross,
+	"RWMutex.Lock":   heldAcross,
+	"RWMutex.RLock":  heldAcross,
+	"Locker.Lock":    heldAcross,
+	"WaitGroup.Wait": "it blocks outside tock (a simulation stalls on it, and it cannot be cancelled): start the work as tasks of a tock.Group and call Group.Wait",
+	"Cond.Wait":      "it blocks outside tock (a simulation stalls on it, and it cannot be cancelled): use a tock.Condition (Wait(ctx))",
 }
 
 func (c *checker) checkCall(f *fn, call *ast.CallExpr) {
@@ -789,7 +907,7 @@ func (c *checker) checkCall(f *fn, call *ast.CallExpr) {
 			return
 		}
 		d := analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Category: "wallclock",
-			Message: fmt.Sprintf("tockvet: time.%s in tock task code %s (a simulation's clock does not see it)", callee.Name(), why)}
+			Message: fmt.Sprintf("tockvet: time.%s in tock task code %s", callee.Name(), why)}
 		if ctx := c.ctxAt(f, call.Pos()); ctx != "" {
 			if tk, imp, ok := c.tockName(f.file, call.Pos()); ok {
 				var text, msg string
@@ -839,7 +957,7 @@ func (c *checker) checkCall(f *fn, call *ast.CallExpr) {
 			return
 		}
 		c.report(analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Category: "syncwait",
-			Message: fmt.Sprintf("tockvet: sync.%s in tock task code blocks outside tock (a simulation stalls on it, and it cannot be cancelled): %s", key, fix)})
+			Message: fmt.Sprintf("tockvet: sync.%s in tock task code: %s", key, fix)})
 	case "context":
 		switch name := callee.Name(); name {
 		case "WithTimeout", "WithDeadline", "WithTimeoutCause", "WithDeadlineCause":
@@ -896,12 +1014,33 @@ func (c *checker) ctxVar(e ast.Expr) *types.Var {
 	return v
 }
 
+// receivers returns the identifiers in n used as the receiver of a method
+// call (ctx.Err(), ctx.Value(k)): calling a context's own methods does not
+// pass it on, so it does not act as its task.
+func (c *checker) receivers(n ast.Node) map[*ast.Ident]bool {
+	r := map[*ast.Ident]bool{}
+	ast.Inspect(n, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok {
+			if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok {
+				if id, ok := ast.Unparen(sel.X).(*ast.Ident); ok {
+					if s := c.pass.TypesInfo.Selections[sel]; s != nil && s.Kind() == types.MethodVal {
+						r[id] = true
+					}
+				}
+			}
+		}
+		return true
+	})
+	return r
+}
+
 // checkGo reports a go statement that uses a task context declared outside it.
 func (c *checker) checkGo(f *fn, g *ast.GoStmt) {
 	var used *ast.Ident
+	recv := c.receivers(g.Call)
 	ast.Inspect(g.Call, func(n ast.Node) bool {
 		id, ok := n.(*ast.Ident)
-		if !ok || used != nil {
+		if !ok || used != nil || recv[id] {
 			return used == nil
 		}
 		if v, ok := c.pass.TypesInfo.Uses[id].(*types.Var); ok && c.taskCtx[v] != nil && !(g.Pos() <= v.Pos() && v.Pos() < g.End()) {
@@ -919,6 +1058,17 @@ func (c *checker) checkGo(f *fn, g *ast.GoStmt) {
 // checkOuterCtx reports a task literal's uses of a context declared outside
 // it: the task must use its own parameter, which carries its identity.
 func (c *checker) checkOuterCtx(f *fn, lit *ast.FuncLit) {
+	written := c.receivers(lit.Body) // and leaked = ctx assigns an outer variable; it does not use it
+	ast.Inspect(lit.Body, func(n ast.Node) bool {
+		if as, ok := n.(*ast.AssignStmt); ok {
+			for _, l := range as.Lhs {
+				if id, ok := ast.Unparen(l).(*ast.Ident); ok {
+					written[id] = true
+				}
+			}
+		}
+		return true
+	})
 	ast.Inspect(lit.Body, func(n ast.Node) bool {
 		if l, ok := n.(*ast.FuncLit); ok {
 			if g := c.byNode[l]; g != nil && g.task {
@@ -926,7 +1076,7 @@ func (c *checker) checkOuterCtx(f *fn, lit *ast.FuncLit) {
 			}
 		}
 		id, ok := n.(*ast.Ident)
-		if !ok {
+		if !ok || written[id] {
 			return true
 		}
 		v, ok := c.pass.TypesInfo.Uses[id].(*types.Var)

@@ -1,0 +1,19 @@
+package a
+
+import (
+	"context"
+
+	"github.com/tockgo/tock"
+)
+
+// Work is a context function; the fact travels to its importers.
+func Work(ctx context.Context, l *tock.Lock) error { // want Work:"tockCtxFunc"
+	if err := l.Lock(ctx); err != nil {
+		return err
+	}
+	l.Unlock(ctx)
+	return nil
+}
+
+// Plain is not.
+func Plain(ctx context.Context) error { return ctx.Err() }
