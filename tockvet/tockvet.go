@@ -123,6 +123,9 @@ type checker struct {
 }
 
 func run(pass *analysis.Pass) (any, error) {
+	if !reachesTock(pass.Pkg, map[*types.Package]bool{}) {
+		return nil, nil // no task code, and no fact to export (most of the standard library)
+	}
 	c := &checker{
 		pass:    pass,
 		byNode:  map[ast.Node]*fn{},
@@ -165,6 +168,21 @@ func run(pass *analysis.Pass) (any, error) {
 		}
 	}
 	return nil, nil
+}
+
+// reachesTock reports whether p is tock or sim or imports one of them,
+// directly or not.
+func reachesTock(p *types.Package, seen map[*types.Package]bool) bool {
+	if p.Path() == tockPath || p.Path() == simPath {
+		return true
+	}
+	seen[p] = true
+	for _, q := range p.Imports() {
+		if !seen[q] && reachesTock(q, seen) {
+			return true
+		}
+	}
+	return false
 }
 
 // implementation reports whether path is a package of tock's implementation.
