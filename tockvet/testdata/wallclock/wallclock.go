@@ -48,6 +48,18 @@ func names(g *tock.Group, d time.Duration) {
 	})
 }
 
+// A task nested in a task is checked once, with its own context.
+func nested(g *tock.Group, d time.Duration) {
+	g.Go(func(ctx context.Context) error {
+		inner := tock.NewGroup(ctx)
+		inner.Go(func(c context.Context) error {
+			time.Sleep(d) // want `time.Sleep`
+			return nil
+		})
+		return inner.Wait()
+	})
+}
+
 // A context function: it passes its ctx to tock.
 func worker(ctx context.Context, q *tock.Queue[int]) error { // want worker:"tockCtxFunc"
 	start := time.Now() // want `time.Now`
