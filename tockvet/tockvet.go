@@ -490,7 +490,9 @@ func (c *checker) derive(f *fn) {
 						mark(n.Lhs[i], n.Rhs[i])
 					}
 				} else if len(n.Rhs) == 1 {
-					mark(n.Lhs[0], n.Rhs[0])
+					for _, l := range n.Lhs {
+						mark(l, n.Rhs[0])
+					}
 				}
 			case *ast.ValueSpec:
 				if len(n.Names) == len(n.Values) {
@@ -498,7 +500,9 @@ func (c *checker) derive(f *fn) {
 						mark(n.Names[i], n.Values[i])
 					}
 				} else if len(n.Values) == 1 {
-					mark(n.Names[0], n.Values[0])
+					for _, l := range n.Names {
+						mark(l, n.Values[0])
+					}
 				}
 			}
 			return true
@@ -506,8 +510,9 @@ func (c *checker) derive(f *fn) {
 	}
 }
 
-// derivesFrom reports whether e is one of f's contexts, or a call returning a
-// context (first) that takes one of them.
+// derivesFrom reports whether e is one of f's contexts, or a call that
+// returns a context and takes one of them (context.WithCancel(ctx),
+// tock.WithTimeout(ctx, d), errgroup.WithContext(ctx), a helper).
 func (c *checker) derivesFrom(f *fn, e ast.Expr) bool {
 	if c.isCtxOf(f, e) {
 		return true
@@ -516,11 +521,17 @@ func (c *checker) derivesFrom(f *fn, e ast.Expr) bool {
 	if !ok {
 		return false
 	}
-	t := c.pass.TypesInfo.TypeOf(call)
-	if tup, ok := t.(*types.Tuple); ok && tup.Len() > 0 {
-		t = tup.At(0).Type()
+	returns := false
+	switch t := c.pass.TypesInfo.TypeOf(call).(type) {
+	case *types.Tuple:
+		for i := range t.Len() {
+			returns = returns || isContext(t.At(i).Type())
+		}
+	case nil:
+	default:
+		returns = isContext(t)
 	}
-	if t == nil || !isContext(t) {
+	if !returns {
 		return false
 	}
 	for _, a := range call.Args {
@@ -621,11 +632,17 @@ func (c *checker) checkBody(f *fn) {
 				break
 			}
 			c.checkCall(f, n)
-			if callee := c.calleeFunc(n); funcPkg(callee) == "context" && callee.Name() == "AfterFunc" && len(n.Args) == 2 {
-				ast.Inspect(n.Args[0], walk)
-				if _, ok := ast.Unparen(n.Args[1]).(*ast.FuncLit); ok {
-					return false
+			if i := c.starter(n); i >= 0 {
+				// The function runs on another goroutine: its body is not
+				// the task's.
+				c.checkStarter(n, n.Args[i])
+				ast.Inspect(n.Fun, walk)
+				for j, a := range n.Args {
+					if _, lit := ast.Unparen(a).(*ast.FuncLit); j != i || !lit {
+						ast.Inspect(a, walk)
+					}
 				}
+				return false
 			}
 		case *ast.SendStmt:
 			c.report(analysis.Diagnostic{Pos: n.Arrow, End: n.End(), Category: "chanop",
@@ -907,12 +924,13 @@ var timeFuncs = map[string]string{
 const heldAcross = "the mutex may be held across a tock wait, and then another task's Lock blocks the whole simulation: use a tock.Lock (Lock(ctx) is seen by the simulation and can be cancelled), or unlock in the same block before any call that takes a context"
 
 var syncWaits = map[string]string{
-	"Mutex.Lock":     heldAcross,
-	"RWMutex.Lock":   heldAcross,
-	"RWMutex.RLock":  heldAcross,
-	"Locker.Lock":    heldAcross,
-	"WaitGroup.Wait": "it blocks outside tock (a simulation stalls on it, and it cannot be cancelled): start the work as tasks of a tock.Group and call Group.Wait",
-	"Cond.Wait":      "it blocks outside tock (a simulation stalls on it, and it cannot be cancelled): use a tock.Condition (Wait(ctx))",
+	"sync.Mutex.Lock":     heldAcross,
+	"sync.RWMutex.Lock":   heldAcross,
+	"sync.RWMutex.RLock":  heldAcross,
+	"sync.Locker.Lock":    heldAcross,
+	"sync.WaitGroup.Wait": "it blocks outside tock (a simulation stalls on it, and it cannot be cancelled): start the work as tasks of a tock.Group and call Group.Wait",
+	"errgroup.Group.Wait": "it blocks outside tock (a simulation stalls on it, and it cannot be cancelled): start the work as tasks of a tock.Group and call Group.Wait",
+	"sync.Cond.Wait":      "it blocks outside tock (a simulation stalls on it, and it cannot be cancelled): use a tock.Condition (Wait(ctx))",
 }
 
 func (c *checker) checkCall(f *fn, call *ast.CallExpr) {
@@ -956,7 +974,7 @@ func (c *checker) checkCall(f *fn, call *ast.CallExpr) {
 			}
 		}
 		c.report(d)
-	case "sync":
+	case "sync", "golang.org/x/sync/errgroup":
 		sig := callee.Type().(*types.Signature)
 		if sig.Recv() == nil {
 			return
@@ -969,13 +987,13 @@ func (c *checker) checkCall(f *fn, call *ast.CallExpr) {
 		if !ok {
 			return
 		}
-		key := n.Obj().Name() + "." + callee.Name()
+		key := callee.Pkg().Name() + "." + n.Obj().Name() + "." + callee.Name()
 		fix, ok := syncWaits[key]
 		if !ok {
 			return
 		}
 		c.report(analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Category: "syncwait",
-			Message: fmt.Sprintf("tockvet: sync.%s in tock task code: %s", key, fix)})
+			Message: fmt.Sprintf("tockvet: %s in tock task code: %s", key, fix)})
 	case "context":
 		switch name := callee.Name(); name {
 		case "WithTimeout", "WithDeadline", "WithTimeoutCause", "WithDeadlineCause":
@@ -1054,23 +1072,82 @@ func (c *checker) receivers(n ast.Node) map[*ast.Ident]bool {
 
 // checkGo reports a go statement that uses a task context declared outside it.
 func (c *checker) checkGo(f *fn, g *ast.GoStmt) {
-	var used *ast.Ident
-	recv := c.receivers(g.Call)
-	ast.Inspect(g.Call, func(n ast.Node) bool {
-		id, ok := n.(*ast.Ident)
-		if !ok || used != nil || recv[id] {
-			return used == nil
-		}
-		if v, ok := c.pass.TypesInfo.Uses[id].(*types.Var); ok && c.taskCtx[v] != nil && !(g.Pos() <= v.Pos() && v.Pos() < g.End()) {
-			used = id
-		}
-		return true
-	})
+	used := c.usesTaskCtx(g.Call)
 	if used == nil {
 		return
 	}
 	c.report(analysis.Diagnostic{Pos: g.Go, End: g.Call.Lparen, Category: "gostmt",
-		Message: fmt.Sprintf("tockvet: go statement uses the task context %s: the goroutine is not a task, yet tock takes it for the task (a false deadlock or a race in a simulation, a shared Lock on the real runtime): start it with Group.Go (g := tock.NewGroup(%s); g.Go(func(ctx context.Context) error {...}); g.Wait())", used.Name, used.Name)})
+		Message: fmt.Sprintf("tockvet: go statement uses the task context %s: the goroutine is not a task, yet tock takes it for the task (a false deadlock or a race in a simulation, a shared Lock on the real runtime): %s", used.Name, useGroup(used.Name))})
+}
+
+func useGroup(ctx string) string {
+	return fmt.Sprintf("start it with Group.Go (g := tock.NewGroup(%s); g.Go(func(ctx context.Context) error {...}); g.Wait())", ctx)
+}
+
+// usesTaskCtx returns an identifier in n that passes on a task context
+// declared outside n, or nil.
+func (c *checker) usesTaskCtx(n ast.Node) *ast.Ident {
+	var used *ast.Ident
+	recv := c.receivers(n)
+	ast.Inspect(n, func(m ast.Node) bool {
+		id, ok := m.(*ast.Ident)
+		if !ok || used != nil || recv[id] {
+			return used == nil
+		}
+		if v, ok := c.pass.TypesInfo.Uses[id].(*types.Var); ok && c.taskCtx[v] != nil && !(n.Pos() <= v.Pos() && v.Pos() < n.End()) {
+			used = id
+		}
+		return true
+	})
+	return used
+}
+
+// starter returns the index of the argument of call that is a function run
+// on another goroutine (sync.WaitGroup.Go, errgroup.Group.Go and TryGo,
+// context.AfterFunc), or -1.
+func (c *checker) starter(call *ast.CallExpr) int {
+	f := c.calleeFunc(call)
+	if f == nil {
+		return -1
+	}
+	sig := f.Type().(*types.Signature)
+	recv := ""
+	if sig.Recv() != nil {
+		t := sig.Recv().Type()
+		if p, ok := t.(*types.Pointer); ok {
+			t = p.Elem()
+		}
+		if n, ok := types.Unalias(t).(*types.Named); ok {
+			recv = n.Obj().Name()
+		}
+	}
+	switch key := funcPkg(f) + "." + recv + "." + f.Name(); key {
+	case "sync.WaitGroup.Go", "golang.org/x/sync/errgroup.Group.Go", "golang.org/x/sync/errgroup.Group.TryGo":
+		if len(call.Args) == 1 {
+			return 0
+		}
+	case "context..AfterFunc":
+		if len(call.Args) == 2 {
+			return 1
+		}
+	}
+	return -1
+}
+
+// checkStarter reports a function started on another goroutine that uses a
+// task context (see checkGo).
+func (c *checker) checkStarter(call *ast.CallExpr, arg ast.Expr) {
+	lit, ok := ast.Unparen(arg).(*ast.FuncLit)
+	if !ok {
+		return
+	}
+	used := c.usesTaskCtx(lit)
+	if used == nil {
+		return
+	}
+	name := c.src(call.Fun)
+	c.report(analysis.Diagnostic{Pos: lit.Pos(), End: lit.Type.End(), Category: "gostmt",
+		Message: fmt.Sprintf("tockvet: the function passed to %s runs on another goroutine and uses the task context %s: the goroutine is not a task, yet tock takes it for the task (a false deadlock or a race in a simulation, a shared Lock on the real runtime): %s", name, used.Name, useGroup(used.Name))})
 }
 
 // checkOuterCtx reports a task literal's uses of a context declared outside
