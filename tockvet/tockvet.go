@@ -2,7 +2,7 @@
 // a tock task, what the tock runtimes cannot see: wall-clock time, raw channel
 // operations, sync waits, goroutines that carry a task's context, closures
 // that use another task's context, wall-clock context deadlines and task-less
-// contexts passed to tock.
+// contexts passed to tock. README.md lists each diagnostic with its fix.
 //
 // # Task code
 //
@@ -17,20 +17,22 @@
 //   - a context function: a function (declaration or literal) with a
 //     context.Context parameter that it passes, directly or through a context
 //     derived from it, to a tock call. A tock call is a call of a function or
-//     method of package tock (not tock.Run, whose context is the caller's
-//     own), or of another context function: of this package, or of a
-//     package analysed before (an exported fact). Its context.Context
-//     parameters are task contexts.
+//     method of package tock (not tock.Run, nor a function of package sim:
+//     their context is the caller's, not a task's), or of another context
+//     function: of this package, or of a package analysed before (an
+//     exported fact). Its context.Context parameters are task contexts.
 //
-// A task context's derivations are task contexts too: a variable assigned the
-// first result of a call that returns a context.Context and takes a task
-// context (context.WithCancel(ctx), tock.WithTimeout(ctx, d), a helper).
+// A task context's derivations are task contexts too: a variable assigned
+// from a call that returns a context and takes a task context
+// (context.WithCancel(ctx), tock.WithTimeout(ctx, d), errgroup.WithContext,
+// a helper).
 //
 // The body of task code is checked, including the function literals nested
-// in it (deferred calls, callbacks), but not the bodies of function literals
-// started by a go statement or registered with context.AfterFunc (they run on
-// another goroutine, not as the task) and not nested task code (checked on
-// its own, with its own context).
+// in it (deferred calls, callbacks), but not nested task code (checked on its
+// own, with its own context) and not the functions that run on another
+// goroutine: the body of a go statement, and the function given to
+// sync.WaitGroup.Go, errgroup's Go and TryGo, or context.AfterFunc (those are
+// checked as go statements: they must not carry the task's context).
 //
 // The implementation of tock itself (the non-test files of packages tock,
 // tock/sim and tock/internal/...) builds the primitives from sync and
@@ -41,8 +43,9 @@
 // A comment //tockvet:ignore followed by a reason suppresses every tockvet
 // diagnostic on its own line (at the end of the line) or, standing on a line
 // of its own, on the next line. In the doc comment of a function declaration
-// it suppresses every diagnostic in that function. A //tockvet:ignore with no
-// reason is itself reported.
+// it suppresses every diagnostic in that function; above the package clause,
+// every diagnostic in the file. A //tockvet:ignore with no reason is itself
+// reported.
 package tockvet
 
 import (
@@ -85,7 +88,8 @@ context.WithTimeout/WithDeadline on a task context, and context.Background()
 or TODO() passed to tock inside a task. Each diagnostic names the fix.
 
 Suppress a deliberate case with a "//tockvet:ignore reason" comment at the end
-of the line, on the line above, or in the doc comment of the function.`
+of the line, on the line above, in the doc comment of the function, or above
+the package clause (the whole file).`
 
 // ctxFunc is the fact that a function is a context function: a context passed
 // to it reaches a tock call.
