@@ -21,6 +21,9 @@
 //     their context is the caller's, not a task's), or of another context
 //     function: of this package, or of a package analysed before (an
 //     exported fact). Its context.Context parameters are task contexts.
+//   - a function of the analysed package that task code calls with a task
+//     context for a context.Context parameter (a helper that selects on
+//     ctx.Done(), say), though that context may never reach tock.
 //
 // A task context's derivations are task contexts too: a variable assigned
 // from a call that returns a context and takes a task context
@@ -107,12 +110,17 @@ type fn struct {
 	file   *ast.File
 	task   bool                // passed as a task to tock
 	ctxFn  bool                // passes a task context to a tock call
+	called bool                // task code passes a task context to it
 	params []*types.Var        // its context.Context parameters (named ones)
 	first  *types.Var          // a task function's first parameter (nil if unnamed or _)
 	ctxs   map[*types.Var]bool // params and the contexts derived from them
 }
 
-func (f *fn) isTaskCode() bool { return f.task || f.ctxFn }
+func (f *fn) isTaskCode() bool { return f.task || f.ctxFn || f.called }
+
+// reaches reports whether a context passed to f reaches tock (it is a task
+// function or a context function).
+func (f *fn) reaches() bool { return (f.task || f.ctxFn) && len(f.params) > 0 }
 
 type checker struct {
 	pass    *analysis.Pass
@@ -153,7 +161,7 @@ func run(pass *analysis.Pass) (any, error) {
 		}
 	}
 	for _, f := range c.funcs {
-		if f.obj != nil && f.isTaskCode() && len(f.params) > 0 {
+		if f.obj != nil && f.reaches() {
 			pass.ExportObjectFact(f.obj, new(ctxFunc))
 		}
 	}
@@ -563,14 +571,14 @@ func (c *checker) isTockCall(call *ast.CallExpr) bool {
 			return !isEntry(f)
 		}
 		if g := c.lookup(f); g != nil {
-			return g.isTaskCode() && len(g.params) > 0
+			return g.reaches()
 		}
 		return c.pass.ImportObjectFact(f.Origin(), new(ctxFunc))
 	}
 	// A call of a variable bound to a literal.
 	if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok {
 		if g := c.lookup(c.pass.TypesInfo.Uses[id]); g != nil {
-			return g.isTaskCode() && len(g.params) > 0
+			return g.reaches()
 		}
 	}
 	return false
@@ -609,6 +617,50 @@ func (c *checker) findCtxFuncs() {
 			}
 		}
 	}
+	// A function of this package that task code passes a task context to is
+	// task code too (a helper with a select on ctx.Done(), say), though its
+	// context may never reach tock.
+	for changed := true; changed; {
+		changed = false
+		for _, f := range c.funcs {
+			if !f.isTaskCode() {
+				continue
+			}
+			ast.Inspect(f.body, func(n ast.Node) bool {
+				call, ok := n.(*ast.CallExpr)
+				if !ok {
+					return true
+				}
+				g := c.localCallee(call)
+				if g == nil || g.isTaskCode() || len(g.params) == 0 {
+					return true
+				}
+				sig, ok := c.pass.TypesInfo.TypeOf(call.Fun).Underlying().(*types.Signature)
+				if !ok {
+					return true
+				}
+				for i, a := range call.Args {
+					if t := paramType(sig, i); t != nil && isContext(t) && c.derivesFrom(f, a) {
+						g.called = true
+						changed = true
+						break
+					}
+				}
+				return true
+			})
+		}
+	}
+}
+
+// localCallee returns the function of this package that call calls, or nil.
+func (c *checker) localCallee(call *ast.CallExpr) *fn {
+	if f := c.calleeFunc(call); f != nil {
+		return c.lookup(f)
+	}
+	if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok {
+		return c.lookup(c.pass.TypesInfo.Uses[id])
+	}
+	return nil
 }
 
 // ---- the checks ----
