@@ -1072,7 +1072,7 @@ func (c *checker) checkCall(f *fn, call *ast.CallExpr) {
 			c.report(d)
 		}
 	}
-	if c.isTockCall(call) {
+	if c.isTockCall(call) && !isQuery(callee) {
 		for _, a := range call.Args {
 			ac, ok := ast.Unparen(a).(*ast.CallExpr)
 			if !ok {
@@ -1091,6 +1091,19 @@ func (c *checker) checkCall(f *fn, call *ast.CallExpr) {
 			c.report(d)
 		}
 	}
+}
+
+// isQuery reports whether f only asks what a context is (tock.TaskID,
+// TaskName, Simulated): a task-less context is a fair question to it.
+func isQuery(f *types.Func) bool {
+	if funcPkg(f) != tockPath || f.Type().(*types.Signature).Recv() != nil {
+		return false
+	}
+	switch f.Name() {
+	case "TaskID", "TaskName", "Simulated":
+		return true
+	}
+	return false
 }
 
 // ctxVar returns the task context e names, or nil.

@@ -33,6 +33,12 @@ func fine(g *tock.Group, l *tock.Lock) {
 	g.Go(func(ctx context.Context) error {
 		return sim.Run(context.Background(), func(ctx context.Context) error { return nil })
 	})
+	g.Go(func(ctx context.Context) error {
+		// Questions about a context: a task-less one is a fair question.
+		_ = tock.TaskID(context.Background())
+		_ = tock.Simulated(context.Background())
+		return nil
+	})
 	_ = l.Lock(context.Background())
 	_ = tock.Run(context.Background(), func(ctx context.Context) error { return nil })
 }
