@@ -30,7 +30,11 @@ type Channel[T any] struct {
 func NewChannel[T any]() *Channel[T] { return &Channel[T]{} }
 
 // Subscription is one subscriber's buffer on a Channel. By default it is
-// unbounded; see MaxBuffer. Close it when done, or messages pile up.
+// unbounded; see MaxBuffer. Close it when done, or messages pile up. The
+// buffer's memory follows what it holds: with n messages buffered it has at
+// most max(8, 4n) slots, so a drained burst gives its memory back, and Close
+// drops what is left at once. The zero Subscription is not usable: every
+// method of one panics (make it with Channel.Subscribe).
 type Subscription[T any] struct {
 	ch *Channel[T]
 	p  pipe[T]
@@ -59,18 +63,22 @@ const (
 
 // MaxBuffer bounds a subscription's buffer to n messages (n ≥ 1); when it is
 // full, the policy decides which message is dropped. Put never waits for a
-// slow subscriber. Stats().Dropped counts the drops. It panics if n < 1.
+// slow subscriber. Stats().Dropped counts the drops. It panics if n < 1 or
+// if policy is neither DropOldest nor DropNewest.
 func MaxBuffer(n int, policy Overflow) SubscriptionOption {
 	if n < 1 {
 		panic("tock: MaxBuffer: a subscription buffer must hold at least 1 message, not " + strconv.Itoa(n))
 	}
-	return func(c *subConfig) {
-		c.max = n
-		c.overflow = overflowDropOldest
-		if policy == DropNewest {
-			c.overflow = overflowDropNewest
-		}
+	var ov overflow
+	switch policy {
+	case DropOldest:
+		ov = overflowDropOldest
+	case DropNewest:
+		ov = overflowDropNewest
+	default:
+		panic("tock: MaxBuffer: unknown Overflow policy " + strconv.Itoa(int(policy)) + "; use DropOldest or DropNewest")
 	}
+	return func(c *subConfig) { c.max, c.overflow = n, ov }
 }
 
 // SubscriptionStats is a snapshot of a Subscription.
@@ -81,8 +89,10 @@ type SubscriptionStats struct {
 
 // Put sends v to every current subscriber (it never blocks for a slow one),
 // or drops it if there is none. It returns ctx's error if ctx is done, and
-// ErrStreamClosed at once if the channel is closed.
+// ErrStreamClosed at once if the channel is closed. It panics if ctx is nil.
+// A Put synchronizes before the Receive that gets its message returns.
 func (c *Channel[T]) Put(ctx context.Context, v T) error {
+	panicIfNilCtx("Channel.Put", ctx)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -103,10 +113,13 @@ func (c *Channel[T]) Put(ctx context.Context, v T) error {
 
 // Subscribe returns a subscription that receives every message put from now
 // on, unbounded unless MaxBuffer is given. Subscribing to a closed channel
-// returns an ended subscription.
+// returns an ended subscription. It panics if an option is nil.
 func (c *Channel[T]) Subscribe(opts ...SubscriptionOption) *Subscription[T] {
 	cfg := subConfig{max: Unbounded}
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			panic("tock: Channel.Subscribe: option " + strconv.Itoa(i) + " is nil")
+		}
 		o(&cfg)
 	}
 	s := &Subscription[T]{ch: c}
@@ -125,7 +138,9 @@ func (c *Channel[T]) Subscribe(opts ...SubscriptionOption) *Subscription[T] {
 // it; messages put while the caller is elsewhere are missed (use Subscribe to
 // miss nothing). It returns ErrStreamClosed if the channel is closed (at once,
 // or when it closes while waiting), and ctx's error if ctx is done first.
+// It panics if ctx is nil.
 func (c *Channel[T]) Receive(ctx context.Context) (T, error) {
+	panicIfNilCtx("Channel.Receive", ctx)
 	var zero T
 	if err := ctx.Err(); err != nil {
 		return zero, err
@@ -137,8 +152,9 @@ func (c *Channel[T]) Receive(ctx context.Context) (T, error) {
 
 // All ranges over the messages put from its first iteration on, until the
 // channel is closed (and what was buffered is drained) or ctx is done.
-// Leaving the loop early unsubscribes.
+// Leaving the loop early unsubscribes. It panics at once if ctx is nil.
 func (c *Channel[T]) All(ctx context.Context) iter.Seq[T] {
+	panicIfNilCtx("Channel.All", ctx)
 	return func(yield func(T) bool) {
 		s := c.Subscribe()
 		defer s.Close()
@@ -181,8 +197,11 @@ func (c *Channel[T]) Subscribers() int {
 // It returns ErrStreamClosed once the channel is closed and the buffer
 // drained (or the subscription closed), and ctx's error if ctx is done first;
 // a message handed over before the caller noticed its cancellation is
-// returned, never lost.
+// returned, never lost. It panics if ctx is nil or s is a zero
+// Subscription.
 func (s *Subscription[T]) Receive(ctx context.Context) (T, error) {
+	panicIfNilCtx("Subscription.Receive", ctx)
+	s.check("Receive")
 	var zero T
 	if err := ctx.Err(); err != nil {
 		return zero, err
@@ -195,15 +214,20 @@ func (s *Subscription[T]) Receive(ctx context.Context) (T, error) {
 }
 
 // All ranges over the subscription's messages until it ends or ctx is done.
+// It panics at once if ctx is nil or s is a zero Subscription.
 func (s *Subscription[T]) All(ctx context.Context) iter.Seq[T] {
+	panicIfNilCtx("Subscription.All", ctx)
+	s.check("All")
 	return func(yield func(T) bool) {
 		rangeUntilErr(func() (T, error) { return s.Receive(ctx) }, yield)
 	}
 }
 
 // Close unsubscribes: no more messages arrive, the buffered ones are
-// discarded, and a Receive waiting on it gets ErrStreamClosed. Idempotent.
+// discarded at once, with their memory, and a Receive waiting on it gets
+// ErrStreamClosed. Idempotent.
 func (s *Subscription[T]) Close() {
+	s.check("Close")
 	c := s.ch
 	c.mu.Lock()
 	if i := slices.Index(c.subs, s); i >= 0 {
@@ -211,14 +235,22 @@ func (s *Subscription[T]) Close() {
 	}
 	c.mu.Unlock()
 	s.p.mu.Lock()
-	s.p.buf = ring[T]{}
+	s.p.buf.clear()
 	s.p.end(ErrStreamClosed)
 	s.p.mu.Unlock()
 }
 
 // Stats returns a snapshot of the subscription.
 func (s *Subscription[T]) Stats() SubscriptionStats {
+	s.check("Stats")
 	s.p.mu.Lock()
 	defer s.p.mu.Unlock()
 	return SubscriptionStats{Buffered: s.p.buf.n, Dropped: s.p.dropped}
+}
+
+// check panics, naming op, for a zero (or nil) Subscription.
+func (s *Subscription[T]) check(op string) {
+	if s == nil || s.ch == nil {
+		panic("tock: Subscription." + op + ": zero or nil Subscription; make it with Channel.Subscribe")
+	}
 }

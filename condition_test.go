@@ -97,10 +97,50 @@ var _ = register(
 			0 woke 2
 			0 woke 3
 			0 woke 4`,
-		// Under the real runtime the notified waiters race for the lock
-		// (their resume order is unspecified); both resume before the
-		// next notification.
-		check: causal(order{"woke 0", "waiting after Notify(10): 0"}, order{"woke 1", "waiting after Notify(10): 0"}),
+		// Notified waiters re-acquire the lock FIFO on both runtimes.
+		ordered: true,
+	},
+	scenario{
+		// Issue 12, defect 5: NotifyAll's waiters re-acquire the lock in the
+		// order they waited, on both runtimes (the real runtime used to let
+		// them race for it: DABC). Each logs once it holds the lock again,
+		// and holds it across a yield, so a waiter that barged in would
+		// show.
+		name: "CD NotifyAll re-acquires FIFO",
+		body: func(ctx context.Context, h *H) error {
+			c := tock.NewCondition(nil)
+			g := tock.NewGroup(ctx)
+			for i, name := range []string{"A", "B", "C", "D"} {
+				g.Go(func(ctx context.Context) error {
+					c.Lock(ctx)
+					defer c.Unlock(ctx)
+					if err := c.Wait(ctx); err != nil {
+						return err
+					}
+					h.Log(ctx, "%s re-acquired", name)
+					tock.Yield(ctx)
+					h.Log(ctx, "%s releases", name)
+					return nil
+				})
+				h.WaitUntil(ctx, "waiting", func() bool { return c.Stats().Waiting == i+1 })
+			}
+			c.Lock(ctx)
+			c.NotifyAll(ctx)
+			st := c.Stats()
+			h.Log(ctx, "notified: waiting %d, queued for the lock %d", st.Waiting, st.Lock.Waiting)
+			c.Unlock(ctx)
+			return g.Wait()
+		},
+		sim: `0 notified: waiting 0, queued for the lock 4
+			0 A re-acquired
+			0 A releases
+			0 B re-acquired
+			0 B releases
+			0 C re-acquired
+			0 C releases
+			0 D re-acquired
+			0 D releases`,
+		ordered: true,
 	},
 	scenario{
 		// AnyIO C4: a waiter cancelled before the notification passes it on.
@@ -127,7 +167,10 @@ var _ = register(
 			c.Unlock(ctx)
 			return g.Wait()
 		},
-		sim: "0 waiter 1: context canceled\n0 waiter 2: <nil>",
+		// Waiter 2 was queued for the lock at notify time (the notifier
+		// held it); waiter 1, cancelled before, asks for it only when it
+		// runs, so it re-acquires the lock after waiter 2.
+		sim: "0 waiter 2: <nil>\n0 waiter 1: context canceled",
 	},
 	scenario{
 		// AnyIO CD-10: WaitFor re-checks the predicate after each notify.

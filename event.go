@@ -47,8 +47,11 @@ func (e *Event) IsSet() bool {
 // Wait blocks until the event is set or ctx is done. It returns ctx's error
 // if ctx is done when it is called, even if the event is set. If the event
 // was set before ctx was cancelled, Wait returns nil. On a set event Wait is a
-// checkpoint: in a simulation, the tasks already runnable run first.
+// checkpoint: in a simulation, the tasks already runnable run first. It
+// panics if ctx is nil. Set synchronizes before the return of every Wait it
+// ends.
 func (e *Event) Wait(ctx context.Context) error {
+	panicIfNilCtx("Event.Wait", ctx)
 	if err := ctx.Err(); err != nil {
 		return err
 	}

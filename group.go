@@ -45,15 +45,18 @@ type Group struct {
 func NewGroup(ctx context.Context) *Group {
 	rt := internal.RuntimeOf(ctx)
 	gctx, cancel := rt.WithCancel(ctx)
-	return &Group{rt: rt, parent: ctx, ctx: gctx, cancel: cancel}
+	g := &Group{rt: rt, parent: ctx, ctx: gctx, cancel: cancel}
+	g.waiters.Res = (*groupHolding)(g) // Wait waits for the group's tasks
+	return g
 }
 
 // Go starts task in a new task of the group. In a simulation the new task
 // runs after every task already runnable at this instant, in the order Go was
-// called. Go panics if Wait has already returned.
-func (g *Group) Go(task func(ctx context.Context) error) {
+// called. Options name the task (see Name). Go panics if Wait has already
+// returned.
+func (g *Group) Go(task func(ctx context.Context) error, opts ...TaskOption) {
 	g.add("Go")
-	g.rt.Spawn(g.ctx, func(ctx context.Context) {
+	g.rt.Spawn(g.ctx, taskName(opts), func(ctx context.Context) {
 		g.done(g.call(ctx, task))
 	})
 }
@@ -65,8 +68,8 @@ func (g *Group) Go(task func(ctx context.Context) error) {
 // returned nil) and the group does not see it; if it panics before calling
 // started, Start re-raises the panic as a *PanicError. Calling started twice
 // panics. Start cannot be cancelled: cancel the group, and the task's return
-// ends the wait.
-func (g *Group) Start(task func(ctx context.Context, started func()) error) error {
+// ends the wait. Options name the task (see Name).
+func (g *Group) Start(task func(ctx context.Context, started func()) error, opts ...TaskOption) error {
 	g.add("Start")
 	var (
 		q       internal.Queue[struct{}]
@@ -79,7 +82,7 @@ func (g *Group) Start(task func(ctx context.Context, started func()) error) erro
 	g.mu.Lock()
 	q.Enqueue(bg, g.rt, &w)
 	g.mu.Unlock()
-	g.rt.Spawn(g.ctx, func(ctx context.Context) {
+	t := g.rt.Spawn(g.ctx, taskName(opts), func(ctx context.Context) {
 		markStarted := func() {
 			g.mu.Lock()
 			defer g.mu.Unlock()
@@ -109,6 +112,7 @@ func (g *Group) Start(task func(ctx context.Context, started func()) error) erro
 		g.done(terr, p)
 	})
 	g.mu.Lock()
+	q.Res = t // Start waits for t
 	internal.Wait(bg, g.rt, &g.mu, &q, &w, "Group.Start")
 	g.mu.Lock()
 	defer g.mu.Unlock()

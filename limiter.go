@@ -3,6 +3,7 @@ package tock
 import (
 	"container/list"
 	"context"
+	"reflect"
 	"strconv"
 	"sync"
 
@@ -53,44 +54,76 @@ func defaultBorrower(op string, ctx context.Context) any {
 	return t
 }
 
+// checkBorrower panics, before any lock is taken, if b cannot be a
+// borrower: nil, or not comparable (a map key would panic on it). A task,
+// the default borrower, and strings and ints skip the reflection.
+func checkBorrower(op string, b any) {
+	switch b.(type) {
+	case *internal.Task, string, int, uint64:
+		return
+	case nil:
+		panic("tock: CapacityLimiter." + op + ": nil borrower; a borrower is a comparable value that identifies who holds the token")
+	}
+	if !reflect.ValueOf(b).Comparable() {
+		panic("tock: CapacityLimiter." + op + ": borrower of type " + reflect.TypeOf(b).String() + " is not comparable; a borrower must be usable as a map key (==)")
+	}
+}
+
 // Acquire borrows a token for the task in ctx (see AcquireFor). It panics if
 // ctx carries no tock task.
 func (l *CapacityLimiter) Acquire(ctx context.Context) error {
-	return l.AcquireFor(ctx, defaultBorrower("Acquire", ctx))
+	panicIfNilCtx("CapacityLimiter.Acquire", ctx)
+	return l.acquireFor(ctx, "Acquire", defaultBorrower("Acquire", ctx))
 }
 
 // AcquireFor borrows a token for borrower, blocking while none is free or
 // others wait. It returns ctx's error, borrowing nothing, if ctx is done
 // before a token is handed over (even if one is free); once handed over, it
-// returns nil even if ctx is cancelled meanwhile. It panics if borrower
-// already holds a token (borrower must be comparable).
+// returns nil even if ctx is cancelled meanwhile. It panics if ctx is nil,
+// if borrower is nil or not comparable (a []int, or a struct or array
+// holding one), or if borrower already holds or awaits a token.
 func (l *CapacityLimiter) AcquireFor(ctx context.Context, borrower any) error {
+	panicIfNilCtx("CapacityLimiter.AcquireFor", ctx)
+	checkBorrower("AcquireFor", borrower)
+	return l.acquireFor(ctx, "AcquireFor", borrower)
+}
+
+func (l *CapacityLimiter) acquireFor(ctx context.Context, op string, borrower any) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	l.mu.Lock()
-	l.checkNotHolding("AcquireFor", borrower)
+	l.checkNotHolding(op, borrower)
 	if l.q.FrontLive() == nil && len(l.borrowers) < l.total {
 		l.add(borrower)
 		l.mu.Unlock()
 		internal.Checkpoint(ctx)
 		return nil
 	}
+	l.q.Res = (*limiterHolding)(l) // for deadlock reports: held by its borrowers
 	_, err := internal.Block(ctx, &l.mu, &l.q, borrower, "CapacityLimiter.Acquire")
 	return err
 }
 
 // TryAcquire borrows a token for the task in ctx if one is free and nobody
-// waits, and reports whether it did. It panics if ctx carries no tock task.
+// waits, and reports whether it did. It panics if ctx is nil or carries no
+// tock task.
 func (l *CapacityLimiter) TryAcquire(ctx context.Context) bool {
-	return l.TryAcquireFor(defaultBorrower("TryAcquire", ctx))
+	panicIfNilCtx("CapacityLimiter.TryAcquire", ctx)
+	return l.tryAcquireFor("TryAcquire", defaultBorrower("TryAcquire", ctx))
 }
 
 // TryAcquireFor borrows a token for borrower if one is free and nobody waits,
-// and reports whether it did. It panics if borrower already holds a token.
+// and reports whether it did. It panics if borrower is nil or not comparable,
+// or if it already holds or awaits a token.
 func (l *CapacityLimiter) TryAcquireFor(borrower any) bool {
+	checkBorrower("TryAcquireFor", borrower)
+	return l.tryAcquireFor("TryAcquireFor", borrower)
+}
+
+func (l *CapacityLimiter) tryAcquireFor(op string, borrower any) bool {
 	l.mu.Lock()
-	l.checkNotHolding("TryAcquireFor", borrower)
+	l.checkNotHolding(op, borrower)
 	ok := l.q.FrontLive() == nil && len(l.borrowers) < l.total
 	if ok {
 		l.add(borrower)
@@ -99,17 +132,27 @@ func (l *CapacityLimiter) TryAcquireFor(borrower any) bool {
 	return ok
 }
 
-// Release returns the token of the task in ctx (see ReleaseFor).
-func (l *CapacityLimiter) Release(ctx context.Context) { l.ReleaseFor(defaultBorrower("Release", ctx)) }
+// Release returns the token of the task in ctx (see ReleaseFor). It panics
+// if ctx is nil or carries no tock task.
+func (l *CapacityLimiter) Release(ctx context.Context) {
+	panicIfNilCtx("CapacityLimiter.Release", ctx)
+	l.releaseFor("Release", defaultBorrower("Release", ctx))
+}
 
 // ReleaseFor returns borrower's token; it goes to the oldest waiter if the
-// limiter has spare capacity. It panics if borrower holds no token.
+// limiter has spare capacity. It panics if borrower holds no token, or is
+// nil or not comparable.
 func (l *CapacityLimiter) ReleaseFor(borrower any) {
+	checkBorrower("ReleaseFor", borrower)
+	l.releaseFor("ReleaseFor", borrower)
+}
+
+func (l *CapacityLimiter) releaseFor(op string, borrower any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e, ok := l.borrowers[borrower]
 	if !ok {
-		panic("tock: CapacityLimiter.ReleaseFor: this borrower holds none of the limiter's tokens")
+		panic("tock: CapacityLimiter." + op + ": this borrower holds none of the limiter's tokens")
 	}
 	delete(l.borrowers, borrower)
 	l.order.Remove(e)

@@ -181,6 +181,48 @@ var _ = register(
 	},
 )
 
+var _ = register(scenario{
+	// Issue 12, defect 4: a borrower that cannot be a map key panics at the
+	// call, naming its type, before the limiter's mutex is taken; the
+	// limiter keeps working (it used to panic inside the map access with
+	// its mutex held, and every later call hung).
+	name: "CL non-comparable borrower",
+	body: func(ctx context.Context, h *H) error {
+		l := tock.NewCapacityLimiter(1)
+		l.AcquireFor(ctx, "a")
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error {
+			err := l.AcquireFor(ctx, "b")
+			h.Log(ctx, "b got a token: %v", err)
+			l.ReleaseFor("b")
+			return err
+		})
+		h.WaitUntil(ctx, "b queued", func() bool { return l.Stats().Waiting == 1 })
+		for _, c := range []struct {
+			name string
+			call func()
+		}{
+			{"AcquireFor []int", func() { l.AcquireFor(ctx, []int{1}) }},
+			{"AcquireFor [1]any", func() { l.AcquireFor(ctx, [1]any{[]int{}}) }},
+			{"TryAcquireFor map", func() { l.TryAcquireFor(map[int]bool{}) }},
+			{"ReleaseFor []int", func() { l.ReleaseFor([]int{1}) }},
+		} {
+			h.Log(ctx, "%s: %s", c.name, panicOf(c.call))
+		}
+		st := l.Stats()
+		h.Log(ctx, "borrowed %d, waiting %d", st.Borrowed, st.Waiting)
+		l.ReleaseFor("a")
+		return g.Wait()
+	},
+	sim: `0 AcquireFor []int: tock: CapacityLimiter.AcquireFor: borrower of type []int is not comparable; a borrower must be usable as a map key (==)
+		0 AcquireFor [1]any: tock: CapacityLimiter.AcquireFor: borrower of type [1]interface {} is not comparable; a borrower must be usable as a map key (==)
+		0 TryAcquireFor map: tock: CapacityLimiter.TryAcquireFor: borrower of type map[int]bool is not comparable; a borrower must be usable as a map key (==)
+		0 ReleaseFor []int: tock: CapacityLimiter.ReleaseFor: borrower of type []int is not comparable; a borrower must be usable as a map key (==)
+		0 borrowed 1, waiting 1
+		0 b got a token: <nil>`,
+	ordered: true,
+})
+
 func TestCapacityLimiterMisuse(t *testing.T) {
 	checkLeaks(t)
 	expectPanic(t, "tock: NewCapacityLimiter: the total -1 is negative", func() { tock.NewCapacityLimiter(-1) })

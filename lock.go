@@ -2,7 +2,6 @@ package tock
 
 import (
 	"context"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -26,6 +25,7 @@ type Lock struct {
 	extra atomic.Int32 // re-entries beyond the first; only the owner changes it
 	mu    sync.Mutex   // guards q and the hand-off
 	q     internal.Queue[struct{}]
+	g     atomic.Uint64 // the goroutine that took it, in checked mode (TOCK_CHECK)
 }
 
 const (
@@ -48,20 +48,41 @@ type LockStats struct {
 // it. If ctx's task already owns it, the depth goes up by one and Lock returns
 // at once. Lock returns ctx's error, without the lock, if ctx is done before
 // the lock is handed to the caller (even if the lock is free); once handed
-// over, Lock returns nil even if ctx is cancelled meanwhile.
+// over, Lock returns nil even if ctx is cancelled meanwhile. It panics if
+// ctx is nil. An Unlock synchronizes before the Lock that takes the lock
+// next returns.
 func (l *Lock) Lock(ctx context.Context) error {
+	panicIfNilCtx("Lock.Lock", ctx)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	id := internal.TaskID(ctx)
 	if l.state.CompareAndSwap(0, id<<ownerShift|lockedBit) {
+		if internal.CheckedReal {
+			l.g.Store(internal.CurGoid())
+		}
 		return nil
 	}
 	if id != 0 && ownerOf(l.state.Load()) == id {
+		if internal.CheckedReal {
+			l.checkReentry("Lock")
+		}
 		l.extra.Add(1)
 		return nil
 	}
-	return l.lockSlow(ctx, id)
+	err := l.lockSlow(ctx, id)
+	if err == nil && internal.CheckedReal {
+		l.g.Store(internal.CurGoid())
+	}
+	return err
+}
+
+// checkReentry panics, in checked mode, if the calling goroutine is not the
+// one that took the lock: the two share a task's ctx.
+func (l *Lock) checkReentry(op string) {
+	if l.g.Load() != internal.CurGoid() {
+		panic("tock: Lock." + op + ": re-entered under the same task ctx by a goroutine other than the one that took the lock, so two goroutines would hold it (a raw go statement shares its task's identity); start the goroutine with Group.Go and use the ctx it passes to the function")
+	}
 }
 
 func (l *Lock) lockSlow(ctx context.Context, id uint64) error {
@@ -81,19 +102,27 @@ func (l *Lock) lockSlow(ctx context.Context, id uint64) error {
 			break
 		}
 	}
+	l.q.Res = (*lockHolding)(l) // for deadlock reports: held by its owner
 	_, err := internal.Block(ctx, &l.mu, &l.q, struct{}{}, "Lock.Lock")
 	return err
 }
 
 // TryLock acquires the lock if it is free (or re-enters it if ctx's task owns
 // it) without blocking, and reports whether it did. It ignores ctx's
-// cancellation.
+// cancellation. It panics if ctx is nil.
 func (l *Lock) TryLock(ctx context.Context) bool {
+	panicIfNilCtx("Lock.TryLock", ctx)
 	id := internal.TaskID(ctx)
 	if l.state.CompareAndSwap(0, id<<ownerShift|lockedBit) {
+		if internal.CheckedReal {
+			l.g.Store(internal.CurGoid())
+		}
 		return true
 	}
 	if id != 0 && ownerOf(l.state.Load()) == id {
+		if internal.CheckedReal {
+			l.checkReentry("TryLock")
+		}
 		l.extra.Add(1)
 		return true
 	}
@@ -102,9 +131,10 @@ func (l *Lock) TryLock(ctx context.Context) bool {
 
 // Unlock releases one level of the lock held by ctx's task. When the depth
 // reaches zero, the lock goes to the oldest waiter whose context is not done,
-// or becomes free. Unlock panics if the lock is not locked or if ctx's task
-// is not its owner.
+// or becomes free. Unlock panics if ctx is nil, if the lock is not locked,
+// or if ctx's task is not its owner.
 func (l *Lock) Unlock(ctx context.Context) {
+	panicIfNilCtx("Lock.Unlock", ctx)
 	id := internal.TaskID(ctx)
 	held := id<<ownerShift | lockedBit
 	if l.extra.Load() == 0 && l.state.CompareAndSwap(held, 0) {
@@ -115,7 +145,7 @@ func (l *Lock) Unlock(ctx context.Context) {
 		panic("tock: Lock.Unlock: the lock is not locked")
 	}
 	if ownerOf(s) != id {
-		panic("tock: Lock.Unlock: only the owner may unlock; called by " + taskLabel(id) + ", owned by " + taskLabel(ownerOf(s)))
+		panic("tock: Lock.Unlock: only the owner may unlock; called by " + internal.TaskLabel(ctx, id) + ", owned by " + internal.TaskLabel(ctx, ownerOf(s)))
 	}
 	if e := l.extra.Load(); e > 0 {
 		l.extra.Store(e - 1)
@@ -124,17 +154,16 @@ func (l *Lock) Unlock(ctx context.Context) {
 	l.release()
 }
 
-func taskLabel(id uint64) string {
-	if id == 0 {
-		return "an anonymous task"
-	}
-	return "task ID " + strconv.FormatUint(id, 10)
-}
-
 // release frees the lock or hands it to the oldest live waiter. The caller
 // owns the lock at depth one.
 func (l *Lock) release() {
 	l.mu.Lock()
+	l.releaseLocked()
+	l.mu.Unlock()
+}
+
+// releaseLocked is release with l.mu held.
+func (l *Lock) releaseLocked() {
 	if w := l.q.PopLive(); w != nil {
 		s := w.Task.IDOrZero()<<ownerShift | lockedBit
 		if l.q.Len() > 0 {
@@ -145,12 +174,12 @@ func (l *Lock) release() {
 	} else {
 		l.state.Store(0)
 	}
-	l.mu.Unlock()
 }
 
 // Available reports whether ctx's task could take the lock without waiting:
-// it is free, or ctx's task owns it.
+// it is free, or ctx's task owns it. It panics if ctx is nil.
 func (l *Lock) Available(ctx context.Context) bool {
+	panicIfNilCtx("Lock.Available", ctx)
 	id := internal.TaskID(ctx)
 	s := l.state.Load()
 	return s == 0 || (id != 0 && s&lockedBit != 0 && ownerOf(s) == id)
@@ -174,22 +203,23 @@ func (l *Lock) Stats() LockStats {
 	return st
 }
 
-// releaseAll releases the lock completely for task id and returns its
-// re-entry count, for Condition.Wait. It panics if id is not the owner.
-func (l *Lock) releaseAll(op string, id uint64) int32 {
-	if !l.ownedBy(id) {
-		panic("tock: Condition." + op + ": the caller does not hold the condition's lock")
-	}
+// releaseAllLocked releases the lock completely, with l.mu held, and
+// returns its re-entry count, for Condition.Wait. The caller owns the lock.
+func (l *Lock) releaseAllLocked() int32 {
 	e := l.extra.Load()
 	l.extra.Store(0)
-	l.release()
+	l.releaseLocked()
 	return e
 }
 
-// relock takes the lock back with e re-entries, ignoring cancellation.
-func (l *Lock) relock(ctx context.Context, e int32) {
-	l.Lock(context.WithoutCancel(ctx))
-	l.extra.Store(e)
+// queueNotified appends w, a waiter taken from a Condition's queue, to the
+// lock's wait queue, with l.mu held, while the caller owns the lock: Unlock
+// will hand the lock to w in its turn (Condition's notify). w's Ctx must be
+// nil: a notified waiter no longer gives up on cancellation.
+func (l *Lock) queueNotified(w *internal.Waiter[struct{}]) {
+	l.q.Res = (*lockHolding)(l) // for deadlock reports: held by its owner
+	l.q.Adopt(w)
+	l.state.Or(waitersBit)
 }
 
 // ownedBy reports whether task id owns the lock.

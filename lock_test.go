@@ -293,7 +293,7 @@ func TestLockMisuse(t *testing.T) {
 		l.Lock(ctx)
 		g := tock.NewGroup(ctx)
 		g.Go(func(ctx context.Context) error {
-			expectPanic(t, "tock: Lock.Unlock: only the owner may unlock; called by task ID ", func() { l.Unlock(ctx) })
+			expectPanic(t, "tock: Lock.Unlock: only the owner may unlock; called by task 2, owned by main", func() { l.Unlock(ctx) })
 			return nil
 		})
 		return g.Wait()
@@ -322,7 +322,7 @@ func TestLockDeadlockReport(t *testing.T) {
 		return g.Wait()
 	})
 	var d *sim.DeadlockError
-	if !errors.As(err, &d) || fmt.Sprint(d.Blocked) != "[{main Group.Wait} {task 2 Lock.Lock} {task 3 Lock.Lock}]" {
+	if !errors.As(err, &d) || fmt.Sprint(d.Blocked) != "[{main Group.Wait [task 2 task 3]} {task 2 Lock.Lock [task 3]} {task 3 Lock.Lock [task 2]}]" {
 		t.Fatalf("Run = %v", err)
 	}
 }

@@ -158,7 +158,16 @@ func failHandle[T any](q *internal.Queue[slot[T]], h any, err error) {
 	}
 }
 
-// ring is a growable FIFO ring buffer.
+// ringMin is the smallest capacity a ring keeps once it has grown: a
+// drained buffer shrinks back to it.
+const ringMin = 8
+
+// ring is a FIFO ring buffer that grows (doubling) when full and shrinks
+// (halving) when a pop leaves it a quarter full, down to ringMin: holding n
+// items, it never has more than max(ringMin, 4n) slots, so a burst that is
+// drained gives its memory back. The capacity is a power of two. The cost
+// stays O(1) amortized: after a resize, the ring must gain or lose a
+// quarter of its capacity before the next one.
 type ring[T any] struct {
 	b       []T
 	head, n int
@@ -166,17 +175,9 @@ type ring[T any] struct {
 
 func (r *ring[T]) push(v T) {
 	if r.n == len(r.b) {
-		size := 2 * len(r.b)
-		if size == 0 {
-			size = 8
-		}
-		nb := make([]T, size)
-		for i := 0; i < r.n; i++ {
-			nb[i] = r.b[(r.head+i)%len(r.b)]
-		}
-		r.b, r.head = nb, 0
+		r.resize(max(2*len(r.b), ringMin))
 	}
-	r.b[(r.head+r.n)%len(r.b)] = v
+	r.b[(r.head+r.n)&(len(r.b)-1)] = v
 	r.n++
 }
 
@@ -184,10 +185,28 @@ func (r *ring[T]) pop() T {
 	var zero T
 	v := r.b[r.head]
 	r.b[r.head] = zero
-	r.head = (r.head + 1) % len(r.b)
+	r.head = (r.head + 1) & (len(r.b) - 1)
 	r.n--
+	if len(r.b) > ringMin && r.n <= len(r.b)/4 {
+		r.resize(len(r.b) / 2)
+	}
 	return v
 }
+
+// resize moves the items to a new buffer of size slots (a power of two, at
+// least r.n).
+func (r *ring[T]) resize(size int) {
+	nb := make([]T, size)
+	if r.n > 0 {
+		// the items are r.b[head:] then r.b[:head], up to n of them
+		k := copy(nb, r.b[r.head:min(r.head+r.n, len(r.b))])
+		copy(nb[k:], r.b[:r.n-k])
+	}
+	r.b, r.head = nb, 0
+}
+
+// clear drops every item and the buffer's memory.
+func (r *ring[T]) clear() { *r = ring[T]{} }
 
 // rangeUntilErr adapts a blocking receive to a range-over-func iterator that
 // ends at the first error (end of stream, close, or ctx done).

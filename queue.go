@@ -12,6 +12,10 @@ import (
 // After Close, Put fails, and consumers still get the buffered items, then
 // ErrStreamClosed. The zero value is an empty, open queue.
 //
+// The buffer's memory follows what it holds: with n items buffered it has at
+// most max(8, 4n) slots, so a queue drained after a burst gives the burst's
+// memory back (1M items put and then taken leave 8 slots).
+//
 // In a simulation, Put (and Get on a non-empty queue) let the tasks already
 // runnable at this instant run first, as in μSim.
 type Queue[T any] struct {
@@ -27,8 +31,10 @@ func NewQueue[T any]() *Queue[T] {
 
 // Put appends v, handing it straight to the oldest waiting consumer if there
 // is one. It never blocks for room. It returns ctx's error if ctx is done, and
-// ErrStreamClosed at once if the queue is closed.
+// ErrStreamClosed at once if the queue is closed. It panics if ctx is nil.
+// A Put synchronizes before the Get that takes its item returns.
 func (q *Queue[T]) Put(ctx context.Context, v T) error {
+	panicIfNilCtx("Queue.Put", ctx)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -47,8 +53,9 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 // Get removes and returns the oldest item, blocking while the queue is empty.
 // It returns ErrStreamClosed once the queue is closed and drained, and ctx's
 // error if ctx is done first; an item handed to the caller before it noticed
-// its cancellation is returned, never lost.
+// its cancellation is returned, never lost. It panics if ctx is nil.
 func (q *Queue[T]) Get(ctx context.Context) (T, error) {
+	panicIfNilCtx("Queue.Get", ctx)
 	var zero T
 	if err := ctx.Err(); err != nil {
 		return zero, err
@@ -70,8 +77,9 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 }
 
 // All ranges over the items until the queue is closed and drained, or ctx is
-// done.
+// done. It panics at once if ctx is nil.
 func (q *Queue[T]) All(ctx context.Context) iter.Seq[T] {
+	panicIfNilCtx("Queue.All", ctx)
 	return func(yield func(T) bool) {
 		rangeUntilErr(func() (T, error) { return q.Get(ctx) }, yield)
 	}

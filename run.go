@@ -17,7 +17,9 @@ type PanicError = internal.PanicError
 // CapacityLimiter borrowing) and derives from ctx. Run does not wait for
 // goroutines main leaves behind; use a Group for that.
 func Run(ctx context.Context, main func(ctx context.Context) error) error {
-	return main(internal.WithTask(ctx, internal.NewRealTask("main")))
+	t := internal.NewRealTask("main")
+	defer internal.EndRealTask(t)
+	return main(internal.WithTask(ctx, t))
 }
 
 // Simulated reports whether ctx belongs to a simulation (sim.Run).

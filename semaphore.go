@@ -27,8 +27,12 @@ type Semaphore struct {
 // SemaphoreOption configures NewSemaphore.
 type SemaphoreOption func(*Semaphore)
 
-// MaxValue makes Release panic when it would raise the value above n.
+// MaxValue makes Release panic when it would raise the value above n. It
+// panics if n is negative.
 func MaxValue(n int) SemaphoreOption {
+	if n < 0 {
+		panic("tock: MaxValue: the maximum value " + strconv.Itoa(n) + " is negative")
+	}
 	return func(s *Semaphore) { s.max, s.hasMax = n, true }
 }
 
@@ -46,10 +50,13 @@ type SemaphoreStats struct {
 }
 
 // NewSemaphore returns a semaphore holding initial units. It panics if
-// initial is negative or above the MaxValue option.
+// initial is negative or above the MaxValue option, or if an option is nil.
 func NewSemaphore(initial int, opts ...SemaphoreOption) *Semaphore {
 	s := &Semaphore{value: initial}
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			panic("tock: NewSemaphore: option " + strconv.Itoa(i) + " is nil")
+		}
 		o(s)
 	}
 	if initial < 0 {
@@ -64,8 +71,10 @@ func NewSemaphore(initial int, opts ...SemaphoreOption) *Semaphore {
 // Acquire takes one unit, blocking while none is available or other tasks
 // wait. It returns ctx's error, taking nothing, if ctx is done before a unit is
 // handed to the caller (even if one is available); once handed over, Acquire
-// returns nil even if ctx is cancelled meanwhile.
+// returns nil even if ctx is cancelled meanwhile. It panics if ctx is nil.
+// A Release synchronizes before the Acquire that gets its unit returns.
 func (s *Semaphore) Acquire(ctx context.Context) error {
+	panicIfNilCtx("Semaphore.Acquire", ctx)
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -15,8 +15,14 @@ import (
 // the limit. Clone either end to give each task its own handle, and close
 // every handle when done: when the last SendStream is closed, receivers drain
 // the buffer and then get ErrEndOfStream; when the last ReceiveStream is
-// closed, senders get ErrBrokenResource. NewStream panics if maxBuffer is
-// negative.
+// closed, senders get ErrBrokenResource and the items left in the buffer
+// are dropped at once (StreamStats.Discarded counts them). The buffer's
+// memory follows what it holds: with n items buffered it has at most
+// max(8, 4n) slots, so a drained burst gives its memory back. NewStream
+// panics if maxBuffer is negative.
+//
+// The zero SendStream and ReceiveStream are not usable: every method of one
+// panics (make streams with NewStream).
 //
 // In a simulation, Send and Receive are checkpoints, as in AnyIO: the tasks
 // already runnable at this instant run first.
@@ -32,6 +38,7 @@ func NewStream[T any](maxBuffer int) (*SendStream[T], *ReceiveStream[T]) {
 type streamState[T any] struct {
 	p                  pipe[T] // p.mu guards everything here and the handles' closed flags
 	openSend, openRecv int
+	discarded          uint64 // items dropped when the last receive handle closed
 }
 
 // SendStream is the sending end of a memory object stream. A handle may be
@@ -57,6 +64,9 @@ type StreamStats struct {
 	OpenReceiveStreams int // receive handles not closed
 	WaitingSend        int // tasks blocked in Send
 	WaitingReceive     int // tasks blocked in Receive
+	// Discarded counts the items that were still buffered when the last
+	// receive handle was closed: they were dropped then, never delivered.
+	Discarded uint64
 }
 
 func (st *streamState[T]) stats() StreamStats {
@@ -66,7 +76,24 @@ func (st *streamState[T]) stats() StreamStats {
 		BufferUsed: st.p.buf.n, MaxBuffer: st.p.max,
 		OpenSendStreams: st.openSend, OpenReceiveStreams: st.openRecv,
 		WaitingSend: st.p.sendq.Len(), WaitingReceive: st.p.recvq.Len(),
+		Discarded: st.discarded,
 	}
+}
+
+// state is s's stream; it panics, naming op, for a zero (or nil) handle.
+func (s *SendStream[T]) state(op string) *streamState[T] {
+	if s == nil || s.st == nil {
+		panic("tock: SendStream." + op + ": zero or nil SendStream; make streams with NewStream")
+	}
+	return s.st
+}
+
+// state is r's stream; it panics, naming op, for a zero (or nil) handle.
+func (r *ReceiveStream[T]) state(op string) *streamState[T] {
+	if r == nil || r.st == nil {
+		panic("tock: ReceiveStream." + op + ": zero or nil ReceiveStream; make streams with NewStream")
+	}
+	return r.st
 }
 
 // trySend is TrySend with mu held: it reports whether the item went in.
@@ -85,12 +112,15 @@ func (s *SendStream[T]) trySend(v T) (bool, error) {
 // nothing, if ctx is done first (a blocked sender's item is withdrawn); once
 // a receiver took v, Send returns nil even if ctx is cancelled meanwhile. It
 // returns ErrClosedResource if this handle is (or gets) closed, and
-// ErrBrokenResource if every receiver is (or gets) closed.
+// ErrBrokenResource if every receiver is (or gets) closed. It panics if ctx
+// is nil or s is a zero SendStream. A Send synchronizes before the Receive
+// that gets its item returns.
 func (s *SendStream[T]) Send(ctx context.Context, v T) error {
+	panicIfNilCtx("SendStream.Send", ctx)
+	p := &s.state("Send").p
 	if err := checkpoint(ctx); err != nil {
 		return err
 	}
-	p := &s.st.p
 	p.mu.Lock()
 	if ok, err := s.trySend(v); ok || err != nil {
 		p.mu.Unlock()
@@ -103,8 +133,9 @@ func (s *SendStream[T]) Send(ctx context.Context, v T) error {
 // ErrWouldBlock. It ignores cancellation and returns ErrClosedResource or
 // ErrBrokenResource as Send does.
 func (s *SendStream[T]) TrySend(v T) error {
-	s.st.p.mu.Lock()
-	defer s.st.p.mu.Unlock()
+	st := s.state("TrySend")
+	st.p.mu.Lock()
+	defer st.p.mu.Unlock()
 	ok, err := s.trySend(v)
 	if !ok && err == nil {
 		return ErrWouldBlock
@@ -115,8 +146,9 @@ func (s *SendStream[T]) TrySend(v T) error {
 // Clone returns a new send handle on the same stream; the stream ends only
 // when every send handle is closed. It panics if this handle is closed.
 func (s *SendStream[T]) Clone() *SendStream[T] {
-	s.st.p.mu.Lock()
-	defer s.st.p.mu.Unlock()
+	st := s.state("Clone")
+	st.p.mu.Lock()
+	defer st.p.mu.Unlock()
 	if s.closed {
 		panic("tock: SendStream.Clone: the handle is closed")
 	}
@@ -129,7 +161,7 @@ func (s *SendStream[T]) Clone() *SendStream[T] {
 // the last send handle ends the stream: receivers drain the buffer, then get
 // ErrEndOfStream. Close is idempotent and never blocks.
 func (s *SendStream[T]) Close() {
-	p := &s.st.p
+	p := &s.state("Close").p
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if s.closed {
@@ -144,7 +176,7 @@ func (s *SendStream[T]) Close() {
 }
 
 // Stats returns a snapshot of the stream.
-func (s *SendStream[T]) Stats() StreamStats { return s.st.stats() }
+func (s *SendStream[T]) Stats() StreamStats { return s.state("Stats").stats() }
 
 // tryReceive is TryReceive with mu held.
 func (r *ReceiveStream[T]) tryReceive() (v T, ok bool, err error) {
@@ -164,13 +196,15 @@ func (r *ReceiveStream[T]) tryReceive() (v T, ok bool, err error) {
 // ErrEndOfStream once every send handle is closed and the buffer is drained,
 // ErrClosedResource if this handle is (or gets) closed, and ctx's error if ctx
 // is done first, having taken nothing; an item handed to the caller before it
-// noticed its cancellation is returned, never lost.
+// noticed its cancellation is returned, never lost. It panics if ctx is nil
+// or r is a zero ReceiveStream.
 func (r *ReceiveStream[T]) Receive(ctx context.Context) (T, error) {
+	panicIfNilCtx("ReceiveStream.Receive", ctx)
+	p := &r.state("Receive").p
 	if err := checkpoint(ctx); err != nil {
 		var zero T
 		return zero, err
 	}
-	p := &r.st.p
 	p.mu.Lock()
 	if v, ok, err := r.tryReceive(); ok || err != nil {
 		p.mu.Unlock()
@@ -183,8 +217,9 @@ func (r *ReceiveStream[T]) Receive(ctx context.Context) (T, error) {
 // otherwise ErrWouldBlock (or ErrEndOfStream, ErrClosedResource as Receive).
 // It ignores cancellation.
 func (r *ReceiveStream[T]) TryReceive() (T, error) {
-	r.st.p.mu.Lock()
-	defer r.st.p.mu.Unlock()
+	st := r.state("TryReceive")
+	st.p.mu.Lock()
+	defer st.p.mu.Unlock()
 	v, ok, err := r.tryReceive()
 	if !ok && err == nil {
 		err = ErrWouldBlock
@@ -193,8 +228,10 @@ func (r *ReceiveStream[T]) TryReceive() (T, error) {
 }
 
 // All ranges over the items until the stream ends, this handle is closed, or
-// ctx is done.
+// ctx is done. It panics at once if ctx is nil or r is a zero ReceiveStream.
 func (r *ReceiveStream[T]) All(ctx context.Context) iter.Seq[T] {
+	panicIfNilCtx("ReceiveStream.All", ctx)
+	r.state("All")
 	return func(yield func(T) bool) {
 		rangeUntilErr(func() (T, error) { return r.Receive(ctx) }, yield)
 	}
@@ -203,8 +240,9 @@ func (r *ReceiveStream[T]) All(ctx context.Context) iter.Seq[T] {
 // Clone returns a new receive handle on the same stream. It panics if this
 // handle is closed.
 func (r *ReceiveStream[T]) Clone() *ReceiveStream[T] {
-	r.st.p.mu.Lock()
-	defer r.st.p.mu.Unlock()
+	st := r.state("Clone")
+	st.p.mu.Lock()
+	defer st.p.mu.Unlock()
 	if r.closed {
 		panic("tock: ReceiveStream.Clone: the handle is closed")
 	}
@@ -214,10 +252,11 @@ func (r *ReceiveStream[T]) Clone() *ReceiveStream[T] {
 
 // Close closes this handle: receives blocked on it return ErrClosedResource,
 // and later ones too. Closing the last receive handle makes every blocked and
-// later Send fail with ErrBrokenResource; items left in the buffer are not
-// delivered. Close is idempotent and never blocks.
+// later Send fail with ErrBrokenResource; items left in the buffer are
+// dropped at once, with their memory, and counted in StreamStats.Discarded.
+// Close is idempotent and never blocks.
 func (r *ReceiveStream[T]) Close() {
-	p := &r.st.p
+	p := &r.state("Close").p
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if r.closed {
@@ -228,11 +267,13 @@ func (r *ReceiveStream[T]) Close() {
 	failHandle(&p.recvq, r, ErrClosedResource)
 	if r.st.openRecv == 0 {
 		failAll(&p.sendq, ErrBrokenResource)
+		r.st.discarded += uint64(p.buf.n)
+		p.buf.clear()
 	}
 }
 
 // Stats returns a snapshot of the stream.
-func (r *ReceiveStream[T]) Stats() StreamStats { return r.st.stats() }
+func (r *ReceiveStream[T]) Stats() StreamStats { return r.state("Stats").stats() }
 
 // checkpoint is AnyIO's checkpoint: ctx's error if done; in a simulation,
 // let the runnable tasks run first, then check ctx again.

@@ -124,7 +124,7 @@ var _ = register(
 			return nil
 		},
 		sim: `0 trysend after the receiver was cancelled: tock: operation would block
-			0 tryreceive after the sender was cancelled: tock: operation would block; {BufferUsed:0 MaxBuffer:0 OpenSendStreams:1 OpenReceiveStreams:1 WaitingSend:0 WaitingReceive:0}`,
+			0 tryreceive after the sender was cancelled: tock: operation would block; {BufferUsed:0 MaxBuffer:0 OpenSendStreams:1 OpenReceiveStreams:1 WaitingSend:0 WaitingReceive:0 Discarded:0}`,
 		ordered: true,
 	},
 	scenario{
@@ -164,7 +164,7 @@ var _ = register(
 			h.Log(ctx, "send %v, receive %q %v, %+v", err, v, rerr, s2.Stats())
 			return nil
 		},
-		sim:     "0 send <nil>, receive \"hello\" <nil>, {BufferUsed:0 MaxBuffer:1 OpenSendStreams:1 OpenReceiveStreams:1 WaitingSend:0 WaitingReceive:0}",
+		sim:     "0 send <nil>, receive \"hello\" <nil>, {BufferUsed:0 MaxBuffer:1 OpenSendStreams:1 OpenReceiveStreams:1 WaitingSend:0 WaitingReceive:0 Discarded:0}",
 		ordered: true,
 	},
 	scenario{
@@ -274,10 +274,41 @@ var _ = register(
 			0 used 1 waiting send 2 -> got 1
 			0 used 1 waiting send 1 -> got 2
 			0 used 1 waiting send 0 -> got 3
-			0 {BufferUsed:0 MaxBuffer:1 OpenSendStreams:1 OpenReceiveStreams:1 WaitingSend:0 WaitingReceive:0}`,
+			0 {BufferUsed:0 MaxBuffer:1 OpenSendStreams:1 OpenReceiveStreams:1 WaitingSend:0 WaitingReceive:0 Discarded:0}`,
 		ordered: true,
 	},
 )
+
+var _ = register(scenario{
+	// Issue 12, defect 7: when the last receive handle closes, the items
+	// still buffered are dropped at once (with their memory), Stats says
+	// so, and senders get ErrBrokenResource, blocked or not.
+	name: "MS last receiver closed drops the buffer",
+	body: func(ctx context.Context, h *H) error {
+		s, r := tock.NewStream[string](2)
+		r2 := r.Clone()
+		s.Send(ctx, "a")
+		s.Send(ctx, "b")
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error {
+			h.Log(ctx, "blocked send: %v", s.Send(ctx, "c"))
+			return nil
+		})
+		h.WaitUntil(ctx, "sender blocked", func() bool { return s.Stats().WaitingSend == 1 })
+		r.Close()
+		h.Log(ctx, "one receiver closed: %+v", s.Stats())
+		r2.Close()
+		g.Wait()
+		h.Log(ctx, "all closed: %+v", s.Stats())
+		h.Log(ctx, "send after: %v", s.Send(ctx, "d"))
+		return nil
+	},
+	sim: `0 one receiver closed: {BufferUsed:2 MaxBuffer:2 OpenSendStreams:1 OpenReceiveStreams:1 WaitingSend:1 WaitingReceive:0 Discarded:0}
+		0 blocked send: tock: every receiver is closed
+		0 all closed: {BufferUsed:0 MaxBuffer:2 OpenSendStreams:1 OpenReceiveStreams:0 WaitingSend:0 WaitingReceive:0 Discarded:2}
+		0 send after: tock: every receiver is closed`,
+	ordered: true,
+})
 
 func TestStreamMisuse(t *testing.T) {
 	expectPanic(t, "tock: NewStream: the buffer size -1 is negative", func() { tock.NewStream[int](-1) })

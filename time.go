@@ -8,14 +8,18 @@ import (
 )
 
 // Now returns the current time of ctx's runtime: the wall clock, or the
-// virtual clock inside a simulation.
-func Now(ctx context.Context) time.Time { return internal.RuntimeOf(ctx).Now() }
+// virtual clock inside a simulation. It panics if ctx is nil.
+func Now(ctx context.Context) time.Time {
+	panicIfNilCtx("Now", ctx)
+	return internal.RuntimeOf(ctx).Now()
+}
 
 // Sleep blocks for d on ctx's clock. It returns ctx's error if ctx is done
 // before (or when) it is called, or while it sleeps; otherwise nil. A
 // non-positive d is a Yield: in a simulation the caller runs again after
-// every task already runnable at this instant.
+// every task already runnable at this instant. It panics if ctx is nil.
 func Sleep(ctx context.Context, d time.Duration) error {
+	panicIfNilCtx("Sleep", ctx)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -26,8 +30,9 @@ func Sleep(ctx context.Context, d time.Duration) error {
 }
 
 // SleepUntil blocks until ctx's clock reaches t, with the cancellation rules of
-// Sleep. A t that is not in the future is a Yield.
+// Sleep. A t that is not in the future is a Yield. It panics if ctx is nil.
 func SleepUntil(ctx context.Context, t time.Time) error {
+	panicIfNilCtx("SleepUntil", ctx)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -37,8 +42,10 @@ func SleepUntil(ctx context.Context, t time.Time) error {
 // Yield is a checkpoint: it returns ctx's error if ctx is done; otherwise it
 // lets other tasks run and returns nil. In a simulation, the caller runs again
 // after every task already runnable at this instant, and the clock does not
-// move. On the real runtime it calls runtime.Gosched.
+// move. On the real runtime it calls runtime.Gosched. It panics if ctx is
+// nil.
 func Yield(ctx context.Context) error {
+	panicIfNilCtx("Yield", ctx)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -49,21 +56,33 @@ func Yield(ctx context.Context) error {
 // WithTimeout is context.WithTimeout on ctx's clock: inside a simulation the
 // returned context is cancelled (with context.DeadlineExceeded) when the
 // virtual clock reaches Now(ctx)+d, deterministically. Call cancel to release
-// its timer as soon as the work is done.
+// its timer as soon as the work is done. It panics if ctx is nil.
 func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	panicIfNilCtx("WithTimeout", ctx)
 	rt := internal.RuntimeOf(ctx)
 	return rt.WithDeadline(ctx, rt.Now().Add(d))
 }
 
-// WithDeadline is context.WithDeadline on ctx's clock (see WithTimeout).
+// WithDeadline is context.WithDeadline on ctx's clock (see WithTimeout). It
+// panics if ctx is nil.
 func WithDeadline(ctx context.Context, t time.Time) (context.Context, context.CancelFunc) {
+	panicIfNilCtx("WithDeadline", ctx)
 	return internal.RuntimeOf(ctx).WithDeadline(ctx, t)
 }
 
 // WithCancel is context.WithCancel; inside a simulation its cancellation wakes
 // parked tasks without polling. Contexts derived with context.WithCancel from a
-// task's context work in a simulation too.
+// task's context work in a simulation too. It panics if ctx is nil.
 func WithCancel(ctx context.Context) (context.Context, context.CancelFunc) {
+	panicIfNilCtx("WithCancel", ctx)
 	c, cancel := internal.RuntimeOf(ctx).WithCancel(ctx)
 	return c, func() { cancel(context.Canceled) }
+}
+
+// panicIfNilCtx panics, naming op, if ctx is nil: a nil ctx is a programming
+// error, reported at the call rather than as a nil dereference later.
+func panicIfNilCtx(op string, ctx context.Context) {
+	if ctx == nil {
+		panic("tock: " + op + ": nil ctx (pass context.Background(), or the ctx your task was given)")
+	}
 }

@@ -135,7 +135,10 @@ func goroutineLoop(n, m int) {
 }
 
 // tockSleeps runs n simulated tasks doing m sleeps each.
-func tockSleeps(n, m int) {
+func tockSleeps(n, m int) { tockSleepsWith(n, m) }
+
+// tockSleepsWith is tockSleeps with simulation options.
+func tockSleepsWith(n, m int, opts ...sim.Option) {
 	sim.Run(context.Background(), func(ctx context.Context) error {
 		g := tock.NewGroup(ctx)
 		for i := 0; i < n; i++ {
@@ -148,7 +151,7 @@ func tockSleeps(n, m int) {
 			})
 		}
 		return g.Wait()
-	})
+	}, opts...)
 }
 
 // perEvent runs f(n, m) with n*m ≈ b.N events, at least 10 per task (so the
@@ -171,6 +174,20 @@ func BenchmarkSimSleep(b *testing.B) {
 		b.Run(name+"/floor+iter.Pull", func(b *testing.B) { perEvent(b, n, func(n, m int) { floorLoop(n, m, true) }) })
 		b.Run(name+"/goroutines", func(b *testing.B) { perEvent(b, n, goroutineLoop) })
 	}
+}
+
+// BenchmarkSimWatchdog: what the misuse detection costs a sleep event at
+// 1,000 tasks. "tock" is the default (the stall watchdog on, the cheap caller
+// check always on); "no-watchdog" turns the watchdog off (StallTimeout(0));
+// "checked" adds the goroutine-ID checks of sim.Checked().
+func BenchmarkSimWatchdog(b *testing.B) {
+	b.Run("tock", func(b *testing.B) { b.ReportAllocs(); perEvent(b, 1000, tockSleeps) })
+	b.Run("no-watchdog", func(b *testing.B) {
+		perEvent(b, 1000, func(n, m int) { tockSleepsWith(n, m, sim.StallTimeout(0)) })
+	})
+	b.Run("checked", func(b *testing.B) {
+		perEvent(b, 1000, func(n, m int) { tockSleepsWith(n, m, sim.Checked()) })
+	})
 }
 
 // BenchmarkSimLockHandoff: two simulated tasks take turns on a Lock (each

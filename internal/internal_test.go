@@ -284,7 +284,7 @@ func TestCoroutineReuse(t *testing.T) {
 	res := s.Run(context.Background(), func(ctx context.Context) error {
 		before := runtime.NumGoroutine()
 		for i := 0; i < 1000; i++ {
-			task := s.Spawn(ctx, func(ctx context.Context) {
+			task := s.Spawn(ctx, "", func(ctx context.Context) {
 				ran++
 				if i == 500 {
 					panic("boom")
@@ -326,7 +326,7 @@ func TestAbortUnstartedTasks(t *testing.T) {
 	started := 0
 	res := s.Run(outer, func(ctx context.Context) error {
 		for i := 0; i < 10; i++ {
-			s.Spawn(ctx, func(ctx context.Context) { started++ })
+			s.Spawn(ctx, "", func(ctx context.Context) { started++ })
 		}
 		cancel()
 		for !s.aborted.Load() { // set by the outer context's AfterFunc; monotonic
@@ -348,7 +348,7 @@ func TestEndedTaskLeavesParkedSet(t *testing.T) {
 	var held int
 	res := s.Run(context.Background(), func(ctx context.Context) error {
 		for i := 0; i < 1000; i++ {
-			s.Spawn(ctx, func(ctx context.Context) { s.Sleep(ctx, time.Second) })
+			s.Spawn(ctx, "", func(ctx context.Context) { s.Sleep(ctx, time.Second) })
 		}
 		s.Sleep(ctx, time.Minute)
 		held = len(s.root.parked)

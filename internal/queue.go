@@ -71,6 +71,18 @@ type Waiter[T any] struct {
 type Queue[T any] struct {
 	l     dlist[Waiter[T]]
 	spare atomic.Pointer[Waiter[T]] // one finished waiter kept for reuse
+	// Res is what the waiters wait on, for deadlock reports (nil: nobody is
+	// known to hold it); the primitive sets it with its lock held.
+	Res Holding
+}
+
+// AppendHolders is q.Res's, or appends nothing: a simulated task parked on
+// q records q as what it waits on.
+func (q *Queue[T]) AppendHolders(dst []Holder) []Holder {
+	if q.Res == nil {
+		return dst
+	}
+	return q.Res.AppendHolders(dst)
 }
 
 // Alloc returns a waiter to Enqueue: the one last given to Free, or a new
@@ -138,6 +150,16 @@ func (q *Queue[T]) Enqueue(ctx context.Context, rt Runtime, w *Waiter[T]) {
 	w.Ctx = ctx
 	w.Task = TaskOf(ctx)
 	rt.Prepare(&w.Parker)
+	q.Adopt(w)
+}
+
+// Adopt appends w, prepared already (a waiter that Prepare readied before
+// the primitive's lock was taken, or one moved here from another queue), and
+// records, for a simulated task, that it now waits on q (deadlock reports).
+func (q *Queue[T]) Adopt(w *Waiter[T]) {
+	if w.task != nil {
+		w.task.on = q
+	}
 	q.Push(w)
 }
 
@@ -148,6 +170,10 @@ func (q *Queue[T]) Enqueue(ctx context.Context, rt Runtime, w *Waiter[T]) {
 // mu is not held when Wait returns.
 func Wait[T any](ctx context.Context, rt Runtime, mu *sync.Mutex, q *Queue[T], w *Waiter[T], what string) error {
 	mu.Unlock()
+	if rt == Real && realBlockMisuse() {
+		q.abandon(mu, w, nil)
+		panicRealBlock(what)
+	}
 	if err := rt.Park(ctx, &w.Parker, what); err != nil {
 		return q.abandon(mu, w, err)
 	}
@@ -196,15 +222,19 @@ func (q *Queue[T]) FrontLive() *Waiter[T] {
 // granter wrote w.Val before the signal the wait received or drained), so
 // its value is read without the lock.
 func Block[T any](ctx context.Context, mu *sync.Mutex, q *Queue[T], val T, what string) (T, error) {
-	w := q.Alloc()
-	w.Val = val
 	s := SimOf(ctx)
 	var rt Runtime
 	if s != nil {
 		rt = s
 	} else {
 		rt = RuntimeOf(ctx)
+		if rt == Real && realBlockMisuse() {
+			mu.Unlock()
+			panicRealBlock(what)
+		}
 	}
+	w := q.Alloc()
+	w.Val = val
 	q.Enqueue(ctx, rt, w)
 	mu.Unlock()
 	var err error

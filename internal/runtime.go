@@ -33,8 +33,9 @@ type Runtime interface {
 	// Sleep blocks for d, or until ctx is done; d <= 0 is a Yield. The
 	// caller has checked ctx.
 	Sleep(ctx context.Context, d time.Duration) error
-	// Spawn starts fn as a new task whose context derives from parent.
-	Spawn(parent context.Context, fn func(ctx context.Context)) *Task
+	// Spawn starts fn as a new task named name ("" for the default name)
+	// whose context derives from parent.
+	Spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task
 	// WithCancel derives a cancellable context.
 	WithCancel(parent context.Context) (context.Context, context.CancelCauseFunc)
 	// WithDeadline derives a context cancelled at d on this runtime's clock.
@@ -72,6 +73,7 @@ type Task struct {
 	parkSeq uint64 // when it parked: the order cancellation wakes in
 	wakeErr error
 	what    string
+	on      Holding // what it parked on through Block or Wait, for deadlock reports
 
 	ID   uint64 // unique among all tasks of the process, never 0
 	name string // as given; "" for "task <num>"
@@ -136,29 +138,45 @@ func (c *taskCtx) Err() error {
 func WithTask(ctx context.Context, t *Task) context.Context { return &taskCtx{ctx, t} }
 
 // TaskOf returns the task in ctx, or nil for an anonymous caller.
+// For a simulated task it checks that the caller is that task (checkCaller).
 func TaskOf(ctx context.Context) *Task {
 	if c, ok := ctx.(*taskCtx); ok {
+		if c.task.s != nil {
+			checkCaller(c.task)
+		}
 		return c.task
 	}
 	t, _ := ctx.Value(taskKey).(*Task)
+	if t != nil && t.s != nil {
+		checkCaller(t)
+	}
 	return t
 }
 
-// SimOf returns the simulation of ctx's task, or nil.
+// SimOf returns the simulation of ctx's task, or nil, checking that the
+// caller is that task.
 func SimOf(ctx context.Context) *Sched {
 	if c, ok := ctx.(*taskCtx); ok {
-		return c.task.s
+		if s := c.task.s; s != nil {
+			checkCaller(c.task)
+			return s
+		}
 	}
 	return nil
 }
 
 // RuntimeOf returns ctx's runtime: the simulation ctx belongs to, or the real
-// runtime.
+// runtime. For a simulated task's own ctx it checks that the caller is that
+// task; the blocking calls check derived contexts when they park.
 func RuntimeOf(ctx context.Context) Runtime {
 	if c, ok := ctx.(*taskCtx); ok && c.task.s != nil {
+		checkCaller(c.task)
 		return c.task.s
 	}
 	if r, ok := ctx.Value(rtKey).(Runtime); ok {
+		if _, sim := r.(*Sched); sim {
+			TaskOf(ctx) // a ctx derived from a task's: its task must be the caller
+		}
 		return r
 	}
 	return Real
@@ -224,6 +242,9 @@ func (realRuntime) SleepUntil(ctx context.Context, t time.Time) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
+	if realBlockMisuse() {
+		panicRealBlock("Sleep")
+	}
 	tm := time.NewTimer(d)
 	defer tm.Stop()
 	select {
@@ -242,17 +263,16 @@ func (r realRuntime) Sleep(ctx context.Context, d time.Duration) error {
 	return r.SleepUntil(ctx, time.Now().Add(d))
 }
 
-func (realRuntime) Spawn(parent context.Context, fn func(ctx context.Context)) *Task {
+func (realRuntime) Spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
 	id := nextTaskID.add()
-	t := &Task{ID: id, num: id}
+	t := &Task{ID: id, num: id, name: name}
 	ctx := WithTask(parent, t)
+	if name != "" {
+		goNamed(t, ctx, fn)
+		return t
+	}
 	go fn(ctx)
 	return t
-}
-
-// NewRealTask makes a task identity for tock.Run.
-func NewRealTask(name string) *Task {
-	return &Task{ID: nextTaskID.add(), name: name}
 }
 
 func (realRuntime) WithCancel(parent context.Context) (context.Context, context.CancelCauseFunc) {
@@ -268,11 +288,15 @@ func (realRuntime) WithDeadline(parent context.Context, d time.Time) (context.Co
 func Checkpoint(ctx context.Context) {
 	if c, ok := ctx.(*taskCtx); ok {
 		if c.task.s != nil {
+			checkCaller(c.task)
 			c.task.s.Checkpoint()
 		}
 		return
 	}
 	if r, ok := ctx.Value(rtKey).(Runtime); ok {
+		if _, sim := r.(*Sched); sim {
+			TaskOf(ctx)
+		}
 		r.Checkpoint()
 	}
 }

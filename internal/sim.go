@@ -28,20 +28,22 @@ type abortPanic struct{}
 // deadlines with tock.WithTimeout or tock.WithDeadline.
 var ErrWallClockDeadline = errors.New("tock/sim: a wall-clock deadline (context.WithTimeout/WithDeadline) reached a simulated wait; use tock.WithTimeout or tock.WithDeadline inside a simulation")
 
-// Blocked describes one task left blocked at a deadlock.
-type Blocked struct {
-	Task string // the task's name
-	On   string // what it waits on, e.g. "Lock.Lock"
-}
-
 // Result is how a simulation ended.
 type Result struct {
 	Err       error     // main's error (or the outer context's)
 	Deadlock  []Blocked // non-nil on deadlock
+	Cycle     []int     // on deadlock, a wait-for cycle (indices into Deadlock), if any
 	At        time.Time // the instant the run ended
 	Panic     *PanicError
 	Events    uint64 // task resumptions
 	Remaining int    // tasks abandoned at the end
+	// Stall is set when the watchdog found a task that did not give
+	// control back to the scheduler within the limit.
+	Stall *Stall
+	// Abandoned: Run returned without the loop (a stall, or the outer
+	// context cancelled while a task did not give control back); the
+	// loop unwinds every task if control ever comes back.
+	Abandoned bool
 }
 
 // Sched is the deterministic simulation runtime: one task runs at a time, in
@@ -63,6 +65,9 @@ type Sched struct {
 	stopped  bool // Until reached
 	aborted  atomic.Bool
 	events   uint64
+	stall    time.Duration // the watchdog's limit; 0: no watchdog
+	checked  bool          // the checks that cost more (Checked)
+	beat     atomic.Uint32 // the watchdog's poke, cleared when control comes back (see progress)
 
 	// every live task, in creation order
 	live dlist[Task]
@@ -89,6 +94,14 @@ func NewSched(start time.Time, until time.Time, hasUntil bool) *Sched {
 }
 
 func (s *Sched) Simulated() bool { return true }
+
+// SetStallTimeout sets the stall watchdog's limit (0: no watchdog).
+func (s *Sched) SetStallTimeout(d time.Duration) { s.stall = d }
+
+// SetChecked turns on the checks that cost more than a comparison: a call
+// with a task's ctx from another goroutine while that task runs is caught by
+// goroutine ID.
+func (s *Sched) SetChecked() { s.checked = true }
 
 // Now is the virtual clock.
 func (s *Sched) Now() time.Time { return s.start.Add(time.Duration(s.now)) }
@@ -146,6 +159,7 @@ func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) e
 				if _, has := ctx.Deadline(); !has || s.watchable(ctx) {
 					s.now = when
 					s.events++
+					s.progress()
 					return nil
 				}
 			}
@@ -204,6 +218,7 @@ func (s *Sched) Checkpoint() {
 	t := s.current("checkpoint")
 	if s.alone() {
 		s.events++
+		s.progress()
 		return
 	}
 	t.state = stRunnable
@@ -235,8 +250,8 @@ func (s *Sched) watchable(ctx context.Context) bool {
 
 // Spawn starts fn as a new simulated task, runnable after every task already
 // runnable at this instant.
-func (s *Sched) Spawn(parent context.Context, fn func(ctx context.Context)) *Task {
-	return s.spawn(parent, "", fn)
+func (s *Sched) Spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
+	return s.spawn(parent, name, fn)
 }
 
 func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
@@ -259,6 +274,7 @@ type coro struct {
 	stop  func()
 	yield func(ended bool) bool // false: the simulation abandons the task
 	task  *Task                 // the task it runs
+	goid  uint64                // its goroutine's ID, in checked mode
 }
 
 // coroFor returns an idle coroutine, or a new one, to run t.
@@ -271,8 +287,12 @@ func (s *Sched) coroFor(t *Task) *coro {
 		return co
 	}
 	co := &coro{task: t}
+	checked := s.checked
 	co.next, co.stop = iter.Pull(func(yield func(bool) bool) {
 		co.yield = yield
+		if checked {
+			co.goid = curGoid()
+		}
 		for {
 			t := co.task
 			runTask(t)
@@ -450,8 +470,26 @@ func (s *Sched) Run(outer context.Context, main func(ctx context.Context) error)
 	}
 	stop := context.AfterFunc(outer, func() { s.aborted.Store(true) })
 	defer stop()
+	simsRunning.Add(1)
+	defer simsRunning.Add(-1)
 	s.root = newRoot(s, outer)
 	s.mainTask = s.spawn(s.root, "main", func(ctx context.Context) { s.mainErr = main(ctx) })
+	if s.stall <= 0 {
+		return s.run(outer)
+	}
+	// With a watchdog, the loop runs on a goroutine of its own, so that Run
+	// can return while a task holds it (see supervise).
+	done := make(chan Result, 1)
+	loopG := make(chan uint64, 1)
+	go func() {
+		loopG <- curGoid() // the watchdog tells this run's task goroutines by their creator
+		done <- s.run(outer)
+	}()
+	return s.supervise(outer, <-loopG, done)
+}
+
+// run drives the loop to its end and completes the result.
+func (s *Sched) run(outer context.Context) Result {
 	res := s.loop()
 	s.stopIdle()
 	res.At = s.Now()
@@ -479,6 +517,7 @@ func (s *Sched) loop() Result {
 			s.cur = t
 			t.state = stRunning
 			s.events++
+			s.progress()
 			ended, _ := t.co.next()
 			s.cur = nil
 			if ended {
@@ -508,7 +547,7 @@ func (s *Sched) loop() Result {
 				res.Remaining = s.abortAll()
 				break
 			}
-			res.Deadlock = s.blocked()
+			res.Deadlock, res.Cycle = s.blocked()
 			res.Remaining = s.abortAll()
 			return res
 		}
@@ -548,18 +587,6 @@ func (s *Sched) stop() {
 	s.root.cancel(context.Canceled, context.Canceled)
 }
 
-func (s *Sched) blocked() []Blocked {
-	var out []Blocked
-	for t := s.live.front(); t != nil; t = t.live.after() {
-		what := t.what
-		if t.state != stParked {
-			what = "runnable"
-		}
-		out = append(out, Blocked{Task: t.Name(), On: what})
-	}
-	return out
-}
-
 // abortAll unwinds every live task's stack and ends its coroutine.
 func (s *Sched) abortAll() int {
 	n := 0
@@ -568,6 +595,7 @@ func (s *Sched) abortAll() int {
 		t.aborting = true
 		if t.co != nil {
 			s.cur = t
+			s.progress()
 			t.co.stop()
 			s.cur = nil
 		}

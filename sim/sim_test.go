@@ -155,7 +155,7 @@ func TestDeadlock(t *testing.T) {
 	if !d.At.Equal(sim.DefaultStart.Add(5 * time.Second)) {
 		t.Errorf("deadlock at %v", d.At)
 	}
-	want := []sim.BlockedTask{{Task: "main", WaitsOn: "Group.Wait"}, {Task: "task 2", WaitsOn: "Group.Wait"}}
+	want := []sim.BlockedTask{{Task: "main", WaitsOn: "Group.Wait", HeldBy: []string{"task 2"}}, {Task: "task 2", WaitsOn: "Group.Wait", HeldBy: []string{"task 2"}}}
 	if fmt.Sprint(d.Blocked) != fmt.Sprint(want) {
 		t.Errorf("blocked %v, want %v", d.Blocked, want)
 	}
@@ -412,7 +412,7 @@ func TestContextUsedOutsideItsSimulation(t *testing.T) {
 	var leaked context.Context
 	sim.Run(context.Background(), func(ctx context.Context) error { leaked = ctx; return nil })
 	defer func() {
-		if r := fmt.Sprint(recover()); !strings.Contains(r, "outside that simulation's tasks") {
+		if r := fmt.Sprint(recover()); !strings.Contains(r, "may be used only by that task") {
 			t.Errorf("panic %q", r)
 		}
 	}()

@@ -41,6 +41,63 @@ type Result struct {
 	Latencies                          []time.Duration // of served requests, in completion order
 	Timeline                           []Sample
 	Alerts                             int // samples where the queue was over 80% full
+	Lag                                Lag // how late the model's timers fired
+}
+
+// Lag measures how late the model's timers fired: each arrival and each
+// sample is planned at an absolute instant (computed from the model's start)
+// and each service ends a fixed time after it began; the lag of one wake-up is
+// how long after its planned instant it returned. In a simulation every lag
+// is 0. On the wall clock it is the timers' overshoot plus any time the
+// machine took to run the task: figures are only as good as the lag is small.
+type Lag struct {
+	N    int             // wake-ups measured
+	Max  time.Duration   // the largest lag
+	Sum  time.Duration   // the total, for the mean
+	late []time.Duration // the non-zero lags (none in a simulation), for quantiles
+}
+
+func (l *Lag) add(d time.Duration) {
+	l.N++
+	if d <= 0 {
+		return
+	}
+	l.Sum += d
+	l.Max = max(l.Max, d)
+	l.late = append(l.late, d)
+}
+
+// Mean is the mean lag over every measured wake-up.
+func (l *Lag) Mean() time.Duration {
+	if l.N == 0 {
+		return 0
+	}
+	return l.Sum / time.Duration(l.N)
+}
+
+// Quantile is the q-quantile of the lags (nearest rank), counting the
+// wake-ups that were on time as 0.
+func (l *Lag) Quantile(q float64) time.Duration {
+	if l.N == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(q*float64(l.N))) - 1 // among all N, zeros first
+	zeros := l.N - len(l.late)
+	if rank < zeros {
+		return 0
+	}
+	s := slices.Clone(l.late)
+	slices.Sort(s)
+	return s[min(rank-zeros, len(s)-1)]
+}
+
+// scale multiplies every lag by f (to turn wall-clock lags into model time).
+func (l *Lag) scale(f float64) {
+	m := func(d time.Duration) time.Duration { return time.Duration(float64(d) * f) }
+	l.Max, l.Sum = m(l.Max), m(l.Sum)
+	for i, d := range l.late {
+		l.late[i] = m(d)
+	}
 }
 
 type request struct {
@@ -115,24 +172,29 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	})
 
 	// Arrivals: a Poisson process; a full ingress stream drops the request.
+	// Each arrival is planned at an absolute instant, the previous one plus a
+	// random gap, and slept until with SleepUntil: a timer that fires late
+	// delays that one arrival, not every later one (a relative Sleep of the
+	// gap would add each timer's overshoot to all the arrivals after it).
 	g.Go(func(ctx context.Context) error {
 		defer send.Close()
 		rng := rand.New(rand.NewPCG(cfg.Seed, 0x7065))
+		at := start // the planned instant of the next arrival
 		for id := 0; ; id++ {
-			now := tock.Now(ctx)
-			x := float64(now.Sub(start)) / float64(cfg.Duration)
-			gap := time.Duration(rng.ExpFloat64() / rateAt(cfg.Rate, x) * float64(time.Second))
-			if err := tock.Sleep(ctx, gap); err != nil {
-				return err
-			}
-			now = tock.Now(ctx)
-			if !now.Before(end) {
+			x := float64(at.Sub(start)) / float64(cfg.Duration)
+			at = at.Add(time.Duration(rng.ExpFloat64() / rateAt(cfg.Rate, x) * float64(time.Second)))
+			if !at.Before(end) {
 				return nil
 			}
+			if err := tock.SleepUntil(ctx, at); err != nil {
+				return err
+			}
+			now := tock.Now(ctx)
 			req := request{id: id, arrived: now, service: expDuration(rng, cfg.Service)}
 			err := send.TrySend(req)
 			used := send.Stats().BufferUsed
 			led.update(ctx, func(r *Result) {
+				r.Lag.add(now.Sub(at))
 				r.Arrived++
 				if errors.Is(err, tock.ErrWouldBlock) {
 					r.Dropped++
@@ -162,15 +224,19 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return handlers.Wait()
 	})
 
-	// Sampling: broadcast the queue's state every cfg.Sample until the end.
+	// Sampling: broadcast the queue's state every cfg.Sample until the end,
+	// at absolute instants too.
 	g.Go(func(ctx context.Context) error {
 		defer statusCh.Close()
 		for at := cfg.Sample; at <= cfg.Duration; at += cfg.Sample {
-			if err := tock.SleepUntil(ctx, start.Add(at)); err != nil {
+			planned := start.Add(at)
+			if err := tock.SleepUntil(ctx, planned); err != nil {
 				return err
 			}
+			lag := tock.Now(ctx).Sub(planned)
 			s := Sample{At: at, Queue: send.Stats().BufferUsed, InFlight: workers.Borrowed()}
 			led.update(ctx, func(r *Result) {
+				r.Lag.add(lag)
 				s.P50, s.P95 = percentile(led.window, 0.50), percentile(led.window, 0.95)
 				led.window = led.window[:0]
 			})
@@ -189,16 +255,19 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 func serve(ctx context.Context, cfg Config, led *ledger, req request) error {
 	dctx, cancel := tock.WithDeadline(ctx, req.arrived.Add(cfg.Timeout))
 	defer cancel()
-	err := tock.Sleep(dctx, req.service)
+	done := tock.Now(ctx).Add(req.service)
+	err := tock.SleepUntil(dctx, done)
 	if err != nil && ctx.Err() != nil {
 		return err // the whole model is being cancelled
 	}
-	latency := tock.Now(ctx).Sub(req.arrived)
+	now := tock.Now(ctx)
+	latency := now.Sub(req.arrived)
 	led.update(ctx, func(r *Result) {
 		if err != nil {
 			r.TimedOut++
 			return
 		}
+		r.Lag.add(now.Sub(done))
 		r.Served++
 		r.Latencies = append(r.Latencies, latency)
 		led.window = append(led.window, latency)
