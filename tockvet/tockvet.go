@@ -38,8 +38,9 @@
 // checked as go statements: they must not carry the task's context).
 //
 // The implementation of tock itself (the non-test files of packages tock,
-// tock/sim and tock/internal/...) builds the primitives from sync and
-// channels and is not checked; its test files are.
+// tock/sim and tock/internal/..., which build the primitives from sync and
+// channels, and of tock/dist/..., which builds them over the network) is not
+// checked; its test files are.
 //
 // # Suppression
 //
@@ -197,9 +198,20 @@ func reachesTock(p *types.Package, seen map[*types.Package]bool) bool {
 	return false
 }
 
-// implementation reports whether path is a package of tock's implementation.
+// implementation reports whether path is a package of tock's implementation:
+// tock, tock/sim, tock/internal/... (the runtimes and primitives, built from
+// sync and channels) and tock/dist/... (the primitives over the network, on
+// the wall clock by design).
 func implementation(path string) bool {
-	return path == tockPath || path == simPath || path == tockPath+"/internal" || strings.HasPrefix(path, tockPath+"/internal/")
+	if path == tockPath || path == simPath {
+		return true
+	}
+	for _, dir := range []string{"/internal", "/dist"} {
+		if path == tockPath+dir || strings.HasPrefix(path, tockPath+dir+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func allNonTest(pass *analysis.Pass) bool {
