@@ -67,6 +67,13 @@ func viaVar(g *tock.Group) {
 		_ = step(ctx)
 	}
 	_ = caller
+	// A literal bound to a variable and passed as a task.
+	ch := make(chan int)
+	w := func(ctx context.Context) error {
+		<-ch // want `channel receive`
+		return nil
+	}
+	g.Go(w)
 }
 
 // Generic tock types count as tock.
