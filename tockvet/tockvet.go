@@ -129,7 +129,6 @@ type checker struct {
 	byNode  map[ast.Node]*fn
 	byObj   map[types.Object]*fn // *types.Func of a declaration, or a *types.Var bound once to a literal
 	taskCtx map[*types.Var]*fn   // every task context, with the task code it belongs to
-	files   map[*token.File]*ast.File
 	ignores map[*token.File]map[int]bool
 	skip    map[*token.File]bool // files with //tockvet:ignore above their package clause
 	ranges  [][2]token.Pos       // functions whose doc comment says //tockvet:ignore
@@ -144,12 +143,10 @@ func run(pass *analysis.Pass) (any, error) {
 		byNode:  map[ast.Node]*fn{},
 		byObj:   map[types.Object]*fn{},
 		taskCtx: map[*types.Var]*fn{},
-		files:   map[*token.File]*ast.File{},
 		ignores: map[*token.File]map[int]bool{},
 		skip:    map[*token.File]bool{},
 	}
 	for _, f := range pass.Files {
-		c.files[pass.Fset.File(f.Pos())] = f
 		c.index(f)
 	}
 	c.findTasks()
