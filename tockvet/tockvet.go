@@ -97,10 +97,17 @@ the package clause (the whole file).`
 
 // ctxFunc is the fact that a function is a context function: a context passed
 // to it reaches a tock call.
-type ctxFunc struct{}
+type ctxFunc struct {
+	Parks bool // a call of it may park the task (it may make a waiting tock call)
+}
 
-func (*ctxFunc) AFact()         {}
-func (*ctxFunc) String() string { return "tockCtxFunc" }
+func (*ctxFunc) AFact() {}
+func (f *ctxFunc) String() string {
+	if f.Parks {
+		return "tockCtxFunc parks"
+	}
+	return "tockCtxFunc"
+}
 
 // fn is one function of the package: a declaration or a literal.
 type fn struct {
@@ -112,6 +119,7 @@ type fn struct {
 	task   bool                // passed as a task to tock
 	ctxFn  bool                // passes a task context to a tock call
 	called bool                // task code passes a task context to it
+	parks  bool                // it may make a tock call that waits
 	params []*types.Var        // its context.Context parameters (named ones)
 	first  *types.Var          // a task function's first parameter (nil if unnamed or _)
 	ctxs   map[*types.Var]bool // params and the contexts derived from them
@@ -151,6 +159,7 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 	c.findTasks()
 	c.findCtxFuncs()
+	c.findParks()
 	for _, f := range c.funcs {
 		if f.isTaskCode() {
 			for v := range f.ctxs {
@@ -160,7 +169,7 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 	for _, f := range c.funcs {
 		if f.obj != nil && f.reaches() {
-			pass.ExportObjectFact(f.obj, new(ctxFunc))
+			pass.ExportObjectFact(f.obj, &ctxFunc{Parks: f.parks})
 		}
 	}
 	if implementation(pass.Pkg.Path()) && allNonTest(pass) {
@@ -833,7 +842,7 @@ func (c *checker) isUnlock(s ast.Stmt, x, name string, deferred bool) bool {
 // shortLocks returns the sync Lock and RLock calls of f's body whose critical
 // section is visibly short: the mutex is unlocked later in the same statement
 // list (or by a defer in the function body, which ends the function's
-// section) and no call in between takes a context. Only one task runs at a
+// section) and no call in between may park the task (see parksCall). Only one task runs at a
 // time in a simulation, so such a mutex is never held across a tock wait and
 // its Lock cannot stall the simulation.
 func (c *checker) shortLocks(f *fn) map[*ast.CallExpr]bool {
@@ -852,7 +861,7 @@ func (c *checker) shortLocks(f *fn) map[*ast.CallExpr]bool {
 					end = len(list)
 				}
 				if end >= 0 {
-					if !c.passesContext(list[i+1 : end]) {
+					if !c.mayPark(list[i+1 : end]) {
 						short[call] = true
 					}
 					break
@@ -874,22 +883,92 @@ func (c *checker) shortLocks(f *fn) map[*ast.CallExpr]bool {
 	return short
 }
 
-// passesContext reports whether a call in stmts takes a context.Context.
-func (c *checker) passesContext(stmts []ast.Stmt) bool {
-	found := false
-	for _, s := range stmts {
-		ast.Inspect(s, func(n ast.Node) bool {
-			if call, ok := n.(*ast.CallExpr); ok {
-				for _, a := range call.Args {
-					if t := c.pass.TypesInfo.TypeOf(a); t != nil && isContext(t) {
-						found = true
-					}
-				}
-			}
-			return !found
-		})
+// nonParking lists the functions and methods of package tock that never wait.
+var nonParking = map[string]bool{
+	// functions
+	"Now": true, "TaskID": true, "TaskName": true, "Simulated": true, "WithTimeout": true,
+	"WithDeadline": true, "WithCancel": true, "NewGroup": true,
+	// methods
+	"TryLock": true, "TryAcquire": true, "TryAcquireFor": true, "Unlock": true, "Release": true,
+	"ReleaseFor": true, "Available": true, "Locked": true, "Notify": true, "NotifyAll": true,
+	"Set": true, "IsSet": true, "Close": true, "Closed": true, "Stats": true, "Len": true,
+	"Value": true, "SetTotal": true, "Total": true, "Borrowed": true, "TrySend": true,
+	"TryReceive": true, "Subscribe": true, "Clone": true, "Cancel": true, "Go": true,
+}
+
+// parksCall reports whether call may park the calling task: a tock call
+// that can wait, a call of a function that may make one (of this package, or
+// known by its fact), or a call through an interface or a func value that
+// takes a context (it could be anything).
+func (c *checker) parksCall(call *ast.CallExpr) bool {
+	callee := c.calleeFunc(call)
+	if isTock(callee) {
+		return !nonParking[callee.Name()]
 	}
+	if g := c.localCallee(call); g != nil {
+		return g.parks
+	}
+	if callee != nil {
+		if sig := callee.Type().(*types.Signature); sig.Recv() == nil || !types.IsInterface(sig.Recv().Type()) {
+			var fact ctxFunc
+			return c.pass.ImportObjectFact(callee.Origin(), &fact) && fact.Parks
+		}
+	}
+	if _, ok := c.pass.TypesInfo.Types[call.Fun]; !ok || c.pass.TypesInfo.Types[call.Fun].IsType() {
+		return false // a conversion
+	}
+	for _, a := range call.Args {
+		if t := c.pass.TypesInfo.TypeOf(a); t != nil && isContext(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// findParks marks the functions that may make a tock call that waits, to a
+// fixed point. A go statement's body does not count: it runs on its own.
+func (c *checker) findParks() {
+	for changed := true; changed; {
+		changed = false
+		for _, f := range c.funcs {
+			if !f.parks && c.parksIn(f.body) {
+				f.parks = true
+				changed = true
+			}
+		}
+	}
+}
+
+// parksIn reports whether n makes a call that may park (see parksCall),
+// outside the bodies of go statements.
+func (c *checker) parksIn(n ast.Node) bool {
+	found := false
+	ast.Inspect(n, func(m ast.Node) bool {
+		if found {
+			return false
+		}
+		switch m := m.(type) {
+		case *ast.GoStmt:
+			for _, a := range m.Call.Args {
+				found = found || c.parksIn(a)
+			}
+			return false
+		case *ast.CallExpr:
+			found = c.parksCall(m)
+		}
+		return !found
+	})
 	return found
+}
+
+// mayPark reports whether a call in stmts may park the task.
+func (c *checker) mayPark(stmts []ast.Stmt) bool {
+	for _, s := range stmts {
+		if c.parksIn(s) {
+			return true
+		}
+	}
+	return false
 }
 
 // ctxAt returns the name of f's task context if it is in scope at pos.
@@ -986,7 +1065,7 @@ var timeFuncs = map[string]string{
 	"AfterFunc": "runs f on the wall clock, on its own goroutine: use a task (Group.Go) that calls tock.Sleep(ctx, d), then f",
 }
 
-const heldAcross = "the mutex may be held across a tock wait, and then another task's Lock blocks the whole simulation: use a tock.Lock (Lock(ctx) is seen by the simulation and can be cancelled), or unlock in the same block before any call that takes a context"
+const heldAcross = "the mutex may be held across a tock wait, and then another task's Lock blocks the whole simulation: use a tock.Lock (Lock(ctx) is seen by the simulation and can be cancelled), or unlock in the same block before any call that may wait in tock"
 
 var syncWaits = map[string]string{
 	"sync.Mutex.Lock":     heldAcross,

@@ -76,3 +76,40 @@ func notTask(s *state, wg *sync.WaitGroup) {
 	wg.Wait()
 	s.mu.Unlock()
 }
+
+// stamp reads the clock through tock: it never waits.
+func stamp(ctx context.Context) int64 { return tock.Now(ctx).UnixNano() } // want stamp:"tockCtxFunc$"
+
+// pause may wait.
+func pause(ctx context.Context) { _ = tock.Sleep(ctx, 1) } // want pause:"tockCtxFunc parks"
+
+type stepper interface{ Step(ctx context.Context) }
+
+// A section is short unless a call in it may park the task: a tock call that
+// can wait, a function that may make one, or a call through an interface or
+// a func value that takes the context (it could be anything).
+func sections(g *tock.Group, s *state, st stepper, step func(context.Context)) {
+	g.Go(func(ctx context.Context) error {
+		s.mu.Lock()
+		s.n = int(stamp(ctx))
+		_ = tock.TaskName(ctx)
+		s.mu.Unlock()
+
+		s.mu.Lock() // want `sync.Mutex.Lock`
+		pause(ctx)
+		s.mu.Unlock()
+
+		s.mu.Lock() // want `sync.Mutex.Lock`
+		st.Step(ctx)
+		s.mu.Unlock()
+
+		s.mu.Lock() // want `sync.Mutex.Lock`
+		step(ctx)
+		s.mu.Unlock()
+
+		s.mu.Lock()
+		go pause(ctx) // want `go statement`
+		s.mu.Unlock()
+		return nil
+	})
+}
