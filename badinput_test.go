@@ -64,6 +64,9 @@ func badCalls(ctx context.Context, p *prims) []badCall {
 	var nilSub *tock.Subscription[int]
 	return []badCall{
 		// nil ctx, every ctx-taking call
+		{"tock: TaskID: nil ctx", func() { tock.TaskID(nilCtx) }},
+		{"tock: TaskName: nil ctx", func() { tock.TaskName(nilCtx) }},
+		{"tock: Simulated: nil ctx", func() { tock.Simulated(nilCtx) }},
 		{"tock: Lock.Lock: nil ctx", func() { p.lock.Lock(nilCtx) }},
 		{"tock: Lock.TryLock: nil ctx", func() { p.lock.TryLock(nilCtx) }},
 		{"tock: Lock.Unlock: nil ctx", func() { p.lock.Unlock(nilCtx) }},

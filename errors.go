@@ -2,7 +2,9 @@ package tock
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"runtime/debug"
 )
 
 // Errors returned by tock's primitives at run time. Match them with errors.Is.
@@ -35,6 +37,43 @@ type BusyResourceError struct {
 // Error returns "another task is already <action> this resource".
 func (e *BusyResourceError) Error() string {
 	return "another task is already " + e.Action + " this resource"
+}
+
+// PanicError is a panic recovered from a task. Group.Wait and Group.Start
+// re-raise a task's panic as a *PanicError, and tock.Run and sim.Run re-raise
+// a panic of main (or one that reached main) as one: the caller of Run gets
+// exactly one *PanicError, whose Value is the value the task panicked with,
+// however many Groups the panic passed through (a *PanicError that reaches a
+// Group or a Run is re-raised as it is, never wrapped again).
+type PanicError struct {
+	// Value is what the task passed to panic.
+	Value any
+	// Stack is the stack of the panicking task at the panic, as
+	// runtime/debug.Stack formats it (the stack of the goroutine that
+	// re-raises it would not show where the panic happened).
+	Stack []byte
+}
+
+// Error shows the panic value followed by the panicking task's stack.
+func (p *PanicError) Error() string {
+	return fmt.Sprintf("tock: task panicked: %v\n\ngoroutine stack of the panicking task:\n%s", p.Value, p.Stack)
+}
+
+// Unwrap returns the panic value if it is an error, so that errors.Is and
+// errors.As see through a panic with an error value.
+func (p *PanicError) Unwrap() error {
+	err, _ := p.Value.(error)
+	return err
+}
+
+// asPanicError is r as a *PanicError: r itself if it is one, otherwise r
+// with the current stack. Call it in the deferred function that recovered r,
+// so that the stack is the panicking one.
+func asPanicError(r any) *PanicError {
+	if p, ok := r.(*PanicError); ok {
+		return p
+	}
+	return &PanicError{Value: r, Stack: debug.Stack()}
 }
 
 const (

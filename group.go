@@ -23,7 +23,8 @@ var errGroupCancelled = errors.New("tock: group cancelled")
 // runtime of the context it was made with: inside a simulation its tasks are
 // simulated tasks.
 //
-// Make a Group with NewGroup; the zero value is not usable.
+// Make a Group with NewGroup; the zero value is not usable: its methods panic
+// naming the rule.
 type Group struct {
 	rt     internal.Runtime
 	parent context.Context
@@ -41,8 +42,12 @@ type Group struct {
 	waitedErr error
 }
 
-// NewGroup returns a group whose tasks' contexts derive from ctx.
+// NewGroup returns a group whose tasks' contexts derive from ctx. It panics
+// if ctx is nil.
 func NewGroup(ctx context.Context) *Group {
+	if ctx == nil {
+		panic("tock: NewGroup: nil context (use context.Background(), or the ctx of the calling task)")
+	}
 	rt := internal.RuntimeOf(ctx)
 	gctx, cancel := rt.WithCancel(ctx)
 	g := &Group{rt: rt, parent: ctx, ctx: gctx, cancel: cancel}
@@ -53,8 +58,12 @@ func NewGroup(ctx context.Context) *Group {
 // Go starts task in a new task of the group. In a simulation the new task
 // runs after every task already runnable at this instant, in the order Go was
 // called. Options name the task (see Name). Go panics if Wait has already
-// returned.
+// returned, if task is nil, and on a Group not made by NewGroup.
 func (g *Group) Go(task func(ctx context.Context) error, opts ...TaskOption) {
+	g.check("Go")
+	if task == nil {
+		panic("tock: Group.Go: nil task function")
+	}
 	g.add("Go")
 	g.rt.Spawn(g.ctx, taskName(opts), func(ctx context.Context) {
 		g.done(g.call(ctx, task))
@@ -68,8 +77,14 @@ func (g *Group) Go(task func(ctx context.Context) error, opts ...TaskOption) {
 // returned nil) and the group does not see it; if it panics before calling
 // started, Start re-raises the panic as a *PanicError. Calling started twice
 // panics. Start cannot be cancelled: cancel the group, and the task's return
-// ends the wait. Options name the task (see Name).
+// ends the wait. Options name the task (see Name). Like Go, Start panics if
+// Wait has already returned, if task is nil, and on a Group not made by
+// NewGroup.
 func (g *Group) Start(task func(ctx context.Context, started func()) error, opts ...TaskOption) error {
+	g.check("Start")
+	if task == nil {
+		panic("tock: Group.Start: nil task function")
+	}
 	g.add("Start")
 	var (
 		q       internal.Queue[struct{}]
@@ -124,7 +139,9 @@ func (g *Group) Start(task func(ctx context.Context, started func()) error, opts
 
 // Cancel cancels the group's context: every task's ctx is done. The
 // cancellations this causes are not failures: Wait does not report them.
+// It panics on a Group not made by NewGroup.
 func (g *Group) Cancel() {
+	g.check("Cancel")
 	g.mu.Lock()
 	g.self = true
 	g.mu.Unlock()
@@ -132,21 +149,27 @@ func (g *Group) Cancel() {
 }
 
 // Wait blocks until every task of the group has returned, including tasks
-// started while it waits, then returns the failures joined in the order they
-// happened (nil if none). If the group's parent context was cancelled and
-// tasks returned that cancellation, Wait returns the parent's error. If a task
-// panicked, Wait panics with that *PanicError. Wait cannot be cancelled:
-// cancel the group instead. After Wait returns, the group's context is
-// cancelled and Go and Start panic.
+// started while it waits (also one accepted while Wait is waking up: Wait
+// returns only once, under the group's lock, no accepted task is running,
+// and from then on Go and Start are refused), then returns the failures
+// joined in the order they happened (nil if none). If the group's parent
+// context was cancelled and tasks returned that cancellation, Wait returns
+// the parent's error. If a task panicked, Wait panics with that
+// *PanicError. Wait cannot be cancelled: cancel the group instead. After
+// Wait returns, the group's context is cancelled and Go and Start panic.
+// Wait panics on a Group not made by NewGroup.
 func (g *Group) Wait() error {
+	g.check("Wait")
 	g.mu.Lock()
-	if g.running > 0 {
+	for g.running > 0 {
 		var w internal.Waiter[struct{}]
 		bg := context.Background()
 		g.waiters.Enqueue(bg, g.rt, &w)
 		internal.Wait(bg, g.rt, &g.mu, &g.waiters, &w, "Group.Wait")
 		g.mu.Lock()
 	}
+	// running is 0 and g.mu is held: marking the group waited here is atomic
+	// with that check, so no Go can slip in between.
 	if !g.waited {
 		g.waited = true
 		switch {
@@ -165,6 +188,16 @@ func (g *Group) Wait() error {
 	return err
 }
 
+// check panics on a nil Group or one not made by NewGroup.
+func (g *Group) check(op string) {
+	if g == nil {
+		panic("tock: Group." + op + ": nil *Group")
+	}
+	if g.rt == nil {
+		panic("tock: Group." + op + ": the zero Group is not usable; make it with NewGroup(ctx)")
+	}
+}
+
 func (g *Group) add(op string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -181,7 +214,7 @@ func (g *Group) call(ctx context.Context, task func(ctx context.Context) error) 
 			if internal.IsAbort(r) {
 				panic(r)
 			}
-			p = internal.NewPanicError(r)
+			p = asPanicError(r) // one layer: a nested Group's *PanicError as it is
 		}
 	}()
 	return task(ctx), nil

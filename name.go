@@ -34,8 +34,11 @@ func taskName(opts []TaskOption) string {
 // "main" for the task of tock.Run and of sim.Run, or "task N" for a task
 // started without a name (in a simulation, N counts the run's tasks, so it is
 // the same on every run; on the real runtime it is the task's TaskID). It
-// returns "" for a ctx that carries no tock task.
-func TaskName(ctx context.Context) string { return internal.TaskName(ctx) }
+// returns "" for a ctx that carries no tock task, and panics on a nil ctx.
+func TaskName(ctx context.Context) string {
+	panicIfNilCtx("TaskName", ctx)
+	return internal.TaskName(ctx)
+}
 
 // ---- what a deadlock report asks a primitive: who holds it ----
 

@@ -11,22 +11,59 @@ import (
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
+// neverChan is never closed: the Done of a node's stand-in parent (stdParent)
+// until the node is cancelled.
+var neverChan = make(chan struct{})
+
+// cancelCtxKey is the key the context package looks its own cancelCtx up by
+// (an unexported *int). context.Cause asks a context's Value for it, so a
+// probe that records the key it is asked for learns it once.
+var cancelCtxKey = func() any {
+	var p keyProbe
+	context.Cause(&p)
+	return p.key
+}()
+
+type keyProbe struct {
+	context.Context
+	key any
+}
+
+func (p *keyProbe) Err() error            { return context.Canceled }
+func (p *keyProbe) Value(k any) any       { p.key = k; return nil }
+func (p *keyProbe) Done() <-chan struct{} { return closedChan }
+
 // node is a cancellable context inside a simulation. Cancelling it is
-// synchronous and deterministic: the tasks parked on it are made runnable in
-// the order they parked, then its child nodes are cancelled in the order they
-// were made, then the standard-library contexts derived from it (which
-// register through AfterFunc) are cancelled in registration order.
+// synchronous and deterministic: its error and cause are stored first, then
+// the tasks parked on it are made runnable in the order they parked, then its
+// child nodes are cancelled in the order they were made, then the
+// standard-library contexts derived from it are cancelled, all before cancel
+// returns.
+//
+// The standard library finds a parent it can register with synchronously
+// through Value(cancelCtxKey) and Done: a node answers both with std, a real
+// *context.cancelCtx made (at first use) over a stand-in parent that the
+// node cancels from cancel. So context.WithCancel, WithTimeout, AfterFunc and
+// the rest register with std at once, whether derived from the node itself,
+// from a task's context over it, or from any stdlib wrapper (WithValue ...)
+// above either; no propagation goroutine is ever started.
 type node struct {
 	parent context.Context
 	pnode  *node // nearest simulation node above, nil for the root
 	s      *Sched
 	root   bool
 
-	mu     sync.Mutex            // guards done, cause, afters, and setting errp
+	mu     sync.Mutex            // guards cause, afters, std, stdCancel, and setting errp
 	errp   atomic.Pointer[error] // the error once cancelled (Err may be read from anywhere)
-	done   chan struct{}
 	cause  error
 	afters []*afterEntry
+	// std stands for the node to the context package (see node); nil until
+	// first asked for. stdCancel cancels it (the callback the context package
+	// registered with stdParent.AfterFunc); stdRelease is its CancelFunc,
+	// kept only so that it is not discarded.
+	std        context.Context
+	stdCancel  func()
+	stdRelease context.CancelFunc
 
 	deadline    time.Time
 	hasDeadline bool
@@ -50,6 +87,16 @@ func newRoot(s *Sched, outer context.Context) *node {
 
 // nodeOf returns the nearest simulation node in ctx's chain.
 func nodeOf(ctx context.Context) *node {
+	if n := directNode(ctx); n != nil {
+		return n
+	}
+	n, _ := ctx.Value(nodeKey).(*node)
+	return n
+}
+
+// directNode returns n if ctx is node n or a task's context over n: a context
+// whose cancellation is exactly n's.
+func directNode(ctx context.Context) *node {
 	switch c := ctx.(type) {
 	case *node:
 		return c
@@ -58,8 +105,7 @@ func nodeOf(ctx context.Context) *node {
 			return n
 		}
 	}
-	n, _ := ctx.Value(nodeKey).(*node)
-	return n
+	return nil
 }
 
 func (s *Sched) newNode(parent context.Context) *node {
@@ -69,7 +115,12 @@ func (s *Sched) newNode(parent context.Context) *node {
 	}
 	if err := parent.Err(); err != nil {
 		n.errp.Store(&err)
-		n.cause, n.done = context.Cause(parent), closedChan
+		n.cause = context.Cause(parent)
+		return n
+	}
+	if p := directNode(parent); p != nil {
+		// its Done would make p's std: compare nodes instead
+		p.children.pushBack(&n.child, n)
 		return n
 	}
 	pd := parent.Done()
@@ -86,18 +137,36 @@ func (s *Sched) newNode(parent context.Context) *node {
 
 func (n *node) Deadline() (time.Time, bool) { return n.deadline, n.hasDeadline }
 
+// Done is std's Done channel. Err is non-nil before it is closed.
 func (n *node) Done() <-chan struct{} {
 	n.mu.Lock()
-	if n.done == nil {
+	defer n.mu.Unlock()
+	if n.std == nil && n.errp.Load() != nil {
+		return closedChan
+	}
+	return n.stdLocked().Done()
+}
+
+// stdLocked returns std, making it if needed; n.mu is held.
+func (n *node) stdLocked() context.Context {
+	if n.std == nil {
 		if n.errp.Load() != nil {
-			n.done = closedChan
+			// Cancelled already: it only carries the cause for context.Cause.
+			n.std = causeCarrier(n.cause)
 		} else {
-			n.done = make(chan struct{})
+			// The context package registers with stdParent through its
+			// AfterFunc (setting n.stdCancel), under n.mu held here.
+			n.std, n.stdRelease = context.WithCancel(stdParent{n})
 		}
 	}
-	d := n.done
-	n.mu.Unlock()
-	return d
+	return n.std
+}
+
+// causeCarrier is a cancelled standard-library context whose cause is cause.
+func causeCarrier(cause error) context.Context {
+	c, cancel := context.WithCancelCause(context.Background())
+	cancel(cause)
+	return c
 }
 
 func (n *node) Err() error {
@@ -113,22 +182,61 @@ func (n *node) Value(k any) any {
 		return n
 	case rtKey:
 		return n.s
-	}
-	if n.root {
-		// The root hides the outer context's cancellation state: the standard
-		// library finds its cancelCtx through a *int key, and context.Cause
-		// must report this node's own cause.
-		if _, ok := k.(*int); ok {
-			return nil
-		}
+	case cancelCtxKey:
+		// The standard library's cancelCtx for n (see node); at the root it
+		// also hides the outer context's, whose cancellation is not ours.
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return n.stdLocked()
 	}
 	return n.parent.Value(k)
 }
 
 func (n *node) String() string { return "tock/sim.context" }
 
+// stdParent is the parent of a node's std: the context package sees a
+// context that is not its own, with an AfterFunc, and registers std's
+// cancellation with it; the node calls that callback from cancel.
+type stdParent struct{ n *node }
+
+func (p stdParent) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+func (p stdParent) Done() <-chan struct{} {
+	if p.n.errp.Load() != nil {
+		return closedChan
+	}
+	return neverChan
+}
+
+func (p stdParent) Err() error { return p.n.Err() }
+
+// Value answers the context package's cancelCtx lookup, made by
+// context.Cause(p) when std is cancelled: a carrier of the node's cause, so
+// that std's cause (and context.Cause of anything below the node) is it.
+func (p stdParent) Value(k any) any {
+	n := p.n
+	if k == cancelCtxKey && n.errp.Load() != nil {
+		n.mu.Lock()
+		cause := n.cause
+		n.mu.Unlock()
+		if cause != nil && cause != n.Err() {
+			return causeCarrier(cause)
+		}
+	}
+	return nil
+}
+
+// AfterFunc is called by context.WithCancel(stdParent{n}), in stdLocked,
+// with n.mu held.
+func (p stdParent) AfterFunc(f func()) func() bool {
+	p.n.stdCancel = f
+	return func() bool { return false }
+}
+
 // AfterFunc makes the context package propagate our cancellation to its own
-// contexts synchronously (it prefers a parent's AfterFunc to a goroutine).
+// contexts synchronously (it prefers a parent's AfterFunc to a goroutine). It
+// is the fallback for a wrapper that hides std: the callbacks run in
+// registration order at the end of cancel.
 func (n *node) AfterFunc(f func()) func() bool {
 	n.mu.Lock()
 	if n.errp.Load() != nil {
@@ -177,18 +285,16 @@ func (n *node) cancel(err, cause error) {
 		n.mu.Unlock()
 		return
 	}
+	// Err and Cause are set before anything is closed or called.
 	n.cause = cause
-	if n.done == nil {
-		n.done = closedChan
-	} else {
-		close(n.done)
-	}
+	n.errp.Store(&err)
 	afters := n.afters
 	n.afters = nil
 	for _, e := range afters {
 		e.done = true
 	}
-	n.errp.Store(&err)
+	stdCancel := n.stdCancel
+	n.stdCancel = nil
 	n.mu.Unlock()
 
 	s := n.s
@@ -221,6 +327,9 @@ func (n *node) cancel(err, cause error) {
 		next := c.child.after()
 		c.cancel(err, cause)
 		c = next
+	}
+	if stdCancel != nil {
+		stdCancel() // closes Done; cancels the stdlib contexts below, synchronously
 	}
 	for _, e := range afters {
 		e.f()

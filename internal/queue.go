@@ -145,7 +145,9 @@ func (w *Waiter[T]) Grant() {
 	w.wake()
 }
 
-// Enqueue prepares w for ctx's runtime and appends it to q.
+// Enqueue prepares w for ctx's runtime and appends it to q. It never panics
+// (it is called with the primitive's mutex held): a caller that may not park
+// is refused by the park that follows, once the mutex is released.
 func (q *Queue[T]) Enqueue(ctx context.Context, rt Runtime, w *Waiter[T]) {
 	w.Ctx = ctx
 	w.Task = TaskOf(ctx)
@@ -167,7 +169,9 @@ func (q *Queue[T]) Adopt(w *Waiter[T]) {
 // Wait unlocks mu, parks, and returns nil once w is granted. If ctx is done
 // first, w leaves the queue and Wait returns ctx's error, unless w was granted
 // in the meantime, in which case the grant wins and Wait returns nil.
-// mu is not held when Wait returns.
+// mu is not held when Wait returns. If the caller may not park (it is not a
+// task of ctx's simulation, or the simulation abandons it), Wait takes w out
+// of q and then panics, with mu not held.
 func Wait[T any](ctx context.Context, rt Runtime, mu *sync.Mutex, q *Queue[T], w *Waiter[T], what string) error {
 	mu.Unlock()
 	if rt == Real && realBlockMisuse() {
@@ -182,17 +186,27 @@ func Wait[T any](ctx context.Context, rt Runtime, mu *sync.Mutex, q *Queue[T], w
 
 // abandon ends a wait that ctx cut short with err: w leaves q and the wait
 // fails with err, unless a grant came first, in which case the grant wins
-// and the wait succeeds. It is called without mu held and returns so.
+// and the wait succeeds. It is called without mu held and returns (or
+// panics) so.
+//
+// If err is a park's refusal, abandon panics once w is out of q and mu is
+// released: with the rule broken for a caller outside the simulation (even if
+// granted); to unwind an abandoned task unless it was granted first (then the
+// grant wins: the task has what it waited for, and its next blocking call
+// unwinds it).
 func (q *Queue[T]) abandon(mu *sync.Mutex, w *Waiter[T], err error) error {
 	mu.Lock()
 	if w.Granted {
 		mu.Unlock()
 		w.drain()
+		if r, ok := err.(*refusal); ok && r != errAbort {
+			r.raise()
+		}
 		return nil
 	}
 	q.Remove(w)
 	mu.Unlock()
-	return err
+	return unwound(err)
 }
 
 // FrontLive drops the cancelled waiters at the head of q and returns the
@@ -212,7 +226,8 @@ func (q *Queue[T]) FrontLive() *Waiter[T] {
 // caller found it must wait, it queues a waiter carrying val on q, parks until
 // the waiter is granted or ctx is done (see Wait), and returns the waiter's
 // final value (what a granter handed over) with Wait's error. The waiter is
-// reused afterwards. mu is not held when Block returns.
+// reused afterwards. mu is not held when Block returns, nor when it panics
+// because the caller may not park (see Wait).
 //
 // Block parks without a call between it and the switch on both runtimes'
 // common paths (a task's own context in a simulation; the real runtime):
@@ -222,17 +237,7 @@ func (q *Queue[T]) FrontLive() *Waiter[T] {
 // granter wrote w.Val before the signal the wait received or drained), so
 // its value is read without the lock.
 func Block[T any](ctx context.Context, mu *sync.Mutex, q *Queue[T], val T, what string) (T, error) {
-	s := SimOf(ctx)
-	var rt Runtime
-	if s != nil {
-		rt = s
-	} else {
-		rt = RuntimeOf(ctx)
-		if rt == Real && realBlockMisuse() {
-			mu.Unlock()
-			panicRealBlock(what)
-		}
-	}
+	s, rt := blockRuntime(ctx, mu, what)
 	w := q.Alloc()
 	w.Val = val
 	q.Enqueue(ctx, rt, w)
@@ -256,4 +261,24 @@ func Block[T any](ctx context.Context, mu *sync.Mutex, q *Queue[T], val T, what 
 	v := w.Val
 	q.Free(w)
 	return v, err
+}
+
+// blockRuntime decodes the runtime of a blocking call's ctx, which Block is
+// given with mu held: a misuse check that fails on the way (a task's ctx used
+// by another goroutine, a task-less ctx inside a simulated task) unlocks mu
+// before it panics.
+func blockRuntime(ctx context.Context, mu *sync.Mutex, what string) (s *Sched, rt Runtime) {
+	ok := false
+	defer func() {
+		if !ok {
+			mu.Unlock()
+		}
+	}()
+	if s = SimOf(ctx); s != nil {
+		rt = s
+	} else if rt = RuntimeOf(ctx); rt == Real && realBlockMisuse() {
+		panicRealBlock(what)
+	}
+	ok = true
+	return s, rt
 }

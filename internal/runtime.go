@@ -5,7 +5,6 @@ package internal
 
 import (
 	"context"
-	"fmt"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -87,7 +86,7 @@ type Task struct {
 	wctx     context.Context
 	foreign  bool
 	live     link[Task] // in the scheduler's list of live tasks
-	panicked *PanicError
+	panicked *Panic
 }
 
 func (t *Task) String() string {
@@ -132,6 +131,20 @@ func (c *taskCtx) Err() error {
 		return n.Err()
 	}
 	return c.Context.Err()
+}
+
+// AfterFunc lets the context package propagate a cancellation to the
+// standard-library contexts derived from this one synchronously, as it does
+// for its own (it prefers a parent's AfterFunc to a goroutine of its own).
+// Inside a simulation it is the node's AfterFunc; over any other context it
+// is that context's AfterFunc if it has one, else context.AfterFunc.
+func (c *taskCtx) AfterFunc(f func()) func() bool {
+	if a, ok := c.Context.(interface {
+		AfterFunc(func()) func() bool
+	}); ok {
+		return a.AfterFunc(f)
+	}
+	return context.AfterFunc(c.Context, f)
 }
 
 // WithTask returns ctx carrying task t.
@@ -182,29 +195,20 @@ func RuntimeOf(ctx context.Context) Runtime {
 	return Real
 }
 
-// PanicError is a panic recovered from a task, with the stack of the task
-// that panicked. tock re-raises it where the task's result is collected.
-type PanicError struct {
-	// Value is what the task passed to panic.
+// Panic is a panic recovered from a simulated task: the value and the stack
+// of the task at the panic. Package sim re-raises the main task's as a
+// *tock.PanicError (internal cannot import tock).
+type Panic struct {
+	// Value is what the task passed to panic (a *tock.PanicError re-raised by
+	// a Group.Wait is kept as it is: one layer however deep the nesting).
 	Value any
 	// Stack is the panicking task's stack, as debug.Stack formats it.
 	Stack []byte
 }
 
-// NewPanicError captures r with the current stack; call it in the deferred
-// function that recovered r.
-func NewPanicError(r any) *PanicError { return &PanicError{Value: r, Stack: debug.Stack()} }
-
-// Error shows the panic value followed by the panicking task's stack.
-func (p *PanicError) Error() string {
-	return fmt.Sprintf("tock: task panicked: %v\n\ngoroutine stack of the panicking task:\n%s", p.Value, p.Stack)
-}
-
-// Unwrap returns the panic value if it is an error.
-func (p *PanicError) Unwrap() error {
-	err, _ := p.Value.(error)
-	return err
-}
+// Recovered captures r with the current stack; call it in the deferred
+// function that recovered r, so that the stack is the panicking one.
+func Recovered(r any) *Panic { return &Panic{Value: r, Stack: debug.Stack()} }
 
 // ---- the real runtime ----
 

@@ -34,7 +34,7 @@ type Result struct {
 	Deadlock  []Blocked // non-nil on deadlock
 	Cycle     []int     // on deadlock, a wait-for cycle (indices into Deadlock), if any
 	At        time.Time // the instant the run ended
-	Panic     *PanicError
+	Panic     *Panic
 	Events    uint64 // task resumptions
 	Remaining int    // tasks abandoned at the end
 	// Stall is set when the watchdog found a task that did not give
@@ -109,42 +109,90 @@ func (s *Sched) Now() time.Time { return s.start.Add(time.Duration(s.now)) }
 // Events is the number of task resumptions so far.
 func (s *Sched) Events() uint64 { return s.events }
 
+// current is the running task, for a call that may switch out but holds no
+// lock (Checkpoint): it panics if there is none (the rule broken), or goes
+// on unwinding an abandoned task.
 func (s *Sched) current(op string) *Task {
 	t := s.cur
 	if t == nil || t.aborting {
-		outside(t, op)
+		refuse(t, op).raise()
 	}
 	return t
 }
 
-// outside panics for current: with the rule broken if t is nil, or to go on
-// unwinding an abandoned task.
-func outside(t *Task, op string) {
-	if t == nil {
-		panic("tock: " + op + " on a simulation's context outside that simulation's tasks (a goroutine the simulation does not run?)")
+// refusal is what park returns instead of parking, when the caller is not a
+// task of the simulation (outside) or is a task being unwound (abort). A
+// parking primitive holds a queued waiter and may have held its mutex until
+// just before: it takes the waiter out of its queue, releases everything,
+// and only then raises the refusal's panic (see Queue.abandon). No other
+// error is a *refusal.
+type refusal struct{ msg string }
+
+func (r *refusal) Error() string { return r.msg }
+
+// raise panics: with the rule broken, or with the panic that unwinds an
+// abandoned task.
+func (r *refusal) raise() {
+	if r == errAbort {
+		panic(abortPanic{})
 	}
-	panic(abortPanic{})
+	panic(r.msg)
 }
 
-// Prepare binds p to the current task.
+var errAbort = &refusal{"tock/sim: the simulation abandoned this task"}
+
+func refuse(t *Task, op string) *refusal {
+	if t == nil {
+		return &refusal{"tock: " + op + " on a simulation's context outside that simulation's tasks (a goroutine the simulation does not run, or after sim.Run returned?)"}
+	}
+	return errAbort
+}
+
+// Unwound panics if err is a refusal (see refusal) and returns err otherwise:
+// callers that park with no queue and no lock raise at once.
+func unwound(err error) error {
+	if r, ok := err.(*refusal); ok {
+		r.raise()
+	}
+	return err
+}
+
+// Prepare binds p to the current task. It never panics (it is called with
+// the primitive's mutex held): with no current task, or one being unwound,
+// it gives p a channel, so that a grant before park refuses neither blocks
+// nor wakes another task, and park then refuses.
 func (s *Sched) Prepare(p *Parker) {
-	p.task = s.current("blocking call")
-	p.ch = nil
+	if t := s.cur; t != nil && !t.aborting {
+		p.task, p.ch = t, nil
+		return
+	}
+	p.task = nil
+	if p.ch == nil {
+		p.ch = make(chan struct{}, 1)
+	}
 }
 
-// Park suspends the current task until woken or ctx is done.
+// Park suspends the current task until woken or ctx is done. It returns a
+// *refusal instead of parking when the caller may not park (see refusal).
 func (s *Sched) Park(ctx context.Context, p *Parker, what string) error {
 	return s.park(ctx, what, false, 0)
 }
 
 // park suspends the current task, blocked in what, until it is woken, ctx is
 // done, or, if timed, the virtual clock reaches when (a when not after now is
-// a Checkpoint). Every simulated wait switches out here, and the blocking
-// calls reach it through as few frames as possible: each frame between a
-// task's code and the switch costs a mispredicted return when the task
-// resumes (measured: about a tenth of a sleep event).
+// a Checkpoint). It never panics: with no current task, or when the task is
+// abandoned (now or while parked), it returns a *refusal, which the caller
+// raises once it holds no lock and no queued waiter.
+//
+// Every simulated wait switches out here, and the blocking calls reach it
+// through as few frames as possible: each frame between a task's code and
+// the switch costs a mispredicted return when the task resumes (measured:
+// about a tenth of a sleep event).
 func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) error {
-	t := s.current(what)
+	t := s.cur
+	if t == nil || t.aborting {
+		return refuse(t, what)
+	}
 	if timed {
 		if when <= s.now {
 			s.Checkpoint()
@@ -174,16 +222,25 @@ func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) e
 	t.what = what
 	t.state = stParked
 	t.wakeErr = nil
-	s.suspend(t)
+	resumed := t.co.yield(false)
 	s.unwatch(t)
 	s.stopTimer(&t.timer)
+	if !resumed {
+		// abandoned while parked: unwound from here on
+		t.aborting = true
+		t.state = stRunning
+		return errAbort
+	}
 	return t.wakeErr
 }
 
-// suspend hands control back to the scheduler until t is resumed.
+// suspend hands control back to the scheduler until t is resumed; it panics
+// to unwind t if the simulation abandons it meanwhile. Only calls that hold
+// no lock and no queued waiter use it.
 func (s *Sched) suspend(t *Task) {
 	if !t.co.yield(false) {
 		t.aborting = true
+		t.state = stRunning
 		panic(abortPanic{})
 	}
 }
@@ -231,14 +288,14 @@ func (s *Sched) Yield() { s.Checkpoint() }
 
 // SleepUntil parks the current task until the virtual clock reaches t.
 func (s *Sched) SleepUntil(ctx context.Context, at time.Time) error {
-	return s.park(ctx, "Sleep", true, int64(at.Sub(s.start)))
+	return unwound(s.park(ctx, "Sleep", true, int64(at.Sub(s.start))))
 }
 
 // Sleep parks the current task for d of virtual time.
 // A d past the end of the clock's range sleeps until that end (now is never
 // negative, so the subtraction cannot overflow).
 func (s *Sched) Sleep(ctx context.Context, d time.Duration) error {
-	return s.park(ctx, "Sleep", true, s.now+min(int64(d), math.MaxInt64-s.now))
+	return unwound(s.park(ctx, "Sleep", true, s.now+min(int64(d), math.MaxInt64-s.now)))
 }
 
 // watchable reports whether ctx's deadline is one the simulation controls.
@@ -310,7 +367,7 @@ func runTask(t *Task) {
 	defer func() {
 		if r := recover(); r != nil {
 			if _, ok := r.(abortPanic); !ok {
-				t.panicked = NewPanicError(r)
+				t.panicked = Recovered(r)
 			}
 		}
 	}()
@@ -581,14 +638,29 @@ func (s *Sched) loop() Result {
 	return res
 }
 
-// stop cancels every task (Until reached, or main returned).
+// stop cancels every task (Until reached, or main returned). The tasks that
+// wait on a polled context derived from theirs (a context.WithCancel child)
+// are woken at once with its error, like the others: not abandoned later.
 func (s *Sched) stop() {
 	s.stopping = true
 	s.root.cancel(context.Canceled, context.Canceled)
+	if s.polled.n > 0 || len(s.fnodes) > 0 {
+		s.scanForeign()
+	}
 }
 
-// abortAll unwinds every live task's stack and ends its coroutine.
+// errAbandoned is the cause of the cancellation of every task's context when
+// the run abandons its tasks: a cleanup that loops while its ctx is not done
+// ends.
+var errAbandoned = errors.New("tock/sim: the run ended and abandoned its tasks")
+
+// abortAll unwinds every live task's stack and ends its coroutine. Every
+// context of the run is cancelled first; a task that recovers the unwinding
+// panic and blocks again is unwound again (park refuses it).
 func (s *Sched) abortAll() int {
+	if s.live.head != nil {
+		s.root.cancel(context.Canceled, errAbandoned)
+	}
 	n := 0
 	for s.live.head != nil {
 		t := s.live.front()

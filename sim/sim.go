@@ -41,6 +41,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tockgo/tock"
 	"github.com/tockgo/tock/internal"
 )
 
@@ -126,10 +127,15 @@ func For(d time.Duration) Option {
 // does not give control back to the scheduler within the StallTimeout limit
 // (it blocked outside tock), and ctx's error if ctx is cancelled (the run is
 // abandoned; with the watchdog on, Run returns promptly even while a task is
-// stuck, leaving it behind as a StallError does). If main panics, Run panics with a
-// *tock.PanicError carrying the original value and stack. Tasks abandoned by
-// a deadlock or an abort are unwound (their deferred calls run; any blocking
-// call they make panics to unwind them further) so no goroutine is left.
+// stuck, leaving it behind as a StallError does). If main panics, Run panics
+// with a *tock.PanicError carrying the original value and stack: exactly one,
+// also when the panic comes from a task of a Group (however deeply nested)
+// that main waited for. Tasks abandoned by a deadlock, an abort, the end of
+// main or the Until instant are unwound: every context of the run is
+// cancelled, their deferred calls run, and any blocking call they make (also
+// after recovering the unwinding panic) panics to unwind them further, after
+// releasing the primitive it was made on, so no goroutine is left and Run
+// never hangs on a cleanup that blocks through tock.
 //
 // Run panics, before running anything, on a programming error: a nil ctx
 // (use context.Background()), a nil main, a nil Option, or an Until instant
@@ -163,12 +169,22 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Opti
 		return &StallError{Task: st.Task, At: st.At, Stuck: st.Stuck, Stack: st.Stack}
 	}
 	if res.Panic != nil {
-		panic(res.Panic)
+		panic(panicError(res.Panic))
 	}
 	if res.Deadlock != nil {
 		return newDeadlockError(res)
 	}
 	return res.Err
+}
+
+// panicError is the one *tock.PanicError of a panic recovered from main: the
+// value itself if it is one already (a Group.Wait re-raised it), so nesting
+// adds no layer.
+func panicError(p *internal.Panic) *tock.PanicError {
+	if pe, ok := p.Value.(*tock.PanicError); ok {
+		return pe
+	}
+	return &tock.PanicError{Value: p.Value, Stack: p.Stack}
 }
 
 // StallError is returned by Run when a task did not give control back to the

@@ -408,3 +408,33 @@ func TestForeignUseOfTaskCtx(t *testing.T) {
 		}
 	})
 }
+
+// A misuse caught inside a blocking call (where the primitive's mutex is
+// held) releases that mutex before it panics: the primitive stays usable.
+func TestMisuseInsideBlockReleasesTheMutex(t *testing.T) {
+	sem := tock.NewSemaphore(0)
+	var msg string
+	err := runBounded(t, 20*time.Second, context.Background(), func(ctx context.Context) error {
+		dctx := context.WithValue(ctx, struct{}{}, 1)
+		got := make(chan string)
+		go func() { got <- panicOf(func() { sem.Acquire(dctx) }) }()
+		msg = <-got
+		return nil
+	}, sim.Checked())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg, "may be used only by that task") {
+		t.Errorf("panic %q", msg)
+	}
+	done := make(chan struct{})
+	go func() { sem.Release(); _ = sem.Stats(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the semaphore's mutex was left held")
+	}
+	if w := sem.Stats().Waiting; w != 0 {
+		t.Errorf("%d waiter(s) left", w)
+	}
+}

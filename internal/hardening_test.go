@@ -1,0 +1,110 @@
+package internal
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The key the context package finds its cancelCtx by is learnt once, and is
+// the one context.Cause asks for.
+func TestCancelCtxKeyProbe(t *testing.T) {
+	if _, ok := cancelCtxKey.(*int); !ok {
+		t.Fatalf("cancelCtxKey is %T, want *int", cancelCtxKey)
+	}
+	c, cancel := context.WithCancelCause(context.Background())
+	cause := errors.New("why")
+	cancel(cause)
+	if c.Value(cancelCtxKey) != c {
+		t.Fatal("the probed key does not find the context package's cancelCtx")
+	}
+}
+
+// Prepare never panics, though the caller may not park (it is called with a
+// primitive's mutex held); Park then refuses, with the rule or the unwinding.
+func TestPrepareNeverPanics(t *testing.T) {
+	s := NewSched(time.Time{}, time.Time{}, false)
+	var p Parker
+	s.Prepare(&p) // no current task
+	if p.task != nil || p.ch == nil {
+		t.Fatalf("Prepare outside a task: task %v, ch %v; want no task and a channel", p.task, p.ch)
+	}
+	p.wake() // a grant meanwhile neither blocks nor wakes a task
+	err := s.Park(context.Background(), &p, "Lock.Lock")
+	r, ok := err.(*refusal)
+	if !ok || r == errAbort {
+		t.Fatalf("Park outside a task = %v, want the outside refusal", err)
+	}
+	s.cur = &Task{s: s, aborting: true}
+	s.Prepare(&p)
+	if err := s.Park(context.Background(), &p, "Lock.Lock"); err != errAbort {
+		t.Fatalf("Park by an unwinding task = %v, want errAbort", err)
+	}
+	s.cur = nil
+}
+
+// context.Cause of a simulated context, and of stdlib contexts below it, is
+// the cause it was cancelled with.
+func TestSimCause(t *testing.T) {
+	s := NewSched(time.Time{}, time.Time{}, false)
+	why := errors.New("why")
+	res := s.Run(context.Background(), func(ctx context.Context) error {
+		c, cancel := s.WithCancel(ctx)
+		type key struct{}
+		before, beforeCancel := context.WithCancel(context.WithValue(c, key{}, 1))
+		defer beforeCancel()
+		cancel(why)
+		after, afterCancel := context.WithCancel(c)
+		defer afterCancel()
+		for name, x := range map[string]context.Context{"node": c, "child made before": before, "child made after": after} {
+			if got := context.Cause(x); got != why {
+				t.Errorf("%s: Cause = %v, want %v", name, got, why)
+			}
+			if x.Err() != context.Canceled {
+				t.Errorf("%s: Err = %v", name, x.Err())
+			}
+		}
+		return nil
+	})
+	if res.Err != nil || res.Panic != nil {
+		t.Fatal(res.Err, res.Panic)
+	}
+}
+
+// A waiter granted before the run abandons it keeps what it was handed (the
+// grant wins: nothing is lost); its next blocking call unwinds it.
+func TestGrantWinsOverAbandonment(t *testing.T) {
+	s := NewSched(time.Time{}, time.Time{}, false)
+	var mu sync.Mutex
+	var q Queue[int]
+	got, gotErr, slept, unwound := -1, error(nil), false, false
+	s.Run(context.Background(), func(ctx context.Context) error {
+		s.Spawn(ctx, "", func(ctx context.Context) {
+			defer func() { unwound = IsAbort(recover()) }()
+			mu.Lock()
+			got, gotErr = Block(ctx, &mu, &q, 0, "test")
+			s.Sleep(ctx, time.Second)
+			slept = true
+		})
+		s.Yield() // the waiter parks
+		mu.Lock()
+		w := q.PopLive()
+		w.Val = 42
+		w.Grant()
+		mu.Unlock()
+		s.aborted.Store(true) // as the outer context's cancellation does
+		s.Sleep(ctx, time.Second)
+		return nil
+	})
+	if got != 42 || gotErr != nil {
+		t.Errorf("the granted waiter got %d, %v; want 42, nil", got, gotErr)
+	}
+	if slept || !unwound {
+		t.Errorf("after the grant: slept %v, unwound %v; want false, true", slept, unwound)
+	}
+	if q.Len() != 0 {
+		t.Errorf("%d waiters left queued", q.Len())
+	}
+}
