@@ -79,6 +79,8 @@ type Sched struct {
 	mainTask *Task
 	mainDone bool
 	mainErr  error
+
+	x *Schedule // exploration: the choice points' decisions (nil: FIFO); see schedule.go
 }
 
 // NewSched makes a simulation starting at start. With hasUntil, the run stops
@@ -198,6 +200,9 @@ func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) e
 			s.Checkpoint()
 			return nil
 		}
+		if s.x != nil { // exploration hook: jitter
+			when = s.x.late(when)
+		}
 		// If this task is the next event (nothing runnable, nothing polled,
 		// no timer due at or before when, and no Until before it), it goes
 		// on at once: the same result as parking and being woken, without a
@@ -274,6 +279,11 @@ func (s *Sched) alone() bool {
 func (s *Sched) Checkpoint() {
 	t := s.current("checkpoint")
 	if s.alone() {
+		s.events++
+		s.progress()
+		return
+	}
+	if s.x != nil && s.x.goOn(s) { // exploration hook: the checkpoint goes on
 		s.events++
 		s.progress()
 		return
@@ -419,6 +429,9 @@ func (s *Sched) WithDeadline(parent context.Context, d time.Time) (context.Conte
 		if when <= s.now {
 			n.cancel(context.DeadlineExceeded, context.DeadlineExceeded)
 		} else {
+			if s.x != nil { // exploration hook: jitter
+				when = s.x.late(when)
+			}
 			n.timer.node = n
 			s.setTimer(&n.timer, when)
 		}
@@ -567,7 +580,12 @@ func (s *Sched) loop() Result {
 			}
 			// resume, written out so that no frame lies between the loop
 			// and the switch (see park)
-			t := s.runq.pop()
+			var t *Task
+			if s.x == nil {
+				t = s.runq.pop()
+			} else { // exploration hook: which runnable task runs next
+				t = s.x.next(s)
+			}
 			if t.co == nil {
 				t.co = s.coroFor(t)
 			}
@@ -577,6 +595,9 @@ func (s *Sched) loop() Result {
 			s.progress()
 			ended, _ := t.co.next()
 			s.cur = nil
+			if s.x != nil && s.x.trace != 0 { // exploration hook: the trace
+				s.x.step(s, t, ended)
+			}
 			if ended {
 				s.ended(t)
 			}
@@ -610,6 +631,9 @@ func (s *Sched) loop() Result {
 		}
 		s.now = first.when
 		due := s.timers.advance(first.when)
+		if s.x != nil && len(due) > 1 { // exploration hook: same-instant timer order
+			s.x.order(due)
+		}
 		for i := range due {
 			e := &due[i]
 			if !e.live() {
