@@ -277,7 +277,7 @@ func TestSelectAdversarial(t *testing.T) {
 					t.Error("Select with context.Background() inside a simulated task did not panic")
 				}
 			}()
-			tock.Select(context.Background(), tock.OnGet(q, nil))
+			tock.Select(context.Background(), tock.OnGet(q, nil)) //tockvet:ignore the task-less Select is the misuse under test
 		}()
 		if q.Waiting() != 0 {
 			t.Errorf("a waiter was left queued: %d", q.Waiting())
@@ -316,7 +316,7 @@ func TestSelectAdversarial(t *testing.T) {
 		q := tock.NewQueue[int]()
 		var e tock.Event
 		panicked := make(chan any, 1)
-		go func() {
+		go func() { //tockvet:ignore the raw goroutine with a task ctx is the misuse under test
 			defer func() { panicked <- recover() }()
 			tock.Select(ctx, tock.OnGet(q, nil))
 		}()
