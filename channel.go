@@ -107,7 +107,7 @@ func (c *Channel[T]) Put(ctx context.Context, v T) error {
 		s.p.mu.Unlock()
 	}
 	c.mu.Unlock()
-	internal.Checkpoint(ctx)
+	internal.Decode(ctx).RT.Checkpoint()
 	return nil
 }
 
@@ -210,7 +210,7 @@ func (s *Subscription[T]) Receive(ctx context.Context) (T, error) {
 	if v, done, err := s.p.poll(); done {
 		return v, err
 	}
-	return s.p.recv(ctx, nil, "Subscription.Receive")
+	return s.p.recv(ctx, internal.Decode(ctx), nil, "Subscription.Receive")
 }
 
 // All ranges over the subscription's messages until it ends or ctx is done.

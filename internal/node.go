@@ -180,8 +180,6 @@ func (n *node) Value(k any) any {
 	switch k {
 	case nodeKey:
 		return n
-	case rtKey:
-		return n.s
 	case cancelCtxKey:
 		// The standard library's cancelCtx for n (see node); at the root it
 		// also hides the outer context's, whose cancellation is not ours.

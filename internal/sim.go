@@ -158,18 +158,19 @@ func unwound(err error) error {
 }
 
 // Prepare binds p to the current task. It never panics (it is called with
-// the primitive's mutex held): with no current task, or one being unwound,
-// it gives p a channel, so that a grant before park refuses neither blocks
-// nor wakes another task, and park then refuses.
-func (s *Sched) Prepare(p *Parker) {
+// the primitive's mutex held) and never refuses: with no current task, or
+// one being unwound, it gives p a channel, so that a grant before park
+// refuses neither blocks nor wakes another task, and park then refuses.
+func (s *Sched) Prepare(p *Parker, what string) error {
 	if t := s.cur; t != nil && !t.aborting {
 		p.task, p.ch = t, nil
-		return
+		return nil
 	}
 	p.task = nil
 	if p.ch == nil {
 		p.ch = make(chan struct{}, 1)
 	}
+	return nil
 }
 
 // Park suspends the current task until woken or ctx is done. It returns a
@@ -314,7 +315,7 @@ func (s *Sched) Spawn(parent context.Context, name string, fn func(ctx context.C
 func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
 	s.nextID++
 	t := &Task{ID: nextTaskID.add(), s: s, name: name, num: s.nextID}
-	t.tctx = taskCtx{parent, t}
+	t.tctx = taskCtx{Context: parent, task: t}
 	t.fn, t.ctx = fn, &t.tctx
 	s.live.pushBack(&t.live, t)
 	t.state = stRunnable

@@ -275,11 +275,11 @@ func taskName(t *Task) string {
 // context.Background(), reached a blocking tock call inside a simulation,
 // which would block the whole simulation on the wall clock. It walks the
 // stack only while a simulation runs in the process; callers panic with
-// panicRealBlock after releasing their locks and dequeuing their waiter.
+// the refusal of realBlockMessage once they hold no lock and no queued waiter.
 func realBlockMisuse() bool { return simsRunning.Load() != 0 && onSimTask() }
 
-func panicRealBlock(op string) {
-	panic("tock: " + op + ": a blocking call with a ctx that carries no tock task (context.Background(), context.TODO()) inside a simulated task would block the whole simulation on the wall clock; pass the task's ctx (or one derived from it)")
+func realBlockMessage(op string) string {
+	return ("tock: " + op + ": a blocking call with a ctx that carries no tock task (context.Background(), context.TODO()) inside a simulated task would block the whole simulation on the wall clock; pass the task's ctx (or one derived from it)")
 }
 
 // onSimTask reports whether the calling goroutine runs a simulated task.
