@@ -37,7 +37,7 @@ func TestPrepareNeverPanics(t *testing.T) {
 	if !ok || r == errAbort {
 		t.Fatalf("Park outside a task = %v, want the outside refusal", err)
 	}
-	s.cur = &Task{s: s, aborting: true}
+	s.cur = &simTask{s: s, aborting: true}
 	s.Prepare(&p, "Lock.Lock")
 	if err := s.Park(context.Background(), &p, "Lock.Lock"); err != errAbort {
 		t.Fatalf("Park by an unwinding task = %v, want errAbort", err)

@@ -10,7 +10,7 @@ import (
 // when it was prepared by a simulation, through a one-slot channel when it was
 // prepared by the real runtime. A Parker is woken at most once per park.
 type Parker struct {
-	task *Task         // simulation: the task to make runnable
+	task *simTask      // simulation: the task to make runnable
 	ch   chan struct{} // real runtime: receives exactly one signal
 }
 

@@ -85,9 +85,9 @@ func Decode(ctx context.Context) Call {
 			return Call{RT: Real}
 		}
 	}
-	if t := c.task; t.s != nil {
-		checkCaller(t)
-		return Call{RT: t.s, Task: t}
+	if st := c.task.sim; st != nil {
+		checkCaller(st)
+		return Call{RT: st.s, Task: c.task}
 	}
 	if c.rt != nil {
 		return Call{RT: c.rt, Task: c.task}
@@ -105,41 +105,14 @@ var (
 )
 
 // Task is the identity of one tock task: what a Lock records as its owner and
-// a CapacityLimiter as its default borrower.
+// a CapacityLimiter as its default borrower. A task of the real runtime is
+// this and nothing else; a simulated task's Task lives inside the
+// scheduler's state for it (simTask, in sim.go).
 type Task struct {
-	// The fields a simulated sleep, park and wake-up touch come first, in
-	// the first two cache lines: with many tasks, each event finds its
-	// task cold in memory.
-	s        *Sched  // nil on the real runtime
-	tctx     taskCtx // what ctx points to in a simulation
-	co       *coro   // running it; nil until it first runs
-	state    taskState
-	aborting bool
-	// cancellation watch while parked: in wnode's parked set, or in the
-	// scheduler's polled list when foreign
-	wnode *node
-	// the node of the task's own context, once it has parked there: the
-	// task stays in its parked set until it ends
-	home    *node
-	timer   timer
-	parkSeq uint64 // when it parked: the order cancellation wakes in
-	wakeErr error
-	what    string
-	on      Holding // what it parked on through Block or Wait, for deadlock reports
-
 	ID   uint64 // unique among all tasks of the process, never 0
 	name string // as given; "" for "task <num>"
 	num  uint64
-
-	fn       func(ctx context.Context) // what the task runs
-	ctx      context.Context           // the task's context
-	parkIdx  int                       // index in wnode.parked, unless wnode is home
-	homeIdx  int                       // index in home.parked
-	park     link[Task]                // in the scheduler's polled list
-	wctx     context.Context
-	foreign  bool
-	live     link[Task] // in the scheduler's list of live tasks
-	panicked *Panic
+	sim  *simTask // the simulation's state of this task; nil on the real runtime
 }
 
 func (t *Task) String() string {
