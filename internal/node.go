@@ -70,7 +70,7 @@ type node struct {
 	timer       timer
 
 	// simulation-only registrations
-	parked   []*simTask     // tasks parked here or at home here, in no order (see Task.parkSeq)
+	parked   []*simTask  // tasks parked here or at home here, in no order (see Task.parkSeq)
 	children dlist[node] // child nodes
 	child    link[node]  // in the parent's children
 	foreign  bool        // in s.fnodes: the parent's cancellation is polled

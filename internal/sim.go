@@ -368,7 +368,7 @@ type coro struct {
 	next  func() (bool, bool) // resume; reports whether the task ended
 	stop  func()
 	yield func(ended bool) bool // false: the simulation abandons the task
-	task  *simTask                 // the task it runs
+	task  *simTask              // the task it runs
 	goid  uint64                // its goroutine's ID, in checked mode
 }
 
