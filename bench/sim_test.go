@@ -308,6 +308,15 @@ func BenchmarkSimSetup100k(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/task")
 	})
+	// the floor of a coroutine per task: create n iter.Pull coroutines,
+	// resume each to its first yield, then to its end
+	b.Run("iter.Pull-floor", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			pullFloor(n, func() {})
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/task")
+	})
 	b.Run("synctest", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -372,6 +381,13 @@ func BenchmarkSimMemory(b *testing.B) {
 				})
 			}
 		})
+		// the floor of a coroutine per task: n iter.Pull coroutines, each
+		// suspended in its first yield, with nothing else
+		b.Run(fmt.Sprintf("%dsleeping/iter.Pull-floor", n), func(b *testing.B) {
+			for b.Loop() {
+				measureMem(b, n, func(ready func()) { pullFloor(n, ready) })
+			}
+		})
 		b.Run(fmt.Sprintf("%dsleeping/synctest", n), func(b *testing.B) {
 			for b.Loop() {
 				measureMem(b, n, func(ready func()) {
@@ -397,8 +413,23 @@ func measureMem(b *testing.B, n int, f func(ready func())) {
 	var before, during runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	f(func() { runtime.ReadMemStats(&during) })
+	f(func() { runtime.GC(); runtime.ReadMemStats(&during) }) // what is live, not garbage yet uncollected
 	used := float64(during.HeapInuse+during.StackInuse) - float64(before.HeapInuse+before.StackInuse)
 	b.ReportMetric(used/float64(n), "B/task")
 	b.ReportMetric(used/(1<<20), "MiB-peak")
+}
+
+// pullFloor starts n iter.Pull coroutines, resumes each to its first yield,
+// calls ready while all are suspended, then runs each to its end.
+func pullFloor(n int, ready func()) {
+	nexts := make([]func() (struct{}, bool), n)
+	for i := range nexts {
+		next, _ := iter.Pull(func(yield func(struct{}) bool) { yield(struct{}{}) })
+		next()
+		nexts[i] = next
+	}
+	ready()
+	for _, next := range nexts {
+		next()
+	}
 }

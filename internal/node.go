@@ -269,9 +269,9 @@ func (n *node) unregister(i int) {
 	m := n.parked[last]
 	n.parked[i] = m
 	if m.home == n {
-		m.homeIdx = i
+		m.homeIdx = int32(i)
 	} else {
-		m.parkIdx = i
+		m.parkIdx = int32(i)
 	}
 	n.parked[last] = nil
 	n.parked = n.parked[:last]

@@ -57,6 +57,9 @@ type simTask struct {
 	co       *coro // running it; nil until it first runs
 	state    taskState
 	aborting bool
+	foreign  bool  // parked on a polled context (wctx)
+	parkIdx  int32 // index in wnode.parked, unless wnode is home
+	homeIdx  int32 // index in home.parked
 	// cancellation watch while parked: in wnode's parked set, or in the
 	// scheduler's polled list when foreign
 	wnode *node
@@ -73,11 +76,8 @@ type simTask struct {
 	tctx     taskCtx                   // what ctx points to
 	fn       func(ctx context.Context) // what the task runs
 	ctx      context.Context           // the task's context
-	parkIdx  int                       // index in wnode.parked, unless wnode is home
-	homeIdx  int                       // index in home.parked
 	park     link[simTask]             // in the scheduler's polled list
 	wctx     context.Context
-	foreign  bool
 	live     link[simTask] // in the scheduler's list of live tasks
 	panicked *Panic
 }
@@ -417,7 +417,7 @@ func runTask(t *simTask) {
 func (s *Sched) ended(t *simTask) {
 	t.state = stDone
 	if n := t.home; n != nil {
-		n.unregister(t.homeIdx)
+		n.unregister(int(t.homeIdx))
 		t.home = nil
 	}
 	s.live.remove(&t.live)
@@ -510,10 +510,10 @@ func (s *Sched) watch(ctx context.Context, t *simTask) error {
 			// A task parks on its own context most of the time: it stays in
 			// that node's set from its first park there until it ends, so
 			// such a park and its wake-up touch no other task.
-			t.home, t.homeIdx = n, len(n.parked)
+			t.home, t.homeIdx = n, int32(len(n.parked))
 			n.parked = append(n.parked, t)
 		default:
-			t.parkIdx = len(n.parked)
+			t.parkIdx = int32(len(n.parked))
 			n.parked = append(n.parked, t)
 		}
 		return nil
@@ -527,7 +527,7 @@ func (s *Sched) watch(ctx context.Context, t *simTask) error {
 func (s *Sched) unwatch(t *simTask) {
 	if n := t.wnode; n != nil {
 		if n != t.home {
-			n.unregister(t.parkIdx)
+			n.unregister(int(t.parkIdx))
 		}
 		t.wnode = nil
 	} else if t.foreign {

@@ -158,7 +158,11 @@ var targets = []target{
 	{"Sim sleep event, 100,000 tasks: synctest / tock", "SimSleep/100000tasks", "synctest", "tock", "ns", 2.0, true},
 	{"Sim sleep event, 1,000 tasks: synctest / tock", "SimSleep/1000tasks", "synctest", "tock", "ns", 4.0, true},
 	{"Sim memory per parked task / parked goroutine", "SimMemory/100000sleeping", "tock", "parked-goroutine", "B/task", 1.0, false},
+	{"Sim memory per parked task / iter.Pull floor", "SimMemory/100000sleeping", "tock", "iter.Pull-floor", "B/task", 0, false},
+	{"Sim memory, iter.Pull floor / parked goroutine", "SimMemory/100000sleeping", "iter.Pull-floor", "parked-goroutine", "B/task", 0, false},
 	{"Sim task set-up, 100,000 tasks / synctest", "SimSetup100k", "tock", "synctest", "ns", 1.0, false},
+	{"Sim task set-up / iter.Pull floor", "SimSetup100k", "tock", "iter.Pull-floor", "ns", 0, false},
+	{"Sim task set-up, iter.Pull floor / synctest", "SimSetup100k", "iter.Pull-floor", "synctest", "ns", 0, false},
 }
 
 func metric(r *result, m string) float64 {
