@@ -79,20 +79,26 @@ func (c Call) ID() uint64 { return c.Task.IDOrZero() }
 // that the caller is that task (checkCaller): Decode is the one place the
 // check runs, before the call takes any mutex.
 func Decode(ctx context.Context) Call {
+	// A real task's own ctx is decoded inline; the rest (a simulated
+	// task's, whose check must not be inlined: see callerState) by decode.
+	if c, ok := ctx.(*taskCtx); ok && c.real {
+		return c.Call
+	}
+	return decode(ctx)
+}
+
+func decode(ctx context.Context) Call {
 	c, ok := ctx.(*taskCtx)
 	if !ok {
 		if c, _ = ctx.Value(taskKey).(*taskCtx); c == nil {
 			return Call{RT: Real}
 		}
 	}
-	if st := c.task.sim; st != nil {
+	if st := c.Task.sim; st != nil {
 		checkCaller(st)
-		return Call{RT: st.s, Task: c.task}
+		return Call{RT: st.s, Task: c.Task}
 	}
-	if c.rt != nil {
-		return Call{RT: c.rt, Task: c.task}
-	}
-	return Call{RT: Real, Task: c.task}
+	return c.Call
 }
 
 // ctxKey is the type of tock's context keys: a pointer, so that a look-up
@@ -132,13 +138,13 @@ func (t *Task) Name() string {
 	return "task " + strconv.FormatUint(t.num, 10)
 }
 
-// taskCtx is a task's context: its parent plus the task's identity and,
-// for a real task made inside a simulation's context, that simulation (a
-// simulated task's runtime is its Sched).
+// taskCtx is a task's context: its parent plus the task's identity and
+// runtime (for a real task made inside a simulation's context, that
+// simulation).
 type taskCtx struct {
 	context.Context
-	task *Task
-	rt   Runtime // nil: the task's own (Real, or the task's Sched)
+	Call      // the task, and the runtime its calls run on
+	real bool // a real task's: Decode needs no check
 }
 
 // Value answers taskKey with c itself: Decode finds task and runtime with
@@ -177,11 +183,7 @@ func (c *taskCtx) AfterFunc(f func()) func() bool {
 // simulation's context the calls made with it run on that simulation, as
 // the calls made with ctx itself do.
 func WithTask(ctx context.Context, t *Task) context.Context {
-	c := &taskCtx{Context: ctx, task: t}
-	if rt := Decode(ctx).RT; rt != Real {
-		c.rt = rt
-	}
-	return c
+	return &taskCtx{Context: ctx, Call: Call{RT: Decode(ctx).RT, Task: t}, real: true}
 }
 
 // TaskOf returns the task in ctx, or nil for an anonymous caller (see

@@ -352,7 +352,7 @@ func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.C
 	s.nextID++
 	t := &simTask{s: s, Task: Task{ID: nextTaskID.add(), name: name, num: s.nextID}}
 	t.Task.sim = t
-	t.tctx = taskCtx{Context: parent, task: &t.Task}
+	t.tctx = taskCtx{Context: parent, Call: Call{RT: s, Task: &t.Task}}
 	t.fn, t.ctx = fn, &t.tctx
 	s.live.pushBack(&t.live, t)
 	t.state = stRunnable
@@ -472,7 +472,7 @@ func (s *Sched) watch(ctx context.Context, t *simTask) error {
 	switch c := ctx.(type) {
 	case *taskCtx:
 		n, _ = c.Context.(*node)
-		own = c.task == &t.Task
+		own = c.Task == &t.Task
 	case *node:
 		n = c
 	}
