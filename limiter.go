@@ -122,7 +122,7 @@ func (l *CapacityLimiter) AcquireFor(ctx context.Context, borrower any) error {
 func (l *CapacityLimiter) acquireFor(ctx context.Context, c internal.Call, op string, borrower any) error {
 	l.mu.Lock()
 	l.checkNotHolding(op, borrower)
-	if len(l.held) < l.total && l.q.FrontLive() == nil {
+	if len(l.held) < l.total && (l.q.Len() == 0 || l.q.FrontLive() == nil) {
 		l.add(borrower)
 		l.mu.Unlock()
 		c.RT.Checkpoint()
@@ -225,7 +225,7 @@ func (l *CapacityLimiter) SetTotal(n int) {
 
 // grant hands tokens to waiters while there is spare capacity.
 func (l *CapacityLimiter) grant() {
-	for len(l.held) < l.total {
+	for len(l.held) < l.total && l.q.Len() > 0 {
 		w := l.q.PopLive()
 		if w == nil {
 			return
