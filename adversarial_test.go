@@ -195,7 +195,7 @@ func TestConditionNoLostWakeup(t *testing.T) {
 						for items == 0 && !done {
 							wctx, cancel := ctx, context.CancelFunc(func() {})
 							if rng.IntN(4) == 0 {
-								wctx, cancel = context.WithTimeout(ctx, time.Duration(rng.IntN(30))*time.Microsecond)
+								wctx, cancel = context.WithTimeout(ctx, time.Duration(rng.IntN(30))*time.Microsecond) //tockvet:ignore real runtime only: a wall-clock timeout racing the wake-up
 							}
 							err := c.Wait(wctx)
 							cancel()
@@ -272,7 +272,7 @@ func TestCancelAtEveryWaitPoint(t *testing.T) {
 				g.Go(func(ctx context.Context) error {
 					defer evs[k].Set()
 					for i := 0; i < rounds; i++ {
-						cctx, cancel := context.WithTimeout(ctx, time.Duration(rng.IntN(40))*time.Microsecond)
+						cctx, cancel := context.WithTimeout(ctx, time.Duration(rng.IntN(40))*time.Microsecond) //tockvet:ignore real runtime only: a wall-clock timeout racing the wake-up
 						step := func(err error, inside *atomic.Int32, max int32, release func()) error {
 							if err != nil {
 								if !errors.Is(err, context.DeadlineExceeded) {
@@ -307,7 +307,7 @@ func TestCancelAtEveryWaitPoint(t *testing.T) {
 						}
 						// an Event wait racing its Set (the neighbour's end)
 						if i == rounds-1 {
-							wctx, cancel := context.WithTimeout(ctx, time.Duration(rng.IntN(40))*time.Microsecond)
+							wctx, cancel := context.WithTimeout(ctx, time.Duration(rng.IntN(40))*time.Microsecond) //tockvet:ignore real runtime only: a wall-clock timeout racing the wake-up
 							err := evs[(k+1)%tasks].Wait(wctx)
 							cancel()
 							if err != nil && !errors.Is(err, context.DeadlineExceeded) {

@@ -187,9 +187,10 @@ func checkBadCalls(t *testing.T, ctx context.Context, bounded bool) *prims {
 		if bounded {
 			done := make(chan string, 1)
 			go func() { done <- panicOf(c.call) }()
+			//tockvet:ignore real runtime only: bounds a call that should panic, on the wall clock
 			select {
 			case got = <-done:
-			case <-time.After(2 * time.Second):
+			case <-time.After(2 * time.Second): //tockvet:ignore real runtime only, as above
 				t.Errorf("call %d: blocked; want a panic %q", i, c.want)
 				continue
 			}

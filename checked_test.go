@@ -33,6 +33,7 @@ func reenterFromRawGoroutine(t *testing.T, l *tock.Lock) (msg string, locked boo
 			locked bool
 		}
 		got := make(chan result, 1)
+		//tockvet:ignore the raw goroutine using the task's ctx is the misuse under test
 		go func() {
 			var r result
 			r.msg = panicMsg(func() {
@@ -43,10 +44,11 @@ func reenterFromRawGoroutine(t *testing.T, l *tock.Lock) (msg string, locked boo
 			})
 			got <- r
 		}()
+		//tockvet:ignore real runtime only: waits for the raw goroutine, bounded on the wall clock
 		select {
 		case r := <-got:
 			msg, locked = r.msg, r.locked
-		case <-time.After(10 * time.Second):
+		case <-time.After(10 * time.Second): //tockvet:ignore real runtime only, as above
 			t.Fatal("the raw goroutine's Lock did not return")
 		}
 		return nil
@@ -92,8 +94,9 @@ func TestCheckedRealLockReentry(t *testing.T) {
 			t.Error("TryLock re-entry by the owner failed")
 		}
 		got := make(chan string, 1)
+		//tockvet:ignore the raw goroutine using the task's ctx is the misuse under test
 		go func() { got <- panicMsg(func() { l.TryLock(ctx) }) }()
-		if msg := <-got; !strings.Contains(msg, "tock: Lock.TryLock: re-entered") {
+		if msg := <-got; !strings.Contains(msg, "tock: Lock.TryLock: re-entered") { //tockvet:ignore real runtime only: the raw goroutine always sends
 			t.Errorf("raw TryLock re-entry: panic %q", msg)
 		}
 		l.Unlock(ctx)

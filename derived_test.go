@@ -119,7 +119,7 @@ var _ = register(
 			g.Go(func(ctx context.Context) error {
 				var never tock.Event
 				waiting.Set()
-				err := never.Wait(child)
+				err := never.Wait(child) //tockvet:ignore waits on the other task's stdlib child on purpose
 				h.Log(ctx, "waiter: %v", err)
 				return nil
 			})
@@ -286,8 +286,8 @@ func TestDoneClosedImpliesErr(t *testing.T) {
 						errs <- c.Err()
 					}()
 				}
-				<-started
-				<-started
+				<-started //tockvet:ignore raw goroutines send at once, without the simulation
+				<-started //tockvet:ignore as above
 				return h0.Forever(ctx)
 			})
 			g.Go(func(ctx context.Context) error { return errA })

@@ -333,6 +333,7 @@ var _ = register(
 			g := tock.NewGroup(ctx)
 			g.Go(func(ctx context.Context) error {
 				tock.Sleep(ctx, h.U(1)) // waits on the group's context first
+				//tockvet:ignore waits on the parent's context on purpose
 				h.Log(ctx, "away: %v", tock.Sleep(other, h.U(1e6)))
 				return nil
 			})
@@ -360,6 +361,7 @@ var _ = register(
 			// task blocks on it
 			ctx2 := make(chan context.Context, 1)
 			g.Go(func(ctx context.Context) error {
+				//tockvet:ignore buffered: never blocks
 				ctx2 <- ctx
 				tock.Yield(ctx) // lets the next task wait on ctx first
 				tock.Sleep(ctx, h.U(20))
@@ -367,7 +369,7 @@ var _ = register(
 				return nil
 			})
 			g.Go(func(ctx context.Context) error {
-				tock.Sleep(<-ctx2, h.U(10)) // on another task's context
+				tock.Sleep(<-ctx2, h.U(10)) //tockvet:ignore on another task's context, on purpose; the channel is already filled
 				h.Log(ctx, "3 ends")
 				return nil
 			})

@@ -91,7 +91,7 @@ var _ = register(
 				// knows it: by name on the real runtime; as "task <ID>"
 				// for a simulated owner (the caller's ctx does not lead
 				// to the simulation).
-				msg := unlockPanic(context.Background(), &m)
+				msg := unlockPanic(context.Background(), &m) //tockvet:ignore the task-less unlock is the misuse under test
 				want := "tock: Lock.Unlock: only the owner may unlock; called by an anonymous task, owned by intruder"
 				if h.Sim {
 					want = "tock: Lock.Unlock: only the owner may unlock; called by an anonymous task, owned by task " + fmt.Sprint(m.Stats().Owner)

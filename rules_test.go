@@ -95,7 +95,7 @@ var _ = register(
 			tctx, tcancel := tock.WithTimeout(cctx, h.U(100))
 			defer tcancel()
 			g.Go(func(ctx context.Context) error {
-				err := h.Forever(tctx)
+				err := h.Forever(tctx) //tockvet:ignore waits on the parent's timeout context on purpose
 				h.Log(ctx, "timeout child: %v", err)
 				return nil
 			})

@@ -94,7 +94,7 @@ func TestStressSemaphore(t *testing.T) {
 		if n := inside.Add(1); n > k {
 			t.Errorf("%d holders of a semaphore of %d", n, k)
 		}
-		time.Sleep(time.Duration(rng.IntN(3)) * time.Microsecond)
+		time.Sleep(time.Duration(rng.IntN(3)) * time.Microsecond) //tockvet:ignore real runtime only: widens the window for a race
 		inside.Add(-1)
 		s.Release()
 		return nil

@@ -233,7 +233,7 @@ var _ = register(
 			vctx := context.WithValue(cctx, ctxKey{}, "v")
 			g := tock.NewGroup(ctx)
 			g.Go(func(ctx context.Context) error {
-				err := h.Forever(vctx)
+				err := h.Forever(vctx) //tockvet:ignore waits on the parent's derived context on purpose
 				h.Log(ctx, "waiter: %v (value %v)", err, vctx.Value(ctxKey{}))
 				return nil
 			})

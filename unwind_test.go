@@ -136,7 +136,7 @@ func unwindModel(st *unwindState, end func(context.Context) error) func(ctx cont
 			}()
 			defer func() {
 				recover()
-				tock.Sleep(wc, time.Second)
+				tock.Sleep(wc, time.Second) //tockvet:ignore a blocking call on an outer context while unwinding, on purpose
 				st.resumed = true
 			}()
 			return h0.Forever(context.WithoutCancel(ctx))

@@ -115,6 +115,8 @@ type Sched struct {
 	mainTask *simTask
 	mainDone bool
 	mainErr  error
+
+	x *Schedule // exploration: the choice points' decisions (nil: FIFO); see schedule.go
 }
 
 // NewSched makes a simulation starting at start. With hasUntil, the run stops
@@ -235,6 +237,9 @@ func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) e
 			s.Checkpoint()
 			return nil
 		}
+		if s.x != nil { // exploration hook: jitter
+			when = s.x.late(when)
+		}
 		// If this task is the next event (nothing runnable, nothing polled,
 		// no timer due at or before when, and no Until before it), it goes
 		// on at once: the same result as parking and being woken, without a
@@ -311,6 +316,11 @@ func (s *Sched) alone() bool {
 func (s *Sched) Checkpoint() {
 	t := s.current("checkpoint")
 	if s.alone() {
+		s.events++
+		s.progress()
+		return
+	}
+	if s.x != nil && s.x.goOn(s) { // exploration hook: the checkpoint goes on
 		s.events++
 		s.progress()
 		return
@@ -457,6 +467,9 @@ func (s *Sched) WithDeadline(parent context.Context, d time.Time) (context.Conte
 		if when <= s.now {
 			n.cancel(context.DeadlineExceeded, context.DeadlineExceeded)
 		} else {
+			if s.x != nil { // exploration hook: jitter
+				when = s.x.late(when)
+			}
 			n.timer.node = n
 			s.setTimer(&n.timer, when)
 		}
@@ -605,7 +618,12 @@ func (s *Sched) loop() Result {
 			}
 			// resume, written out so that no frame lies between the loop
 			// and the switch (see park)
-			t := s.runq.pop()
+			var t *simTask
+			if s.x == nil {
+				t = s.runq.pop()
+			} else { // exploration hook: which runnable task runs next
+				t = s.x.next(s)
+			}
 			if t.next == nil {
 				t.co = s.coroFor(t)
 				t.next = t.co.next
@@ -616,6 +634,9 @@ func (s *Sched) loop() Result {
 			s.progress()
 			ended, _ := t.next()
 			s.cur = nil
+			if s.x != nil && s.x.trace != 0 { // exploration hook: the trace
+				s.x.step(s, t, ended)
+			}
 			if ended {
 				s.ended(t)
 			}
@@ -649,6 +670,9 @@ func (s *Sched) loop() Result {
 		}
 		s.now = first.when
 		due := s.timers.advance(first.when)
+		if s.x != nil && len(due) > 1 { // exploration hook: same-instant timer order
+			s.x.order(due)
+		}
 		for i := range due {
 			e := &due[i]
 			if !e.live() {

@@ -34,6 +34,11 @@
 // Goroutine-local state a task leaves behind (pprof labels it set, an OS
 // thread it locked and did not unlock) therefore carries over to the next
 // task on its coroutine.
+//
+// A run follows one schedule: FIFO within an instant. Explore runs a program
+// under many schedules (Random, PCT), shrinks a failing one to the fewest
+// deviations from FIFO and returns it as a *ScheduleError whose Seed replays
+// it exactly (Replay, or TOCK_SEED in Test); Test is the testing.TB front.
 package sim
 
 import (
@@ -54,7 +59,8 @@ var DefaultStart = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // which a simulation cannot honour. Use tock.WithTimeout or tock.WithDeadline.
 var ErrWallClockDeadline = internal.ErrWallClockDeadline
 
-// Option configures Run. A nil Option is a programming error: Run panics.
+// Option configures Run, Explore and Test. A nil Option is a programming
+// error: Run panics.
 type Option func(*config)
 
 type config struct {
@@ -65,6 +71,8 @@ type config struct {
 	hasFor   bool
 	stall    time.Duration
 	checked  bool
+
+	x *exploreConfig // exploration options (explore.go); nil: none
 }
 
 // DefaultStallTimeout is the stall watchdog's limit unless StallTimeout is
@@ -163,6 +171,9 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Opti
 	s.SetStallTimeout(c.stall)
 	if c.checked {
 		s.SetChecked()
+	}
+	if c.x != nil { // exploration hook: the schedule this run follows
+		s.SetSchedule(c.x.schedule())
 	}
 	res := s.Run(ctx, main)
 	if st := res.Stall; st != nil {

@@ -228,7 +228,7 @@ func TestOuterValuesVisible(t *testing.T) {
 func TestWallClockDeadline(t *testing.T) {
 	leaktest.Check(t)
 	err := sim.Run(context.Background(), func(ctx context.Context) error {
-		wctx, cancel := context.WithTimeout(ctx, time.Hour)
+		wctx, cancel := context.WithTimeout(ctx, time.Hour) //tockvet:ignore the wall-clock deadline under test
 		defer cancel()
 		return tock.Sleep(wctx, time.Second)
 	})
@@ -239,7 +239,7 @@ func TestWallClockDeadline(t *testing.T) {
 	err = sim.Run(context.Background(), func(ctx context.Context) error {
 		tctx, c1 := tock.WithTimeout(ctx, time.Minute)
 		defer c1()
-		wctx, c2 := context.WithTimeout(tctx, time.Hour)
+		wctx, c2 := context.WithTimeout(tctx, time.Hour) //tockvet:ignore the wall-clock deadline under test
 		defer c2()
 		return tock.Sleep(wctx, time.Second)
 	})
@@ -463,7 +463,7 @@ func TestYieldAlone(t *testing.T) {
 		g := tock.NewGroup(ctx)
 		woken := false
 		g.Go(func(ctx context.Context) error {
-			err := tock.Sleep(cctx, time.Hour)
+			err := tock.Sleep(cctx, time.Hour) //tockvet:ignore waits on the parent's derived context on purpose
 			tr.log(ctx, "sleeper: %v", err)
 			woken = true
 			return nil

@@ -1,3 +1,5 @@
+//tockvet:ignore this file makes simulated tasks stall and misuse contexts on purpose: the stall watchdog and the misuse checks under test
+
 package sim_test
 
 import (

@@ -1,0 +1,394 @@
+package internal
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ---- schedules: the choice points of a simulation ----
+//
+// A simulation without a Schedule runs FIFO: the oldest runnable task runs
+// next, timers due at one instant fire in the order they were set, a
+// checkpoint gives way whenever another task is runnable, and a timer fires
+// exactly when it is due. A Schedule decides those four things instead, at
+// the choice points:
+//
+//   - pick: which of the n >= 2 runnable tasks runs next (choice k is the
+//     k-th oldest; 0 is FIFO's);
+//   - timers: the order of the n >= 2 timers due at one instant (one choice
+//     per position: which of the remaining ones fires next, 0 the oldest);
+//   - checkpoint: whether a checkpoint with another task runnable gives way
+//     (0, FIFO's) or goes on without a switch (1);
+//   - jitter (only with Jitter set): how late, in nanoseconds, a timer fires
+//     (0 to Jitter; 0 is FIFO's).
+//
+// Nothing else is a choice: the virtual clock, and every primitive's own
+// contract (FIFO hand-off to its waiters, the wake-up wins), are the same
+// under every schedule.
+//
+// The choice points of a run are numbered in the order they are reached,
+// counting only those with two options or more. A run is then described
+// exactly by its deviations: the (number, choice) pairs where it did not take
+// choice 0. Replaying a list of deviations (Strategy FIFO with Replay) takes
+// each recorded choice at its numbered point and 0 everywhere else; a
+// recorded choice out of range at its point (which only happens when
+// shrinking removed the deviations that led there) is taken as 0. Every
+// Schedule records the deviations it actually took, so a replay of a run's
+// recorded deviations is that run again, byte for byte.
+
+// Strategy is how a Schedule makes the choices that its replay list does not
+// fix.
+type Strategy uint8
+
+const (
+	// FIFO takes choice 0 everywhere (a replay takes its recorded choices).
+	FIFO Strategy = iota
+	// Random takes every choice uniformly among its options.
+	Random
+	// PCT is probabilistic concurrency testing (Burckhardt, Kothari,
+	// Musuvathi, Nagarakatte, ASPLOS 2010): every task gets a random
+	// priority when first seen runnable, the highest-priority runnable task
+	// always runs, and at Depth-1 random steps of the run the task that ran
+	// last has its priority dropped below every initial one (the i-th change
+	// point gives priority i). A bug of depth d is found with probability at
+	// least 1/(n*k^(d-1)) per schedule (n tasks, k steps).
+	PCT
+)
+
+// Deviation is one choice that differs from FIFO's: at choice point Index
+// (counted from 0), choice Choice (>= 1).
+type Deviation struct {
+	Index  uint64
+	Choice uint64
+}
+
+// ScheduleConfig configures NewSchedule.
+type ScheduleConfig struct {
+	Strategy Strategy
+	Seed     [2]uint64 // the PCG seed every strategy draw comes from
+	Depth    int       // PCT: bug depth (>= 1); Depth-1 change points
+	Length   uint64    // PCT: the expected number of steps (picks) of a run
+	Jitter   time.Duration
+	// JitterRandom draws jitter from the seed even under FIFO (a plain run
+	// with Jitter alone).
+	JitterRandom bool
+	Replay       []Deviation // strictly increasing Index
+	// NoRecord keeps no deviations (a plain run that nobody replays: its
+	// memory does not grow with its length).
+	NoRecord bool
+	// Trace is how many of the last events to keep: 0 none, -1 all (up to
+	// MaxTrace).
+	Trace int
+}
+
+// MaxTrace bounds a full trace (Trace -1).
+const MaxTrace = 1 << 20
+
+// Event is one step of a traced run: the task that ran, at which instant
+// (from the simulation's start), and how its step ended.
+type Event struct {
+	At   time.Duration
+	Task string
+	Op   string
+}
+
+func (e Event) String() string { return fmt.Sprintf("+%v %s: %s", e.At, e.Task, e.Op) }
+
+// Schedule decides the choice points of one simulation run (see above). It
+// is used by one Sched, from the scheduler's loop and the running task.
+type Schedule struct {
+	strat        Strategy
+	rng          rand.PCG
+	jitter       uint64
+	jitterRandom bool
+	noRecord     bool
+	replay       []Deviation
+	ri           int
+	points       uint64 // choice points reached
+
+	// A run that Sched.Run abandoned (a stall) may go on by itself on its
+	// loop's goroutine, should the stuck task ever give control back,
+	// while its caller reads the deviations and the trace: mu guards them,
+	// and once the run is aborted no choice is recorded nor event traced.
+	mu      sync.Mutex
+	aborted *atomic.Bool
+	devs    []Deviation
+
+	// PCT
+	steps   uint64
+	changes []uint64          // changes[i]: the step at which change point i+1 applies
+	prio    map[uint64]uint64 // by task num
+	last    *simTask
+
+	// trace
+	trace  int
+	events []Event
+	head   int    // next slot once events is full (ring)
+	total  uint64 // events seen
+	note   string // what the current step's choices were, for its event
+}
+
+// NewSchedule makes a schedule for one run.
+func NewSchedule(c ScheduleConfig) *Schedule {
+	x := &Schedule{strat: c.Strategy, replay: c.Replay, trace: c.Trace, jitterRandom: c.JitterRandom, noRecord: c.NoRecord}
+	x.rng.Seed(c.Seed[0], c.Seed[1])
+	if c.Jitter > 0 {
+		x.jitter = uint64(c.Jitter)
+	}
+	if c.Strategy == PCT {
+		x.prio = make(map[uint64]uint64)
+		k := max(c.Length, 1)
+		for i := 1; i < c.Depth; i++ {
+			x.changes = append(x.changes, 1+x.uniform(k))
+		}
+	}
+	return x
+}
+
+// SetSchedule makes s follow x (nil: FIFO). Call it before Run.
+func (s *Sched) SetSchedule(x *Schedule) {
+	s.x = x
+	if x != nil {
+		x.aborted = &s.aborted
+	}
+}
+
+// Deviations are the choices this run took that differ from FIFO's, in
+// order. It may be called while an abandoned run goes on.
+func (x *Schedule) Deviations() []Deviation {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return slices.Clone(x.devs)
+}
+
+// Points is the number of choice points the run reached.
+func (x *Schedule) Points() uint64 { return x.points }
+
+// Steps is the number of tasks resumed by the scheduler's loop. Call it
+// only once the run has ended (not abandoned).
+func (x *Schedule) Steps() uint64 { return x.steps }
+
+// Trace is the recorded events, oldest first, and how many events the run
+// had in all. It may be called while an abandoned run goes on.
+func (x *Schedule) Trace() ([]Event, uint64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.head == 0 {
+		return slices.Clone(x.events), x.total
+	}
+	out := make([]Event, 0, len(x.events))
+	out = append(out, x.events[x.head:]...)
+	return append(out, x.events[:x.head]...), x.total
+}
+
+// uniform draws from [0, n), n >= 1.
+func (x *Schedule) uniform(n uint64) uint64 {
+	hi, _ := bits.Mul64(x.rng.Uint64(), n)
+	return hi
+}
+
+// choice returns the choice at the next choice point, of n >= 2 options:
+// the replayed one if the replay list has this point, else proposal (the
+// strategy's), and records it if it is not 0.
+func (x *Schedule) choice(n, proposal uint64) uint64 {
+	i := x.points
+	x.points++
+	c := proposal
+	if x.ri < len(x.replay) && x.replay[x.ri].Index == i {
+		c = x.replay[x.ri].Choice
+		x.ri++
+		if c >= n {
+			c = 0
+		}
+	}
+	if c != 0 && !x.noRecord {
+		x.mu.Lock()
+		if x.aborted != nil && x.aborted.Load() {
+			c = 0 // abandoned: the run only unwinds from here
+		} else {
+			x.devs = append(x.devs, Deviation{i, c})
+		}
+		x.mu.Unlock()
+	}
+	return c
+}
+
+// next pops the task to resume (the loop's pick).
+func (x *Schedule) next(s *Sched) *simTask {
+	r := &s.runq
+	x.steps++
+	if x.strat == PCT {
+		for i, at := range x.changes {
+			if at == x.steps && x.last != nil {
+				x.prio[x.last.num] = uint64(i + 1)
+			}
+		}
+	}
+	if r.n == 1 {
+		t := r.pop()
+		x.last = t
+		return t
+	}
+	n := uint64(r.n)
+	var p uint64
+	switch x.strat {
+	case Random:
+		p = x.uniform(n)
+	case PCT:
+		p = x.highest(r)
+	}
+	k := x.choice(n, p)
+	if k != 0 && x.trace != 0 {
+		x.note += fmt.Sprintf(" [ran out of turn: %d of %d runnable]", k+1, n)
+	}
+	t := r.take(int(k))
+	x.last = t
+	return t
+}
+
+// highest is the index of the highest-priority task in r (the oldest among
+// equals), giving a random priority to each task seen for the first time.
+func (x *Schedule) highest(r *ring) uint64 {
+	m := len(r.buf) - 1
+	best, bp := 0, uint64(0)
+	for i := 0; i < r.n; i++ {
+		t := r.buf[(r.head+i)&m]
+		p, ok := x.prio[t.num]
+		if !ok {
+			p = 1<<63 | x.rng.Uint64()>>1 // above every change point's
+			x.prio[t.num] = p
+		}
+		if p > bp {
+			best, bp = i, p
+		}
+	}
+	return uint64(best)
+}
+
+// order permutes the timers due at one instant (the loop's hook).
+func (x *Schedule) order(due []hent) {
+	for i := 0; i < len(due)-1; i++ {
+		n := uint64(len(due) - i)
+		var p uint64
+		if x.strat == Random {
+			p = x.uniform(n)
+		}
+		if k := int(x.choice(n, p)); k != 0 {
+			if x.trace != 0 && !strings.Contains(x.note, "timers") {
+				x.note += " [same-instant timers fired out of order]"
+			}
+			e := due[i+k]
+			copy(due[i+1:i+k+1], due[i:i+k])
+			due[i] = e
+		}
+	}
+}
+
+// goOn reports whether a checkpoint with another task runnable goes on
+// without a switch.
+func (x *Schedule) goOn(s *Sched) bool {
+	if s.stopping || s.aborted.Load() {
+		return false
+	}
+	var p uint64
+	if x.strat == Random {
+		p = x.uniform(2)
+	}
+	if x.choice(2, p) == 0 {
+		return false
+	}
+	if x.trace != 0 {
+		x.note += " [went on past a checkpoint]"
+	}
+	return true
+}
+
+// late is when a timer due at when fires: up to the jitter later.
+func (x *Schedule) late(when int64) int64 {
+	if x.jitter == 0 {
+		return when
+	}
+	var p uint64
+	if x.strat != FIFO || x.jitterRandom {
+		p = x.uniform(x.jitter + 1)
+	}
+	c := x.choice(x.jitter+1, p)
+	if c != 0 && x.trace != 0 {
+		x.note += fmt.Sprintf(" [a timer fires %v late]", time.Duration(c))
+	}
+	if c > uint64(math.MaxInt64-when) {
+		return math.MaxInt64
+	}
+	return when + int64(c)
+}
+
+// step records the event of t's step that just ended (the loop's hook).
+func (x *Schedule) step(s *Sched, t *simTask, ended bool) {
+	var op string
+	switch {
+	case ended && t.panicked != nil:
+		op = "panics: " + panicText(t.panicked.Value)
+	case ended:
+		op = "returns"
+	case t.state == stParked:
+		op = "waits on " + t.what
+	default:
+		op = "gives way"
+	}
+	e := Event{At: time.Duration(s.now), Task: t.Name(), Op: op + x.note}
+	x.note = ""
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if s.aborted.Load() {
+		return // abandoned: the rest is not the run's
+	}
+	x.total++
+	switch {
+	case x.trace < 0:
+		if len(x.events) < MaxTrace {
+			x.events = append(x.events, e)
+		}
+	case len(x.events) < x.trace:
+		x.events = append(x.events, e)
+	default:
+		x.events[x.head] = e
+		x.head = (x.head + 1) % x.trace
+	}
+}
+
+// panicText is the first line of what a task panicked with, without the
+// "tock: task panicked: " of the panic errors that re-raised it (a Group's
+// Wait re-raises a task's panic in its caller).
+func panicText(v any) string {
+	s := fmt.Sprint(v)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	for {
+		r, ok := strings.CutPrefix(s, "tock: task panicked: ")
+		if !ok {
+			return s
+		}
+		s = r
+	}
+}
+
+// take removes and returns the k-th oldest task, keeping the others' order.
+func (r *ring) take(k int) *simTask {
+	m := len(r.buf) - 1
+	t := r.buf[(r.head+k)&m]
+	for j := k; j > 0; j-- {
+		r.buf[(r.head+j)&m] = r.buf[(r.head+j-1)&m]
+	}
+	r.buf[r.head] = nil
+	r.head = (r.head + 1) & m
+	r.n--
+	return t
+}
