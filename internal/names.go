@@ -42,16 +42,6 @@ func TaskLabel(ctx context.Context, id uint64) string {
 	return Decode(ctx).RT.Label(id)
 }
 
-// Label names a live task of the simulation by its name (see TaskLabel).
-func (s *Sched) Label(id uint64) string {
-	for t := s.live.front(); t != nil; t = t.live.after() {
-		if t.ID == id {
-			return t.Name()
-		}
-	}
-	return endedTask
-}
-
 // TaskName is the name of the task in ctx, or "" for a ctx with no tock task.
 func TaskName(ctx context.Context) string {
 	if t := Decode(ctx).Task; t != nil {

@@ -352,6 +352,17 @@ func (s *Sched) watchable(ctx context.Context) bool {
 	return n != nil && n.hasDeadline && dl.Equal(n.deadline)
 }
 
+// Label names a live task of the simulation by its name (see TaskLabel); an ID
+// not live is "a task that has ended" (IDs differ from run to run).
+func (s *Sched) Label(id uint64) string {
+	for t := s.live.front(); t != nil; t = t.live.after() {
+		if t.ID == id {
+			return t.Name()
+		}
+	}
+	return endedTask
+}
+
 // Spawn starts fn as a new simulated task, runnable after every task already
 // runnable at this instant.
 func (s *Sched) Spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
