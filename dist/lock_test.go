@@ -209,3 +209,51 @@ func TestLockCancelWhileWaiting(t *testing.T) {
 		t.Fatalf("Lock with a done ctx = %v", err)
 	}
 }
+
+// A waiter cancelled as the lock is handed to it either keeps the lock (the
+// wake-up wins, Lock returns nil) or gives it up so that it is free at once:
+// never held by nobody until a lease expires.
+func TestLockCancelRaceWakeupWins(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 120*time.Second)
+	a := client(t, s.ClientURL())
+	b := client(t, s.ClientURL())
+	c := client(t, s.ClientURL())
+	la, lb, lc := a.NewLock("W"), b.NewLock("W"), c.NewLock("W")
+	won, lost := 0, 0
+	for i := 0; i < 30; i++ {
+		if err := la.Lock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		errc := make(chan error, 1)
+		go func() { errc <- lb.Lock(cctx) }()
+		waitQueued(t, ctx, a, "W", 1)
+		rel := make(chan struct{})
+		go func() { la.Unlock(ctx); close(rel) }()
+		if i%3 != 0 {
+			time.Sleep(time.Duration(i%5) * time.Millisecond) // vary the overlap
+		}
+		cancel()
+		err := <-errc
+		<-rel
+		if err == nil {
+			won++
+			if ok, _ := lc.TryLock(ctx); ok {
+				t.Fatal("b's Lock returned nil but the lock was free")
+			}
+			lb.Unlock(ctx)
+		} else {
+			lost++
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("cancelled Lock = %v", err)
+			}
+		}
+		ok, err := lc.TryLock(ctx)
+		if !ok || err != nil {
+			t.Fatalf("round %d: lock not free after the race (TryLock = %v, %v)", i, ok, err)
+		}
+		lc.Unlock(ctx)
+	}
+	t.Logf("wake-up won %d times, cancellation %d times", won, lost)
+}
