@@ -158,7 +158,10 @@ type Client struct {
 	closed  bool
 	done    chan struct{}
 	leases  map[*lease]struct{}
+	hubs    map[string]*hub
 	workers sync.WaitGroup
+	ctx     context.Context // cancelled by Close
+	cancel  context.CancelFunc
 }
 
 // Connect makes a Client over nc, creating (or reusing) the KV bucket and the
@@ -174,7 +177,8 @@ func Connect(ctx context.Context, nc *nats.Conn, opts ...Option) (*Client, error
 		return nil, netErr(ctx, "Connect", err)
 	}
 	c := &Client{nc: nc, js: js, cfg: cfg, id: nuid.Next(), done: make(chan struct{}), leases: map[*lease]struct{}{},
-		queues: cfg.prefix + "_queues", channels: cfg.prefix + "_channels"}
+		hubs: map[string]*hub{}, queues: cfg.prefix + "_queues", channels: cfg.prefix + "_channels"}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:         cfg.prefix,
 		History:        1,
@@ -183,6 +187,7 @@ func Connect(ctx context.Context, nc *nats.Conn, opts ...Option) (*Client, error
 		LimitMarkerTTL: time.Minute,
 	})
 	if err != nil {
+		c.cancel()
 		return nil, netErr(ctx, "Connect: KV bucket "+cfg.prefix, err)
 	}
 	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
@@ -192,6 +197,7 @@ func Connect(ctx context.Context, nc *nats.Conn, opts ...Option) (*Client, error
 		Replicas:  cfg.replicas,
 		Storage:   jetstream.FileStorage,
 	}); err != nil {
+		c.cancel()
 		return nil, netErr(ctx, "Connect: stream "+c.queues, err)
 	}
 	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
@@ -201,6 +207,7 @@ func Connect(ctx context.Context, nc *nats.Conn, opts ...Option) (*Client, error
 		Replicas: cfg.replicas,
 		Storage:  jetstream.FileStorage,
 	}); err != nil {
+		c.cancel()
 		return nil, netErr(ctx, "Connect: stream "+c.channels, err)
 	}
 	return c, nil
@@ -224,6 +231,7 @@ func (c *Client) Close() {
 	}
 	c.closed = true
 	close(c.done)
+	c.cancel()
 	ls := make([]*lease, 0, len(c.leases))
 	for l := range c.leases {
 		ls = append(ls, l)

@@ -261,47 +261,76 @@ func (l *Lock) wait(ctx context.Context, id uint64, owner string) (err error) {
 		return netErr(ctx, "Lock.Lock "+l.name+": queue", err)
 	}
 	ql := l.c.startLease(qkey, qrev, enc(qVal{O: owner, T: qrev}), sent, nil)
-	v, err := l.c.watch(ctx, "lock."+l.name+".>")
+	h, err := l.c.hub(ctx, "lock."+l.name+".>")
 	if err != nil {
-		return l.giveUp(ctx, id, owner, qkey, ql, nil, err)
+		return l.giveUp(ctx, id, owner, qkey, ql, err)
 	}
+	const (
+		actConfirm = iota
+		actCreate
+		actFlag
+	)
+	min := qrev // read the view once it includes our ticket
 	for {
-		if err := v.next(ctx, ql.lost, ql.Err); err != nil {
-			return l.giveUp(ctx, id, owner, qkey, ql, v, err)
+		var act, others int
+		var he jetstream.KeyValueEntry
+		var pos uint64
+		err := h.await(ctx, min, ql.lost, ql.Err, func(es map[string]jetstream.KeyValueEntry, p uint64) bool {
+			pos = p
+			e, held := es[l.hkey]
+			switch {
+			case held && decLock(e.Value()).O == owner:
+				act, he = actConfirm, e
+			case !held:
+				ws := l.waiters(es)
+				if len(ws) == 0 || ws[0].key != qkey {
+					return false
+				}
+				act, others = actCreate, len(ws)-1
+			case !decLock(e.Value()).W:
+				act, he = actFlag, e
+			default:
+				return false
+			}
+			return true
+		})
+		if err != nil {
+			return l.giveUp(ctx, id, owner, qkey, ql, err)
 		}
-		h, held := v.entries[l.hkey]
-		switch {
-		case held && decLock(h.Value()).O == owner:
+		// Unless we finish here, look again only once the view moved on.
+		min = pos + 1
+		switch act {
+		case actConfirm:
 			// Handed over to us: confirm, whatever ctx says now.
 			dctx, cancel := l.c.detached(ctx)
-			rev, val, sent, got, err := l.confirm(dctx, owner, h)
+			rev, val, sent, got, err := l.confirm(dctx, owner, he)
 			cancel()
 			if err != nil {
-				return l.giveUp(ctx, id, owner, qkey, ql, v, netErr(ctx, "Lock.Lock "+l.name+": confirm", err))
+				return l.giveUp(ctx, id, owner, qkey, ql, netErr(ctx, "Lock.Lock "+l.name+": confirm", err))
 			}
 			if got {
 				l.take(id, owner, rev, val, sent)
-				l.leaveQueue(ctx, qkey, ql, v)
+				l.leaveQueue(ctx, qkey, ql)
 				return nil
 			}
-		case !held && l.isHead(v, qkey):
-			val := enc(lockVal{O: owner, C: true, W: len(l.waiters(v)) > 1})
+		case actCreate:
+			val := enc(lockVal{O: owner, C: true, W: others > 0})
 			sent := time.Now()
 			rev, err := l.c.create(ctx, l.hkey, val)
 			if err == nil {
 				l.take(id, owner, rev, val, sent)
-				l.leaveQueue(ctx, qkey, ql, v)
+				l.leaveQueue(ctx, qkey, ql)
 				return nil
 			}
 			if !isCAS(err) {
-				return l.giveUp(ctx, id, owner, qkey, ql, v, netErr(ctx, "Lock.Lock "+l.name, err))
+				return l.giveUp(ctx, id, owner, qkey, ql, netErr(ctx, "Lock.Lock "+l.name, err))
 			}
-		case held && !decLock(h.Value()).W:
+		case actFlag:
 			// Tell the holder to hand over on release.
-			hv := decLock(h.Value())
+			hv := decLock(he.Value())
 			hv.W = true
-			if _, err := l.c.cas(ctx, l.hkey, enc(hv), h.Revision(), l.c.cfg.ttl); err != nil && !isCAS(err) && ctx.Err() == nil {
-				return l.giveUp(ctx, id, owner, qkey, ql, v, netErr(ctx, "Lock.Lock "+l.name, err))
+			if _, err := l.c.cas(ctx, l.hkey, enc(hv), he.Revision(), l.c.cfg.ttl); err != nil && !isCAS(err) && ctx.Err() == nil {
+				return l.giveUp(ctx, id, owner, qkey, ql, netErr(ctx, "Lock.Lock "+l.name, err))
 			}
 		}
 	}
@@ -313,10 +342,10 @@ type waiter struct {
 	ticket uint64
 }
 
-// waiters lists the queued tickets of the view, oldest first.
-func (l *Lock) waiters(v *view) []waiter {
+// waiters lists the queued tickets of a view, oldest first.
+func (l *Lock) waiters(entries map[string]jetstream.KeyValueEntry) []waiter {
 	var ws []waiter
-	for k, e := range v.entries {
+	for k, e := range entries {
 		if strings.HasPrefix(k, l.qpre) {
 			q := decQ(e)
 			ws = append(ws, waiter{key: k, owner: q.O, ticket: q.T})
@@ -326,13 +355,7 @@ func (l *Lock) waiters(v *view) []waiter {
 	return ws
 }
 
-func (l *Lock) isHead(v *view, qkey string) bool {
-	ws := l.waiters(v)
-	return len(ws) > 0 && ws[0].key == qkey
-}
-
-func (l *Lock) leaveQueue(ctx context.Context, qkey string, ql *lease, v *view) {
-	v.stop()
+func (l *Lock) leaveQueue(ctx context.Context, qkey string, ql *lease) {
 	rev, _ := ql.stop()
 	dctx, cancel := l.c.detached(ctx)
 	_ = l.c.drop(dctx, qkey, rev)
@@ -341,10 +364,7 @@ func (l *Lock) leaveQueue(ctx context.Context, qkey string, ql *lease, v *view) 
 
 // giveUp leaves the line after cause; if the lock was handed over to us
 // meanwhile, we keep it and return nil (the wake-up wins).
-func (l *Lock) giveUp(ctx context.Context, id uint64, owner, qkey string, ql *lease, v *view, cause error) error {
-	if v != nil {
-		v.stop()
-	}
+func (l *Lock) giveUp(ctx context.Context, id uint64, owner, qkey string, ql *lease, cause error) error {
 	ql.stop()
 	dctx, cancel := l.c.detached(ctx)
 	_ = l.c.drop(dctx, qkey, 0)
@@ -431,7 +451,7 @@ func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte
 		var ws []waiter
 		if v.W {
 			var err error
-			ws, err = l.listWaiters(ctx)
+			ws, err = l.listWaiters(ctx, rev)
 			if err != nil {
 				return err
 			}
@@ -471,16 +491,19 @@ func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte
 	return fmt.Errorf("tock/dist: Lock.Unlock %s: the hand-over kept conflicting", l.name)
 }
 
-func (l *Lock) listWaiters(ctx context.Context) ([]waiter, error) {
-	v, err := l.c.watch(ctx, l.qpre+"*")
+// listWaiters lists the waiters queued before the holder's key reached
+// revision rev (and maybe later ones).
+func (l *Lock) listWaiters(ctx context.Context, rev uint64) ([]waiter, error) {
+	h, err := l.c.hub(ctx, "lock."+l.name+".>")
 	if err != nil {
 		return nil, err
 	}
-	defer v.stop()
-	if err := v.next(ctx, nil, nil); err != nil {
-		return nil, err
-	}
-	return l.waiters(v), nil
+	var ws []waiter
+	err = h.await(ctx, rev, nil, nil, func(es map[string]jetstream.KeyValueEntry, _ uint64) bool {
+		ws = l.waiters(es)
+		return true
+	})
+	return ws, err
 }
 
 // Fence returns the fencing token of the hold of ctx's task: it is larger

@@ -66,8 +66,8 @@ func (c *Client) newPool(ctx context.Context, kind, short, name string, total in
 
 func (p *pool) op(m string) string { return p.kind + "." + m + " " + p.name }
 
-func (p *pool) total(v *view) int {
-	if e, ok := v.entries[p.totalKey]; ok {
+func (p *pool) total(entries map[string]jetstream.KeyValueEntry) int {
+	if e, ok := entries[p.totalKey]; ok {
 		if n, err := strconv.Atoi(string(e.Value())); err == nil {
 			return n
 		}
@@ -76,9 +76,9 @@ func (p *pool) total(v *view) int {
 }
 
 // rank counts the live tokens older than the one with ticket t.
-func (p *pool) rank(v *view, t uint64) int {
+func (p *pool) rank(entries map[string]jetstream.KeyValueEntry, t uint64) int {
 	n := 0
-	for k, e := range v.entries {
+	for k, e := range entries {
 		if strings.HasPrefix(k, p.tpre) && decTok(e).T < t {
 			n++
 		}
@@ -112,41 +112,37 @@ func (p *pool) acquire(ctx context.Context, suffix, borrower string, try bool) (
 		return v.O == owner
 	}
 	tl := p.c.startLease(key, rev, enc(tokVal{O: owner, T: rev, B: borrower}), sent, mine)
-	giveUp := func(v *view, cause error) (*token, error) {
-		if v != nil {
-			v.stop()
-		}
+	giveUp := func(cause error) (*token, error) {
 		r, _ := tl.stop()
 		dctx, cancel := p.c.detached(ctx)
 		_ = p.c.drop(dctx, key, r)
 		cancel()
 		return nil, cause
 	}
-	v, err := p.c.watch(ctx, p.pre+">")
+	h, err := p.c.hub(ctx, p.pre+">")
 	if err != nil {
-		return giveUp(nil, err)
+		return giveUp(err)
 	}
 	wctx := ctx
 	if try {
 		wctx = context.WithoutCancel(ctx)
 	}
-	for {
-		if err := v.next(wctx, tl.lost, tl.Err); err != nil {
-			return giveUp(v, err)
-		}
-		if p.rank(v, rev) < p.total(v) {
-			break
-		}
-		if try {
-			return giveUp(v, nil)
-		}
+	admitted := false
+	err = h.await(wctx, rev, tl.lost, tl.Err, func(es map[string]jetstream.KeyValueEntry, _ uint64) bool {
+		admitted = p.rank(es, rev) < p.total(es)
+		return admitted || try
+	})
+	if err != nil {
+		return giveUp(err)
 	}
-	v.stop()
+	if !admitted {
+		return giveUp(nil)
+	}
 	// Admitted: mark the token so that Borrowed counts it.
 	dctx, cancel := p.c.detached(ctx)
 	defer cancel()
 	if err := tl.rewrite(dctx, enc(tokVal{O: owner, T: rev, B: borrower, A: true})); err != nil {
-		return giveUp(nil, netErr(ctx, p.op("Acquire"), err))
+		return giveUp(netErr(ctx, p.op("Acquire"), err))
 	}
 	return &token{key: key, l: tl}, nil
 }
@@ -187,7 +183,7 @@ func (p *pool) counts(ctx context.Context) (total, held, live int, err error) {
 			}
 		}
 	}
-	return p.total(v), held, live, nil
+	return p.total(v.entries), held, live, nil
 }
 
 func (p *pool) setTotal(ctx context.Context, n int) error {
