@@ -327,6 +327,18 @@ func (c *Client) cas(ctx context.Context, key string, val []byte, rev uint64, tt
 	return pa.Sequence, nil
 }
 
+// del writes a delete marker for key if its last revision is rev, and
+// returns the marker's revision.
+func (c *Client) del(ctx context.Context, key string, rev uint64) (uint64, error) {
+	m := &nats.Msg{Subject: "$KV." + c.cfg.prefix + "." + key, Header: nats.Header{}}
+	m.Header.Set("KV-Operation", "DEL")
+	pa, err := c.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(rev))
+	if err != nil {
+		return 0, err
+	}
+	return pa.Sequence, nil
+}
+
 // create writes key if it does not exist (or was deleted), with the lease
 // TTL.
 func (c *Client) create(ctx context.Context, key string, val []byte) (uint64, error) {
@@ -346,11 +358,19 @@ func (c *Client) get(ctx context.Context, key string) (e jetstream.KeyValueEntry
 }
 
 // drop removes a key of a lease whose last revision is rev (0: whatever it
-// is), leaving a marker that the server removes after a minute.
-func (c *Client) drop(ctx context.Context, key string, rev uint64) error {
-	opts := []jetstream.KVDeleteOpt{jetstream.PurgeTTL(time.Minute)}
+// is), leaving a marker that the server removes after a minute; it returns
+// the marker's revision.
+func (c *Client) drop(ctx context.Context, key string, rev uint64) (uint64, error) {
+	m := &nats.Msg{Subject: "$KV." + c.cfg.prefix + "." + key, Header: nats.Header{}}
+	m.Header.Set("KV-Operation", "PURGE")
+	m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+	opts := []jetstream.PublishOpt{jetstream.WithMsgTTL(time.Minute)}
 	if rev != 0 {
-		opts = append(opts, jetstream.LastRevision(rev))
+		opts = append(opts, jetstream.WithExpectLastSequencePerSubject(rev))
 	}
-	return c.kv.Purge(ctx, key, opts...)
+	pa, err := c.js.PublishMsg(ctx, m, opts...)
+	if err != nil {
+		return 0, err
+	}
+	return pa.Sequence, nil
 }

@@ -39,6 +39,7 @@ func (c *Client) NewCapacityLimiter(ctx context.Context, name string, total int)
 	if err != nil {
 		return nil, err
 	}
+	p.reuse = true
 	return &CapacityLimiter{p: p, held: map[string]*token{}}, nil
 }
 

@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"sort"
-	"sync"
+	"os"
+	"strconv"
+		"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,9 +20,29 @@ import (
 // dist.Client) doing loadOps operations each, per type, against one embedded
 // server, record every operation with its call and return times, and check
 // the histories with porcupine.
+//
+// loadOps is 10,000 per client. Under the race detector (which slows the
+// embedded server as much as the clients, about 6x), the three lease-heavy
+// types (Lock, Semaphore, CapacityLimiter) run heavyOps = 2,000 per client
+// instead, so that the suite stays within a few minutes on 2 cores;
+// TOCK_DIST_LOAD=N sets both to N (e.g. 10000 for the full size under -race).
 const loadClients = 8
 
-var loadOps = 400
+var loadOps, heavyOps = loadSizes()
+
+func loadSizes() (int, int) {
+	if v := os.Getenv("TOCK_DIST_LOAD"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 4 {
+			panic("TOCK_DIST_LOAD must be a number >= 4, got " + v)
+		}
+		return n, n
+	}
+	if raceOn {
+		return 10000, 2000
+	}
+	return 10000, 10000
+}
 
 // history records operations with call and return times from one monotonic
 // clock.
@@ -109,7 +130,7 @@ func TestLoadLock(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(c), 1))
-			for i := 0; i < loadOps/2; i++ { // each round: Lock and Unlock
+			for i := 0; i < heavyOps/2; i++ { // each round: Lock and Unlock
 				n := r.IntN(names)
 				call := h.now()
 				if err := locks[n].Lock(ctx); err != nil {
@@ -178,7 +199,7 @@ func TestLoadSemaphore(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; i < loadOps/2; i++ {
+			for i := 0; i < heavyOps/2; i++ {
 				call := h.now()
 				if err := sem.Acquire(ctx); err != nil {
 					t.Errorf("client %d: Acquire: %v", c, err)
@@ -224,7 +245,7 @@ func TestLoadCapacityLimiter(t *testing.T) {
 				g := tock.NewGroup(ctx)
 				for k := 0; k < 2; k++ { // two borrowing tasks per client
 					g.Go(func(ctx context.Context) error {
-						for i := 0; i < loadOps/4; i++ {
+						for i := 0; i < heavyOps/4; i++ {
 							call := h.now()
 							if err := lim.Acquire(ctx); err != nil {
 								return err
@@ -476,4 +497,3 @@ func TestLoadEvent(t *testing.T) {
 	checkLinearizable(t, "Event", eventModel, h)
 }
 
-var _ = sort.Ints

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -45,6 +46,11 @@ type Lock struct {
 
 	mu    sync.Mutex
 	holds map[uint64]*lockHold // by task ID (0: anonymous)
+
+	// freedAt is the revision of the delete marker of this handle's last
+	// release (0: unknown): the next Lock tries a compare-and-set on it,
+	// one request instead of the three of a Create over a deleted key.
+	freedAt atomic.Uint64
 }
 
 type lockHold struct {
@@ -175,7 +181,17 @@ func (l *Lock) reenter(id uint64) (bool, error) {
 func (l *Lock) tryCreate(ctx context.Context, id uint64, owner string) (bool, error) {
 	val := enc(lockVal{O: owner, C: true})
 	sent := time.Now()
-	rev, err := l.c.create(ctx, l.hkey, val)
+	var rev uint64
+	var err error
+	if at := l.freedAt.Swap(0); at != 0 {
+		rev, err = l.c.cas(ctx, l.hkey, val, at, l.c.cfg.ttl)
+		if err != nil && isCAS(err) { // someone took it since: the usual way
+			sent = time.Now()
+			rev, err = l.c.create(ctx, l.hkey, val)
+		}
+	} else {
+		rev, err = l.c.create(ctx, l.hkey, val)
+	}
 	if err == nil {
 		l.take(id, owner, rev, val, sent)
 		return true, nil
@@ -256,7 +272,7 @@ func (l *Lock) wait(ctx context.Context, id uint64, owner string) (err error) {
 	qrev, err := l.c.create(ctx, qkey, enc(qVal{O: owner}))
 	if err != nil {
 		dctx, cancel := l.c.detached(ctx)
-		_ = l.c.drop(dctx, qkey, 0)
+		_, _ = l.c.drop(dctx, qkey, 0)
 		cancel()
 		return netErr(ctx, "Lock.Lock "+l.name+": queue", err)
 	}
@@ -358,7 +374,7 @@ func (l *Lock) waiters(entries map[string]jetstream.KeyValueEntry) []waiter {
 func (l *Lock) leaveQueue(ctx context.Context, qkey string, ql *lease) {
 	rev, _ := ql.stop()
 	dctx, cancel := l.c.detached(ctx)
-	_ = l.c.drop(dctx, qkey, rev)
+	_, _ = l.c.drop(dctx, qkey, rev)
 	cancel()
 }
 
@@ -367,7 +383,7 @@ func (l *Lock) leaveQueue(ctx context.Context, qkey string, ql *lease) {
 func (l *Lock) giveUp(ctx context.Context, id uint64, owner, qkey string, ql *lease, cause error) error {
 	ql.stop()
 	dctx, cancel := l.c.detached(ctx)
-	_ = l.c.drop(dctx, qkey, 0)
+	_, _ = l.c.drop(dctx, qkey, 0)
 	cancel()
 	if l.resolve(ctx, id, owner) {
 		return nil
@@ -457,8 +473,9 @@ func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte
 			}
 		}
 		if len(ws) == 0 {
-			err := l.c.kv.Delete(ctx, l.hkey, jetstream.LastRevision(rev))
+			at, err := l.c.del(ctx, l.hkey, rev)
 			if err == nil {
+				l.freedAt.Store(at)
 				return nil
 			}
 			if !isCAS(err) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -27,6 +28,10 @@ type pool struct {
 	tpre     string // tokens
 	totalKey string
 	initial  int
+
+	reuse   bool // token keys recur (one per borrower): remember freedAt
+	mu      sync.Mutex
+	freedAt map[string]uint64 // token key -> revision of our purge marker
 }
 
 type tokVal struct {
@@ -55,7 +60,7 @@ func (c *Client) newPool(ctx context.Context, kind, short, name string, total in
 	if total < 0 {
 		panic(fmt.Sprintf("tock/dist: New%s: the total %d is negative", kind, total))
 	}
-	p := &pool{c: c, kind: kind, name: name, pre: short + "." + name + ".", initial: total}
+	p := &pool{c: c, kind: kind, name: name, pre: short + "." + name + ".", initial: total, freedAt: map[string]uint64{}}
 	p.tpre = p.pre + "t."
 	p.totalKey = p.pre + "total"
 	if _, err := c.kv.Create(ctx, p.totalKey, []byte(strconv.Itoa(total))); err != nil && !isCAS(err) {
@@ -96,13 +101,28 @@ func (p *pool) acquire(ctx context.Context, suffix, borrower string, try bool) (
 	key := p.tpre + suffix
 	owner := p.c.id + "-" + nuid.Next()
 	sent := time.Now()
-	rev, err := p.c.create(ctx, key, enc(tokVal{O: owner, B: borrower}))
+	val := enc(tokVal{O: owner, B: borrower})
+	p.mu.Lock()
+	at := p.freedAt[key]
+	delete(p.freedAt, key)
+	p.mu.Unlock()
+	var rev uint64
+	var err error
+	if at != 0 {
+		rev, err = p.c.cas(ctx, key, val, at, p.c.cfg.ttl)
+		if err != nil && isCAS(err) {
+			sent = time.Now()
+			rev, err = p.c.create(ctx, key, val)
+		}
+	} else {
+		rev, err = p.c.create(ctx, key, val)
+	}
 	if err != nil {
 		if isCAS(err) {
 			return nil, fmt.Errorf("tock/dist: %s: %w: %s", p.op("Acquire"), ErrBorrowerBusy, borrower)
 		}
 		dctx, cancel := p.c.detached(ctx)
-		_ = p.c.drop(dctx, key, 0)
+		_, _ = p.c.drop(dctx, key, 0)
 		cancel()
 		return nil, netErr(ctx, p.op("Acquire"), err)
 	}
@@ -115,7 +135,7 @@ func (p *pool) acquire(ctx context.Context, suffix, borrower string, try bool) (
 	giveUp := func(cause error) (*token, error) {
 		r, _ := tl.stop()
 		dctx, cancel := p.c.detached(ctx)
-		_ = p.c.drop(dctx, key, r)
+		_, _ = p.c.drop(dctx, key, r)
 		cancel()
 		return nil, cause
 	}
@@ -152,7 +172,14 @@ func (p *pool) release(ctx context.Context, t *token) error {
 	rev, _ := t.l.stop()
 	dctx, cancel := p.c.detached(ctx)
 	defer cancel()
-	err := p.c.drop(dctx, t.key, rev)
+	at, err := p.c.drop(dctx, t.key, rev)
+	if err == nil && p.reuse {
+		p.mu.Lock()
+		if len(p.freedAt) < 1024 {
+			p.freedAt[t.key] = at
+		}
+		p.mu.Unlock()
+	}
 	if lostErr != nil {
 		return lostErr
 	}
