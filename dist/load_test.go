@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
-		"sync"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -496,4 +496,3 @@ func TestLoadEvent(t *testing.T) {
 	}
 	checkLinearizable(t, "Event", eventModel, h)
 }
-
