@@ -64,7 +64,9 @@ func (ch *Channel[T]) Put(ctx context.Context, v T) error {
 	if err != nil {
 		return fmt.Errorf("tock/dist: Channel.Put %s: %w: %w", ch.name, ErrCodec, err)
 	}
-	if _, err := ch.c.js.Publish(ctx, ch.subject, data); err != nil {
+	rctx, cancel := ch.c.req(ctx)
+	defer cancel()
+	if _, err := ch.c.js.Publish(rctx, ch.subject, data); err != nil {
 		return netErr(ctx, "Channel.Put "+ch.name, err)
 	}
 	return nil

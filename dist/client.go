@@ -288,6 +288,12 @@ func (c *Client) detached(ctx context.Context) (context.Context, context.CancelF
 	return context.WithTimeout(context.WithoutCancel(ctx), c.cfg.timeout)
 }
 
+// req bounds one request by the request timeout, whatever ctx's own
+// deadline: a server that does not answer is an error, never a long wait.
+func (c *Client) req(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.cfg.timeout)
+}
+
 // alive checks the connection with a round trip to the server.
 func (c *Client) alive(ctx context.Context) error {
 	if c.nc.IsClosed() {
@@ -315,6 +321,8 @@ func isCAS(err error) bool {
 // cas writes val under key if key's last revision is rev, with a TTL of ttl
 // (0: none), and returns the new revision.
 func (c *Client) cas(ctx context.Context, key string, val []byte, rev uint64, ttl time.Duration) (uint64, error) {
+	ctx, cancel := c.req(ctx)
+	defer cancel()
 	m := &nats.Msg{Subject: "$KV." + c.cfg.prefix + "." + key, Header: nats.Header{}, Data: val}
 	opts := []jetstream.PublishOpt{jetstream.WithExpectLastSequencePerSubject(rev)}
 	if ttl > 0 {
@@ -330,6 +338,8 @@ func (c *Client) cas(ctx context.Context, key string, val []byte, rev uint64, tt
 // del writes a delete marker for key if its last revision is rev, and
 // returns the marker's revision.
 func (c *Client) del(ctx context.Context, key string, rev uint64) (uint64, error) {
+	ctx, cancel := c.req(ctx)
+	defer cancel()
 	m := &nats.Msg{Subject: "$KV." + c.cfg.prefix + "." + key, Header: nats.Header{}}
 	m.Header.Set("KV-Operation", "DEL")
 	pa, err := c.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(rev))
@@ -342,11 +352,15 @@ func (c *Client) del(ctx context.Context, key string, rev uint64) (uint64, error
 // create writes key if it does not exist (or was deleted), with the lease
 // TTL.
 func (c *Client) create(ctx context.Context, key string, val []byte) (uint64, error) {
+	ctx, cancel := c.req(ctx)
+	defer cancel()
 	return c.kv.Create(ctx, key, val, jetstream.KeyTTL(c.cfg.ttl))
 }
 
 // get reads key; ok is false if it does not exist.
 func (c *Client) get(ctx context.Context, key string) (e jetstream.KeyValueEntry, ok bool, err error) {
+	ctx, cancel := c.req(ctx)
+	defer cancel()
 	e, err = c.kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
 		return nil, false, nil
@@ -361,6 +375,8 @@ func (c *Client) get(ctx context.Context, key string) (e jetstream.KeyValueEntry
 // is), leaving a marker that the server removes after a minute; it returns
 // the marker's revision.
 func (c *Client) drop(ctx context.Context, key string, rev uint64) (uint64, error) {
+	ctx, cancel := c.req(ctx)
+	defer cancel()
 	m := &nats.Msg{Subject: "$KV." + c.cfg.prefix + "." + key, Header: nats.Header{}}
 	m.Header.Set("KV-Operation", "PURGE")
 	m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)

@@ -29,7 +29,9 @@ func (e *Event) Set(ctx context.Context) error {
 	if err := e.c.checkOpen(); err != nil {
 		return err
 	}
-	if _, err := e.c.kv.Create(ctx, e.key, []byte("1")); err != nil && !isCAS(err) {
+	rctx, cancel := e.c.req(ctx)
+	defer cancel()
+	if _, err := e.c.kv.Create(rctx, e.key, []byte("1")); err != nil && !isCAS(err) {
 		return netErr(ctx, "Event.Set "+e.key, err)
 	}
 	return nil

@@ -217,7 +217,9 @@ func (p *pool) setTotal(ctx context.Context, n int) error {
 	if n < 0 {
 		panic(fmt.Sprintf("tock/dist: %s.SetTotal: the total %d is negative", p.kind, n))
 	}
-	if _, err := p.c.kv.Put(ctx, p.totalKey, []byte(strconv.Itoa(n))); err != nil {
+	rctx, cancel := p.c.req(ctx)
+	defer cancel()
+	if _, err := p.c.kv.Put(rctx, p.totalKey, []byte(strconv.Itoa(n))); err != nil {
 		return netErr(ctx, p.op("SetTotal"), err)
 	}
 	return nil

@@ -108,7 +108,9 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 	if err != nil {
 		return fmt.Errorf("tock/dist: Queue.Put %s: %w: %w", q.name, ErrCodec, err)
 	}
-	if _, err := q.c.js.Publish(ctx, q.subject, data); err != nil {
+	rctx, cancel := q.c.req(ctx)
+	defer cancel()
+	if _, err := q.c.js.Publish(rctx, q.subject, data); err != nil {
 		return netErr(ctx, "Queue.Put "+q.name, err)
 	}
 	return nil
@@ -134,7 +136,9 @@ func (it *Item[T]) Deliveries() int {
 // it. An error (matching ErrUnavailable) means the ack may not have been
 // recorded: the item may be delivered again.
 func (it *Item[T]) Ack(ctx context.Context) error {
-	if err := it.msg.DoubleAck(ctx); err != nil {
+	rctx, cancel := it.q.c.req(ctx)
+	defer cancel()
+	if err := it.msg.DoubleAck(rctx); err != nil {
 		return netErr(ctx, "Item.Ack "+it.q.name, err)
 	}
 	return nil
