@@ -434,8 +434,9 @@ func (l *Lock) Release(ctx context.Context) error {
 // hands it to the oldest waiter.
 func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte) error {
 	cur := owner // whom the key names while we act on it
+	var seen string
 	lost := func() error {
-		return fmt.Errorf("tock/dist: Lock.Unlock %s: %w: the lock was taken over or expired", l.name, ErrLeaseLost)
+		return fmt.Errorf("tock/dist: Lock.Unlock %s: %w: the lock was taken over or expired (%s)", l.name, ErrLeaseLost, seen)
 	}
 	// reread returns false, nil when we have nothing more to do.
 	reread := func() (bool, error) {
@@ -445,12 +446,14 @@ func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte
 		}
 		if !ok {
 			if cur == owner {
+				seen = "key gone"
 				return false, lost()
 			}
 			return false, nil
 		}
 		v := decLock(e.Value())
 		if v.O != cur {
+			seen = fmt.Sprintf("now %+v at %d, mine was %s at %d", v, e.Revision(), owner, rev)
 			if cur == owner {
 				return false, lost()
 			}
@@ -467,9 +470,17 @@ func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte
 		var ws []waiter
 		if v.W {
 			var err error
-			ws, err = l.listWaiters(ctx, rev)
+			all, err := l.listWaiters(ctx, rev)
 			if err != nil {
 				return err
+			}
+			// The view may still list tickets already gone, our own among
+			// them: never hand the lock to ourselves (nor back to the
+			// waiter we are taking it from).
+			for _, w := range all {
+				if w.owner != owner && w.owner != cur {
+					ws = append(ws, w)
+				}
 			}
 		}
 		if len(ws) == 0 {
