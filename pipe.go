@@ -23,6 +23,7 @@ type pipe[T any] struct {
 	ended    bool  // no more items will come
 	endErr   error // what receivers get once ended and drained
 	dropped  uint64
+	less     func(a, b T) bool // a priority Queue's order (store.go); nil: FIFO
 }
 
 // overflow is what a full pipe does with a new item.
@@ -39,18 +40,20 @@ type slot[T any] struct {
 	v   T
 	err error
 	h   any // the handle the operation is blocked on
+	// pred, if set, is a Queue.GetWhere receiver's condition (store.go)
+	pred func(T) bool
 }
 
 // offer hands v to the oldest live receiver, or buffers it, or applies the
 // overflow policy. It reports false if the sender would have to wait.
 func (p *pipe[T]) offer(v T) bool {
-	if w := p.recvq.PopLive(); w != nil {
+	if w := p.popReceiver(v); w != nil {
 		w.Val.v = v
 		w.Grant()
 		return true
 	}
 	if p.buf.n < p.max {
-		p.buf.push(v)
+		p.bufPush(v)
 		return true
 	}
 	switch p.overflow {
@@ -151,8 +154,10 @@ func failHandle[T any](q *internal.Queue[slot[T]], h any, err error) {
 		next := w.Next()
 		if w.Val.h == h {
 			q.Remove(w)
-			w.Val.err = err
-			w.Grant()
+			if w.Claim() { // a Select case another case won is passed over
+				w.Val.err = err
+				w.Grant()
+			}
 		}
 		w = next
 	}

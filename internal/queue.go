@@ -49,6 +49,10 @@ type Waiter[T any] struct {
 	Granted bool
 	// Val is the hand-off value.
 	Val T
+	// Sel, if set, is the Select this waiter is case SelIdx of: it may be
+	// served only by whoever claims Sel first (see Claim).
+	Sel    *Claim
+	SelIdx int
 	Parker
 }
 
@@ -89,7 +93,7 @@ func (q *Queue[T]) Alloc() *Waiter[T] {
 // reused as is.
 func (q *Queue[T]) Free(w *Waiter[T]) {
 	var zero T
-	w.Val, w.Ctx, w.Task, w.Granted = zero, nil, nil, false
+	w.Val, w.Ctx, w.Task, w.Granted, w.Sel = zero, nil, nil, false, nil
 	q.spare.CompareAndSwap(nil, w)
 }
 
@@ -111,13 +115,15 @@ func (q *Queue[T]) Push(w *Waiter[T]) { q.l.pushBack(&w.link, w) }
 // Remove takes w out of the queue; it reports false if w was not queued.
 func (q *Queue[T]) Remove(w *Waiter[T]) bool { return q.l.remove(&w.link) }
 
-// PopLive removes and returns the oldest waiter whose context is not done.
+// PopLive removes and returns the oldest waiter whose context is not done,
+// claiming its Select if it is a case of one: the caller must grant it.
 // Waiters whose context is done are removed on the way: they were cancelled
-// before the hand-off and will return their context's error.
+// before the hand-off and will return their context's error; so are the
+// cases of a Select that another case already won.
 func (q *Queue[T]) PopLive() *Waiter[T] {
 	for w := q.l.front(); w != nil; w = q.l.front() {
 		q.Remove(w)
-		if w.Ctx == nil || w.Ctx.Err() == nil {
+		if (w.Ctx == nil || w.Ctx.Err() == nil) && w.Claim() {
 			return w
 		}
 	}
@@ -206,7 +212,7 @@ func (q *Queue[T]) abandon(mu *sync.Mutex, w *Waiter[T], err error) error {
 // whether anyone is really waiting.
 func (q *Queue[T]) FrontLive() *Waiter[T] {
 	for w := q.l.front(); w != nil; w = q.l.front() {
-		if w.Ctx == nil || w.Ctx.Err() == nil {
+		if w.Live() {
 			return w
 		}
 		q.Remove(w)

@@ -1,0 +1,323 @@
+package tock
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strconv"
+	"sync"
+
+	"github.com/tockgo/tock/internal"
+)
+
+// ErrPreempted is the cause (context.Cause) of a Permit's context cancelled
+// because a more urgent Acquire took its token from a Preemptive
+// PriorityLimiter. Match it with errors.Is(context.Cause(permit.Context()),
+// ErrPreempted).
+var ErrPreempted = errors.New("tock: preempted by a more urgent holder")
+
+// errReleased is the cause of a Permit's context once it was released.
+var errReleased = errors.New("tock: the permit was released")
+
+// PriorityLimiter hands out a fixed number of tokens by priority: the
+// waiter with the lowest priority value is served first, FIFO among equal
+// priorities (SimPy's PriorityResource). Made with the Preemptive option, it
+// also lets an Acquire take the token of a holder with a strictly higher
+// priority value (SimPy's PreemptiveResource): that holder's Permit context
+// is cancelled with cause ErrPreempted, and the token passes to the
+// preemptor at once.
+//
+// Acquire returns a *Permit: its Context, derived from the ctx given to
+// Acquire, is what the holder should do its work with, so that a preemption
+// interrupts that work; Release returns the token. In a simulation, an
+// Acquire that does not wait is a checkpoint. Make one with
+// NewPriorityLimiter.
+type PriorityLimiter struct {
+	mu         sync.Mutex
+	total      int
+	preemptive bool
+	seq        uint64
+	holders    []*Permit
+	levels     []*prioLevel // ascending priority
+	waiting    int
+	useMon     *Monitor
+	queueMon   *Monitor
+}
+
+type prioLevel struct {
+	prio int
+	q    internal.Queue[*Permit]
+}
+
+// PriorityLimiterOption configures NewPriorityLimiter.
+type PriorityLimiterOption func(*PriorityLimiter)
+
+// Preemptive makes an Acquire preempt the holder with the highest priority
+// value (the most recent among equals) when every token is held and that
+// value is strictly higher than the Acquire's.
+func Preemptive() PriorityLimiterOption { return func(l *PriorityLimiter) { l.preemptive = true } }
+
+// NewPriorityLimiter returns a limiter with total tokens. It panics if total
+// is not positive.
+func NewPriorityLimiter(total int, opts ...PriorityLimiterOption) *PriorityLimiter {
+	if total <= 0 {
+		panic("tock: NewPriorityLimiter: the total " + strconv.Itoa(total) + " is not positive")
+	}
+	l := &PriorityLimiter{total: total}
+	for _, o := range opts {
+		o(l)
+	}
+	return l
+}
+
+// Permit is one token of a PriorityLimiter, held from Acquire until Release
+// or a preemption.
+type Permit struct {
+	l         *PriorityLimiter
+	prio      int
+	seq       uint64
+	ctx       context.Context
+	cancel    context.CancelCauseFunc
+	held      bool
+	preempted bool
+	released  bool
+}
+
+// Context is the holder's context: derived from the ctx given to Acquire,
+// cancelled with cause ErrPreempted when the token is preempted, and
+// cancelled once the permit is released.
+func (p *Permit) Context() context.Context { return p.ctx }
+
+// Priority is the priority the permit was acquired with.
+func (p *Permit) Priority() int { return p.prio }
+
+// Preempted reports whether the token was taken by a preemption.
+func (p *Permit) Preempted() bool {
+	p.l.mu.Lock()
+	defer p.l.mu.Unlock()
+	return p.preempted
+}
+
+// Release returns the token: to the most urgent waiter (lowest priority
+// value, oldest among equals), or to the limiter. It never blocks, and
+// cancels the permit's context. After a preemption it does nothing (the
+// token already went to the preemptor). It panics if called twice.
+func (p *Permit) Release() {
+	l := p.l
+	l.mu.Lock()
+	if p.released {
+		l.mu.Unlock()
+		panic("tock: Permit.Release: the permit was already released")
+	}
+	p.released = true
+	if p.preempted {
+		l.mu.Unlock()
+		return
+	}
+	l.removeHolder(p)
+	l.dispatch()
+	l.mu.Unlock()
+	p.cancel(errReleased)
+}
+
+// Acquire takes a token with the given priority (lower is more urgent),
+// blocking while none is free and no holder can be preempted. It returns
+// ctx's error, taking nothing, if ctx is done before a token is handed over
+// (even if one is free); once handed over, it returns the permit even if ctx
+// is cancelled meanwhile. A Release or preemption that hands over the token
+// happens before Acquire returns.
+func (l *PriorityLimiter) Acquire(ctx context.Context, priority int) (*Permit, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p := l.newPermit(ctx, priority)
+	l.mu.Lock()
+	if l.take(p) {
+		return p, nil
+	}
+	if victim := l.victim(priority); victim != nil {
+		l.preempt(victim, p)
+		l.mu.Unlock()
+		victim.cancel(ErrPreempted)
+		internal.Checkpoint(ctx)
+		return p, nil
+	}
+	lvl := l.level(priority)
+	l.waiting++
+	l.recordQueue()
+	_, err := internal.Block(ctx, &l.mu, &lvl.q, p, "PriorityLimiter.Acquire")
+	l.mu.Lock()
+	l.waiting--
+	l.recordQueue()
+	l.mu.Unlock()
+	if err != nil {
+		p.cancel(err)
+		return nil, err
+	}
+	return p, nil
+}
+
+// TryAcquire takes a token with the given priority if one is free and
+// nobody waits (or, if the limiter is Preemptive, if a holder can be
+// preempted), and reports whether it did. It ignores ctx's cancellation;
+// the permit's context derives from ctx.
+func (l *PriorityLimiter) TryAcquire(ctx context.Context, priority int) (*Permit, bool) {
+	p := l.newPermit(ctx, priority)
+	l.mu.Lock()
+	if l.free() {
+		l.addHolder(p)
+		l.mu.Unlock()
+		return p, true
+	}
+	if victim := l.victim(priority); victim != nil {
+		l.preempt(victim, p)
+		l.mu.Unlock()
+		victim.cancel(ErrPreempted)
+		return p, true
+	}
+	l.mu.Unlock()
+	p.cancel(ErrWouldBlock)
+	return nil, false
+}
+
+func (l *PriorityLimiter) newPermit(ctx context.Context, priority int) *Permit {
+	// The standard library's context, so that context.Cause reports
+	// ErrPreempted; it works in a simulation as every derived context does.
+	pctx, cancel := context.WithCancelCause(ctx)
+	return &Permit{l: l, prio: priority, ctx: pctx, cancel: cancel}
+}
+
+// take gives p a free token if nobody waits; on success it unlocks l.mu and
+// checkpoints.
+func (l *PriorityLimiter) take(p *Permit) bool {
+	if !l.free() {
+		return false
+	}
+	l.addHolder(p)
+	l.mu.Unlock()
+	internal.Checkpoint(p.ctx)
+	return true
+}
+
+// free reports whether a token is free and no live task waits.
+func (l *PriorityLimiter) free() bool {
+	if len(l.holders) >= l.total {
+		return false
+	}
+	for _, lvl := range l.levels {
+		if lvl.q.FrontLive() != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// victim is the holder a preemption by priority would take the token from,
+// or nil.
+func (l *PriorityLimiter) victim(priority int) *Permit {
+	if !l.preemptive || len(l.holders) < l.total {
+		return nil
+	}
+	var v *Permit
+	for _, h := range l.holders {
+		if v == nil || h.prio > v.prio || (h.prio == v.prio && h.seq > v.seq) {
+			v = h
+		}
+	}
+	if v != nil && v.prio > priority {
+		return v
+	}
+	return nil
+}
+
+func (l *PriorityLimiter) preempt(victim, p *Permit) {
+	victim.preempted = true
+	l.removeHolder(victim)
+	l.addHolder(p)
+}
+
+func (l *PriorityLimiter) addHolder(p *Permit) {
+	l.seq++
+	p.seq = l.seq
+	p.held = true
+	l.holders = append(l.holders, p)
+	if l.useMon != nil {
+		l.useMon.record(float64(len(l.holders)), nil)
+	}
+}
+
+func (l *PriorityLimiter) removeHolder(p *Permit) {
+	for i, h := range l.holders {
+		if h == p {
+			l.holders = append(l.holders[:i], l.holders[i+1:]...)
+			break
+		}
+	}
+	p.held = false
+	if l.useMon != nil {
+		l.useMon.record(float64(len(l.holders)), nil)
+	}
+}
+
+// level returns the wait queue of priority, creating it in order.
+func (l *PriorityLimiter) level(priority int) *prioLevel {
+	i := sort.Search(len(l.levels), func(i int) bool { return l.levels[i].prio >= priority })
+	if i < len(l.levels) && l.levels[i].prio == priority {
+		return l.levels[i]
+	}
+	lvl := &prioLevel{prio: priority}
+	l.levels = append(l.levels, nil)
+	copy(l.levels[i+1:], l.levels[i:])
+	l.levels[i] = lvl
+	return lvl
+}
+
+// dispatch hands free tokens to the most urgent live waiters.
+func (l *PriorityLimiter) dispatch() {
+	for _, lvl := range l.levels {
+		for len(l.holders) < l.total {
+			w := lvl.q.PopLive()
+			if w == nil {
+				break
+			}
+			l.addHolder(w.Val)
+			w.Grant()
+		}
+	}
+}
+
+func (l *PriorityLimiter) recordQueue() {
+	if l.queueMon != nil {
+		l.queueMon.record(float64(l.waiting), nil)
+	}
+}
+
+// MonitorUse makes m follow the number of tokens held (call it before the
+// limiter is used; nil detaches).
+func (l *PriorityLimiter) MonitorUse(m *Monitor) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.useMon = m
+}
+
+// MonitorQueue makes m follow the number of tasks waiting in Acquire (call
+// it before the limiter is used; nil detaches).
+func (l *PriorityLimiter) MonitorQueue(m *Monitor) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.queueMon = m
+}
+
+// PriorityLimiterStats is a snapshot of a PriorityLimiter.
+type PriorityLimiterStats struct {
+	Total   int
+	InUse   int // tokens held
+	Waiting int // tasks blocked in Acquire
+}
+
+// Stats returns a snapshot of the limiter.
+func (l *PriorityLimiter) Stats() PriorityLimiterStats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return PriorityLimiterStats{Total: l.total, InUse: len(l.holders), Waiting: l.waiting}
+}
