@@ -92,10 +92,10 @@ func (c *Container) op(ctx context.Context, amount float64, put bool) error {
 		c.apply(ctx, amount, put)
 		c.dispatch(ctx)
 		c.mu.Unlock()
-		internal.Checkpoint(ctx)
+		internal.Decode(ctx).RT.Checkpoint()
 		return nil
 	}
-	_, err := internal.Block(ctx, &c.mu, q, amount, "Container."+name)
+	_, err := internal.Block(ctx, internal.Decode(ctx), &c.mu, q, amount, "Container."+name)
 	if err != nil {
 		// A waiter that left may have held back the ones behind it.
 		c.mu.Lock()

@@ -139,13 +139,13 @@ func (l *PriorityLimiter) Acquire(ctx context.Context, priority int) (*Permit, e
 		l.preempt(victim, p)
 		l.mu.Unlock()
 		victim.cancel(ErrPreempted)
-		internal.Checkpoint(ctx)
+		internal.Decode(ctx).RT.Checkpoint()
 		return p, nil
 	}
 	lvl := l.level(priority)
 	l.waiting++
 	l.recordQueue()
-	_, err := internal.Block(ctx, &l.mu, &lvl.q, p, "PriorityLimiter.Acquire")
+	_, err := internal.Block(ctx, internal.Decode(ctx), &l.mu, &lvl.q, p, "PriorityLimiter.Acquire")
 	l.mu.Lock()
 	l.waiting--
 	l.recordQueue()
@@ -195,7 +195,7 @@ func (l *PriorityLimiter) take(p *Permit) bool {
 	}
 	l.addHolder(p)
 	l.mu.Unlock()
-	internal.Checkpoint(p.ctx)
+	internal.Decode(p.ctx).RT.Checkpoint()
 	return true
 }
 

@@ -53,7 +53,7 @@ func (q *Queue[T]) GetWhere(ctx context.Context, pred func(T) bool) (T, error) {
 	p.mu.Lock()
 	if p.find(pred) >= 0 {
 		p.mu.Unlock()
-		internal.Checkpoint(ctx)
+		internal.Decode(ctx).RT.Checkpoint()
 		if err := ctx.Err(); err != nil {
 			return zero, err
 		}
@@ -68,7 +68,7 @@ func (q *Queue[T]) GetWhere(ctx context.Context, pred func(T) bool) (T, error) {
 		p.mu.Unlock()
 		return zero, p.endErr
 	}
-	s, err := internal.Block(ctx, &p.mu, &p.recvq, slot[T]{pred: pred}, "Queue.GetWhere")
+	s, err := internal.Block(ctx, internal.Decode(ctx), &p.mu, &p.recvq, slot[T]{pred: pred}, "Queue.GetWhere")
 	if err != nil {
 		return zero, err
 	}

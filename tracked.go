@@ -98,10 +98,10 @@ func (t *Tracked[T]) WaitUntil(ctx context.Context, pred func(T) bool) (T, error
 	if ok := t.check(pred); ok {
 		v := t.v
 		t.mu.Unlock()
-		internal.Checkpoint(ctx)
+		internal.Decode(ctx).RT.Checkpoint()
 		return v, nil
 	}
-	w, err := internal.Block(ctx, &t.mu, &t.q, trackedWait[T]{pred: pred}, "Tracked.WaitUntil")
+	w, err := internal.Block(ctx, internal.Decode(ctx), &t.mu, &t.q, trackedWait[T]{pred: pred}, "Tracked.WaitUntil")
 	if err != nil {
 		return t.Get(), err
 	}
