@@ -121,3 +121,80 @@ func TestSimSpawnAllocations(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Issue 13: the uncontended operations of the real runtime allocate
+// nothing, whatever kind of ctx the caller passes: Background, a task's
+// ctx from tock.Run, or one derived from it (values and a cancel). A
+// CapacityLimiter keeps its borrowers without a map entry or list element
+// per acquire.
+func TestUncontendedZeroAllocations(t *testing.T) {
+	checkLeaks(t)
+	kinds := func(t *testing.T, name string, needsTask bool, op func(ctx context.Context) func()) {
+		t.Run(name, func(t *testing.T) {
+			check := func(kind string, ctx context.Context) {
+				f := op(ctx)
+				f() // warm-up: first-use buffers
+				if n := testing.AllocsPerRun(200, f); n != 0 {
+					t.Errorf("%s, %s ctx: %v allocations per operation, want 0", name, kind, n)
+				}
+			}
+			if !needsTask {
+				check("Background", context.Background())
+			}
+			tock.Run(context.Background(), func(ctx context.Context) error {
+				check("task", ctx)
+				d := context.WithValue(ctx, allocKey(1), 1)
+				d = context.WithValue(d, allocKey(2), 2)
+				d = context.WithValue(d, allocKey(3), 3)
+				d, cancel := context.WithCancel(d)
+				defer cancel()
+				check("derived", d)
+				return nil
+			})
+		})
+	}
+	kinds(t, "Lock", false, func(ctx context.Context) func() {
+		var l tock.Lock
+		return func() { l.Lock(ctx); l.Unlock(ctx) }
+	})
+	kinds(t, "re-entrant Lock", true, func(ctx context.Context) func() {
+		var l tock.Lock
+		return func() { l.Lock(ctx); l.TryLock(ctx); l.Unlock(ctx); l.Unlock(ctx) }
+	})
+	kinds(t, "Semaphore", false, func(ctx context.Context) func() {
+		s := tock.NewSemaphore(1)
+		return func() { s.Acquire(ctx); s.Release() }
+	})
+	kinds(t, "Event.Wait", false, func(ctx context.Context) func() {
+		var e tock.Event
+		e.Set()
+		return func() { e.Wait(ctx) }
+	})
+	kinds(t, "Stream", false, func(ctx context.Context) func() {
+		s, r := tock.NewStream[int](1)
+		return func() { s.Send(ctx, 1); r.Receive(ctx) }
+	})
+	kinds(t, "Queue", false, func(ctx context.Context) func() {
+		q := tock.NewQueue[int]()
+		return func() { q.Put(ctx, 1); q.Get(ctx) }
+	})
+	kinds(t, "CapacityLimiter", true, func(ctx context.Context) func() {
+		l := tock.NewCapacityLimiter(4)
+		return func() { l.Acquire(ctx); l.Release(ctx) }
+	})
+	kinds(t, "CapacityLimiter For", false, func(ctx context.Context) func() {
+		l := tock.NewCapacityLimiter(4)
+		l.AcquireFor(ctx, "other") // a holder already there
+		return func() { l.AcquireFor(ctx, 7); l.ReleaseFor(7) }
+	})
+	// beyond the borrowers searched by a scan: the index map keeps them
+	kinds(t, "CapacityLimiter many holders", false, func(ctx context.Context) func() {
+		l := tock.NewCapacityLimiter(tock.Unlimited)
+		for i := 0; i < 20; i++ {
+			l.AcquireFor(ctx, 100+i)
+		}
+		return func() { l.AcquireFor(ctx, 7); l.ReleaseFor(7) }
+	})
+}
+
+type allocKey int

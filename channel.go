@@ -107,7 +107,7 @@ func (c *Channel[T]) Put(ctx context.Context, v T) error {
 		s.p.mu.Unlock()
 	}
 	c.mu.Unlock()
-	internal.Checkpoint(ctx)
+	internal.Decode(ctx).RT.Checkpoint()
 	return nil
 }
 
@@ -206,11 +206,12 @@ func (s *Subscription[T]) Receive(ctx context.Context) (T, error) {
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
+	c := internal.Decode(ctx) // before the mutex: a misuse check may panic
 	s.p.mu.Lock()
 	if v, done, err := s.p.poll(); done {
 		return v, err
 	}
-	return s.p.recv(ctx, nil, "Subscription.Receive")
+	return s.p.recv(ctx, c, nil, "Subscription.Receive")
 }
 
 // All ranges over the subscription's messages until it ends or ctx is done.

@@ -77,13 +77,16 @@ func (c *Condition) Wait(ctx context.Context) error {
 		return err
 	}
 	l := c.lock()
-	if !l.ownedBy(internal.TaskID(ctx)) {
+	call := internal.Decode(ctx)
+	if !l.ownedBy(call.ID()) {
 		panic("tock: Condition.Wait: the caller does not hold the condition's lock")
 	}
-	rt := internal.RuntimeOf(ctx)
+	rt := call.RT
 	w := new(internal.Waiter[struct{}])
-	w.Ctx, w.Task = ctx, internal.TaskOf(ctx)
-	rt.Prepare(&w.Parker) // may unwind an abandoned task: before any mutex
+	w.Ctx, w.Task = ctx, call.Task
+	if err := rt.Prepare(&w.Parker, "Condition.Wait"); err != nil {
+		internal.Unwound(err) // refused: raised before any mutex is taken
+	}
 	l.mu.Lock()
 	c.q.Adopt(w)
 	depth := l.releaseAllLocked()
@@ -162,7 +165,7 @@ func (c *Condition) WaitFor(ctx context.Context, pred func() bool) error {
 	if pred == nil {
 		panic("tock: Condition.WaitFor: nil predicate")
 	}
-	if !c.lock().ownedBy(internal.TaskID(ctx)) {
+	if !c.lock().ownedBy(internal.Decode(ctx).ID()) {
 		panic("tock: Condition.WaitFor: the caller does not hold the condition's lock")
 	}
 	for !pred() {
@@ -200,7 +203,7 @@ func (c *Condition) NotifyAll(ctx context.Context) {
 // longer matters (its Ctx is cleared): the notification is its.
 func (c *Condition) notify(ctx context.Context, op string, n int) {
 	l := c.lock()
-	if !l.ownedBy(internal.TaskID(ctx)) {
+	if !l.ownedBy(internal.Decode(ctx).ID()) {
 		panic("tock: Condition." + op + ": the caller does not hold the condition's lock")
 	}
 	l.mu.Lock()

@@ -55,13 +55,14 @@ func (e *Event) Wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	c := internal.Decode(ctx)
 	e.mu.Lock()
 	if e.set {
 		e.mu.Unlock()
-		internal.Checkpoint(ctx)
+		c.RT.Checkpoint()
 		return nil
 	}
-	_, err := internal.Block(ctx, &e.mu, &e.q, struct{}{}, "Event.Wait")
+	_, err := internal.Block(ctx, c, &e.mu, &e.q, struct{}{}, "Event.Wait")
 	return err
 }
 

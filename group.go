@@ -48,7 +48,7 @@ func NewGroup(ctx context.Context) *Group {
 	if ctx == nil {
 		panic("tock: NewGroup: nil context (use context.Background(), or the ctx of the calling task)")
 	}
-	rt := internal.RuntimeOf(ctx)
+	rt := internal.Decode(ctx).RT
 	gctx, cancel := rt.WithCancel(ctx)
 	g := &Group{rt: rt, parent: ctx, ctx: gctx, cancel: cancel}
 	g.waiters.Res = (*groupHolding)(g) // Wait waits for the group's tasks
@@ -95,7 +95,11 @@ func (g *Group) Start(task func(ctx context.Context, started func()) error, opts
 	)
 	bg := context.Background()
 	g.mu.Lock()
-	q.Enqueue(bg, g.rt, &w)
+	if err := q.Enqueue(bg, internal.Call{RT: g.rt}, &w, "Group.Start"); err != nil {
+		g.mu.Unlock()
+		g.done(nil, nil) // the task that add counted will not run
+		internal.Unwound(err)
+	}
 	g.mu.Unlock()
 	t := g.rt.Spawn(g.ctx, taskName(opts), func(ctx context.Context) {
 		markStarted := func() {
@@ -164,7 +168,10 @@ func (g *Group) Wait() error {
 	for g.running > 0 {
 		var w internal.Waiter[struct{}]
 		bg := context.Background()
-		g.waiters.Enqueue(bg, g.rt, &w)
+		if err := g.waiters.Enqueue(bg, internal.Call{RT: g.rt}, &w, "Group.Wait"); err != nil {
+			g.mu.Unlock()
+			internal.Unwound(err)
+		}
 		internal.Wait(bg, g.rt, &g.mu, &g.waiters, &w, "Group.Wait")
 		g.mu.Lock()
 	}

@@ -1,9 +1,10 @@
 package tock
 
 import (
-	"container/list"
+	"cmp"
 	"context"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -18,11 +19,34 @@ import (
 //
 // In a simulation, an uncontended Acquire is a checkpoint, as in AnyIO.
 type CapacityLimiter struct {
-	mu        sync.Mutex
-	total     int
-	borrowers map[any]*list.Element
-	order     list.List // borrowers, in the order they got their token
-	q         internal.Queue[any]
+	mu    sync.Mutex
+	total int
+	// held is every borrower holding a token, in no order (seq is the
+	// order they got it in). Up to scanMax it is searched by a scan, which
+	// allocates nothing; beyond, index maps each borrower to its place.
+	held  []heldToken
+	index map[any]int
+	seq   uint64
+	// waiting is the borrowers blocked in Acquire, so that a second wait
+	// for one is refused without a scan of the queue.
+	waiting map[any]waitToken
+	waits   uint64
+	q       internal.Queue[any]
+}
+
+// scanMax is the number of holders searched by a scan rather than a map.
+const scanMax = 8
+
+type heldToken struct {
+	b   any
+	seq uint64
+}
+
+// waitToken is one blocked Acquire: id tells it from a later wait for the
+// same borrower, ctx whether it still waits.
+type waitToken struct {
+	ctx context.Context
+	id  uint64
 }
 
 // CapacityLimiterStats is a snapshot of a CapacityLimiter.
@@ -37,7 +61,7 @@ type CapacityLimiterStats struct {
 // limit; 0 lets nobody in until SetTotal). It panics if total is negative.
 func NewCapacityLimiter(total int) *CapacityLimiter {
 	checkTotal("NewCapacityLimiter", total)
-	return &CapacityLimiter{total: total, borrowers: map[any]*list.Element{}}
+	return &CapacityLimiter{total: total}
 }
 
 func checkTotal(op string, n int) {
@@ -46,12 +70,11 @@ func checkTotal(op string, n int) {
 	}
 }
 
-func defaultBorrower(op string, ctx context.Context) any {
-	t := internal.TaskOf(ctx)
-	if t == nil {
+func defaultBorrower(op string, c internal.Call) any {
+	if c.Task == nil {
 		panic("tock: CapacityLimiter." + op + ": ctx carries no tock task to borrow for; use the For variant with a borrower of your own, or run the caller under tock.Run or a Group")
 	}
-	return t
+	return c.Task
 }
 
 // checkBorrower panics, before any lock is taken, if b cannot be a
@@ -73,7 +96,12 @@ func checkBorrower(op string, b any) {
 // ctx carries no tock task.
 func (l *CapacityLimiter) Acquire(ctx context.Context) error {
 	panicIfNilCtx("CapacityLimiter.Acquire", ctx)
-	return l.acquireFor(ctx, "Acquire", defaultBorrower("Acquire", ctx))
+	c := internal.Decode(ctx)
+	b := defaultBorrower("Acquire", c)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return l.acquireFor(ctx, c, "Acquire", b)
 }
 
 // AcquireFor borrows a token for borrower, blocking while none is free or
@@ -85,23 +113,47 @@ func (l *CapacityLimiter) Acquire(ctx context.Context) error {
 func (l *CapacityLimiter) AcquireFor(ctx context.Context, borrower any) error {
 	panicIfNilCtx("CapacityLimiter.AcquireFor", ctx)
 	checkBorrower("AcquireFor", borrower)
-	return l.acquireFor(ctx, "AcquireFor", borrower)
-}
-
-func (l *CapacityLimiter) acquireFor(ctx context.Context, op string, borrower any) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	return l.acquireFor(ctx, internal.Decode(ctx), "AcquireFor", borrower)
+}
+
+func (l *CapacityLimiter) acquireFor(ctx context.Context, c internal.Call, op string, borrower any) error {
 	l.mu.Lock()
 	l.checkNotHolding(op, borrower)
-	if l.q.FrontLive() == nil && len(l.borrowers) < l.total {
+	if len(l.held) < l.total && (l.q.Len() == 0 || l.q.FrontLive() == nil) {
 		l.add(borrower)
 		l.mu.Unlock()
-		internal.Checkpoint(ctx)
+		c.RT.Checkpoint()
 		return nil
 	}
+	return l.acquireSlow(ctx, c, borrower)
+}
+
+// acquireSlow waits for a token, with l.mu held; it returns with l.mu
+// released. The borrower is recorded as waiting until it is granted or
+// gives up (also when the wait panics).
+func (l *CapacityLimiter) acquireSlow(ctx context.Context, c internal.Call, borrower any) error {
+	if l.waiting == nil {
+		l.waiting = map[any]waitToken{}
+	}
+	l.waits++
+	id := l.waits
+	l.waiting[borrower] = waitToken{ctx: ctx, id: id}
 	l.q.Res = (*limiterHolding)(l) // for deadlock reports: held by its borrowers
-	_, err := internal.Block(ctx, &l.mu, &l.q, borrower, "CapacityLimiter.Acquire")
+	granted := false
+	defer func() {
+		if !granted {
+			l.mu.Lock()
+			if w, ok := l.waiting[borrower]; ok && w.id == id {
+				delete(l.waiting, borrower)
+			}
+			l.mu.Unlock()
+		}
+	}()
+	_, err := internal.Block(ctx, c, &l.mu, &l.q, borrower, "CapacityLimiter.Acquire")
+	granted = err == nil
 	return err
 }
 
@@ -110,7 +162,7 @@ func (l *CapacityLimiter) acquireFor(ctx context.Context, op string, borrower an
 // tock task.
 func (l *CapacityLimiter) TryAcquire(ctx context.Context) bool {
 	panicIfNilCtx("CapacityLimiter.TryAcquire", ctx)
-	return l.tryAcquireFor("TryAcquire", defaultBorrower("TryAcquire", ctx))
+	return l.tryAcquireFor("TryAcquire", defaultBorrower("TryAcquire", internal.Decode(ctx)))
 }
 
 // TryAcquireFor borrows a token for borrower if one is free and nobody waits,
@@ -124,7 +176,7 @@ func (l *CapacityLimiter) TryAcquireFor(borrower any) bool {
 func (l *CapacityLimiter) tryAcquireFor(op string, borrower any) bool {
 	l.mu.Lock()
 	l.checkNotHolding(op, borrower)
-	ok := l.q.FrontLive() == nil && len(l.borrowers) < l.total
+	ok := len(l.held) < l.total && l.q.FrontLive() == nil
 	if ok {
 		l.add(borrower)
 	}
@@ -136,7 +188,7 @@ func (l *CapacityLimiter) tryAcquireFor(op string, borrower any) bool {
 // if ctx is nil or carries no tock task.
 func (l *CapacityLimiter) Release(ctx context.Context) {
 	panicIfNilCtx("CapacityLimiter.Release", ctx)
-	l.releaseFor("Release", defaultBorrower("Release", ctx))
+	l.releaseFor("Release", defaultBorrower("Release", internal.Decode(ctx)))
 }
 
 // ReleaseFor returns borrower's token; it goes to the oldest waiter if the
@@ -149,14 +201,14 @@ func (l *CapacityLimiter) ReleaseFor(borrower any) {
 
 func (l *CapacityLimiter) releaseFor(op string, borrower any) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	e, ok := l.borrowers[borrower]
-	if !ok {
+	i := l.find(borrower)
+	if i < 0 {
+		l.mu.Unlock()
 		panic("tock: CapacityLimiter." + op + ": this borrower holds none of the limiter's tokens")
 	}
-	delete(l.borrowers, borrower)
-	l.order.Remove(e)
+	l.remove(i)
 	l.grant()
+	l.mu.Unlock()
 }
 
 // SetTotal changes the total. Raising it hands the spare capacity to waiters
@@ -173,32 +225,82 @@ func (l *CapacityLimiter) SetTotal(n int) {
 
 // grant hands tokens to waiters while there is spare capacity.
 func (l *CapacityLimiter) grant() {
-	for len(l.borrowers) < l.total {
+	for len(l.held) < l.total && l.q.Len() > 0 {
 		w := l.q.PopLive()
 		if w == nil {
 			return
 		}
+		delete(l.waiting, w.Val) // its entry: a later wait for it would have been refused
 		l.add(w.Val)
 		w.Grant()
 	}
 }
 
-func (l *CapacityLimiter) add(b any) {
-	if l.borrowers == nil {
-		l.borrowers = map[any]*list.Element{}
+// find returns b's place in held, or -1.
+func (l *CapacityLimiter) find(b any) int {
+	if l.index != nil {
+		if i, ok := l.index[b]; ok {
+			return i
+		}
+		return -1
 	}
-	l.borrowers[b] = l.order.PushBack(b)
+	for i := range l.held {
+		if l.held[i].b == b {
+			return i
+		}
+	}
+	return -1
+}
+
+func (l *CapacityLimiter) add(b any) {
+	l.seq++
+	l.held = append(l.held, heldToken{b: b, seq: l.seq})
+	switch {
+	case l.index != nil:
+		l.index[b] = len(l.held) - 1
+	case len(l.held) > scanMax:
+		l.index = make(map[any]int, 2*len(l.held))
+		for i, h := range l.held {
+			l.index[h.b] = i
+		}
+	}
+}
+
+// remove drops held[i], moving the last holder into its place.
+func (l *CapacityLimiter) remove(i int) {
+	last := len(l.held) - 1
+	b := l.held[i].b
+	l.held[i] = l.held[last]
+	l.held[last] = heldToken{}
+	l.held = l.held[:last]
+	if l.index != nil {
+		delete(l.index, b)
+		if i != last {
+			l.index[l.held[i].b] = i
+		}
+	}
+}
+
+// holders is every borrower holding a token, in the order they got it.
+func (l *CapacityLimiter) holders() []any {
+	h := slices.Clone(l.held)
+	slices.SortFunc(h, func(a, b heldToken) int { return cmp.Compare(a.seq, b.seq) })
+	out := make([]any, len(h))
+	for i := range h {
+		out[i] = h[i].b
+	}
+	return out
 }
 
 // checkNotHolding panics (after unlocking l.mu, which the caller holds) if b
 // holds or awaits a token.
 func (l *CapacityLimiter) checkNotHolding(op string, b any) {
-	if _, ok := l.borrowers[b]; ok {
+	if l.find(b) >= 0 {
 		l.mu.Unlock()
 		panic("tock: CapacityLimiter." + op + ": this borrower already holds one of the limiter's tokens")
 	}
-	for w := l.q.Front(); w != nil; w = w.Next() {
-		if w.Val == b && w.Ctx.Err() == nil {
+	if len(l.waiting) > 0 {
+		if w, ok := l.waiting[b]; ok && w.ctx.Err() == nil {
 			l.mu.Unlock()
 			panic("tock: CapacityLimiter." + op + ": this borrower is already waiting for a token")
 		}
@@ -216,7 +318,7 @@ func (l *CapacityLimiter) Total() int {
 func (l *CapacityLimiter) Borrowed() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.borrowers)
+	return len(l.held)
 }
 
 // Available is Total minus Borrowed; negative after lowering the total below
@@ -224,16 +326,16 @@ func (l *CapacityLimiter) Borrowed() int {
 func (l *CapacityLimiter) Available() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.total - len(l.borrowers)
+	return l.total - len(l.held)
 }
 
 // Stats returns a snapshot of the limiter.
 func (l *CapacityLimiter) Stats() CapacityLimiterStats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s := CapacityLimiterStats{Borrowed: len(l.borrowers), Total: l.total, Waiting: l.q.Len()}
-	for e := l.order.Front(); e != nil; e = e.Next() {
-		s.Borrowers = append(s.Borrowers, borrowerName(e.Value))
+	s := CapacityLimiterStats{Borrowed: len(l.held), Total: l.total, Waiting: l.q.Len()}
+	for _, b := range l.holders() {
+		s.Borrowers = append(s.Borrowers, borrowerName(b))
 	}
 	return s
 }

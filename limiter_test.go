@@ -2,7 +2,9 @@ package tock_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -285,4 +287,105 @@ func TestCapacityLimiterBorrowerWaitsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A borrower whose wait was cancelled, or whose wait panicked (a refused
+// park), may wait again: the limiter forgets a wait once it is over, without
+// scanning its queue; a stale wait that ends after the borrower waits again
+// does not make the limiter forget the new wait.
+func TestCapacityLimiterWaitIsForgotten(t *testing.T) {
+	checkLeaks(t)
+	_, err := runSim(func(ctx context.Context, h *H) error {
+		l := tock.NewCapacityLimiter(0)
+		// a wait refused at the park: a task-less ctx inside a simulated task
+		expectPanic(t, "tock: CapacityLimiter.Acquire: a blocking call with a ctx that carries no tock task", func() {
+			l.AcquireFor(context.Background(), "job")
+		})
+		if st := l.Stats(); st.Waiting != 0 {
+			t.Errorf("a refused wait left %d waiters", st.Waiting)
+		}
+		l.SetTotal(1)
+		if err := l.AcquireFor(ctx, "holder"); err != nil {
+			return err
+		}
+		g := tock.NewGroup(ctx)
+		// a wait cancelled by its context
+		wctx, cancel := tock.WithCancel(ctx)
+		g.Go(func(context.Context) error {
+			if err := l.AcquireFor(wctx, "job"); !errors.Is(err, context.Canceled) {
+				t.Errorf("cancelled wait: %v", err)
+			}
+			return nil
+		})
+		h.WaitUntil(ctx, "queued", func() bool { return l.Stats().Waiting == 1 })
+		g.Go(func(ctx context.Context) error {
+			tock.Sleep(ctx, time.Second) // main waits for "job" now; the stale wait has ended
+			expectPanic(t, "tock: CapacityLimiter.AcquireFor: this borrower is already waiting for a token", func() { l.AcquireFor(ctx, "job") })
+			l.ReleaseFor("holder")
+			return nil
+		})
+		cancel()
+		// the same borrower waits again at once, its stale wait still queued
+		if err := l.AcquireFor(ctx, "job"); err != nil {
+			return err
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		if st := l.Stats(); st.Borrowed != 1 || fmt.Sprint(st.Borrowers) != "[job]" || st.Waiting != 0 {
+			t.Errorf("after the grant: %+v", st)
+		}
+		expectPanic(t, "tock: CapacityLimiter.AcquireFor: this borrower already holds one of the limiter's tokens", func() { l.AcquireFor(ctx, "job") })
+		l.ReleaseFor("job")
+		if err := l.AcquireFor(ctx, "job"); err != nil { // and once more, now that nobody waits
+			return err
+		}
+		l.ReleaseFor("job")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Past the borrowers searched by a scan, the index keeps every holder
+// findable through any order of acquires and releases, and Stats lists
+// them in the order they got their token.
+func TestCapacityLimiterManyBorrowers(t *testing.T) {
+	ctx := context.Background()
+	l := tock.NewCapacityLimiter(tock.Unlimited)
+	var model []int
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for step := 0; step < 3000; step++ {
+		if len(model) > 0 && (rnd.IntN(2) == 0 || len(model) > 40) {
+			i := rnd.IntN(len(model))
+			l.ReleaseFor(model[i])
+			model = append(model[:i], model[i+1:]...)
+		} else {
+			b := step
+			if !l.TryAcquireFor(b) {
+				t.Fatalf("step %d: TryAcquireFor refused with no limit", step)
+			}
+			model = append(model, b)
+		}
+		if step%97 == 0 || len(model) == 0 {
+			got := l.Stats().Borrowers
+			if len(got) != len(model) {
+				t.Fatalf("step %d: %d borrowers, want %d", step, len(got), len(model))
+			}
+			for i := range model {
+				if got[i] != any(model[i]) {
+					t.Fatalf("step %d: borrowers %v, want %v", step, got, model)
+				}
+			}
+		}
+	}
+	for _, b := range model {
+		expectPanic(t, "tock: CapacityLimiter.AcquireFor: this borrower already holds one of the limiter's tokens", func() { l.AcquireFor(ctx, b) })
+		l.ReleaseFor(b)
+	}
+	if l.Borrowed() != 0 {
+		t.Fatalf("borrowed %d after releasing all", l.Borrowed())
+	}
+	expectPanic(t, "tock: CapacityLimiter.ReleaseFor: this borrower holds none of the limiter's tokens", func() { l.ReleaseFor(0) })
 }

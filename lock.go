@@ -56,7 +56,8 @@ func (l *Lock) Lock(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	id := internal.TaskID(ctx)
+	c := internal.Decode(ctx)
+	id := c.ID()
 	if l.state.CompareAndSwap(0, id<<ownerShift|lockedBit) {
 		if internal.CheckedReal {
 			l.g.Store(internal.CurGoid())
@@ -70,7 +71,7 @@ func (l *Lock) Lock(ctx context.Context) error {
 		l.extra.Add(1)
 		return nil
 	}
-	err := l.lockSlow(ctx, id)
+	err := l.lockSlow(ctx, c, id)
 	if err == nil && internal.CheckedReal {
 		l.g.Store(internal.CurGoid())
 	}
@@ -85,7 +86,7 @@ func (l *Lock) checkReentry(op string) {
 	}
 }
 
-func (l *Lock) lockSlow(ctx context.Context, id uint64) error {
+func (l *Lock) lockSlow(ctx context.Context, c internal.Call, id uint64) error {
 	l.mu.Lock()
 	for {
 		s := l.state.Load()
@@ -103,7 +104,7 @@ func (l *Lock) lockSlow(ctx context.Context, id uint64) error {
 		}
 	}
 	l.q.Res = (*lockHolding)(l) // for deadlock reports: held by its owner
-	_, err := internal.Block(ctx, &l.mu, &l.q, struct{}{}, "Lock.Lock")
+	_, err := internal.Block(ctx, c, &l.mu, &l.q, struct{}{}, "Lock.Lock")
 	return err
 }
 
@@ -112,7 +113,7 @@ func (l *Lock) lockSlow(ctx context.Context, id uint64) error {
 // cancellation. It panics if ctx is nil.
 func (l *Lock) TryLock(ctx context.Context) bool {
 	panicIfNilCtx("Lock.TryLock", ctx)
-	id := internal.TaskID(ctx)
+	id := internal.Decode(ctx).ID()
 	if l.state.CompareAndSwap(0, id<<ownerShift|lockedBit) {
 		if internal.CheckedReal {
 			l.g.Store(internal.CurGoid())
@@ -135,7 +136,7 @@ func (l *Lock) TryLock(ctx context.Context) bool {
 // or if ctx's task is not its owner.
 func (l *Lock) Unlock(ctx context.Context) {
 	panicIfNilCtx("Lock.Unlock", ctx)
-	id := internal.TaskID(ctx)
+	id := internal.Decode(ctx).ID()
 	held := id<<ownerShift | lockedBit
 	if l.extra.Load() == 0 && l.state.CompareAndSwap(held, 0) {
 		return
@@ -180,7 +181,7 @@ func (l *Lock) releaseLocked() {
 // it is free, or ctx's task owns it. It panics if ctx is nil.
 func (l *Lock) Available(ctx context.Context) bool {
 	panicIfNilCtx("Lock.Available", ctx)
-	id := internal.TaskID(ctx)
+	id := internal.Decode(ctx).ID()
 	s := l.state.Load()
 	return s == 0 || (id != 0 && s&lockedBit != 0 && ownerOf(s) == id)
 }

@@ -66,11 +66,11 @@ func (h *limiterHolding) AppendHolders(dst []internal.Holder) []internal.Holder 
 		return dst
 	}
 	defer l.mu.Unlock()
-	for e := l.order.Front(); e != nil; e = e.Next() {
-		if t, ok := e.Value.(*internal.Task); ok {
+	for _, b := range l.holders() {
+		if t, ok := b.(*internal.Task); ok {
 			dst = append(dst, internal.Holder{Task: t})
 		} else {
-			dst = append(dst, internal.Holder{Value: e.Value})
+			dst = append(dst, internal.Holder{Value: b})
 		}
 	}
 	return dst

@@ -93,8 +93,8 @@ func (p *pipe[T]) take() (v T, ok bool) {
 // send blocks until v is handed over or buffered. Called with mu held, after
 // offer failed; returns with mu released. A cancelled sender withdraws its
 // item; a close delivers its error instead.
-func (p *pipe[T]) send(ctx context.Context, v T, h any, what string) error {
-	s, err := internal.Block(ctx, &p.mu, &p.sendq, slot[T]{v: v, h: h}, what)
+func (p *pipe[T]) send(ctx context.Context, c internal.Call, v T, h any, what string) error {
+	s, err := internal.Block(ctx, c, &p.mu, &p.sendq, slot[T]{v: v, h: h}, what)
 	if err == nil {
 		err = s.err
 	}
@@ -104,8 +104,8 @@ func (p *pipe[T]) send(ctx context.Context, v T, h any, what string) error {
 // recv blocks until an item is handed over or a close ends the wait. Called
 // with mu held, after take failed and the pipe is not ended; returns with mu
 // released.
-func (p *pipe[T]) recv(ctx context.Context, h any, what string) (T, error) {
-	s, err := internal.Block(ctx, &p.mu, &p.recvq, slot[T]{h: h}, what)
+func (p *pipe[T]) recv(ctx context.Context, c internal.Call, h any, what string) (T, error) {
+	s, err := internal.Block(ctx, c, &p.mu, &p.recvq, slot[T]{h: h}, what)
 	if err != nil {
 		var zero T
 		return zero, err

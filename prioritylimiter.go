@@ -151,6 +151,7 @@ func (l *PriorityLimiter) acquire(ctx, wctx context.Context, priority int) (*Per
 		return nil, err
 	}
 	p := l.newPermit(ctx, priority)
+	call := internal.Decode(wctx) // before the mutex: a misuse check may panic
 	l.mu.Lock()
 	if l.take(p) {
 		return p, nil
@@ -159,13 +160,13 @@ func (l *PriorityLimiter) acquire(ctx, wctx context.Context, priority int) (*Per
 		l.preempt(victim, p)
 		l.mu.Unlock()
 		victim.cancel(ErrPreempted)
-		internal.Checkpoint(ctx)
+		call.RT.Checkpoint()
 		return p, nil
 	}
 	lvl := l.level(priority)
 	l.waiting++
 	l.recordQueue()
-	_, err := internal.Block(wctx, &l.mu, &lvl.q, p, "PriorityLimiter.Acquire")
+	_, err := internal.Block(wctx, call, &l.mu, &lvl.q, p, "PriorityLimiter.Acquire")
 	l.mu.Lock()
 	l.waiting--
 	l.recordQueue()
@@ -215,7 +216,7 @@ func (l *PriorityLimiter) take(p *Permit) bool {
 	}
 	l.addHolder(p)
 	l.mu.Unlock()
-	internal.Checkpoint(p.ctx)
+	internal.Decode(p.ctx).RT.Checkpoint()
 	return true
 }
 

@@ -46,7 +46,7 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 	q.p.max = Unbounded // a queue never blocks a Put: also for the zero value
 	q.p.offer(v)
 	q.p.mu.Unlock()
-	internal.Checkpoint(ctx)
+	internal.Decode(ctx).RT.Checkpoint()
 	return nil
 }
 
@@ -60,11 +60,12 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
+	c := internal.Decode(ctx)
 	q.p.mu.Lock()
 	nonEmpty := q.p.buf.n > 0
 	q.p.mu.Unlock()
 	if nonEmpty {
-		internal.Checkpoint(ctx)
+		c.RT.Checkpoint()
 		if err := ctx.Err(); err != nil {
 			return zero, err
 		}
@@ -73,7 +74,7 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 	if v, done, err := q.p.poll(); done { // ended: ErrStreamClosed, what Close ends it with
 		return v, err
 	}
-	return q.p.recv(ctx, nil, "Queue.Get")
+	return q.p.recv(ctx, c, nil, "Queue.Get")
 }
 
 // All ranges over the items until the queue is closed and drained, or ctx is

@@ -130,7 +130,7 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 		return -1, ctx.Err()
 	}
 	if immediate {
-		internal.Checkpoint(ctx)
+		internal.Decode(ctx).RT.Checkpoint()
 	}
 	return w, cases[w].finish()
 }

@@ -78,16 +78,17 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	c := internal.Decode(ctx)
 	s.mu.Lock()
 	if s.value > 0 {
 		s.value--
 		s.mu.Unlock()
 		if !s.fast {
-			internal.Checkpoint(ctx)
+			c.RT.Checkpoint()
 		}
 		return nil
 	}
-	_, err := internal.Block(ctx, &s.mu, &s.q, struct{}{}, "Semaphore.Acquire")
+	_, err := internal.Block(ctx, c, &s.mu, &s.q, struct{}{}, "Semaphore.Acquire")
 	return err
 }
 

@@ -50,10 +50,11 @@ func (q *Queue[T]) GetWhere(ctx context.Context, pred func(T) bool) (T, error) {
 		return zero, err
 	}
 	p := &q.p
+	call := internal.Decode(ctx) // before the mutex: a misuse check may panic
 	p.mu.Lock()
 	if p.find(pred) >= 0 {
 		p.mu.Unlock()
-		internal.Checkpoint(ctx)
+		internal.Decode(ctx).RT.Checkpoint()
 		if err := ctx.Err(); err != nil {
 			return zero, err
 		}
@@ -68,7 +69,7 @@ func (q *Queue[T]) GetWhere(ctx context.Context, pred func(T) bool) (T, error) {
 		p.mu.Unlock()
 		return zero, p.endErr
 	}
-	s, err := internal.Block(ctx, &p.mu, &p.recvq, slot[T]{pred: pred}, "Queue.GetWhere")
+	s, err := internal.Block(ctx, call, &p.mu, &p.recvq, slot[T]{pred: pred}, "Queue.GetWhere")
 	if err != nil {
 		return zero, err
 	}

@@ -118,7 +118,8 @@ func (s *SendStream[T]) trySend(v T) (bool, error) {
 func (s *SendStream[T]) Send(ctx context.Context, v T) error {
 	panicIfNilCtx("SendStream.Send", ctx)
 	p := &s.state("Send").p
-	if err := checkpoint(ctx); err != nil {
+	c, err := checkpoint(ctx)
+	if err != nil {
 		return err
 	}
 	p.mu.Lock()
@@ -126,7 +127,7 @@ func (s *SendStream[T]) Send(ctx context.Context, v T) error {
 		p.mu.Unlock()
 		return err
 	}
-	return p.send(ctx, v, s, "SendStream.Send")
+	return p.send(ctx, c, v, s, "SendStream.Send")
 }
 
 // TrySend sends v if it can do so without blocking; otherwise it returns
@@ -201,7 +202,8 @@ func (r *ReceiveStream[T]) tryReceive() (v T, ok bool, err error) {
 func (r *ReceiveStream[T]) Receive(ctx context.Context) (T, error) {
 	panicIfNilCtx("ReceiveStream.Receive", ctx)
 	p := &r.state("Receive").p
-	if err := checkpoint(ctx); err != nil {
+	c, err := checkpoint(ctx)
+	if err != nil {
 		var zero T
 		return zero, err
 	}
@@ -210,7 +212,7 @@ func (r *ReceiveStream[T]) Receive(ctx context.Context) (T, error) {
 		p.mu.Unlock()
 		return v, err
 	}
-	return p.recv(ctx, r, "ReceiveStream.Receive")
+	return p.recv(ctx, c, r, "ReceiveStream.Receive")
 }
 
 // TryReceive returns the next item if there is one without blocking;
@@ -276,11 +278,13 @@ func (r *ReceiveStream[T]) Close() {
 func (r *ReceiveStream[T]) Stats() StreamStats { return r.state("Stats").stats() }
 
 // checkpoint is AnyIO's checkpoint: ctx's error if done; in a simulation,
-// let the runnable tasks run first, then check ctx again.
-func checkpoint(ctx context.Context) error {
+// let the runnable tasks run first, then check ctx again. It returns ctx
+// decoded, for the rest of the call.
+func checkpoint(ctx context.Context) (internal.Call, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return internal.Call{}, err
 	}
-	internal.Checkpoint(ctx)
-	return ctx.Err()
+	c := internal.Decode(ctx)
+	c.RT.Checkpoint()
+	return c, ctx.Err()
 }

@@ -11,7 +11,7 @@ import (
 // virtual clock inside a simulation. It panics if ctx is nil.
 func Now(ctx context.Context) time.Time {
 	panicIfNilCtx("Now", ctx)
-	return internal.RuntimeOf(ctx).Now()
+	return internal.Decode(ctx).RT.Now()
 }
 
 // Sleep blocks for d on ctx's clock. It returns ctx's error if ctx is done
@@ -23,10 +23,7 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if s := internal.SimOf(ctx); s != nil {
-		return s.Sleep(ctx, d) // a direct call: one frame fewer to switch out of
-	}
-	return internal.RuntimeOf(ctx).Sleep(ctx, d)
+	return internal.Decode(ctx).RT.Sleep(ctx, d)
 }
 
 // SleepUntil blocks until ctx's clock reaches t, with the cancellation rules of
@@ -36,7 +33,7 @@ func SleepUntil(ctx context.Context, t time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return internal.RuntimeOf(ctx).SleepUntil(ctx, t)
+	return internal.Decode(ctx).RT.SleepUntil(ctx, t)
 }
 
 // Yield is a checkpoint: it returns ctx's error if ctx is done; otherwise it
@@ -49,7 +46,7 @@ func Yield(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	internal.RuntimeOf(ctx).Yield()
+	internal.Decode(ctx).RT.Yield()
 	return nil
 }
 
@@ -59,7 +56,7 @@ func Yield(ctx context.Context) error {
 // its timer as soon as the work is done. It panics if ctx is nil.
 func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	panicIfNilCtx("WithTimeout", ctx)
-	rt := internal.RuntimeOf(ctx)
+	rt := internal.Decode(ctx).RT
 	return rt.WithDeadline(ctx, rt.Now().Add(d))
 }
 
@@ -67,7 +64,7 @@ func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context
 // panics if ctx is nil.
 func WithDeadline(ctx context.Context, t time.Time) (context.Context, context.CancelFunc) {
 	panicIfNilCtx("WithDeadline", ctx)
-	return internal.RuntimeOf(ctx).WithDeadline(ctx, t)
+	return internal.Decode(ctx).RT.WithDeadline(ctx, t)
 }
 
 // WithCancel is context.WithCancel; inside a simulation its cancellation wakes
@@ -75,7 +72,7 @@ func WithDeadline(ctx context.Context, t time.Time) (context.Context, context.Ca
 // task's context work in a simulation too. It panics if ctx is nil.
 func WithCancel(ctx context.Context) (context.Context, context.CancelFunc) {
 	panicIfNilCtx("WithCancel", ctx)
-	c, cancel := internal.RuntimeOf(ctx).WithCancel(ctx)
+	c, cancel := internal.Decode(ctx).RT.WithCancel(ctx)
 	return c, func() { cancel(context.Canceled) }
 }
 

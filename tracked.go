@@ -94,14 +94,15 @@ func (t *Tracked[T]) WaitUntil(ctx context.Context, pred func(T) bool) (T, error
 	if err := ctx.Err(); err != nil {
 		return t.Get(), err
 	}
+	call := internal.Decode(ctx) // before the mutex: a misuse check may panic
 	t.mu.Lock()
 	if ok := t.check(pred); ok {
 		v := t.v
 		t.mu.Unlock()
-		internal.Checkpoint(ctx)
+		internal.Decode(ctx).RT.Checkpoint()
 		return v, nil
 	}
-	w, err := internal.Block(ctx, &t.mu, &t.q, trackedWait[T]{pred: pred}, "Tracked.WaitUntil")
+	w, err := internal.Block(ctx, call, &t.mu, &t.q, trackedWait[T]{pred: pred}, "Tracked.WaitUntil")
 	if err != nil {
 		return t.Get(), err
 	}

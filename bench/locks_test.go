@@ -36,11 +36,15 @@ func parallel(b *testing.B, n int, fn func()) {
 	wg.Wait()
 }
 
+// floorCtx is a derived ctx of the same depth as tock-derived's (three
+// values and a cancel above the key), for the floor rows.
+func floorCtx() (context.Context, context.CancelFunc) {
+	return derive(context.WithValue(context.Background(), floorKey, 1))
+}
+
 func BenchmarkLockUncontended(b *testing.B) {
-	ctx := context.Background()
-	b.Run("tock", func(b *testing.B) {
+	ctxKinds(b, func(b *testing.B, ctx context.Context) {
 		var l tock.Lock
-		b.ReportAllocs()
 		for b.Loop() {
 			l.Lock(ctx)
 			l.Unlock(ctx)
@@ -62,38 +66,58 @@ func BenchmarkLockUncontended(b *testing.B) {
 			c.Unlock()
 		}
 	})
+	b.Run("chanlock-ctx", func(b *testing.B) {
+		ctx := context.Background()
+		c := make(ctxChanLock, 1)
+		b.ReportAllocs()
+		for b.Loop() {
+			c.Lock(ctx)
+			c.Unlock()
+		}
+	})
+	// the least a lock owned by the task in a derived ctx pays (see
+	// mutexValueFloor)
+	b.Run("floor-derived", func(b *testing.B) {
+		ctx, cancel := floorCtx()
+		defer cancel()
+		var m sync.Mutex
+		b.ReportAllocs()
+		for b.Loop() {
+			mutexValueFloor(&m, ctx)
+		}
+	})
 }
 
-func BenchmarkLockContended2(b *testing.B) {
-	ctx := context.Background()
-	b.Run("tock", func(b *testing.B) {
-		var l tock.Lock
-		b.ReportAllocs()
-		parallel(b, 2, func() { l.Lock(ctx); l.Unlock(ctx) })
-	})
+func benchLockContended(b *testing.B, n int) {
+	var l tock.Lock
+	ctxKindsParallel(b, n, func(ctx context.Context) { l.Lock(ctx); l.Unlock(ctx) })
 	b.Run("sync.Mutex", func(b *testing.B) {
 		var m sync.Mutex
 		b.ReportAllocs()
-		parallel(b, 2, func() { m.Lock(); m.Unlock() })
+		parallel(b, n, func() { m.Lock(); m.Unlock() })
 	})
-	b.Run("chan", func(b *testing.B) {
-		c := make(chanLock, 1)
+	b.Run("chanlock-ctx", func(b *testing.B) {
+		ctx := context.Background()
+		c := make(ctxChanLock, 1)
 		b.ReportAllocs()
-		parallel(b, 2, func() { c.Lock(); c.Unlock() })
+		parallel(b, n, func() { c.Lock(ctx); c.Unlock() })
 	})
 }
 
+func BenchmarkLockContended2(b *testing.B)  { benchLockContended(b, 2) }
+func BenchmarkLockContended8(b *testing.B)  { benchLockContended(b, 8) }
+func BenchmarkLockContended64(b *testing.B) { benchLockContended(b, 64) }
+
 func BenchmarkSemaphoreUncontended(b *testing.B) {
-	ctx := context.Background()
-	b.Run("tock", func(b *testing.B) {
+	ctxKinds(b, func(b *testing.B, ctx context.Context) {
 		s := tock.NewSemaphore(1)
-		b.ReportAllocs()
 		for b.Loop() {
 			s.Acquire(ctx)
 			s.Release()
 		}
 	})
 	b.Run("semaphore.Weighted", func(b *testing.B) {
+		ctx := context.Background()
 		s := semaphore.NewWeighted(1)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -104,16 +128,121 @@ func BenchmarkSemaphoreUncontended(b *testing.B) {
 }
 
 func BenchmarkSemaphore8on2(b *testing.B) {
-	ctx := context.Background()
-	b.Run("tock", func(b *testing.B) {
-		s := tock.NewSemaphore(2)
-		b.ReportAllocs()
-		parallel(b, 8, func() { s.Acquire(ctx); s.Release() })
-	})
+	s := tock.NewSemaphore(2)
+	ctxKindsParallel(b, 8, func(ctx context.Context) { s.Acquire(ctx); s.Release() })
 	b.Run("semaphore.Weighted", func(b *testing.B) {
+		ctx := context.Background()
 		s := semaphore.NewWeighted(2)
 		b.ReportAllocs()
 		parallel(b, 8, func() { s.Acquire(ctx, 1); s.Release(1) })
+	})
+}
+
+// BenchmarkCapacityLimiterUncontended: Acquire and Release of the token of
+// the task in ctx (tock-bg: AcquireFor and ReleaseFor with an int borrower,
+// since a Background ctx carries no task).
+func BenchmarkCapacityLimiterUncontended(b *testing.B) {
+	b.Run("tock-bg", func(b *testing.B) {
+		ctx := context.Background()
+		l := tock.NewCapacityLimiter(4)
+		b.ReportAllocs()
+		for b.Loop() {
+			l.AcquireFor(ctx, 1)
+			l.ReleaseFor(1)
+		}
+	})
+	limiter := func(b *testing.B, ctx context.Context) {
+		l := tock.NewCapacityLimiter(4)
+		for b.Loop() {
+			l.Acquire(ctx)
+			l.Release(ctx)
+		}
+	}
+	b.Run("tock-task", func(b *testing.B) {
+		b.ReportAllocs()
+		tock.Run(context.Background(), func(ctx context.Context) error { limiter(b, ctx); return nil })
+	})
+	b.Run("tock-derived", func(b *testing.B) {
+		b.ReportAllocs()
+		tock.Run(context.Background(), func(ctx context.Context) error {
+			d, cancel := derive(ctx)
+			defer cancel()
+			limiter(b, d)
+			return nil
+		})
+	})
+	b.Run("semaphore.Weighted", func(b *testing.B) {
+		ctx := context.Background()
+		s := semaphore.NewWeighted(4)
+		b.ReportAllocs()
+		for b.Loop() {
+			s.Acquire(ctx, 1)
+			s.Release(1)
+		}
+	})
+}
+
+// BenchmarkCapacityLimiter64on4: 64 tasks share a limiter of 4 tokens;
+// per op, one Acquire and Release. tock-bg borrows for 64 int borrowers.
+func BenchmarkCapacityLimiter64on4(b *testing.B) {
+	const n = 64
+	b.Run("tock-bg", func(b *testing.B) {
+		ctx := context.Background()
+		l := tock.NewCapacityLimiter(4)
+		b.ReportAllocs()
+		parallelIdx(b, n, func(i int) { l.AcquireFor(ctx, i); l.ReleaseFor(i) })
+	})
+	l := tock.NewCapacityLimiter(4)
+	ctxKindsParallelNoBg(b, n, func(ctx context.Context) { l.Acquire(ctx); l.Release(ctx) })
+	b.Run("semaphore.Weighted", func(b *testing.B) {
+		ctx := context.Background()
+		s := semaphore.NewWeighted(4)
+		b.ReportAllocs()
+		parallel(b, n, func() { s.Acquire(ctx, 1); s.Release(1) })
+	})
+}
+
+// parallelIdx is parallel with the goroutine's index passed to fn.
+func parallelIdx(b *testing.B, n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	per := b.N / n
+	for i := 0; i < n; i++ {
+		k := per
+		if i == 0 {
+			k += b.N % n
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < k; j++ {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// EventWait: Wait on an Event that is set (the uncontended path). The peer
+// is a receive from a closed channel with a select on ctx.Done.
+func BenchmarkEventWaitSet(b *testing.B) {
+	ctxKinds(b, func(b *testing.B, ctx context.Context) {
+		var e tock.Event
+		e.Set()
+		for b.Loop() {
+			e.Wait(ctx)
+		}
+	})
+	b.Run("chan-ctx", func(b *testing.B) {
+		ctx := context.Background()
+		ch := make(chan struct{})
+		close(ch)
+		b.ReportAllocs()
+		for b.Loop() {
+			select {
+			case <-ch:
+			case <-ctx.Done():
+			}
+		}
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -173,6 +174,7 @@ func BenchmarkSimSleep(b *testing.B) {
 		b.Run(name+"/floor", func(b *testing.B) { perEvent(b, n, func(n, m int) { floorLoop(n, m, false) }) })
 		b.Run(name+"/floor+iter.Pull", func(b *testing.B) { perEvent(b, n, func(n, m int) { floorLoop(n, m, true) }) })
 		b.Run(name+"/goroutines", func(b *testing.B) { perEvent(b, n, goroutineLoop) })
+		b.Run(name+"/synctest", func(b *testing.B) { b.ReportAllocs(); perEvent(b, n, synctestSleeps(b)) })
 	}
 }
 
@@ -288,32 +290,147 @@ func BenchmarkSimSpawn(b *testing.B) {
 	})
 }
 
+// BenchmarkSimSetup100k: the set-up of 100,000 tasks that each sleep once
+// (so all of them exist at once); per op, one task: spawned, run to its
+// sleep, woken and ended. The peer is the same under testing/synctest.
+func BenchmarkSimSetup100k(b *testing.B) {
+	const n = 100_000
+	b.Run("tock", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sim.Run(context.Background(), func(ctx context.Context) error {
+				g := tock.NewGroup(ctx)
+				for i := 0; i < n; i++ {
+					g.Go(func(ctx context.Context) error { return tock.Sleep(ctx, time.Second) })
+				}
+				return g.Wait()
+			})
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/task")
+	})
+	// the floor of a coroutine per task: create n iter.Pull coroutines,
+	// resume each to its first yield, then to its end
+	b.Run("iter.Pull-floor", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			pullFloor(n, func() {})
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/task")
+	})
+	b.Run("synctest", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			inBubble(b, func() {
+				var wg sync.WaitGroup
+				wg.Add(n)
+				for i := 0; i < n; i++ {
+					go func() { defer wg.Done(); time.Sleep(time.Second) }()
+				}
+				wg.Wait()
+			})
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/task")
+	})
+}
+
 // BenchmarkSimMemory: n simulated tasks all asleep at once; reports the heap
-// per task and the peak heap. 1,000,000 tasks must fit in 4 GiB.
+// and stacks per task and the peak. 1,000,000 tasks must fit in 4 GiB. The
+// peers at 100,000: a goroutine parked on a channel, and a goroutine asleep
+// in a synctest bubble.
 func BenchmarkSimMemory(b *testing.B) {
 	for _, n := range []int{100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("%dsleeping/tock", n), func(b *testing.B) {
 			for b.Loop() {
-				var before, during runtime.MemStats
-				runtime.GC()
-				runtime.ReadMemStats(&before)
-				sim.Run(context.Background(), func(ctx context.Context) error {
-					g := tock.NewGroup(ctx)
-					for i := 0; i < n; i++ {
-						g.Go(func(ctx context.Context) error { return tock.Sleep(ctx, time.Hour) })
-					}
-					g.Go(func(ctx context.Context) error {
-						tock.Sleep(ctx, time.Minute) // every other task is asleep now
-						runtime.ReadMemStats(&during)
-						return nil
+				measureMem(b, n, func(ready func()) {
+					sim.Run(context.Background(), func(ctx context.Context) error {
+						g := tock.NewGroup(ctx)
+						for i := 0; i < n; i++ {
+							g.Go(func(ctx context.Context) error { return tock.Sleep(ctx, time.Hour) })
+						}
+						g.Go(func(ctx context.Context) error {
+							tock.Sleep(ctx, time.Minute) // every other task is asleep now
+							ready()
+							return nil
+						})
+						return g.Wait()
 					})
-					return g.Wait()
 				})
-				used := float64(during.HeapInuse+during.StackInuse) - float64(before.HeapInuse+before.StackInuse)
-				b.ReportMetric(used/float64(n), "B/task")
-				b.ReportMetric(used/(1<<20), "MiB-peak")
 			}
 		})
+		if n > 100_000 {
+			continue
+		}
+		b.Run(fmt.Sprintf("%dsleeping/parked-goroutine", n), func(b *testing.B) {
+			for b.Loop() {
+				measureMem(b, n, func(ready func()) {
+					ch := make(chan struct{})
+					var wg sync.WaitGroup
+					var parked sync.WaitGroup
+					wg.Add(n)
+					parked.Add(n)
+					for i := 0; i < n; i++ {
+						go func() { defer wg.Done(); parked.Done(); <-ch }()
+					}
+					parked.Wait()
+					for i := 0; i < 10; i++ {
+						runtime.Gosched() // let the last ones reach the receive
+					}
+					ready()
+					close(ch)
+					wg.Wait()
+				})
+			}
+		})
+		// the floor of a coroutine per task: n iter.Pull coroutines, each
+		// suspended in its first yield, with nothing else
+		b.Run(fmt.Sprintf("%dsleeping/iter.Pull-floor", n), func(b *testing.B) {
+			for b.Loop() {
+				measureMem(b, n, func(ready func()) { pullFloor(n, ready) })
+			}
+		})
+		b.Run(fmt.Sprintf("%dsleeping/synctest", n), func(b *testing.B) {
+			for b.Loop() {
+				measureMem(b, n, func(ready func()) {
+					inBubble(b, func() {
+						var wg sync.WaitGroup
+						wg.Add(n)
+						for i := 0; i < n; i++ {
+							go func() { defer wg.Done(); time.Sleep(time.Hour) }()
+						}
+						time.Sleep(time.Minute) // every other goroutine is asleep now
+						ready()
+						wg.Wait()
+					})
+				})
+			}
+		})
+	}
+}
+
+// measureMem runs f, which calls ready once its n tasks are all parked, and
+// reports the heap and stacks in use then, per task and in all.
+func measureMem(b *testing.B, n int, f func(ready func())) {
+	var before, during runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f(func() { runtime.GC(); runtime.ReadMemStats(&during) }) // what is live, not garbage yet uncollected
+	used := float64(during.HeapInuse+during.StackInuse) - float64(before.HeapInuse+before.StackInuse)
+	b.ReportMetric(used/float64(n), "B/task")
+	b.ReportMetric(used/(1<<20), "MiB-peak")
+}
+
+// pullFloor starts n iter.Pull coroutines, resumes each to its first yield,
+// calls ready while all are suspended, then runs each to its end.
+func pullFloor(n int, ready func()) {
+	nexts := make([]func() (struct{}, bool), n)
+	for i := range nexts {
+		next, _ := iter.Pull(func(yield func(struct{}) bool) { yield(struct{}{}) })
+		next()
+		nexts[i] = next
+	}
+	ready()
+	for _, next := range nexts {
+		next()
 	}
 }
 

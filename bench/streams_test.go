@@ -45,30 +45,111 @@ func BenchmarkStreamBuffered128(b *testing.B) {
 	})
 }
 
-// BenchmarkStreamPingPong: two goroutines bounce an item over two rendezvous
-// streams; per op, one round trip.
-func BenchmarkStreamPingPong(b *testing.B) {
-	ctx := context.Background()
-	b.Run("tock", func(b *testing.B) {
-		b.ReportAllocs()
-		ps, pr := tock.NewStream[int](0)
-		qs, qr := tock.NewStream[int](0)
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for v := range pr.All(ctx) {
-				qs.Send(ctx, v)
-			}
-			qs.Close()
-		}()
+// BenchmarkStreamUncontended: one goroutine sends an item into a buffered
+// stream and receives it back; per op, one Send and one Receive, neither
+// blocking. The peer is a buffered channel with a select on ctx.Done.
+func BenchmarkStreamUncontended(b *testing.B) {
+	ctxKinds(b, func(b *testing.B, ctx context.Context) {
+		s, r := tock.NewStream[int](1)
 		for i := 0; b.Loop(); i++ {
-			ps.Send(ctx, i)
-			qr.Receive(ctx)
+			s.Send(ctx, i)
+			r.Receive(ctx)
 		}
-		ps.Close()
-		wg.Wait()
 	})
+	b.Run("chan-ctx", func(b *testing.B) {
+		ctx := context.Background()
+		c := make(chan int, 1)
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			chanSend(ctx, c, i)
+			chanRecv(ctx, c)
+		}
+	})
+}
+
+// BenchmarkQueueUncontended: Put then Get on a Queue, in one goroutine.
+func BenchmarkQueueUncontended(b *testing.B) {
+	ctxKinds(b, func(b *testing.B, ctx context.Context) {
+		q := tock.NewQueue[int]()
+		for i := 0; b.Loop(); i++ {
+			q.Put(ctx, i)
+			q.Get(ctx)
+		}
+	})
+	b.Run("chan-ctx", func(b *testing.B) {
+		ctx := context.Background()
+		c := make(chan int, 1)
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			chanSend(ctx, c, i)
+			chanRecv(ctx, c)
+		}
+	})
+}
+
+func chanSend(ctx context.Context, c chan<- int, v int) error {
+	select {
+	case c <- v:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func chanRecv(ctx context.Context, c <-chan int) (int, error) {
+	select {
+	case v := <-c:
+		return v, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// BenchmarkStreamPingPong: two goroutines bounce an item over two rendezvous
+// streams; per op, one round trip. Under tock-task and tock-derived each
+// side is a task of its own.
+func BenchmarkStreamPingPong(b *testing.B) {
+	pingPong := func(b *testing.B, wrap func(context.Context) (context.Context, context.CancelFunc), tasks bool) {
+		b.ReportAllocs()
+		body := func(ctx context.Context, spawn func(func(ctx context.Context))) {
+			ps, pr := tock.NewStream[int](0)
+			qs, qr := tock.NewStream[int](0)
+			spawn(func(ctx context.Context) {
+				ctx, cancel := wrap(ctx)
+				defer cancel()
+				for v := range pr.All(ctx) {
+					qs.Send(ctx, v)
+				}
+				qs.Close()
+			})
+			ctx, cancel := wrap(ctx)
+			defer cancel()
+			for i := 0; b.Loop(); i++ {
+				ps.Send(ctx, i)
+				qr.Receive(ctx)
+			}
+			ps.Close()
+		}
+		if !tasks {
+			var wg sync.WaitGroup
+			body(context.Background(), func(f func(ctx context.Context)) {
+				wg.Add(1)
+				go func() { defer wg.Done(); f(context.Background()) }()
+			})
+			wg.Wait()
+			return
+		}
+		tock.Run(context.Background(), func(ctx context.Context) error {
+			g := tock.NewGroup(ctx)
+			body(ctx, func(f func(ctx context.Context)) {
+				g.Go(func(ctx context.Context) error { f(ctx); return nil })
+			})
+			return g.Wait()
+		})
+	}
+	b.Run("tock-bg", func(b *testing.B) { pingPong(b, noWrap, false) })
+	b.Run("tock-task", func(b *testing.B) { pingPong(b, noWrap, true) })
+	b.Run("tock-derived", func(b *testing.B) { pingPong(b, derive, true) })
 	b.Run("chan", func(b *testing.B) {
 		b.ReportAllocs()
 		p, q := make(chan int), make(chan int)
@@ -86,6 +167,29 @@ func BenchmarkStreamPingPong(b *testing.B) {
 			<-q
 		}
 		close(p)
+		wg.Wait()
+	})
+	b.Run("chan-ctx", func(b *testing.B) {
+		b.ReportAllocs()
+		ctx := context.Background()
+		p, q := make(chan int), make(chan int)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				v, err := chanRecv(ctx, p)
+				if err != nil || v < 0 {
+					return
+				}
+				chanSend(ctx, q, v)
+			}
+		}()
+		for i := 0; b.Loop(); i++ {
+			chanSend(ctx, p, i)
+			chanRecv(ctx, q)
+		}
+		chanSend(ctx, p, -1)
 		wg.Wait()
 	})
 	b.Run("mutex+parker", func(b *testing.B) {

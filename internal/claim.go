@@ -101,7 +101,8 @@ func (w *Waiter[T]) Live() bool {
 // PrepareShared readies p, the one parker of a Select, for ctx's runtime;
 // the Select copies it into each of its waiters (ShareParker), so that the
 // one grant its claim allows wakes it through p.
-func PrepareShared(rt Runtime, p *Parker) { rt.Prepare(p) }
+// CheckSelect has refused the caller already, so Prepare does not.
+func PrepareShared(rt Runtime, p *Parker) { rt.Prepare(p, "Select") }
 
 // ShareParker makes w wake through p (see PrepareShared).
 func (w *Waiter[T]) ShareParker(p *Parker) { w.Parker = *p }
@@ -110,7 +111,7 @@ func (w *Waiter[T]) ShareParker(p *Parker) { w.Parker = *p }
 // ctx inside a simulated task); call it before any case is armed.
 func CheckSelect(rt Runtime) {
 	if rt == Real && realBlockMisuse() {
-		panicRealBlock("Select")
+		panic(realBlockMessage("Select"))
 	}
 }
 

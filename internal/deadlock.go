@@ -43,7 +43,7 @@ type Blocked struct {
 // waits on what the next one holds, the last on what the first holds), or
 // nil.
 func (s *Sched) blocked() ([]Blocked, []int) {
-	var tasks []*Task
+	var tasks []*simTask
 	for t := s.live.front(); t != nil; t = t.live.after() {
 		tasks = append(tasks, t)
 	}
@@ -72,7 +72,7 @@ func (s *Sched) blocked() ([]Blocked, []int) {
 		for _, h := range hs {
 			switch {
 			case h.Task != nil:
-				if j, ok := byID[h.Task.ID]; ok && tasks[j] == h.Task {
+				if j, ok := byID[h.Task.ID]; ok && &tasks[j].Task == h.Task {
 					b.HeldBy = append(b.HeldBy, h.Task.Name())
 					edges[i] = append(edges[i], j)
 				} else {

@@ -27,7 +27,7 @@ func TestCancelCtxKeyProbe(t *testing.T) {
 func TestPrepareNeverPanics(t *testing.T) {
 	s := NewSched(time.Time{}, time.Time{}, false)
 	var p Parker
-	s.Prepare(&p) // no current task
+	s.Prepare(&p, "Lock.Lock") // no current task
 	if p.task != nil || p.ch == nil {
 		t.Fatalf("Prepare outside a task: task %v, ch %v; want no task and a channel", p.task, p.ch)
 	}
@@ -37,8 +37,8 @@ func TestPrepareNeverPanics(t *testing.T) {
 	if !ok || r == errAbort {
 		t.Fatalf("Park outside a task = %v, want the outside refusal", err)
 	}
-	s.cur = &Task{s: s, aborting: true}
-	s.Prepare(&p)
+	s.cur = &simTask{s: s, aborting: true}
+	s.Prepare(&p, "Lock.Lock")
 	if err := s.Park(context.Background(), &p, "Lock.Lock"); err != errAbort {
 		t.Fatalf("Park by an unwinding task = %v, want errAbort", err)
 	}
@@ -84,7 +84,7 @@ func TestGrantWinsOverAbandonment(t *testing.T) {
 		s.Spawn(ctx, "", func(ctx context.Context) {
 			defer func() { unwound = IsAbort(recover()) }()
 			mu.Lock()
-			got, gotErr = Block(ctx, &mu, &q, 0, "test")
+			got, gotErr = Block(ctx, Decode(ctx), &mu, &q, 0, "test")
 			s.Sleep(ctx, time.Second)
 			slept = true
 		})

@@ -212,9 +212,9 @@ func TestQueueRemoveAndPopLive(t *testing.T) {
 
 func TestRing(t *testing.T) {
 	var r ring
-	var ts []*Task
+	var ts []*simTask
 	for i := 0; i < 300; i++ {
-		ts = append(ts, &Task{ID: uint64(i)})
+		ts = append(ts, &simTask{Task: Task{ID: uint64(i)}})
 	}
 	for round := 0; round < 3; round++ {
 		for _, x := range ts[:200] {
@@ -239,23 +239,23 @@ func TestRing(t *testing.T) {
 // A task can be in its live list and a parked list at once; each list keeps
 // its own order and removal from one leaves the other intact.
 func TestDlistTwoLinks(t *testing.T) {
-	var live, parked dlist[Task]
-	ts := make([]*Task, 5)
+	var live, parked dlist[simTask]
+	ts := make([]*simTask, 5)
 	for i := range ts {
-		ts[i] = &Task{ID: uint64(i)}
+		ts[i] = &simTask{Task: Task{ID: uint64(i)}}
 		live.pushBack(&ts[i].live, ts[i])
 	}
 	for _, i := range []int{3, 1, 4} {
 		parked.pushBack(&ts[i].park, ts[i])
 	}
-	ids := func(l *dlist[Task], k func(*Task) *link[Task]) (out []uint64) {
+	ids := func(l *dlist[simTask], k func(*simTask) *link[simTask]) (out []uint64) {
 		for x := l.front(); x != nil; x = k(x).after() {
 			out = append(out, x.ID)
 		}
 		return out
 	}
-	liveOf := func(t *Task) *link[Task] { return &t.live }
-	parkOf := func(t *Task) *link[Task] { return &t.park }
+	liveOf := func(t *simTask) *link[simTask] { return &t.live }
+	parkOf := func(t *simTask) *link[simTask] { return &t.park }
 	if !live.remove(&ts[0].live) || !live.remove(&ts[2].live) || !live.remove(&ts[4].live) || live.remove(&ts[4].live) {
 		t.Fatal("remove from live")
 	}
@@ -308,8 +308,8 @@ func TestCoroutineReuse(t *testing.T) {
 	if res.Err != nil || res.Panic != nil {
 		t.Fatalf("run: %v %v", res.Err, res.Panic)
 	}
-	if ran != 1000 || bad.panicked == nil || fmt.Sprint(bad.panicked.Value) != "boom" {
-		t.Fatalf("ran %d tasks; the panicking one recorded %v", ran, bad.panicked)
+	if ran != 1000 || bad.sim.panicked == nil || fmt.Sprint(bad.sim.panicked.Value) != "boom" {
+		t.Fatalf("ran %d tasks; the panicking one recorded %v", ran, bad.sim.panicked)
 	}
 	if len(s.idle) != 0 {
 		t.Fatalf("%d idle coroutines left after Run", len(s.idle))

@@ -2,7 +2,6 @@ package internal
 
 import (
 	"context"
-	"strconv"
 	"sync"
 )
 
@@ -40,23 +39,12 @@ func TaskLabel(ctx context.Context, id uint64) string {
 	if id == 0 {
 		return "an anonymous task"
 	}
-	if s, ok := RuntimeOf(ctx).(*Sched); ok {
-		for t := s.live.front(); t != nil; t = t.live.after() {
-			if t.ID == id {
-				return t.Name()
-			}
-		}
-		return endedTask
-	}
-	if t, ok := named.Load(id); ok {
-		return t.(*Task).Name()
-	}
-	return "task " + strconv.FormatUint(id, 10)
+	return Decode(ctx).RT.Label(id)
 }
 
 // TaskName is the name of the task in ctx, or "" for a ctx with no tock task.
 func TaskName(ctx context.Context) string {
-	if t := TaskOf(ctx); t != nil {
+	if t := Decode(ctx).Task; t != nil {
 		return t.Name()
 	}
 	return ""

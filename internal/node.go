@@ -70,7 +70,7 @@ type node struct {
 	timer       timer
 
 	// simulation-only registrations
-	parked   []*Task     // tasks parked here or at home here, in no order (see Task.parkSeq)
+	parked   []*simTask  // tasks parked here or at home here, in no order (see Task.parkSeq)
 	children dlist[node] // child nodes
 	child    link[node]  // in the parent's children
 	foreign  bool        // in s.fnodes: the parent's cancellation is polled
@@ -180,8 +180,6 @@ func (n *node) Value(k any) any {
 	switch k {
 	case nodeKey:
 		return n
-	case rtKey:
-		return n.s
 	case cancelCtxKey:
 		// The standard library's cancelCtx for n (see node); at the root it
 		// also hides the outer context's, whose cancellation is not ours.
@@ -271,9 +269,9 @@ func (n *node) unregister(i int) {
 	m := n.parked[last]
 	n.parked[i] = m
 	if m.home == n {
-		m.homeIdx = i
+		m.homeIdx = int32(i)
 	} else {
-		m.parkIdx = i
+		m.parkIdx = int32(i)
 	}
 	n.parked[last] = nil
 	n.parked = n.parked[:last]
@@ -313,13 +311,13 @@ func (n *node) cancel(err, cause error) {
 	// The set is unordered (O(1) removal touching one other task), and
 	// holds tasks at home here that are not parked here now; the tasks
 	// parked here are woken in the order they parked.
-	var parked []*Task
+	var parked []*simTask
 	for _, t := range n.parked {
 		if t.wnode == n && t.state == stParked {
 			parked = append(parked, t)
 		}
 	}
-	slices.SortFunc(parked, func(a, b *Task) int { return cmp.Compare(a.parkSeq, b.parkSeq) })
+	slices.SortFunc(parked, func(a, b *simTask) int { return cmp.Compare(a.parkSeq, b.parkSeq) })
 	for _, t := range parked {
 		s.wakeWith(t, err)
 	}

@@ -10,7 +10,7 @@ import (
 // when it was prepared by a simulation, through a one-slot channel when it was
 // prepared by the real runtime. A Parker is woken at most once per park.
 type Parker struct {
-	task *Task         // simulation: the task to make runnable
+	task *simTask      // simulation: the task to make runnable
 	ch   chan struct{} // real runtime: receives exactly one signal
 }
 
@@ -24,19 +24,6 @@ func (p *Parker) wake() {
 		return
 	}
 	p.ch <- struct{}{}
-}
-
-// parkReal blocks the calling goroutine until p is woken (nil) or done, ctx's
-// Done channel, is closed (ctx's error). It is small enough to be inlined, so
-// a wait on the real runtime has no frame of its own; a ctx that is never
-// done (a nil Done channel) needs no select: callers receive from p.ch.
-func (p *Parker) parkReal(ctx context.Context, done <-chan struct{}) error {
-	select {
-	case <-p.ch:
-		return nil
-	case <-done:
-		return ctx.Err()
-	}
 }
 
 // drain consumes the signal of a grant that raced with a cancellation.
@@ -151,15 +138,24 @@ func (w *Waiter[T]) Grant() {
 	w.wake()
 }
 
-// Enqueue prepares w for ctx's runtime and appends it to q. It never panics
-// (it is called with the primitive's mutex held): a caller that may not park
-// is refused by the park that follows, once the mutex is released.
-func (q *Queue[T]) Enqueue(ctx context.Context, rt Runtime, w *Waiter[T]) {
-	w.Ctx = ctx
-	w.Task = TaskOf(ctx)
-	rt.Prepare(&w.Parker)
+// Enqueue prepares w for the call c (with its ctx) and appends it to q. It
+// never panics (it is called with the primitive's mutex held): if the
+// runtime refuses the caller, w is not queued and Enqueue returns the
+// refusal, which the caller raises with Unwound once it has released the
+// mutex. A caller that may not park for a reason found only at the park is
+// refused by the park that follows (see Wait).
+func (q *Queue[T]) Enqueue(ctx context.Context, c Call, w *Waiter[T], what string) error {
+	if err := c.RT.Prepare(&w.Parker, what); err != nil {
+		return err
+	}
+	w.Ctx, w.Task = ctx, c.Task
 	q.Adopt(w)
+	return nil
 }
+
+// Unwound raises err if it is a runtime's refusal (see Runtime) and returns
+// err otherwise.
+func Unwound(err error) error { return unwound(err) }
 
 // Adopt appends w, prepared already (a waiter that Prepare readied before
 // the primitive's lock was taken, or one moved here from another queue), and
@@ -180,10 +176,6 @@ func (q *Queue[T]) Adopt(w *Waiter[T]) {
 // of q and then panics, with mu not held.
 func Wait[T any](ctx context.Context, rt Runtime, mu *sync.Mutex, q *Queue[T], w *Waiter[T], what string) error {
 	mu.Unlock()
-	if rt == Real && realBlockMisuse() {
-		q.abandon(mu, w, nil)
-		panicRealBlock(what)
-	}
 	if err := rt.Park(ctx, &w.Parker, what); err != nil {
 		return q.abandon(mu, w, err)
 	}
@@ -229,62 +221,30 @@ func (q *Queue[T]) FrontLive() *Waiter[T] {
 }
 
 // Block is the whole wait of a primitive: called with mu held, after the
-// caller found it must wait, it queues a waiter carrying val on q, parks until
-// the waiter is granted or ctx is done (see Wait), and returns the waiter's
-// final value (what a granter handed over) with Wait's error. The waiter is
+// caller found it must wait, it queues a waiter carrying val on q, parks on
+// c's runtime until the waiter is granted or ctx is done (see Wait), and
+// returns the waiter's final value (what a granter handed over) with Wait's
+// error. c is ctx decoded (Decode), once, by the caller. The waiter is
 // reused afterwards. mu is not held when Block returns, nor when it panics
 // because the caller may not park (see Wait).
-//
-// Block parks without a call between it and the switch on both runtimes'
-// common paths (a task's own context in a simulation; the real runtime):
-// every frame there costs a mispredicted return when the task resumes.
 //
 // Once the wait is over, w is the caller's alone (it left the queue, and a
 // granter wrote w.Val before the signal the wait received or drained), so
 // its value is read without the lock.
-func Block[T any](ctx context.Context, mu *sync.Mutex, q *Queue[T], val T, what string) (T, error) {
-	s, rt := blockRuntime(ctx, mu, what)
+func Block[T any](ctx context.Context, c Call, mu *sync.Mutex, q *Queue[T], val T, what string) (T, error) {
 	w := q.Alloc()
-	w.Val = val
-	q.Enqueue(ctx, rt, w)
-	mu.Unlock()
-	var err error
-	switch {
-	case s != nil: // a task's own context
-		err = s.park(ctx, what, false, 0)
-	case rt == Real:
-		if done := ctx.Done(); done == nil {
-			<-w.ch
-		} else {
-			err = w.parkReal(ctx, done)
-		}
-	default: // a context derived from a simulated task's
-		err = rt.Park(ctx, &w.Parker, what)
+	if err := q.Enqueue(ctx, c, w, what); err != nil {
+		mu.Unlock()
+		q.Free(w)
+		unwound(err)
 	}
+	w.Val = val
+	mu.Unlock()
+	err := c.RT.Park(ctx, &w.Parker, what)
 	if err != nil {
 		err = q.abandon(mu, w, err)
 	}
 	v := w.Val
 	q.Free(w)
 	return v, err
-}
-
-// blockRuntime decodes the runtime of a blocking call's ctx, which Block is
-// given with mu held: a misuse check that fails on the way (a task's ctx used
-// by another goroutine, a task-less ctx inside a simulated task) unlocks mu
-// before it panics.
-func blockRuntime(ctx context.Context, mu *sync.Mutex, what string) (s *Sched, rt Runtime) {
-	ok := false
-	defer func() {
-		if !ok {
-			mu.Unlock()
-		}
-	}()
-	if s = SimOf(ctx); s != nil {
-		rt = s
-	} else if rt = RuntimeOf(ctx); rt == Real && realBlockMisuse() {
-		panicRealBlock(what)
-	}
-	ok = true
-	return s, rt
 }

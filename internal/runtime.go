@@ -10,16 +10,32 @@ import (
 	"time"
 )
 
-// Runtime is what a primitive may do besides guarding its own state: park the
-// current task, read the clock, sleep, spawn tasks and derive cancellable
-// contexts. Every tock primitive is written once against it.
+// Runtime is the whole contract between tock's primitives and a runtime:
+// everything a primitive does besides guarding its own state goes through
+// it. A blocking call decodes its ctx once (Decode) into a Call, whose RT is
+// one of two implementations, each complete in its own file: the real
+// runtime (real.go: goroutines on the wall clock) and the simulation
+// (sim.go: the deterministic scheduler). Primitives and the wait queue never
+// ask which one they have.
+//
+// A park is two steps, so that a primitive can queue its waiter under its
+// own mutex and park after releasing it: Prepare (mutex held, never panics)
+// readies a Parker for the calling task, Park (mutex released) blocks until
+// the Parker is woken through the wait queue (Waiter.Grant) or ctx is done.
+// A refusal (the caller may not park here, or is being unwound) is an error
+// that Queue.abandon raises once the waiter is out of its queue and no mutex
+// is held.
 type Runtime interface {
 	// Now is the runtime's clock.
 	Now() time.Time
-	// Prepare readies p so that a later grant wakes the calling task.
-	Prepare(p *Parker)
+	// Prepare readies p so that a later grant wakes the calling task. It
+	// never panics (the primitive's mutex is held); it returns a refusal
+	// (raise it with Unwound after releasing the mutex, without queuing p)
+	// when the caller must not block at all.
+	Prepare(p *Parker, what string) error
 	// Park blocks the calling task until p is woken (nil) or ctx is done
-	// (ctx's error). what names the wait for deadlock reports.
+	// (ctx's error). what names the wait for deadlock reports. It returns a
+	// refusal instead of parking when the caller may not park.
 	Park(ctx context.Context, p *Parker, what string) error
 	// Checkpoint is the schedule point of AnyIO-style primitives: in a
 	// simulation the caller runs again after every task already runnable.
@@ -39,54 +55,70 @@ type Runtime interface {
 	WithCancel(parent context.Context) (context.Context, context.CancelCauseFunc)
 	// WithDeadline derives a context cancelled at d on this runtime's clock.
 	WithDeadline(parent context.Context, d time.Time) (context.Context, context.CancelFunc)
+	// Label names the task whose ID is id for a panic message or a report
+	// (see TaskLabel).
+	Label(id uint64) string
 	// Simulated reports whether this is the simulation.
 	Simulated() bool
 }
 
-type ctxKey int
+// Call is a tock call's ctx decoded once: the runtime the call runs on and
+// the task it runs as. Cancellation stays with the ctx (its Err and Done).
+type Call struct {
+	RT   Runtime
+	Task *Task // nil for an anonymous caller (a ctx with no tock task)
+}
 
-const (
-	taskKey ctxKey = iota // *Task
-	rtKey                 // Runtime
-	nodeKey               // *node (simulation cancellation node)
+// ID is the task's ID, or 0 for an anonymous caller.
+func (c Call) ID() uint64 { return c.Task.IDOrZero() }
+
+// Decode reads ctx's runtime and task, in one look-up: a task's own ctx is
+// recognised by its type; any other ctx is asked once for the nearest task
+// context above it, which records its runtime. A ctx with no tock task is
+// an anonymous caller on the real runtime. For a simulated task it checks
+// that the caller is that task (checkCaller): Decode is the one place the
+// check runs, before the call takes any mutex.
+func Decode(ctx context.Context) Call {
+	// A real task's own ctx is decoded inline; the rest (a simulated
+	// task's, whose check must not be inlined: see callerState) by decode.
+	if c, ok := ctx.(*taskCtx); ok && c.real {
+		return c.Call
+	}
+	return decode(ctx)
+}
+
+func decode(ctx context.Context) Call {
+	c, ok := ctx.(*taskCtx)
+	if !ok {
+		if c, _ = ctx.Value(taskKey).(*taskCtx); c == nil {
+			return Call{RT: Real}
+		}
+	}
+	if st := c.Task.sim; st != nil {
+		checkCaller(st)
+		return Call{RT: st.s, Task: c.Task}
+	}
+	return c.Call
+}
+
+// ctxKey is the type of tock's context keys: a pointer, so that a look-up
+// compares two words, with no call, at every context it passes.
+type ctxKey struct{ name string }
+
+var (
+	taskKey = &ctxKey{"task"} // *taskCtx: the nearest task context
+	nodeKey = &ctxKey{"node"} // *node: the nearest simulation node
 )
 
 // Task is the identity of one tock task: what a Lock records as its owner and
-// a CapacityLimiter as its default borrower.
+// a CapacityLimiter as its default borrower. A task of the real runtime is
+// this and nothing else; a simulated task's Task lives inside the
+// scheduler's state for it (simTask, in sim.go).
 type Task struct {
-	// The fields a simulated sleep, park and wake-up touch come first, in
-	// the first two cache lines: with many tasks, each event finds its
-	// task cold in memory.
-	s        *Sched  // nil on the real runtime
-	tctx     taskCtx // what ctx points to in a simulation
-	co       *coro   // running it; nil until it first runs
-	state    taskState
-	aborting bool
-	// cancellation watch while parked: in wnode's parked set, or in the
-	// scheduler's polled list when foreign
-	wnode *node
-	// the node of the task's own context, once it has parked there: the
-	// task stays in its parked set until it ends
-	home    *node
-	timer   timer
-	parkSeq uint64 // when it parked: the order cancellation wakes in
-	wakeErr error
-	what    string
-	on      Holding // what it parked on through Block or Wait, for deadlock reports
-
 	ID   uint64 // unique among all tasks of the process, never 0
 	name string // as given; "" for "task <num>"
 	num  uint64
-
-	fn       func(ctx context.Context) // what the task runs
-	ctx      context.Context           // the task's context
-	parkIdx  int                       // index in wnode.parked, unless wnode is home
-	homeIdx  int                       // index in home.parked
-	park     link[Task]                // in the scheduler's polled list
-	wctx     context.Context
-	foreign  bool
-	live     link[Task] // in the scheduler's list of live tasks
-	panicked *Panic
+	sim  *simTask // the simulation's state of this task; nil on the real runtime
 }
 
 func (t *Task) String() string {
@@ -106,20 +138,20 @@ func (t *Task) Name() string {
 	return "task " + strconv.FormatUint(t.num, 10)
 }
 
-// taskCtx is a task's context: its parent plus the task's identity.
+// taskCtx is a task's context: its parent plus the task's identity and
+// runtime (for a real task made inside a simulation's context, that
+// simulation).
 type taskCtx struct {
 	context.Context
-	task *Task
+	Call      // the task, and the runtime its calls run on
+	real bool // a real task's: Decode needs no check
 }
 
+// Value answers taskKey with c itself: Decode finds task and runtime with
+// one look-up. Every other key goes to the parent.
 func (c *taskCtx) Value(k any) any {
-	switch k {
-	case taskKey:
-		return c.task
-	case rtKey:
-		if c.task.s != nil {
-			return c.task.s
-		}
+	if k == any(taskKey) {
+		return c
 	}
 	return c.Context.Value(k)
 }
@@ -147,53 +179,19 @@ func (c *taskCtx) AfterFunc(f func()) func() bool {
 	return context.AfterFunc(c.Context, f)
 }
 
-// WithTask returns ctx carrying task t.
-func WithTask(ctx context.Context, t *Task) context.Context { return &taskCtx{ctx, t} }
-
-// TaskOf returns the task in ctx, or nil for an anonymous caller.
-// For a simulated task it checks that the caller is that task (checkCaller).
-func TaskOf(ctx context.Context) *Task {
-	if c, ok := ctx.(*taskCtx); ok {
-		if c.task.s != nil {
-			checkCaller(c.task)
-		}
-		return c.task
-	}
-	t, _ := ctx.Value(taskKey).(*Task)
-	if t != nil && t.s != nil {
-		checkCaller(t)
-	}
-	return t
+// WithTask returns ctx carrying task t, a task of the real runtime. Over a
+// simulation's context the calls made with it run on that simulation, as
+// the calls made with ctx itself do.
+func WithTask(ctx context.Context, t *Task) context.Context {
+	return &taskCtx{Context: ctx, Call: Call{RT: Decode(ctx).RT, Task: t}, real: true}
 }
 
-// SimOf returns the simulation of ctx's task, or nil, checking that the
-// caller is that task.
-func SimOf(ctx context.Context) *Sched {
-	if c, ok := ctx.(*taskCtx); ok {
-		if s := c.task.s; s != nil {
-			checkCaller(c.task)
-			return s
-		}
-	}
-	return nil
-}
+// TaskOf returns the task in ctx, or nil for an anonymous caller (see
+// Decode).
+func TaskOf(ctx context.Context) *Task { return Decode(ctx).Task }
 
-// RuntimeOf returns ctx's runtime: the simulation ctx belongs to, or the real
-// runtime. For a simulated task's own ctx it checks that the caller is that
-// task; the blocking calls check derived contexts when they park.
-func RuntimeOf(ctx context.Context) Runtime {
-	if c, ok := ctx.(*taskCtx); ok && c.task.s != nil {
-		checkCaller(c.task)
-		return c.task.s
-	}
-	if r, ok := ctx.Value(rtKey).(Runtime); ok {
-		if _, sim := r.(*Sched); sim {
-			TaskOf(ctx) // a ctx derived from a task's: its task must be the caller
-		}
-		return r
-	}
-	return Real
-}
+// RuntimeOf returns ctx's runtime (see Decode).
+func RuntimeOf(ctx context.Context) Runtime { return Decode(ctx).RT }
 
 // Panic is a panic recovered from a simulated task: the value and the stack
 // of the task at the panic. Package sim re-raises the main task's as a
@@ -210,108 +208,8 @@ type Panic struct {
 // function that recovered r, so that the stack is the panicking one.
 func Recovered(r any) *Panic { return &Panic{Value: r, Stack: debug.Stack()} }
 
-// ---- the real runtime ----
-
-type realRuntime struct{}
-
-// Real is the real runtime: goroutines on the wall clock.
-var Real Runtime = realRuntime{}
-
-// nextTaskID numbers every task of every runtime: a task ID is never reused.
-var nextTaskID uint64Counter
-
-func (realRuntime) Now() time.Time  { return time.Now() }
-func (realRuntime) Simulated() bool { return false }
-func (realRuntime) Checkpoint()     {}
-func (realRuntime) Yield()          { gosched() }
-
-func (realRuntime) Prepare(p *Parker) {
-	if p.ch == nil {
-		p.ch = make(chan struct{}, 1)
-	}
-	p.task = nil
-}
-
-func (realRuntime) Park(ctx context.Context, p *Parker, what string) error {
-	done := ctx.Done()
-	if done == nil {
-		<-p.ch
-		return nil
-	}
-	return p.parkReal(ctx, done)
-}
-
-func (realRuntime) SleepUntil(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	if realBlockMisuse() {
-		panicRealBlock("Sleep")
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (r realRuntime) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		r.Yield()
-		return ctx.Err()
-	}
-	return r.SleepUntil(ctx, time.Now().Add(d))
-}
-
-func (realRuntime) Spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
-	id := nextTaskID.add()
-	t := &Task{ID: id, num: id, name: name}
-	ctx := WithTask(parent, t)
-	if name != "" {
-		goNamed(t, ctx, fn)
-		return t
-	}
-	go fn(ctx)
-	return t
-}
-
-func (realRuntime) WithCancel(parent context.Context) (context.Context, context.CancelCauseFunc) {
-	return context.WithCancelCause(parent)
-}
-
-func (realRuntime) WithDeadline(parent context.Context, d time.Time) (context.Context, context.CancelFunc) {
-	return context.WithDeadline(parent, d)
-}
-
-// Checkpoint is the schedule point of AnyIO-style primitives on ctx's
-// runtime: nothing on the real runtime.
-func Checkpoint(ctx context.Context) {
-	if c, ok := ctx.(*taskCtx); ok {
-		if c.task.s != nil {
-			checkCaller(c.task)
-			c.task.s.Checkpoint()
-		}
-		return
-	}
-	if r, ok := ctx.Value(rtKey).(Runtime); ok {
-		if _, sim := r.(*Sched); sim {
-			TaskOf(ctx)
-		}
-		r.Checkpoint()
-	}
-}
-
 // TaskID returns the ID of the task in ctx, or 0 for an anonymous caller.
-func TaskID(ctx context.Context) uint64 {
-	if t := TaskOf(ctx); t != nil {
-		return t.ID
-	}
-	return 0
-}
+func TaskID(ctx context.Context) uint64 { return Decode(ctx).ID() }
 
 // IDOrZero is t's ID, or 0 for a nil (anonymous) task.
 func (t *Task) IDOrZero() uint64 {

@@ -125,7 +125,7 @@ type Schedule struct {
 	steps   uint64
 	changes []uint64          // changes[i]: the step at which change point i+1 applies
 	prio    map[uint64]uint64 // by task num
-	last    *Task
+	last    *simTask
 
 	// trace
 	trace  int
@@ -221,7 +221,7 @@ func (x *Schedule) choice(n, proposal uint64) uint64 {
 }
 
 // next pops the task to resume (the loop's pick).
-func (x *Schedule) next(s *Sched) *Task {
+func (x *Schedule) next(s *Sched) *simTask {
 	r := &s.runq
 	x.steps++
 	if x.strat == PCT {
@@ -330,7 +330,7 @@ func (x *Schedule) late(when int64) int64 {
 }
 
 // step records the event of t's step that just ended (the loop's hook).
-func (x *Schedule) step(s *Sched, t *Task, ended bool) {
+func (x *Schedule) step(s *Sched, t *simTask, ended bool) {
 	var op string
 	switch {
 	case ended && t.panicked != nil:
@@ -381,7 +381,7 @@ func panicText(v any) string {
 }
 
 // take removes and returns the k-th oldest task, keeping the others' order.
-func (r *ring) take(k int) *Task {
+func (r *ring) take(k int) *simTask {
 	m := len(r.buf) - 1
 	t := r.buf[(r.head+k)&m]
 	for j := k; j > 0; j-- {

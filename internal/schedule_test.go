@@ -18,13 +18,13 @@ func nums(r *ring) []uint64 {
 func TestRingTake(t *testing.T) {
 	var r ring
 	for i := range 70 { // past the first 64 slots
-		r.push(&Task{num: uint64(i)})
+		r.push(&simTask{Task: Task{num: uint64(i)}})
 	}
 	for range 60 {
 		r.pop()
 	}
 	for i := 70; i < 100; i++ { // wraps around
-		r.push(&Task{num: uint64(i)})
+		r.push(&simTask{Task: Task{num: uint64(i)}})
 	}
 	want := nums(&r)
 	for _, k := range []int{0, 5, 12, 30, 0} {

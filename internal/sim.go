@@ -46,6 +46,42 @@ type Result struct {
 	Abandoned bool
 }
 
+// simTask is the scheduler's state of one simulated task, with the task's
+// identity (Task) inside it. The fields an event touches (resuming the
+// task, a sleep, a park and its wake-up) come first, in the first cache
+// lines: with many tasks, each event finds its task cold in memory, and the
+// coroutine's resume (next) is read from here, not from the coroutine.
+type simTask struct {
+	next     func() (bool, bool) // its coroutine's resume (co.next); nil until it first runs
+	s        *Sched
+	co       *coro // running it; nil until it first runs
+	state    taskState
+	aborting bool
+	foreign  bool  // parked on a polled context (wctx)
+	parkIdx  int32 // index in wnode.parked, unless wnode is home
+	homeIdx  int32 // index in home.parked
+	// cancellation watch while parked: in wnode's parked set, or in the
+	// scheduler's polled list when foreign
+	wnode *node
+	// the node of the task's own context, once it has parked there: the
+	// task stays in its parked set until it ends
+	home    *node
+	timer   timer
+	parkSeq uint64 // when it parked: the order cancellation wakes in
+	wakeErr error
+	what    string
+	on      Holding // what it parked on through Block or Wait, for deadlock reports
+
+	Task
+	tctx     taskCtx                   // what ctx points to
+	fn       func(ctx context.Context) // what the task runs
+	ctx      context.Context           // the task's context
+	park     link[simTask]             // in the scheduler's polled list
+	wctx     context.Context
+	live     link[simTask] // in the scheduler's list of live tasks
+	panicked *Panic
+}
+
 // Sched is the deterministic simulation runtime: one task runs at a time, in
 // FIFO order within an instant; the virtual clock jumps to the next timer only
 // when nothing is runnable.
@@ -56,7 +92,7 @@ type Sched struct {
 	parks    uint64 // numbers parks on a node, for the order cancellation wakes in
 	runq     ring
 	timers   timerQueue
-	cur      *Task
+	cur      *simTask
 	nextID   uint64
 	root     *node
 	until    int64
@@ -70,13 +106,13 @@ type Sched struct {
 	beat     atomic.Uint32 // the watchdog's poke, cleared when control comes back (see progress)
 
 	// every live task, in creation order
-	live dlist[Task]
+	live dlist[simTask]
 	// parked tasks whose context's cancellation tock does not control, and
 	// nodes whose parent it does not control: polled after every step
-	polled   dlist[Task]
+	polled   dlist[simTask]
 	fnodes   []*node
 	idle     []*coro // coroutines whose task ended, for the next task
-	mainTask *Task
+	mainTask *simTask
 	mainDone bool
 	mainErr  error
 
@@ -114,7 +150,7 @@ func (s *Sched) Events() uint64 { return s.events }
 // current is the running task, for a call that may switch out but holds no
 // lock (Checkpoint): it panics if there is none (the rule broken), or goes
 // on unwinding an abandoned task.
-func (s *Sched) current(op string) *Task {
+func (s *Sched) current(op string) *simTask {
 	t := s.cur
 	if t == nil || t.aborting {
 		refuse(t, op).raise()
@@ -143,7 +179,7 @@ func (r *refusal) raise() {
 
 var errAbort = &refusal{"tock/sim: the simulation abandoned this task"}
 
-func refuse(t *Task, op string) *refusal {
+func refuse(t *simTask, op string) *refusal {
 	if t == nil {
 		return &refusal{"tock: " + op + " on a simulation's context outside that simulation's tasks (a goroutine the simulation does not run, or after sim.Run returned?)"}
 	}
@@ -160,18 +196,19 @@ func unwound(err error) error {
 }
 
 // Prepare binds p to the current task. It never panics (it is called with
-// the primitive's mutex held): with no current task, or one being unwound,
-// it gives p a channel, so that a grant before park refuses neither blocks
-// nor wakes another task, and park then refuses.
-func (s *Sched) Prepare(p *Parker) {
+// the primitive's mutex held) and never refuses: with no current task, or
+// one being unwound, it gives p a channel, so that a grant before park
+// refuses neither blocks nor wakes another task, and park then refuses.
+func (s *Sched) Prepare(p *Parker, what string) error {
 	if t := s.cur; t != nil && !t.aborting {
 		p.task, p.ch = t, nil
-		return
+		return nil
 	}
 	p.task = nil
 	if p.ch == nil {
 		p.ch = make(chan struct{}, 1)
 	}
+	return nil
 }
 
 // Park suspends the current task until woken or ctx is done. It returns a
@@ -242,7 +279,7 @@ func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) e
 // suspend hands control back to the scheduler until t is resumed; it panics
 // to unwind t if the simulation abandons it meanwhile. Only calls that hold
 // no lock and no queued waiter use it.
-func (s *Sched) suspend(t *Task) {
+func (s *Sched) suspend(t *simTask) {
 	if !t.co.yield(false) {
 		t.aborting = true
 		t.state = stRunning
@@ -251,7 +288,7 @@ func (s *Sched) suspend(t *Task) {
 }
 
 // wake makes a parked task runnable (a grant or a timer).
-func (s *Sched) wake(t *Task) {
+func (s *Sched) wake(t *simTask) {
 	if t.state == stParked {
 		t.state = stRunnable
 		s.runq.push(t)
@@ -259,7 +296,7 @@ func (s *Sched) wake(t *Task) {
 }
 
 // wakeErr makes a parked task runnable with a cancellation error.
-func (s *Sched) wakeWith(t *Task, err error) {
+func (s *Sched) wakeWith(t *simTask, err error) {
 	if t.state == stParked {
 		t.wakeErr = err
 		t.state = stRunnable
@@ -315,16 +352,28 @@ func (s *Sched) watchable(ctx context.Context) bool {
 	return n != nil && n.hasDeadline && dl.Equal(n.deadline)
 }
 
+// Label names a live task of the simulation by its name (see TaskLabel); an ID
+// not live is "a task that has ended" (IDs differ from run to run).
+func (s *Sched) Label(id uint64) string {
+	for t := s.live.front(); t != nil; t = t.live.after() {
+		if t.ID == id {
+			return t.Name()
+		}
+	}
+	return endedTask
+}
+
 // Spawn starts fn as a new simulated task, runnable after every task already
 // runnable at this instant.
 func (s *Sched) Spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
-	return s.spawn(parent, name, fn)
+	return &s.spawn(parent, name, fn).Task
 }
 
-func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
+func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.Context)) *simTask {
 	s.nextID++
-	t := &Task{ID: nextTaskID.add(), s: s, name: name, num: s.nextID}
-	t.tctx = taskCtx{parent, t}
+	t := &simTask{s: s, Task: Task{ID: nextTaskID.add(), name: name, num: s.nextID}}
+	t.Task.sim = t
+	t.tctx = taskCtx{Context: parent, Call: Call{RT: s, Task: &t.Task}}
 	t.fn, t.ctx = fn, &t.tctx
 	s.live.pushBack(&t.live, t)
 	t.state = stRunnable
@@ -340,12 +389,12 @@ type coro struct {
 	next  func() (bool, bool) // resume; reports whether the task ended
 	stop  func()
 	yield func(ended bool) bool // false: the simulation abandons the task
-	task  *Task                 // the task it runs
+	task  *simTask              // the task it runs
 	goid  uint64                // its goroutine's ID, in checked mode
 }
 
 // coroFor returns an idle coroutine, or a new one, to run t.
-func (s *Sched) coroFor(t *Task) *coro {
+func (s *Sched) coroFor(t *simTask) *coro {
 	if n := len(s.idle); n > 0 {
 		co := s.idle[n-1]
 		s.idle[n-1] = nil
@@ -373,7 +422,7 @@ func (s *Sched) coroFor(t *Task) *coro {
 
 // runTask runs t's function, recording a panic other than the one that
 // unwinds an abandoned task.
-func runTask(t *Task) {
+func runTask(t *simTask) {
 	defer func() {
 		if r := recover(); r != nil {
 			if _, ok := r.(abortPanic); !ok {
@@ -386,16 +435,16 @@ func runTask(t *Task) {
 
 // ended retires t, whose function returned, and keeps its coroutine for the
 // next task to start.
-func (s *Sched) ended(t *Task) {
+func (s *Sched) ended(t *simTask) {
 	t.state = stDone
 	if n := t.home; n != nil {
-		n.unregister(t.homeIdx)
+		n.unregister(int(t.homeIdx))
 		t.home = nil
 	}
 	s.live.remove(&t.live)
 	t.co.task = nil
 	s.idle = append(s.idle, t.co)
-	t.co, t.fn, t.ctx = nil, nil, nil
+	t.co, t.next, t.fn, t.ctx = nil, nil, nil, nil
 	if t == s.mainTask {
 		s.mainDone = true
 	}
@@ -441,13 +490,13 @@ func (s *Sched) WithDeadline(parent context.Context, d time.Time) (context.Conte
 
 // ---- cancellation watch ----
 
-func (s *Sched) watch(ctx context.Context, t *Task) error {
+func (s *Sched) watch(ctx context.Context, t *simTask) error {
 	var n *node
 	own := false // ctx is t's own context
 	switch c := ctx.(type) {
 	case *taskCtx:
 		n, _ = c.Context.(*node)
-		own = c.task == t
+		own = c.Task == &t.Task
 	case *node:
 		n = c
 	}
@@ -485,10 +534,10 @@ func (s *Sched) watch(ctx context.Context, t *Task) error {
 			// A task parks on its own context most of the time: it stays in
 			// that node's set from its first park there until it ends, so
 			// such a park and its wake-up touch no other task.
-			t.home, t.homeIdx = n, len(n.parked)
+			t.home, t.homeIdx = n, int32(len(n.parked))
 			n.parked = append(n.parked, t)
 		default:
-			t.parkIdx = len(n.parked)
+			t.parkIdx = int32(len(n.parked))
 			n.parked = append(n.parked, t)
 		}
 		return nil
@@ -499,10 +548,10 @@ func (s *Sched) watch(ctx context.Context, t *Task) error {
 	return nil
 }
 
-func (s *Sched) unwatch(t *Task) {
+func (s *Sched) unwatch(t *simTask) {
 	if n := t.wnode; n != nil {
 		if n != t.home {
-			n.unregister(t.parkIdx)
+			n.unregister(int(t.parkIdx))
 		}
 		t.wnode = nil
 	} else if t.foreign {
@@ -580,20 +629,21 @@ func (s *Sched) loop() Result {
 			}
 			// resume, written out so that no frame lies between the loop
 			// and the switch (see park)
-			var t *Task
+			var t *simTask
 			if s.x == nil {
 				t = s.runq.pop()
 			} else { // exploration hook: which runnable task runs next
 				t = s.x.next(s)
 			}
-			if t.co == nil {
+			if t.next == nil {
 				t.co = s.coroFor(t)
+				t.next = t.co.next
 			}
 			s.cur = t
 			t.state = stRunning
 			s.events++
 			s.progress()
-			ended, _ := t.co.next()
+			ended, _ := t.next()
 			s.cur = nil
 			if s.x != nil && s.x.trace != 0 { // exploration hook: the trace
 				s.x.step(s, t, ended)
@@ -706,17 +756,17 @@ func (s *Sched) abortAll() int {
 // ---- run queue ----
 
 type ring struct {
-	buf     []*Task
+	buf     []*simTask
 	head, n int
 }
 
-func (r *ring) push(t *Task) {
+func (r *ring) push(t *simTask) {
 	if r.n == len(r.buf) {
 		size := 2 * len(r.buf)
 		if size == 0 {
 			size = 64
 		}
-		nb := make([]*Task, size)
+		nb := make([]*simTask, size)
 		for i := 0; i < r.n; i++ {
 			nb[i] = r.buf[(r.head+i)&(len(r.buf)-1)]
 		}
@@ -726,7 +776,7 @@ func (r *ring) push(t *Task) {
 	r.n++
 }
 
-func (r *ring) pop() *Task {
+func (r *ring) pop() *simTask {
 	t := r.buf[r.head]
 	r.buf[r.head] = nil
 	r.head = (r.head + 1) & (len(r.buf) - 1)

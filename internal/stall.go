@@ -126,7 +126,7 @@ func (s *Sched) stalledNow() time.Time {
 // would: ok is false if control came back meanwhile.
 //
 //go:norace
-func (s *Sched) stalledState() (t *Task, name string, now int64, ok bool) {
+func (s *Sched) stalledState() (t *simTask, name string, now int64, ok bool) {
 	t, now = s.cur, s.now
 	if t != nil {
 		name = taskName(t)
@@ -215,7 +215,7 @@ var simsRunning atomic.Int32
 // is exact: the caller must be t's own goroutine (found by goroutine ID), so
 // a raw goroutine using t's ctx while some task runs, and another task using
 // t's ctx (a closure that captured an outer task's ctx), are caught too.
-func checkCaller(t *Task) {
+func checkCaller(t *simTask) {
 	if cur, done, goid := callerState(t); cur == nil || done || (goid != 0 && goid != curGoid()) {
 		misuse(t)
 	}
@@ -230,7 +230,7 @@ func checkCaller(t *Task) {
 // race detector, reports the misuse.
 //
 //go:norace
-func callerState(t *Task) (cur *Task, done bool, goid uint64) {
+func callerState(t *simTask) (cur *simTask, done bool, goid uint64) {
 	cur, done = t.s.cur, t.state == stDone
 	if t.s.checked && t.co != nil {
 		goid = t.co.goid
@@ -241,7 +241,7 @@ func callerState(t *Task) (cur *Task, done bool, goid uint64) {
 // misuse panics for a call with t's ctx made by another goroutine.
 //
 //go:norace
-func misuse(t *Task) {
+func misuse(t *simTask) {
 	cur := t.s.cur
 	var who string
 	switch {
@@ -263,7 +263,7 @@ func misuse(t *Task) {
 // reports of misuse and stalls.
 //
 //go:norace
-func taskName(t *Task) string {
+func taskName(t *simTask) string {
 	if t.name != "" {
 		return t.name
 	}
@@ -275,11 +275,11 @@ func taskName(t *Task) string {
 // context.Background(), reached a blocking tock call inside a simulation,
 // which would block the whole simulation on the wall clock. It walks the
 // stack only while a simulation runs in the process; callers panic with
-// panicRealBlock after releasing their locks and dequeuing their waiter.
+// the refusal of realBlockMessage once they hold no lock and no queued waiter.
 func realBlockMisuse() bool { return simsRunning.Load() != 0 && onSimTask() }
 
-func panicRealBlock(op string) {
-	panic("tock: " + op + ": a blocking call with a ctx that carries no tock task (context.Background(), context.TODO()) inside a simulated task would block the whole simulation on the wall clock; pass the task's ctx (or one derived from it)")
+func realBlockMessage(op string) string {
+	return ("tock: " + op + ": a blocking call with a ctx that carries no tock task (context.Background(), context.TODO()) inside a simulated task would block the whole simulation on the wall clock; pass the task's ctx (or one derived from it)")
 }
 
 // onSimTask reports whether the calling goroutine runs a simulated task.

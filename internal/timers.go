@@ -34,7 +34,7 @@ import "math/bits"
 // next looked at, because its seq no longer matches.
 type timer struct {
 	seq  uint64 // the live entry's seq; 0 when none is live
-	task *Task
+	task *simTask
 	node *node
 }
 

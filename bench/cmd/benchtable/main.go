@@ -4,9 +4,11 @@
 //	go run ./cmd/benchtable                 # every case, 3 rounds
 //	go run ./cmd/benchtable -bench Lock -count 5
 //
-// Each benchmark is Benchmark<Case>/<implementation>; "tock" is compared with
-// every other implementation of the same case. The raw `go test` output is
-// benchstat-compatible and is saved with -raw FILE.
+// Each benchmark is Benchmark<Case>/<implementation>; tock's row ("tock", or
+// "tock-task" where a case has one row per kind of ctx: tock-bg, tock-task,
+// tock-derived) is compared with every peer of the same case. A second table
+// prints the ratios the project tracks as targets (see targets). The raw
+// `go test` output is benchstat-compatible and is saved with -raw FILE.
 package main
 
 import (
@@ -32,7 +34,7 @@ var (
 	// element, so SimSleep/1000tasks/floor is case SimSleep/1000tasks.
 	line     = regexp.MustCompile(`^Benchmark(\S+)/([^/\s]+?)(-\d+)?\s+\d+\s+([\d.]+) ns/op`)
 	allocs   = regexp.MustCompile(`\s([\d.]+) allocs/op`)
-	perEvent = regexp.MustCompile(`\s([\d.]+) ns/event`)
+	perEvent = regexp.MustCompile(`\s([\d.]+) ns/(event|task)`)
 	memory   = regexp.MustCompile(`\s([\d.e+]+) (B/task|MiB-peak)`)
 )
 
@@ -102,14 +104,17 @@ func main() {
 			r.extra[x[2]] = append(r.extra[x[2]], v)
 		}
 	}
-	fmt.Printf("%-26s %-20s %14s %10s %12s  %s\n", "case", "implementation", "ns/op", "allocs/op", "tock / this", "memory")
-	fmt.Println(strings.Repeat("-", 104))
+	fmt.Printf("%-34s %-20s %14s %10s %12s  %s\n", "case", "implementation", "ns/op", "allocs/op", "tock / this", "memory")
+	fmt.Println(strings.Repeat("-", 112))
 	for _, c := range cases {
 		base := results[c]["tock"]
+		if base == nil {
+			base = results[c]["tock-task"]
+		}
 		for _, impl := range impls[c] {
 			r := results[c][impl]
 			ratio := "-"
-			if base != nil && impl != "tock" && median(r.ns) > 0 {
+			if base != nil && !strings.HasPrefix(impl, "tock") && median(r.ns) > 0 {
 				ratio = fmt.Sprintf("%.2fx", median(base.ns)/median(r.ns))
 			}
 			var mem []string
@@ -118,8 +123,87 @@ func main() {
 					mem = append(mem, fmt.Sprintf("%.0f %s", median(xs), unit))
 				}
 			}
-			fmt.Printf("%-26s %-20s %14.1f %10.0f %12s  %s\n", c, impl, median(r.ns), median(r.allocs), ratio, strings.Join(mem, ", "))
+			fmt.Printf("%-34s %-20s %14.1f %10.0f %12s  %s\n", c, impl, median(r.ns), median(r.allocs), ratio, strings.Join(mem, ", "))
 		}
 	}
-	fmt.Printf("\nmedian of %d rounds; ns/op is per simulated event where a case reports ns/event;\nratio < 1 means tock is faster than that peer.\n", *count)
+	fmt.Printf("\nmedian of %d rounds; ns/op is per simulated event (or task) where a case reports ns/event (ns/task);\nratio < 1 means tock is faster than that peer.\n", *count)
+	printTargets(results)
+}
+
+// target is one ratio the project tracks: case's num row over its den row
+// (metric "ns", "allocs" or a memory unit), with the bound it should meet:
+// at most max, or, for a speed-up (atLeast), at least that.
+type target struct {
+	label, c, num, den, metric string
+	bound                      float64
+	atLeast                    bool
+}
+
+var targets = []target{
+	{"Lock+Unlock uncontended, task ctx / sync.Mutex", "LockUncontended", "tock-task", "sync.Mutex", "ns", 2.0, false},
+	{"Lock uncontended, derived / task ctx", "LockUncontended", "tock-derived", "tock-task", "ns", 1.3, false},
+	{"Lock uncontended, derived / floor-derived", "LockUncontended", "tock-derived", "floor-derived", "ns", 0, false},
+	{"Lock uncontended, floor-derived / task ctx", "LockUncontended", "floor-derived", "tock-task", "ns", 0, false},
+	{"Event.Wait (set), derived / task ctx", "EventWaitSet", "tock-derived", "tock-task", "ns", 1.3, false},
+	{"Semaphore uncontended, derived / task ctx", "SemaphoreUncontended", "tock-derived", "tock-task", "ns", 1.3, false},
+	{"Stream uncontended, derived / task ctx", "StreamUncontended", "tock-derived", "tock-task", "ns", 1.3, false},
+	{"Queue uncontended, derived / task ctx", "QueueUncontended", "tock-derived", "tock-task", "ns", 1.3, false},
+	{"CapacityLimiter uncontended, task / Weighted", "CapacityLimiterUncontended", "tock-task", "semaphore.Weighted", "ns", 1.3, false},
+	{"CapacityLimiter uncontended, allocs/op", "CapacityLimiterUncontended", "tock-task", "", "allocs", 0, false},
+	{"CapacityLimiter(4) 64 tasks / Weighted(4) 64", "CapacityLimiter64on4", "tock-task", "semaphore.Weighted", "ns", 1.0, false},
+	{"Lock 8 goroutines / ctx-aware chan lock", "LockContended8", "tock-task", "chanlock-ctx", "ns", 1.0, false},
+	{"Lock 64 goroutines / ctx-aware chan lock", "LockContended64", "tock-task", "chanlock-ctx", "ns", 1.0, false},
+	{"Rendezvous ping-pong / ctx-aware chan", "StreamPingPong", "tock-task", "chan-ctx", "ns", 1.1, false},
+	{"Rendezvous ping-pong / mutex+parker floor", "StreamPingPong", "tock-task", "mutex+parker", "ns", 1.15, false},
+	{"Sim sleep event, 100,000 tasks: synctest / tock", "SimSleep/100000tasks", "synctest", "tock", "ns", 2.0, true},
+	{"Sim sleep event, 1,000 tasks: synctest / tock", "SimSleep/1000tasks", "synctest", "tock", "ns", 4.0, true},
+	{"Sim memory per parked task / parked goroutine", "SimMemory/100000sleeping", "tock", "parked-goroutine", "B/task", 1.0, false},
+	{"Sim memory per parked task / iter.Pull floor", "SimMemory/100000sleeping", "tock", "iter.Pull-floor", "B/task", 0, false},
+	{"Sim memory, iter.Pull floor / parked goroutine", "SimMemory/100000sleeping", "iter.Pull-floor", "parked-goroutine", "B/task", 0, false},
+	{"Sim task set-up, 100,000 tasks / synctest", "SimSetup100k", "tock", "synctest", "ns", 1.0, false},
+	{"Sim task set-up / iter.Pull floor", "SimSetup100k", "tock", "iter.Pull-floor", "ns", 0, false},
+	{"Sim task set-up, iter.Pull floor / synctest", "SimSetup100k", "iter.Pull-floor", "synctest", "ns", 0, false},
+}
+
+func metric(r *result, m string) float64 {
+	switch m {
+	case "ns":
+		return median(r.ns)
+	case "allocs":
+		return median(r.allocs)
+	}
+	return median(r.extra[m])
+}
+
+// printTargets prints each target's ratio (or, with no den, the value) and
+// whether the run meets it; cases not run are left out.
+func printTargets(results map[string]map[string]*result) {
+	fmt.Printf("\n%-50s %10s %10s  %s\n", "target", "measured", "bound", "")
+	fmt.Println(strings.Repeat("-", 80))
+	for _, t := range targets {
+		num := results[t.c][t.num]
+		if num == nil {
+			continue
+		}
+		v := metric(num, t.metric)
+		if t.den != "" {
+			den := results[t.c][t.den]
+			if den == nil || metric(den, t.metric) == 0 {
+				continue
+			}
+			v /= metric(den, t.metric)
+		}
+		bound, verdict := "-", ""
+		switch {
+		case t.den != "" && t.bound == 0:
+			// informational: how far above its floor
+		case t.atLeast:
+			bound = fmt.Sprintf(">= %.2f", t.bound)
+			verdict = map[bool]string{true: "met", false: "NOT met"}[v >= t.bound]
+		default:
+			bound = fmt.Sprintf("<= %.2f", t.bound)
+			verdict = map[bool]string{true: "met", false: "NOT met"}[v <= t.bound]
+		}
+		fmt.Printf("%-50s %9.2f%s %10s  %s\n", t.label, v, map[bool]string{true: "x", false: " "}[t.den != ""], bound, verdict)
+	}
 }

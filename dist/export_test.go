@@ -1,0 +1,16 @@
+package dist
+
+import "context"
+
+// LockWaiters counts the queued waiters of the lock name (for tests).
+func LockWaiters(ctx context.Context, c *Client, name string) (int, error) {
+	v, err := c.watch(ctx, "lock."+name+".q.*")
+	if err != nil {
+		return 0, err
+	}
+	defer v.stop()
+	if err := v.next(ctx, nil, nil); err != nil {
+		return 0, err
+	}
+	return len(v.entries), nil
+}

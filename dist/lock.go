@@ -1,0 +1,578 @@
+package dist
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+	"github.com/tockgo/tock"
+)
+
+// Lock is a mutual-exclusion lock shared by every Client (of the same
+// prefix) that makes a Lock of the same name. Like tock.Lock, it is owned by
+// the task in the ctx given to Lock (within this Lock handle), re-entrant for
+// that task, and only its owner may unlock it; a ctx with no tock task is an
+// anonymous owner, which cannot re-enter.
+//
+// Holding the lock is a lease: the holder's process renews it every TTL/3
+// while it holds it. If the process dies or is cut off from the server, the
+// lock is freed after the TTL and handed on. Each acquisition gets a fencing
+// token (Fence), larger than the token of every earlier acquisition: pass it
+// to the resource the lock protects, so that the resource can refuse the
+// writes of a holder that lost its lease without knowing it yet. A holder
+// learns the loss itself through Lost (a channel closed at the loss), Fence
+// (ErrLeaseLost), a re-entrant Lock (ErrLeaseLost) and Release.
+//
+// Waiters are served in FIFO order across processes: a waiter takes a ticket
+// (a key in the bucket, whose revision orders it) and the releasing holder
+// hands the lock to the oldest waiter still there. The one exception: a
+// caller that arrives just as the holder releases the lock, after the holder
+// checked for waiters and before the first waiter marked the lock, may take
+// the free lock first.
+//
+// A Lock is safe for concurrent use by the tasks of one process.
+type Lock struct {
+	c    *Client
+	name string
+	hkey string // the holder's key
+	qpre string // prefix of the waiters' keys
+
+	mu    sync.Mutex
+	holds map[uint64]*lockHold // by task ID (0: anonymous)
+
+	// freedAt is the revision of the delete marker of this handle's last
+	// release (0: unknown): the next Lock tries a compare-and-set on it,
+	// one request instead of the three of a Create over a deleted key.
+	freedAt atomic.Uint64
+}
+
+type lockHold struct {
+	depth int
+	owner string
+	fence uint64
+	l     *lease
+}
+
+// lockVal is the value of the holder's key.
+type lockVal struct {
+	O string `json:"o"`           // owner
+	W bool   `json:"w,omitempty"` // waiters may be queued: hand over on release
+	C bool   `json:"c,omitempty"` // the owner confirmed it took the lock
+}
+
+// qVal is the value of a waiter's key.
+type qVal struct {
+	O string `json:"o"`           // owner it waits for
+	T uint64 `json:"t,omitempty"` // ticket (0: the key's revision)
+}
+
+func enc(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func decLock(b []byte) lockVal {
+	var v lockVal
+	_ = json.Unmarshal(b, &v)
+	return v
+}
+
+func decQ(e jetstream.KeyValueEntry) qVal {
+	var v qVal
+	_ = json.Unmarshal(e.Value(), &v)
+	if v.T == 0 {
+		v.T = e.Revision()
+	}
+	return v
+}
+
+// NewLock returns the Lock called name. It makes no request. It panics if
+// name is not made of letters, digits, '-' and '_'.
+func (c *Client) NewLock(name string) *Lock {
+	checkName("NewLock", name)
+	return &Lock{c: c, name: name, hkey: "lock." + name + ".h", qpre: "lock." + name + ".q.", holds: map[uint64]*lockHold{}}
+}
+
+// Name is the Lock's name.
+func (l *Lock) Name() string { return l.name }
+
+func (l *Lock) mine(owner string) func([]byte) bool {
+	return func(b []byte) bool { return decLock(b).O == owner }
+}
+
+// Lock acquires the lock for the task in ctx, blocking while another task
+// (of this process or another) holds it. If ctx's task already holds it
+// through this handle, the depth goes up by one and Lock returns at once
+// (ErrLeaseLost, without re-entering, if that hold's lease was lost).
+//
+// Lock returns ctx's error without the lock if ctx is done first; if the lock
+// was handed to the caller before it noticed the cancellation, Lock returns
+// nil and the caller holds it. It returns an error matching ErrUnavailable if
+// the server cannot be reached (then the caller does not hold the lock; a
+// place in line it had is given up or expires), ErrLeaseLost if its place in
+// line expired, ErrClientClosed after Client.Close.
+//
+// Lock synchronizes after the Release that handed the lock over: a holder
+// that uses the fencing token sees the writes of the previous holder through
+// the resource the token guards.
+func (l *Lock) Lock(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := l.c.checkOpen(); err != nil {
+		return err
+	}
+	id := tock.TaskID(ctx)
+	if ok, err := l.reenter(id); ok {
+		return err
+	}
+	owner := l.c.id + "-" + nuid.Next()
+	got, err := l.tryCreate(ctx, id, owner)
+	if got || err != nil {
+		return err
+	}
+	return l.wait(ctx, id, owner)
+}
+
+// TryLock takes the lock if it is free (or re-enters it for ctx's task)
+// without waiting, and reports whether it did. It ignores ctx's
+// cancellation; the error is a network one (ErrUnavailable) or ErrLeaseLost
+// for a lost re-entered hold.
+func (l *Lock) TryLock(ctx context.Context) (bool, error) {
+	if err := l.c.checkOpen(); err != nil {
+		return false, err
+	}
+	id := tock.TaskID(ctx)
+	if ok, err := l.reenter(id); ok {
+		return err == nil, err
+	}
+	return l.tryCreate(context.WithoutCancel(ctx), id, l.c.id+"-"+nuid.Next())
+}
+
+func (l *Lock) reenter(id uint64) (bool, error) {
+	if id == 0 {
+		return false, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h := l.holds[id]
+	if h == nil {
+		return false, nil
+	}
+	if err := h.l.Err(); err != nil {
+		return true, fmt.Errorf("tock/dist: Lock.Lock %s: re-entry: %w", l.name, err)
+	}
+	h.depth++
+	return true, nil
+}
+
+// tryCreate takes the free lock; got is false (with a nil error) if the
+// lock is held.
+func (l *Lock) tryCreate(ctx context.Context, id uint64, owner string) (bool, error) {
+	val := enc(lockVal{O: owner, C: true})
+	sent := time.Now()
+	var rev uint64
+	var err error
+	if at := l.freedAt.Swap(0); at != 0 {
+		rev, err = l.c.cas(ctx, l.hkey, val, at, l.c.cfg.ttl)
+		if err != nil && isCAS(err) { // someone took it since: the usual way
+			sent = time.Now()
+			rev, err = l.c.create(ctx, l.hkey, val)
+		}
+	} else {
+		rev, err = l.c.create(ctx, l.hkey, val)
+	}
+	if err == nil {
+		l.take(id, owner, rev, val, sent)
+		return true, nil
+	}
+	if isCAS(err) {
+		return false, nil
+	}
+	// The request may have landed: if so the lock is ours (the wake-up
+	// wins); otherwise report the failure.
+	if l.resolve(ctx, id, owner) {
+		return true, nil
+	}
+	return false, netErr(ctx, "Lock.Lock "+l.name, err)
+}
+
+func (l *Lock) take(id uint64, owner string, rev uint64, val []byte, sent time.Time) {
+	h := &lockHold{depth: 1, owner: owner, fence: rev, l: l.c.startLease(l.hkey, rev, val, sent, l.mine(owner))}
+	l.mu.Lock()
+	if old := l.holds[id]; old != nil {
+		old.l.stop() // a hold whose lease was lost and not yet released
+	}
+	l.holds[id] = h
+	l.mu.Unlock()
+}
+
+// resolve checks, after a failed or abandoned request, whether the lock is
+// owner's; if so it confirms and takes it.
+func (l *Lock) resolve(ctx context.Context, id uint64, owner string) bool {
+	dctx, cancel := l.c.detached(ctx)
+	defer cancel()
+	e, ok, err := l.c.get(dctx, l.hkey)
+	if err != nil || !ok {
+		return false
+	}
+	rev, val, sent, got, err := l.confirm(dctx, owner, e)
+	if err != nil || !got {
+		return false
+	}
+	l.take(id, owner, rev, val, sent)
+	return true
+}
+
+// confirm makes owner's hold of the lock (handed over in e) final: the
+// releaser may take back a hand-off until then. got is false if the lock is
+// not (or no longer) owner's.
+func (l *Lock) confirm(ctx context.Context, owner string, e jetstream.KeyValueEntry) (rev uint64, val []byte, sent time.Time, got bool, err error) {
+	for try := 0; try < 50; try++ {
+		v := decLock(e.Value())
+		if v.O != owner {
+			return 0, nil, time.Time{}, false, nil
+		}
+		v.C = true
+		val = enc(v)
+		sent = time.Now()
+		rev, err = l.c.cas(ctx, l.hkey, val, e.Revision(), l.c.cfg.ttl)
+		if err == nil {
+			return rev, val, sent, true, nil
+		}
+		if !isCAS(err) {
+			return 0, nil, time.Time{}, false, err
+		}
+		var ok bool
+		e, ok, err = l.c.get(ctx, l.hkey)
+		if err != nil {
+			return 0, nil, time.Time{}, false, err
+		}
+		if !ok {
+			return 0, nil, time.Time{}, false, nil
+		}
+	}
+	return 0, nil, time.Time{}, false, fmt.Errorf("tock/dist: Lock %s: confirm kept conflicting", l.name)
+}
+
+// wait queues a ticket and waits for the lock.
+func (l *Lock) wait(ctx context.Context, id uint64, owner string) (err error) {
+	qkey := l.qpre + nuid.Next()
+	sent := time.Now()
+	qrev, err := l.c.create(ctx, qkey, enc(qVal{O: owner}))
+	if err != nil {
+		dctx, cancel := l.c.detached(ctx)
+		_, _ = l.c.drop(dctx, qkey, 0)
+		cancel()
+		return netErr(ctx, "Lock.Lock "+l.name+": queue", err)
+	}
+	ql := l.c.startLease(qkey, qrev, enc(qVal{O: owner, T: qrev}), sent, nil)
+	h, err := l.c.hub(ctx, "lock."+l.name+".>")
+	if err != nil {
+		return l.giveUp(ctx, id, owner, qkey, ql, err)
+	}
+	const (
+		actConfirm = iota
+		actCreate
+		actFlag
+	)
+	min := qrev // read the view once it includes our ticket
+	for {
+		var act, others int
+		var he jetstream.KeyValueEntry
+		var pos uint64
+		err := h.await(ctx, min, ql.lost, ql.Err, func(es map[string]jetstream.KeyValueEntry, p uint64) bool {
+			pos = p
+			e, held := es[l.hkey]
+			switch {
+			case held && decLock(e.Value()).O == owner:
+				act, he = actConfirm, e
+			case !held:
+				ws := l.waiters(es)
+				if len(ws) == 0 || ws[0].key != qkey {
+					return false
+				}
+				act, others = actCreate, len(ws)-1
+			case !decLock(e.Value()).W:
+				act, he = actFlag, e
+			default:
+				return false
+			}
+			return true
+		})
+		if err != nil {
+			return l.giveUp(ctx, id, owner, qkey, ql, err)
+		}
+		// Unless we finish here, look again only once the view moved on.
+		min = pos + 1
+		switch act {
+		case actConfirm:
+			// Handed over to us: confirm, whatever ctx says now.
+			dctx, cancel := l.c.detached(ctx)
+			rev, val, sent, got, err := l.confirm(dctx, owner, he)
+			cancel()
+			if err != nil {
+				return l.giveUp(ctx, id, owner, qkey, ql, netErr(ctx, "Lock.Lock "+l.name+": confirm", err))
+			}
+			if got {
+				l.take(id, owner, rev, val, sent)
+				l.leaveQueue(ctx, qkey, ql)
+				return nil
+			}
+		case actCreate:
+			val := enc(lockVal{O: owner, C: true, W: others > 0})
+			sent := time.Now()
+			rev, err := l.c.create(ctx, l.hkey, val)
+			if err == nil {
+				l.take(id, owner, rev, val, sent)
+				l.leaveQueue(ctx, qkey, ql)
+				return nil
+			}
+			if !isCAS(err) {
+				return l.giveUp(ctx, id, owner, qkey, ql, netErr(ctx, "Lock.Lock "+l.name, err))
+			}
+		case actFlag:
+			// Tell the holder to hand over on release.
+			hv := decLock(he.Value())
+			hv.W = true
+			if _, err := l.c.cas(ctx, l.hkey, enc(hv), he.Revision(), l.c.cfg.ttl); err != nil && !isCAS(err) && ctx.Err() == nil {
+				return l.giveUp(ctx, id, owner, qkey, ql, netErr(ctx, "Lock.Lock "+l.name, err))
+			}
+		}
+	}
+}
+
+type waiter struct {
+	key    string
+	owner  string
+	ticket uint64
+}
+
+// waiters lists the queued tickets of a view, oldest first.
+func (l *Lock) waiters(entries map[string]jetstream.KeyValueEntry) []waiter {
+	var ws []waiter
+	for k, e := range entries {
+		if strings.HasPrefix(k, l.qpre) {
+			q := decQ(e)
+			ws = append(ws, waiter{key: k, owner: q.O, ticket: q.T})
+		}
+	}
+	sort.Slice(ws, func(i, j int) bool { return ws[i].ticket < ws[j].ticket })
+	return ws
+}
+
+func (l *Lock) leaveQueue(ctx context.Context, qkey string, ql *lease) {
+	rev, _ := ql.stop()
+	dctx, cancel := l.c.detached(ctx)
+	_, _ = l.c.drop(dctx, qkey, rev)
+	cancel()
+}
+
+// giveUp leaves the line after cause; if the lock was handed over to us
+// meanwhile, we keep it and return nil (the wake-up wins).
+func (l *Lock) giveUp(ctx context.Context, id uint64, owner, qkey string, ql *lease, cause error) error {
+	ql.stop()
+	dctx, cancel := l.c.detached(ctx)
+	_, _ = l.c.drop(dctx, qkey, 0)
+	cancel()
+	if l.resolve(ctx, id, owner) {
+		return nil
+	}
+	return cause
+}
+
+// Unlock releases one level of the lock held by ctx's task (Release without
+// its error): when the depth reaches zero it hands the lock to the oldest
+// waiter or frees it. If the server cannot be reached, the lock is freed
+// when its lease expires. It panics if ctx's task does not hold the lock
+// through this handle. It does not wait on ctx (a done ctx still unlocks).
+func (l *Lock) Unlock(ctx context.Context) { _ = l.Release(ctx) }
+
+// Release is Unlock that reports what happened: nil if the lock was held to
+// the end and released (or, above depth one, is still held), an error
+// matching ErrLeaseLost if the hold's lease was lost before the release (so
+// another holder may have acted meanwhile), or one matching ErrUnavailable if
+// the release could not be sent (the lease then expires after its TTL). It
+// panics if ctx's task does not hold the lock through this handle.
+func (l *Lock) Release(ctx context.Context) error {
+	id := tock.TaskID(ctx)
+	l.mu.Lock()
+	h := l.holds[id]
+	if h == nil {
+		l.mu.Unlock()
+		panic("tock/dist: Lock.Unlock: the lock " + l.name + " is not held by ctx's task through this handle")
+	}
+	if h.depth > 1 {
+		h.depth--
+		l.mu.Unlock()
+		return h.l.Err()
+	}
+	delete(l.holds, id)
+	l.mu.Unlock()
+	lostErr := h.l.Err()
+	rev, val := h.l.stop()
+	dctx, cancel := l.c.detached(ctx)
+	defer cancel()
+	err := l.release(dctx, h.owner, rev, val)
+	if lostErr != nil {
+		return lostErr
+	}
+	return err
+}
+
+// release frees the lock held by owner (last written at rev with val) or
+// hands it to the oldest waiter.
+func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte) error {
+	cur := owner // whom the key names while we act on it
+	var seen string
+	lost := func() error {
+		return fmt.Errorf("tock/dist: Lock.Unlock %s: %w: the lock was taken over or expired (%s)", l.name, ErrLeaseLost, seen)
+	}
+	// reread returns false, nil when we have nothing more to do.
+	reread := func() (bool, error) {
+		e, ok, err := l.c.get(ctx, l.hkey)
+		if err != nil {
+			return false, netErr(ctx, "Lock.Unlock "+l.name, err)
+		}
+		if !ok {
+			if cur == owner {
+				seen = "key gone"
+				return false, lost()
+			}
+			return false, nil
+		}
+		v := decLock(e.Value())
+		if v.O != cur {
+			seen = fmt.Sprintf("now %+v at %d, mine was %s at %d", v, e.Revision(), owner, rev)
+			if cur == owner {
+				return false, lost()
+			}
+			return false, nil
+		}
+		if cur != owner && v.C {
+			return false, nil // the waiter took it
+		}
+		rev, val = e.Revision(), e.Value()
+		return true, nil
+	}
+	for try := 0; try < 100; try++ {
+		v := decLock(val)
+		var ws []waiter
+		if v.W {
+			var err error
+			all, err := l.listWaiters(ctx, rev)
+			if err != nil {
+				return err
+			}
+			// The view may still list tickets already gone, our own among
+			// them: never hand the lock to ourselves (nor back to the
+			// waiter we are taking it from).
+			for _, w := range all {
+				if w.owner != owner && w.owner != cur {
+					ws = append(ws, w)
+				}
+			}
+		}
+		if len(ws) == 0 {
+			at, err := l.c.del(ctx, l.hkey, rev)
+			if err == nil {
+				l.freedAt.Store(at)
+				return nil
+			}
+			if !isCAS(err) {
+				return netErr(ctx, "Lock.Unlock "+l.name, err)
+			}
+			if again, err := reread(); !again {
+				return err
+			}
+			continue
+		}
+		head := ws[0]
+		nval := enc(lockVal{O: head.owner, W: len(ws) > 1})
+		nrev, err := l.c.cas(ctx, l.hkey, nval, rev, l.c.cfg.ttl)
+		if err != nil {
+			if !isCAS(err) {
+				return netErr(ctx, "Lock.Unlock "+l.name, err)
+			}
+			if again, err := reread(); !again {
+				return err
+			}
+			continue
+		}
+		// Handed over. If that waiter left the line meanwhile, take the
+		// lock back (unless it confirmed) and hand it on.
+		if _, ok, err := l.c.get(ctx, head.key); err != nil || ok {
+			return nil
+		}
+		cur, rev, val = head.owner, nrev, nval
+	}
+	return fmt.Errorf("tock/dist: Lock.Unlock %s: the hand-over kept conflicting", l.name)
+}
+
+// listWaiters lists the waiters queued before the holder's key reached
+// revision rev (and maybe later ones).
+func (l *Lock) listWaiters(ctx context.Context, rev uint64) ([]waiter, error) {
+	h, err := l.c.hub(ctx, "lock."+l.name+".>")
+	if err != nil {
+		return nil, err
+	}
+	var ws []waiter
+	err = h.await(ctx, rev, nil, nil, func(es map[string]jetstream.KeyValueEntry, _ uint64) bool {
+		ws = l.waiters(es)
+		return true
+	})
+	return ws, err
+}
+
+// Fence returns the fencing token of the hold of ctx's task: it is larger
+// than the token of every earlier acquisition of this lock, by any process.
+// It returns an error matching ErrNotHeld if ctx's task does not hold the
+// lock through this handle, or ErrLeaseLost (with the token) if the hold's
+// lease was lost. It makes no request.
+func (l *Lock) Fence(ctx context.Context) (uint64, error) {
+	l.mu.Lock()
+	h := l.holds[tock.TaskID(ctx)]
+	l.mu.Unlock()
+	if h == nil {
+		return 0, fmt.Errorf("tock/dist: Lock.Fence %s: %w", l.name, ErrNotHeld)
+	}
+	return h.fence, h.l.Err()
+}
+
+// Lost returns a channel that is closed when the lease of the hold of ctx's
+// task is lost: from then on the task no longer holds the lock and must not
+// write as its holder. It stays open while the hold lasts, including after a
+// normal release. For a task that does not hold the lock it returns a closed
+// channel.
+func (l *Lock) Lost(ctx context.Context) <-chan struct{} {
+	l.mu.Lock()
+	h := l.holds[tock.TaskID(ctx)]
+	l.mu.Unlock()
+	if h == nil {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	return h.l.lost
+}
+
+// Locked reports whether some process holds the lock (one request).
+func (l *Lock) Locked(ctx context.Context) (bool, error) {
+	_, ok, err := l.c.get(ctx, l.hkey)
+	if err != nil {
+		return false, netErr(ctx, "Lock.Locked "+l.name, err)
+	}
+	return ok, nil
+}
+
+var _ tock.Locker = (*Lock)(nil)

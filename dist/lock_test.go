@@ -1,0 +1,259 @@
+package dist_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tockgo/tock"
+	"github.com/tockgo/tock/dist"
+)
+
+func TestLockBasic(t *testing.T) {
+	s := startServer(t)
+	a := client(t, s.ClientURL(), dist.WithLeaseTTL(2*time.Second))
+	b := client(t, s.ClientURL(), dist.WithLeaseTTL(2*time.Second))
+	ctx := bounded(t, 30*time.Second)
+	la, lb := a.NewLock("L"), b.NewLock("L")
+	if err := la.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f1, err := la.Fence(ctx)
+	if err != nil || f1 == 0 {
+		t.Fatalf("Fence = %d, %v", f1, err)
+	}
+	if ok, err := lb.TryLock(ctx); ok || err != nil {
+		t.Fatalf("TryLock while held = %v, %v; want false, nil", ok, err)
+	}
+	got := make(chan uint64, 1)
+	go func() {
+		if err := lb.Lock(ctx); err != nil {
+			t.Error(err)
+			got <- 0
+			return
+		}
+		f, _ := lb.Fence(ctx)
+		got <- f
+	}()
+	// b must not have it while a holds it (renewals keep it past the TTL).
+	select {
+	case <-got:
+		t.Fatal("b got the lock while a held it")
+	case <-time.After(3 * time.Second):
+	}
+	if err := la.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case f2 := <-got:
+		if f2 <= f1 {
+			t.Fatalf("fence after hand-over %d <= %d", f2, f1)
+		}
+	case <-ctx.Done():
+		t.Fatal("b never got the lock")
+	}
+	lb.Unlock(ctx)
+	if locked, err := la.Locked(ctx); locked || err != nil {
+		t.Fatalf("Locked after release = %v, %v", locked, err)
+	}
+}
+
+func TestLockReentrantPerTask(t *testing.T) {
+	s := startServer(t)
+	c := client(t, s.ClientURL())
+	l := c.NewLock("R")
+	err := tock.Run(bounded(t, 30*time.Second), func(ctx context.Context) error {
+		if err := l.Lock(ctx); err != nil {
+			return err
+		}
+		if err := l.Lock(ctx); err != nil { // re-entry
+			return err
+		}
+		f1, _ := l.Fence(ctx)
+		// Another task of the same process must wait.
+		g := tock.NewGroup(ctx)
+		var other tock.Event
+		var otherFence uint64
+		g.Go(func(ctx context.Context) error {
+			if err := l.Lock(ctx); err != nil {
+				return err
+			}
+			otherFence, _ = l.Fence(ctx)
+			other.Set()
+			l.Unlock(ctx)
+			return nil
+		})
+		l.Unlock(ctx) // depth 2 -> 1: still held
+		if other.IsSet() {
+			t.Error("other task got the lock at depth 1")
+		}
+		if locked, err := l.Locked(ctx); !locked || err != nil {
+			t.Errorf("Locked at depth 1 = %v, %v", locked, err)
+		}
+		l.Unlock(ctx)
+		if err := other.Wait(ctx); err != nil {
+			return err
+		}
+		if otherFence <= f1 {
+			t.Errorf("fences not increasing: %d then %d", f1, otherFence)
+		}
+		return g.Wait()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLockUnlockByNonOwnerPanics(t *testing.T) {
+	s := startServer(t)
+	c := client(t, s.ClientURL())
+	l := c.NewLock("P")
+	defer func() {
+		r := recover()
+		if r == nil {
+			t.Fatal("Unlock of a lock not held did not panic")
+		}
+		if msg, _ := r.(string); msg == "" || msg[:19] != "tock/dist: Lock.Unl" {
+			t.Fatalf("panic %v does not name the type", r)
+		}
+	}()
+	l.Unlock(context.Background())
+}
+
+func TestLockFIFOAcrossClients(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	holder := client(t, s.ClientURL())
+	hl := holder.NewLock("F")
+	if err := hl.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const n = 5
+	var mu sync.Mutex
+	var order []int
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		c := client(t, s.ClientURL())
+		l := c.NewLock("F")
+		// Queue them one after the other: wait until i waiters are queued.
+		waitQueued(t, ctx, holder, "F", i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := l.Lock(ctx); err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			order = append(order, i)
+			mu.Unlock()
+			l.Unlock(ctx)
+		}()
+	}
+	waitQueued(t, ctx, holder, "F", n)
+	hl.Unlock(ctx)
+	wg.Wait()
+	for i, v := range order {
+		if v != i {
+			t.Fatalf("order %v, want FIFO 0..%d", order, n-1)
+		}
+	}
+}
+
+// waitQueued waits until the lock name has n queued waiters.
+func waitQueued(t *testing.T, ctx context.Context, c *dist.Client, name string, n int) {
+	t.Helper()
+	for {
+		got, err := dist.LockWaiters(ctx, c, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got == n {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("never saw %d waiters (saw %d)", n, got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestLockCancelWhileWaiting(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	a := client(t, s.ClientURL())
+	b := client(t, s.ClientURL())
+	la, lb := a.NewLock("C"), b.NewLock("C")
+	if err := la.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- lb.Lock(cctx) }()
+	waitQueued(t, ctx, a, "C", 1)
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Lock = %v", err)
+	}
+	waitQueued(t, ctx, a, "C", 0) // the place in line was given up
+	la.Unlock(ctx)
+	// Nobody holds it now: a fresh TryLock succeeds at once.
+	if ok, err := lb.TryLock(ctx); !ok || err != nil {
+		t.Fatalf("TryLock after the cancelled waiter left = %v, %v", ok, err)
+	}
+	lb.Unlock(ctx)
+	// A done ctx fails first, even though the lock is free.
+	if err := lb.Lock(cctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Lock with a done ctx = %v", err)
+	}
+}
+
+// A waiter cancelled as the lock is handed to it either keeps the lock (the
+// wake-up wins, Lock returns nil) or gives it up so that it is free at once:
+// never held by nobody until a lease expires.
+func TestLockCancelRaceWakeupWins(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 120*time.Second)
+	a := client(t, s.ClientURL())
+	b := client(t, s.ClientURL())
+	c := client(t, s.ClientURL())
+	la, lb, lc := a.NewLock("W"), b.NewLock("W"), c.NewLock("W")
+	won, lost := 0, 0
+	for i := 0; i < 30; i++ {
+		if err := la.Lock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		errc := make(chan error, 1)
+		go func() { errc <- lb.Lock(cctx) }()
+		waitQueued(t, ctx, a, "W", 1)
+		rel := make(chan struct{})
+		go func() { la.Unlock(ctx); close(rel) }()
+		if i%3 != 0 {
+			time.Sleep(time.Duration(i%5) * time.Millisecond) // vary the overlap
+		}
+		cancel()
+		err := <-errc
+		<-rel
+		if err == nil {
+			won++
+			if ok, _ := lc.TryLock(ctx); ok {
+				t.Fatal("b's Lock returned nil but the lock was free")
+			}
+			lb.Unlock(ctx)
+		} else {
+			lost++
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("cancelled Lock = %v", err)
+			}
+		}
+		ok, err := lc.TryLock(ctx)
+		if !ok || err != nil {
+			t.Fatalf("round %d: lock not free after the race (TryLock = %v, %v)", i, ok, err)
+		}
+		lc.Unlock(ctx)
+	}
+	t.Logf("wake-up won %d times, cancellation %d times", won, lost)
+}
