@@ -74,14 +74,14 @@ func runTasks(b *testing.B, n int, wrap func(context.Context) (context.Context, 
 				ctx, cancel := wrap(ctx)
 				defer cancel()
 				ready.Done()
-				<-start
+				<-start //tockvet:ignore benchmark set-up on the real runtime: a start barrier
 				for j := 0; j < k; j++ {
 					fn(ctx)
 				}
 				return nil
 			})
 		}
-		ready.Wait()
+		ready.Wait() //tockvet:ignore benchmark set-up on the real runtime: waits for the goroutines to be ready
 		b.ResetTimer()
 		close(start)
 		return g.Wait()
