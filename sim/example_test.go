@@ -55,3 +55,24 @@ func ExampleDeadlockError() {
 	// 	main waits on Group.Wait, for worker
 	// 	worker waits on Lock.Lock, held by main
 }
+
+// A task that blocks outside tock (here time.Sleep, the wall clock) holds the
+// whole simulation; the watchdog ends the run with a *StallError naming it.
+func ExampleStallError() {
+	err := sim.Run(context.Background(), func(ctx context.Context) error {
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error {
+			if err := tock.Sleep(ctx, time.Minute); err != nil {
+				return err
+			}
+			time.Sleep(300 * time.Millisecond) //tockvet:ignore the mistake this example shows
+			return nil
+		}, tock.Name("reporter"))
+		return g.Wait()
+	}, sim.StallTimeout(50*time.Millisecond))
+	var se *sim.StallError
+	if errors.As(err, &se) {
+		fmt.Println(se.Task, "stalled at", se.At.Sub(sim.DefaultStart))
+	}
+	// Output: reporter stalled at 1m0s
+}
