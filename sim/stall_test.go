@@ -81,7 +81,7 @@ func TestStallCauses(t *testing.T) {
 			}
 			mu.Unlock()
 		}, "TestStallCauses.func5"},
-		{"time.Sleep longer than the limit", func(release <-chan struct{}) { time.Sleep(3 * time.Second) }, "TestStallCauses.func6"},
+		{"time.Sleep longer than the limit", func(release <-chan struct{}) { time.Sleep(4 * time.Second) }, "TestStallCauses.func6"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
