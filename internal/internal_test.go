@@ -242,11 +242,11 @@ func TestDlistTwoLinks(t *testing.T) {
 	var live, parked dlist[simTask]
 	ts := make([]*simTask, 5)
 	for i := range ts {
-		ts[i] = &simTask{Task: Task{ID: uint64(i)}}
+		ts[i] = &simTask{Task: Task{ID: uint64(i)}, polled: new(polledPark)}
 		live.pushBack(&ts[i].live, ts[i])
 	}
 	for _, i := range []int{3, 1, 4} {
-		parked.pushBack(&ts[i].park, ts[i])
+		parked.pushBack(&ts[i].polled.link, ts[i])
 	}
 	ids := func(l *dlist[simTask], k func(*simTask) *link[simTask]) (out []uint64) {
 		for x := l.front(); x != nil; x = k(x).after() {
@@ -255,11 +255,11 @@ func TestDlistTwoLinks(t *testing.T) {
 		return out
 	}
 	liveOf := func(t *simTask) *link[simTask] { return &t.live }
-	parkOf := func(t *simTask) *link[simTask] { return &t.park }
+	parkOf := func(t *simTask) *link[simTask] { return &t.polled.link }
 	if !live.remove(&ts[0].live) || !live.remove(&ts[2].live) || !live.remove(&ts[4].live) || live.remove(&ts[4].live) {
 		t.Fatal("remove from live")
 	}
-	if !parked.remove(&ts[1].park) || parked.remove(&ts[0].park) {
+	if !parked.remove(&ts[1].polled.link) || parked.remove(&ts[0].polled.link) {
 		t.Fatal("remove from parked")
 	}
 	if got := ids(&live, liveOf); !slices.Equal(got, []uint64{1, 3}) || live.n != 2 || live.tail.elem != ts[3] {
@@ -268,7 +268,7 @@ func TestDlistTwoLinks(t *testing.T) {
 	if got := ids(&parked, parkOf); !slices.Equal(got, []uint64{3, 4}) || parked.n != 2 || parked.tail.elem != ts[4] {
 		t.Fatalf("parked %v (n %d)", got, parked.n)
 	}
-	if !ts[3].park.in() || ts[0].park.in() || ts[0].live.in() {
+	if !ts[3].polled.link.in() || ts[0].polled.link.in() || ts[0].live.in() {
 		t.Fatal("in() disagrees with membership")
 	}
 }

@@ -51,17 +51,21 @@ type Result struct {
 // task, a sleep, a park and its wake-up) come first, in the first cache
 // lines: with many tasks, each event finds its task cold in memory, and the
 // coroutine's resume (next) is read from here, not from the coroutine.
+//
+// A simulation may hold a million of these at once: state that most tasks
+// never need lives behind a pointer, made when first needed (polled), and
+// the struct stays within the 288-byte size class (272 bytes now; see
+// TestSimTaskMemory).
 type simTask struct {
 	next     func() (bool, bool) // its coroutine's resume (co.next); nil until it first runs
 	s        *Sched
 	co       *coro // running it; nil until it first runs
 	state    taskState
 	aborting bool
-	foreign  bool  // parked on a polled context (wctx)
 	parkIdx  int32 // index in wnode.parked, unless wnode is home
 	homeIdx  int32 // index in home.parked
 	// cancellation watch while parked: in wnode's parked set, or in the
-	// scheduler's polled list when foreign
+	// scheduler's polled list when polled.ctx is set
 	wnode *node
 	// the node of the task's own context, once it has parked there: the
 	// task stays in its parked set until it ends
@@ -73,13 +77,19 @@ type simTask struct {
 	on      Holding // what it parked on through Block or Wait, for deadlock reports
 
 	Task
-	tctx     taskCtx                   // what ctx points to
+	tctx     taskCtx                   // the task's context
 	fn       func(ctx context.Context) // what the task runs
-	ctx      context.Context           // the task's context
-	park     link[simTask]             // in the scheduler's polled list
-	wctx     context.Context
-	live     link[simTask] // in the scheduler's list of live tasks
+	live     link[simTask]             // in the scheduler's list of live tasks
+	polled   *polledPark               // nil until the task first parks on a polled context
 	panicked *Panic
+}
+
+// polledPark is a task's park on a context whose cancellation tock does not
+// control (see Sched.watch): the scheduler polls ctx after every step. Few
+// tasks ever park so, and the record is kept for the task's next one.
+type polledPark struct {
+	link link[simTask]   // in the scheduler's polled list, while parked
+	ctx  context.Context // polled; nil when not parked so
 }
 
 // Sched is the deterministic simulation runtime: one task runs at a time, in
@@ -374,7 +384,7 @@ func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.C
 	t := &simTask{s: s, Task: Task{ID: nextTaskID.add(), name: name, num: s.nextID}}
 	t.Task.sim = t
 	t.tctx = taskCtx{Context: parent, Call: Call{RT: s, Task: &t.Task}}
-	t.fn, t.ctx = fn, &t.tctx
+	t.fn = fn
 	s.live.pushBack(&t.live, t)
 	t.state = stRunnable
 	s.runq.push(t)
@@ -385,32 +395,33 @@ func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.C
 // when it first runs, and a task that ends hands its coroutine back to the
 // scheduler for the next task to start: a spawn creates no goroutine, and a
 // task spawned but not started holds no stack.
+//
+// The task a coroutine runs is the scheduler's current one (s.cur) when it
+// is resumed to start it: the loop sets s.cur before every resume.
 type coro struct {
 	next  func() (bool, bool) // resume; reports whether the task ended
 	stop  func()
 	yield func(ended bool) bool // false: the simulation abandons the task
-	task  *simTask              // the task it runs
 	goid  uint64                // its goroutine's ID, in checked mode
 }
 
-// coroFor returns an idle coroutine, or a new one, to run t.
-func (s *Sched) coroFor(t *simTask) *coro {
+// coroFor returns an idle coroutine, or a new one, for the task about to
+// run (s.cur once resumed).
+func (s *Sched) coroFor() *coro {
 	if n := len(s.idle); n > 0 {
 		co := s.idle[n-1]
 		s.idle[n-1] = nil
 		s.idle = s.idle[:n-1]
-		co.task = t
 		return co
 	}
-	co := &coro{task: t}
-	checked := s.checked
+	co := &coro{}
 	co.next, co.stop = iter.Pull(func(yield func(bool) bool) {
 		co.yield = yield
-		if checked {
+		if s.checked {
 			co.goid = curGoid()
 		}
 		for {
-			t := co.task
+			t := s.cur // the task this resume starts (see coro)
 			runTask(t)
 			if t.aborting || !yield(true) {
 				return
@@ -430,7 +441,7 @@ func runTask(t *simTask) {
 			}
 		}
 	}()
-	t.fn(t.ctx)
+	t.fn(&t.tctx)
 }
 
 // ended retires t, whose function returned, and keeps its coroutine for the
@@ -442,9 +453,8 @@ func (s *Sched) ended(t *simTask) {
 		t.home = nil
 	}
 	s.live.remove(&t.live)
-	t.co.task = nil
 	s.idle = append(s.idle, t.co)
-	t.co, t.next, t.fn, t.ctx = nil, nil, nil, nil
+	t.co, t.next, t.fn = nil, nil, nil
 	if t == s.mainTask {
 		s.mainDone = true
 	}
@@ -543,8 +553,13 @@ func (s *Sched) watch(ctx context.Context, t *simTask) error {
 		return nil
 	}
 	// foreign: polled after every step
-	t.wctx, t.foreign = ctx, true
-	s.polled.pushBack(&t.park, t)
+	p := t.polled
+	if p == nil {
+		p = new(polledPark)
+		t.polled = p
+	}
+	p.ctx = ctx
+	s.polled.pushBack(&p.link, t)
 	return nil
 }
 
@@ -554,9 +569,9 @@ func (s *Sched) unwatch(t *simTask) {
 			n.unregister(int(t.parkIdx))
 		}
 		t.wnode = nil
-	} else if t.foreign {
-		s.polled.remove(&t.park)
-		t.wctx, t.foreign = nil, false
+	} else if p := t.polled; p != nil && p.ctx != nil {
+		s.polled.remove(&p.link)
+		p.ctx = nil
 	}
 }
 
@@ -570,9 +585,9 @@ func (s *Sched) scanForeign() {
 			i = -1 // the list changed; rescan from the start
 		}
 	}
-	for t := s.polled.front(); t != nil; t = t.park.after() {
+	for t := s.polled.front(); t != nil; t = t.polled.link.after() {
 		if t.state == stParked {
-			if err := t.wctx.Err(); err != nil {
+			if err := t.polled.ctx.Err(); err != nil {
 				s.wakeWith(t, err)
 			}
 		}
@@ -636,7 +651,7 @@ func (s *Sched) loop() Result {
 				t = s.x.next(s)
 			}
 			if t.next == nil {
-				t.co = s.coroFor(t)
+				t.co = s.coroFor()
 				t.next = t.co.next
 			}
 			s.cur = t

@@ -20,7 +20,7 @@ func TestCheckCallerWhileNoTaskRuns(t *testing.T) {
 			t.Errorf("panic %q", r)
 		}
 	}()
-	TaskOf(task.ctx)
+	TaskOf(&task.tctx)
 }
 
 func TestTrimStack(t *testing.T) {
