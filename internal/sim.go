@@ -55,7 +55,7 @@ type Result struct {
 // A simulation may hold a million of these at once: state that most tasks
 // never need lives behind a pointer, made when first needed (polled), and
 // the struct stays within the 288-byte size class (272 bytes now; see
-// TestSimTaskMemory).
+// TestSimTaskSize).
 type simTask struct {
 	next     func() (bool, bool) // its coroutine's resume (co.next); nil until it first runs
 	s        *Sched
