@@ -80,6 +80,7 @@ type simTask struct {
 	wctx     context.Context
 	live     link[simTask] // in the scheduler's list of live tasks
 	panicked *Panic
+	goexit   bool // it ended by runtime.Goexit
 }
 
 // Sched is the deterministic simulation runtime: one task runs at a time, in
@@ -112,6 +113,7 @@ type Sched struct {
 	polled   dlist[simTask]
 	fnodes   []*node
 	idle     []*coro // coroutines whose task ended, for the next task
+	dead     []*coro // coroutines whose task called runtime.Goexit (stopDead)
 	mainTask *simTask
 	mainDone bool
 	mainErr  error
@@ -391,6 +393,7 @@ type coro struct {
 	yield func(ended bool) bool // false: the simulation abandons the task
 	task  *simTask              // the task it runs
 	goid  uint64                // its goroutine's ID, in checked mode
+	dead  bool                  // its task called runtime.Goexit: never resumed again
 }
 
 // coroFor returns an idle coroutine, or a new one, to run t.
@@ -422,15 +425,34 @@ func (s *Sched) coroFor(t *simTask) *coro {
 
 // runTask runs t's function, recording a panic other than the one that
 // unwinds an abandoned task.
+//
+// A task that calls runtime.Goexit cannot be stopped from ending its
+// goroutine, and iter.Pull would carry the Goexit on to the loop's goroutine.
+// So its coroutine reports the task ended from inside the Goexit's unwinding
+// and is never resumed again: the loop retires the task (goexit set) and the
+// coroutine, which run stops on a goroutine of its own (stopDead).
 func runTask(t *simTask) {
+	returned := false
 	defer func() {
+		if returned {
+			return
+		}
 		if r := recover(); r != nil {
 			if _, ok := r.(abortPanic); !ok {
 				t.panicked = Recovered(r)
 			}
+			return
 		}
+		if t.aborting {
+			return // a Goexit while the run abandons it: the coroutine is being stopped
+		}
+		t.goexit = true
+		co := t.co
+		co.dead = true
+		co.yield(true) // never resumed: stopDead makes this return false
 	}()
 	t.fn(t.ctx)
+	returned = true
 }
 
 // ended retires t, whose function returned, and keeps its coroutine for the
@@ -443,19 +465,41 @@ func (s *Sched) ended(t *simTask) {
 	}
 	s.live.remove(&t.live)
 	t.co.task = nil
-	s.idle = append(s.idle, t.co)
+	if t.co.dead {
+		s.dead = append(s.dead, t.co)
+	} else {
+		s.idle = append(s.idle, t.co)
+	}
 	t.co, t.next, t.fn, t.ctx = nil, nil, nil, nil
 	if t == s.mainTask {
 		s.mainDone = true
 	}
 }
 
-// stopIdle ends the idle coroutines' goroutines.
+// stopIdle ends the idle coroutines' goroutines, and those of tasks that
+// called runtime.Goexit.
 func (s *Sched) stopIdle() {
 	for _, co := range s.idle {
 		co.stop()
 	}
 	s.idle = nil
+	s.stopDead()
+}
+
+// stopDead ends the goroutines of coroutines whose task called
+// runtime.Goexit. Stopping one lets its Goexit finish, and iter.Pull then
+// re-raises the Goexit in the goroutine that called stop: a goroutine of its
+// own here, not the loop's.
+func (s *Sched) stopDead() {
+	for _, co := range s.dead {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			co.stop()
+		}()
+		<-done
+	}
+	s.dead = nil
 }
 
 // WithCancel derives a cancellable simulated context.
@@ -708,6 +752,9 @@ func (s *Sched) loop() Result {
 	}
 	if s.mainTask.panicked != nil {
 		res.Panic = s.mainTask.panicked
+	}
+	if s.mainTask.goexit {
+		res.Err = ErrGoexit
 	}
 	return res
 }
