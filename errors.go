@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"runtime/debug"
+
+	"github.com/tockgo/tock/internal"
 )
 
 // Errors returned by tock's primitives at run time. Match them with errors.Is.
@@ -25,6 +27,14 @@ var (
 	// ErrBrokenResource is returned by a send when every ReceiveStream is
 	// closed (the other side went away).
 	ErrBrokenResource = errors.New("tock: every receiver is closed")
+	// ErrGoexit is the failure recorded for a task that ended by
+	// runtime.Goexit instead of returning (t.Fatal, t.FailNow or t.SkipNow
+	// called on a task's goroutine): Group.Wait returns it (joined with the
+	// group's other failures, and the group is cancelled as for any
+	// failure), Group.Start returns it when the task had not called started,
+	// and sim.Run returns it when main did so. Nothing waits for such a task
+	// forever.
+	ErrGoexit = internal.ErrGoexit
 )
 
 // BusyResourceError is returned by ResourceGuard.Enter while another task is

@@ -66,7 +66,7 @@ func (g *Group) Go(task func(ctx context.Context) error, opts ...TaskOption) {
 	}
 	g.add("Go")
 	g.rt.Spawn(g.ctx, taskName(opts), func(ctx context.Context) {
-		g.done(g.call(ctx, task))
+		g.done(g.call(ctx, task, func() { g.done(ErrGoexit, nil) }))
 	})
 }
 
@@ -113,22 +113,25 @@ func (g *Group) Start(task func(ctx context.Context, started func()) error, opts
 				w.Grant()
 			}
 		}
-		terr, p := g.call(ctx, func(ctx context.Context) error { return task(ctx, markStarted) })
-		g.mu.Lock()
-		if !started {
-			err, pe = terr, p
-			if err == nil && p == nil {
-				err = ErrNotStarted
-			}
-			if w := q.PopLive(); w != nil {
-				w.Grant()
+		finish := func(terr error, p *PanicError) {
+			g.mu.Lock()
+			if !started {
+				err, pe = terr, p
+				if err == nil && p == nil {
+					err = ErrNotStarted
+				}
+				if w := q.PopLive(); w != nil {
+					w.Grant()
+				}
+				g.mu.Unlock()
+				g.done(nil, nil)
+				return
 			}
 			g.mu.Unlock()
-			g.done(nil, nil)
-			return
+			g.done(terr, p)
 		}
-		g.mu.Unlock()
-		g.done(terr, p)
+		finish(g.call(ctx, func(ctx context.Context) error { return task(ctx, markStarted) },
+			func() { finish(ErrGoexit, nil) }))
 	})
 	g.mu.Lock()
 	q.Res = t // Start waits for t
@@ -214,17 +217,28 @@ func (g *Group) add(op string) {
 	g.running++
 }
 
-// call runs task, turning a panic into a *PanicError.
-func (g *Group) call(ctx context.Context, task func(ctx context.Context) error) (err error, p *PanicError) {
+// call runs task, turning a panic into a *PanicError. If task ends its
+// goroutine with runtime.Goexit instead (t.Fatal in a task), call runs
+// exited while the Goexit unwinds: the task's end is recorded, with
+// ErrGoexit, and nothing waits for it forever.
+func (g *Group) call(ctx context.Context, task func(ctx context.Context) error, exited func()) (err error, p *PanicError) {
+	returned := false
 	defer func() {
+		if returned {
+			return
+		}
 		if r := recover(); r != nil {
 			if internal.IsAbort(r) {
 				panic(r)
 			}
 			p = asPanicError(r) // one layer: a nested Group's *PanicError as it is
+			return
 		}
+		exited() // runtime.Goexit: no panic, and task did not return
 	}()
-	return task(ctx), nil
+	err = task(ctx)
+	returned = true
+	return err, nil
 }
 
 func isCancellation(err error) bool {

@@ -167,7 +167,11 @@ func TestConformance(t *testing.T) {
 		})
 		t.Run(sc.name+"/real", func(t *testing.T) {
 			checkLeaks(t)
-			h, err := runReal(sc.body)
+			var h *H
+			err := within(t, sc.name+" under the real runtime", func() (err error) {
+				h, err = runReal(sc.body)
+				return err
+			})
 			got, want := h.Msgs(), parseTrace(sc.sim)
 			if !sc.ordered {
 				got, want = slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))

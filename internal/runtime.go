@@ -5,6 +5,7 @@ package internal
 
 import (
 	"context"
+	"errors"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -203,6 +204,11 @@ type Panic struct {
 	// Stack is the panicking task's stack, as debug.Stack formats it.
 	Stack []byte
 }
+
+// ErrGoexit is what a task that ended by runtime.Goexit (t.FailNow, t.Fatal
+// or t.SkipNow called on a task's goroutine) returned: it did not return, and
+// nothing waiting for it may hang. Package tock exports it as tock.ErrGoexit.
+var ErrGoexit = errors.New("tock: the task called runtime.Goexit (t.Fatal, t.FailNow or t.SkipNow on a task's goroutine?) instead of returning")
 
 // Recovered captures r with the current stack; call it in the deferred
 // function that recovered r, so that the stack is the panicking one.

@@ -335,6 +335,8 @@ func (x *Schedule) step(s *Sched, t *simTask, ended bool) {
 	switch {
 	case ended && t.panicked != nil:
 		op = "panics: " + panicText(t.panicked.Value)
+	case ended && t.goexit:
+		op = "calls runtime.Goexit"
 	case ended:
 		op = "returns"
 	case t.state == stParked:

@@ -62,6 +62,7 @@ type simTask struct {
 	co       *coro // running it; nil until it first runs
 	state    taskState
 	aborting bool
+	goexit   bool  // it ended by runtime.Goexit
 	parkIdx  int32 // index in wnode.parked, unless wnode is home
 	homeIdx  int32 // index in home.parked
 	// cancellation watch while parked: in wnode's parked set, or in the
@@ -122,6 +123,7 @@ type Sched struct {
 	polled   dlist[simTask]
 	fnodes   []*node
 	idle     []*coro // coroutines whose task ended, for the next task
+	dead     []*coro // coroutines whose task called runtime.Goexit (stopDead)
 	mainTask *simTask
 	mainDone bool
 	mainErr  error
@@ -433,15 +435,32 @@ func (s *Sched) coroFor() *coro {
 
 // runTask runs t's function, recording a panic other than the one that
 // unwinds an abandoned task.
+//
+// A task that calls runtime.Goexit cannot be stopped from ending its
+// goroutine, and iter.Pull would carry the Goexit on to the loop's goroutine.
+// So its coroutine reports the task ended from inside the Goexit's unwinding
+// and is never resumed again: the loop retires the task (goexit set) and the
+// coroutine, which run stops on a goroutine of its own (stopDead).
 func runTask(t *simTask) {
+	returned := false
 	defer func() {
+		if returned {
+			return
+		}
 		if r := recover(); r != nil {
 			if _, ok := r.(abortPanic); !ok {
 				t.panicked = Recovered(r)
 			}
+			return
 		}
+		if t.aborting {
+			return // a Goexit while the run abandons it: the coroutine is being stopped
+		}
+		t.goexit = true  // its coroutine is never resumed again (see ended)
+		t.co.yield(true) // stopDead makes this return false
 	}()
 	t.fn(&t.tctx)
+	returned = true
 }
 
 // ended retires t, whose function returned, and keeps its coroutine for the
@@ -453,19 +472,41 @@ func (s *Sched) ended(t *simTask) {
 		t.home = nil
 	}
 	s.live.remove(&t.live)
-	s.idle = append(s.idle, t.co)
+	if t.goexit {
+		s.dead = append(s.dead, t.co) // never resumed again (see runTask)
+	} else {
+		s.idle = append(s.idle, t.co)
+	}
 	t.co, t.next, t.fn = nil, nil, nil
 	if t == s.mainTask {
 		s.mainDone = true
 	}
 }
 
-// stopIdle ends the idle coroutines' goroutines.
+// stopIdle ends the idle coroutines' goroutines, and those of tasks that
+// called runtime.Goexit.
 func (s *Sched) stopIdle() {
 	for _, co := range s.idle {
 		co.stop()
 	}
 	s.idle = nil
+	s.stopDead()
+}
+
+// stopDead ends the goroutines of coroutines whose task called
+// runtime.Goexit. Stopping one lets its Goexit finish, and iter.Pull then
+// re-raises the Goexit in the goroutine that called stop: a goroutine of its
+// own here, not the loop's.
+func (s *Sched) stopDead() {
+	for _, co := range s.dead {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			co.stop()
+		}()
+		<-done
+	}
+	s.dead = nil
 }
 
 // WithCancel derives a cancellable simulated context.
@@ -723,6 +764,9 @@ func (s *Sched) loop() Result {
 	}
 	if s.mainTask.panicked != nil {
 		res.Panic = s.mainTask.panicked
+	}
+	if s.mainTask.goexit {
+		res.Err = ErrGoexit
 	}
 	return res
 }

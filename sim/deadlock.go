@@ -17,7 +17,10 @@ type BlockedTask struct {
 	// their token), the running tasks of the Group a Group.Wait waits for,
 	// the task a Group.Start waits for. It is nil where nobody is known to
 	// hold it (an Event, a Condition, a stream, a Semaphore). A holder that
-	// has ended shows as such, e.g. "worker-3 (ended)".
+	// has ended shows as such: by name where the primitive keeps the task
+	// (a CapacityLimiter's borrower: "worker-3 (ended)"), or as "a task that
+	// has ended" where it keeps only the task's ID (a Lock's owner), since
+	// IDs differ from run to run.
 	HeldBy []string
 }
 
