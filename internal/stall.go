@@ -142,8 +142,13 @@ const runTaskFrame = "github.com/tockgo/tock/internal.runTask("
 // goroutine (loopG, "created by iter.Pull... in goroutine loopG"); the stuck
 // one is the one not switched out ("[coroutine]"). (A traceback's argument
 // values are not reliable enough to match the task itself.)
+//
+// The dump holds every goroutine, a kilobyte or so each: with a million
+// sleeping tasks, a gigabyte. Its first buffer is sized by the number of
+// goroutines (every retry stops the world for a whole dump), and it is
+// searched in place, not copied into a string and split.
 func taskStack(loopG uint64) string {
-	buf := make([]byte, 1<<20)
+	buf := make([]byte, max(1<<20, 1024*runtime.NumGoroutine()))
 	for {
 		n := runtime.Stack(buf, true)
 		if n < len(buf) {
@@ -152,17 +157,24 @@ func taskStack(loopG uint64) string {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
-	creator := " in goroutine " + strconv.FormatUint(loopG, 10) + "\n"
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, runTaskFrame) && !strings.Contains(firstLine(g), "[coroutine") && strings.Contains(g+"\n", creator) {
-			return trimStack(g)
+	creator := []byte(" in goroutine " + strconv.FormatUint(loopG, 10) + "\n")
+	for len(buf) > 0 {
+		g := buf
+		if i := bytes.Index(buf, []byte("\n\n")); i >= 0 {
+			g, buf = buf[:i], buf[i+2:]
+		} else {
+			buf = nil
+		}
+		if bytes.Contains(g, []byte(runTaskFrame)) && !bytes.Contains(firstLine(g), []byte("[coroutine")) &&
+			(bytes.Contains(g, creator) || bytes.HasSuffix(g, creator[:len(creator)-1])) {
+			return trimStack(string(g))
 		}
 	}
 	return "(the stuck task's goroutine was not found in the goroutine dump)"
 }
 
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
+func firstLine(s []byte) []byte {
+	if i := bytes.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]
 	}
 	return s
