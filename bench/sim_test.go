@@ -1,10 +1,14 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"iter"
+	"os"
+	"os/exec"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -335,96 +339,134 @@ func BenchmarkSimSetup100k(b *testing.B) {
 
 // BenchmarkSimMemory: n simulated tasks all asleep at once; reports the heap
 // and stacks per task and the peak. 1,000,000 tasks must fit in 4 GiB. The
-// peers at 100,000: a goroutine parked on a channel, and a goroutine asleep
-// in a synctest bubble.
+// peers at 100,000: a goroutine parked on a channel, a bare iter.Pull
+// coroutine (the floor of a coroutine per task), and a goroutine asleep in a
+// synctest bubble.
 //
-// The measurement (a full GC inside a task) holds the scheduler for seconds
-// at 1,000,000 tasks, which the stall watchdog's default limit may take for a
-// stall: its goroutine dump of every task then lands in the figure. The run
-// gets a limit far above that, and a run that fails fails the benchmark.
+// Each row runs in a fresh process (see measureMem): in one process, a row
+// would reuse the g's of the goroutines the rows before it ended (the runtime
+// keeps them), and its new stacks would start at a size the runtime picks
+// from the stacks its last GC scanned, whichever goroutines those were; both
+// moved a row's figure by up to half of it, depending on the order and the
+// iteration.
 func BenchmarkSimMemory(b *testing.B) {
 	for _, n := range []int{100_000, 1_000_000} {
-		b.Run(fmt.Sprintf("%dsleeping/tock", n), func(b *testing.B) {
-			for b.Loop() {
-				measureMem(b, n, func(ready func()) {
-					err := sim.Run(context.Background(), func(ctx context.Context) error {
-						g := tock.NewGroup(ctx)
-						for i := 0; i < n; i++ {
-							g.Go(func(ctx context.Context) error { return tock.Sleep(ctx, time.Hour) })
-						}
-						g.Go(func(ctx context.Context) error {
-							tock.Sleep(ctx, time.Minute) // every other task is asleep now
-							ready()
-							return nil
-						})
-						return g.Wait()
-					}, sim.StallTimeout(time.Hour))
-					if err != nil {
-						b.Fatal(err)
-					}
-				})
+		for _, row := range []string{"tock", "parked-goroutine", "iter.Pull-floor", "synctest"} {
+			if n > 100_000 && row != "tock" {
+				continue
 			}
-		})
-		if n > 100_000 {
-			continue
+			b.Run(fmt.Sprintf("%dsleeping/%s", n, row), func(b *testing.B) {
+				for b.Loop() {
+					measureMem(b, row, n)
+				}
+			})
 		}
-		b.Run(fmt.Sprintf("%dsleeping/parked-goroutine", n), func(b *testing.B) {
-			for b.Loop() {
-				measureMem(b, n, func(ready func()) {
-					ch := make(chan struct{})
-					var wg sync.WaitGroup
-					var parked sync.WaitGroup
-					wg.Add(n)
-					parked.Add(n)
-					for i := 0; i < n; i++ {
-						go func() { defer wg.Done(); parked.Done(); <-ch }()
-					}
-					parked.Wait()
-					for i := 0; i < 10; i++ {
-						runtime.Gosched() // let the last ones reach the receive
-					}
-					ready()
-					close(ch)
-					wg.Wait()
-				})
-			}
-		})
-		// the floor of a coroutine per task: n iter.Pull coroutines, each
-		// suspended in its first yield, with nothing else
-		b.Run(fmt.Sprintf("%dsleeping/iter.Pull-floor", n), func(b *testing.B) {
-			for b.Loop() {
-				measureMem(b, n, func(ready func()) { pullFloor(n, ready) })
-			}
-		})
-		b.Run(fmt.Sprintf("%dsleeping/synctest", n), func(b *testing.B) {
-			for b.Loop() {
-				measureMem(b, n, func(ready func()) {
-					inBubble(b, func() {
-						var wg sync.WaitGroup
-						wg.Add(n)
-						for i := 0; i < n; i++ {
-							go func() { defer wg.Done(); time.Sleep(time.Hour) }()
-						}
-						time.Sleep(time.Minute) // every other goroutine is asleep now
-						ready()
-						wg.Wait()
-					})
-				})
-			}
-		})
 	}
 }
 
-// measureMem runs f, which calls ready once its n tasks are all parked, and
-// reports the heap and stacks in use then, per task and in all.
-func measureMem(b *testing.B, n int, f func(ready func())) {
-	var before, during runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f(func() { runtime.GC(); runtime.ReadMemStats(&during) }) // what is live, not garbage yet uncollected
-	used := float64(during.HeapInuse+during.StackInuse) - float64(before.HeapInuse+before.StackInuse)
+// memRows are BenchmarkSimMemory's rows: each runs n tasks and calls ready
+// once all of them are parked.
+var memRows = map[string]func(tb testing.TB, n int, ready func()){
+	// The measurement (a full GC inside a task) holds the scheduler for
+	// seconds at 1,000,000 tasks, which the stall watchdog's default limit
+	// may take for a stall: its goroutine dump of every task then lands in
+	// the figure. The run gets a limit far above that, and a run that fails
+	// fails the benchmark.
+	"tock": func(tb testing.TB, n int, ready func()) {
+		err := sim.Run(context.Background(), func(ctx context.Context) error {
+			g := tock.NewGroup(ctx)
+			for i := 0; i < n; i++ {
+				g.Go(func(ctx context.Context) error { return tock.Sleep(ctx, time.Hour) })
+			}
+			g.Go(func(ctx context.Context) error {
+				tock.Sleep(ctx, time.Minute) // every other task is asleep now
+				ready()
+				return nil
+			})
+			return g.Wait()
+		}, sim.StallTimeout(time.Hour))
+		if err != nil {
+			tb.Fatal(err)
+		}
+	},
+	"parked-goroutine": func(tb testing.TB, n int, ready func()) {
+		ch := make(chan struct{})
+		var wg sync.WaitGroup
+		var parked sync.WaitGroup
+		wg.Add(n)
+		parked.Add(n)
+		for i := 0; i < n; i++ {
+			go func() { defer wg.Done(); parked.Done(); <-ch }()
+		}
+		parked.Wait()
+		for i := 0; i < 10; i++ {
+			runtime.Gosched() // let the last ones reach the receive
+		}
+		ready()
+		close(ch)
+		wg.Wait()
+	},
+	// n iter.Pull coroutines, each suspended in its first yield, with
+	// nothing else
+	"iter.Pull-floor": func(tb testing.TB, n int, ready func()) { pullFloor(n, ready) },
+	"synctest": func(tb testing.TB, n int, ready func()) {
+		inBubble(tb, func() {
+			var wg sync.WaitGroup
+			wg.Add(n)
+			for i := 0; i < n; i++ {
+				go func() { defer wg.Done(); time.Sleep(time.Hour) }()
+			}
+			time.Sleep(time.Minute) // every other goroutine is asleep now
+			ready()
+			wg.Wait()
+		})
+	},
+}
+
+// measureMem runs a row of BenchmarkSimMemory with n tasks in a fresh
+// process (this test binary again, running TestMemRow) and reports the heap
+// and stacks in use while its tasks are all parked, per task and in all.
+func measureMem(b *testing.B, row string, n int) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestMemRow$", "-test.bench=^$", "-test.count=1", "-test.v", "-test.timeout=30m")
+	cmd.Env = append(os.Environ(), "TOCK_MEMROW="+row, "TOCK_MEMROW_N="+strconv.Itoa(n))
+	out, err := cmd.CombinedOutput()
+	i := bytes.Index(out, []byte("memrow used "))
+	var used float64
+	if err == nil && i >= 0 {
+		_, err = fmt.Sscanf(string(out[i:]), "memrow used %g", &used)
+	}
+	if err != nil || i < 0 {
+		b.Fatalf("%s: child run: %v\n%s", row, err, out)
+	}
 	b.ReportMetric(used/float64(n), "B/task")
 	b.ReportMetric(used/(1<<20), "MiB-peak")
+}
+
+// TestMemRow is BenchmarkSimMemory's child process (see measureMem); it
+// skips unless run as one. It prints the heap and stacks in use, live after
+// a GC, while the row's tasks are all parked, less what was in use before.
+func TestMemRow(t *testing.T) {
+	row, n := os.Getenv("TOCK_MEMROW"), 0
+	if row == "" {
+		t.Skip("BenchmarkSimMemory's child process")
+	}
+	n, err := strconv.Atoi(os.Getenv("TOCK_MEMROW_N"))
+	if err != nil || memRows[row] == nil {
+		t.Fatalf("row %q, n %q", row, os.Getenv("TOCK_MEMROW_N"))
+	}
+	var before, during runtime.MemStats
+	measured := false
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	memRows[row](t, n, func() {
+		runtime.GC() // what is live, not garbage yet uncollected
+		runtime.ReadMemStats(&during)
+		measured = true
+	})
+	if !measured {
+		t.Fatal("the row did not measure")
+	}
+	fmt.Printf("memrow used %.0f\n", float64(during.HeapInuse+during.StackInuse)-float64(before.HeapInuse+before.StackInuse))
 }
 
 // pullFloor starts n iter.Pull coroutines, resumes each to its first yield,

@@ -13,13 +13,13 @@ import (
 // one-test run of testing.RunTests; the clock is the benchmark's.
 
 // inBubble runs f in a synctest bubble and reports whether it passed.
-func inBubble(b *testing.B, f func()) {
+func inBubble(tb testing.TB, f func()) {
 	ok := testing.RunTests(func(string, string) (bool, error) { return true, nil },
 		[]testing.InternalTest{{Name: "bubble", F: func(t *testing.T) {
 			synctest.Test(t, func(*testing.T) { f() })
 		}}})
 	if !ok {
-		b.Fatal("the synctest bubble failed")
+		tb.Fatal("the synctest bubble failed")
 	}
 }
 
