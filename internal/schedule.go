@@ -121,11 +121,15 @@ type Schedule struct {
 	aborted *atomic.Bool
 	devs    []Deviation
 
-	// PCT
+	// PCT (a task's priority is its simTask's prio, 0 until first seen)
 	steps   uint64
-	changes []uint64          // changes[i]: the step at which change point i+1 applies
-	prio    map[uint64]uint64 // by task num
+	changes []uint64 // changes[i]: the step at which change point i+1 applies
 	last    *simTask
+	// pk mirrors the run queue's priorities, oldest first, for its first
+	// len(pk) tasks: between two picks the queue only grows at its tail, so
+	// a pick appends the newcomers' and scans a contiguous array, without
+	// visiting every runnable task's simTask.
+	pk []uint64
 
 	// trace
 	trace  int
@@ -143,7 +147,6 @@ func NewSchedule(c ScheduleConfig) *Schedule {
 		x.jitter = uint64(c.Jitter)
 	}
 	if c.Strategy == PCT {
-		x.prio = make(map[uint64]uint64)
 		k := max(c.Length, 1)
 		for i := 1; i < c.Depth; i++ {
 			x.changes = append(x.changes, 1+x.uniform(k))
@@ -227,13 +230,16 @@ func (x *Schedule) next(s *Sched) *simTask {
 	if x.strat == PCT {
 		for i, at := range x.changes {
 			if at == x.steps && x.last != nil {
-				x.prio[x.last.num] = uint64(i + 1)
+				// x.last ran the step before: if it is runnable again,
+				// it is among the newcomers that pk has not mirrored yet
+				x.last.prio = uint64(i + 1)
 			}
 		}
 	}
 	if r.n == 1 {
 		t := r.pop()
 		x.last = t
+		x.pk = x.pk[:0]
 		return t
 	}
 	n := uint64(r.n)
@@ -250,21 +256,36 @@ func (x *Schedule) next(s *Sched) *simTask {
 	}
 	t := r.take(int(k))
 	x.last = t
+	if x.strat == PCT {
+		x.pk = remove(x.pk, int(k))
+	}
 	return t
 }
 
+// remove deletes s[k], keeping the order, moving the shorter side.
+func remove(s []uint64, k int) []uint64 {
+	if k < len(s)-1-k {
+		copy(s[1:k+1], s[:k])
+		return s[1:]
+	}
+	copy(s[k:], s[k+1:])
+	return s[:len(s)-1]
+}
+
 // highest is the index of the highest-priority task in r (the oldest among
-// equals), giving a random priority to each task seen for the first time.
+// equals), giving a random priority to each task seen for the first time, in
+// the queue's order.
 func (x *Schedule) highest(r *ring) uint64 {
 	m := len(r.buf) - 1
-	best, bp := 0, uint64(0)
-	for i := 0; i < r.n; i++ {
+	for i := len(x.pk); i < r.n; i++ {
 		t := r.buf[(r.head+i)&m]
-		p, ok := x.prio[t.num]
-		if !ok {
-			p = 1<<63 | x.rng.Uint64()>>1 // above every change point's
-			x.prio[t.num] = p
+		if t.prio == 0 {
+			t.prio = 1<<63 | x.rng.Uint64()>>1 // above every change point's
 		}
+		x.pk = append(x.pk, t.prio)
+	}
+	best, bp := 0, uint64(0)
+	for i, p := range x.pk {
 		if p > bp {
 			best, bp = i, p
 		}
@@ -381,14 +402,47 @@ func panicText(v any) string {
 }
 
 // take removes and returns the k-th oldest task, keeping the others' order.
+// It moves whichever side of the k-th is shorter, the older tasks one slot
+// towards the tail or the younger ones one slot towards the head, with
+// copies of the ring's contiguous runs: a random pick among n moves n/4
+// tasks on average, not n/2 one by one.
 func (r *ring) take(k int) *simTask {
 	m := len(r.buf) - 1
-	t := r.buf[(r.head+k)&m]
-	for j := k; j > 0; j-- {
-		r.buf[(r.head+j)&m] = r.buf[(r.head+j-1)&m]
+	i := (r.head + k) & m
+	t := r.buf[i]
+	if k < r.n-1-k {
+		shiftUp(r.buf, r.head, i)
+		r.buf[r.head] = nil
+		r.head = (r.head + 1) & m
+	} else {
+		last := (r.head + r.n - 1) & m
+		shiftDown(r.buf, i, last)
+		r.buf[last] = nil
 	}
-	r.buf[r.head] = nil
-	r.head = (r.head + 1) & m
 	r.n--
 	return t
+}
+
+// shiftUp moves the circular run of slots from..to-1 one slot up, onto
+// from+1..to (slot to is overwritten, slot from keeps its value).
+func shiftUp[E any](buf []E, from, to int) {
+	if from <= to {
+		copy(buf[from+1:to+1], buf[from:to])
+		return
+	}
+	copy(buf[1:to+1], buf[:to])
+	buf[0] = buf[len(buf)-1]
+	copy(buf[from+1:], buf[from:len(buf)-1])
+}
+
+// shiftDown moves the circular run of slots from+1..to one slot down, onto
+// from..to-1 (slot from is overwritten, slot to keeps its value).
+func shiftDown[E any](buf []E, from, to int) {
+	if from <= to {
+		copy(buf[from:to], buf[from+1:to+1])
+		return
+	}
+	copy(buf[from:], buf[from+1:])
+	buf[len(buf)-1] = buf[0]
+	copy(buf[:to], buf[1:to+1])
 }

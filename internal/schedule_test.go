@@ -39,6 +39,41 @@ func TestRingTake(t *testing.T) {
 	}
 }
 
+// take removes the k-th oldest task and keeps the others' order for every
+// position of the ring's head, every length and every k: whichever side it
+// moves, wrapped around the end of the buffer or not.
+func TestRingTakeEverywhere(t *testing.T) {
+	const size = 16
+	for head := range size {
+		for n := 1; n <= size; n++ {
+			for k := range n {
+				r := ring{buf: make([]*simTask, size), head: head}
+				var want []uint64
+				for i := range n {
+					r.push(&simTask{Task: Task{num: uint64(i)}})
+					want = append(want, uint64(i))
+				}
+				if got := r.take(k); got.num != uint64(k) {
+					t.Fatalf("head %d, n %d: take(%d) = %d", head, n, k, got.num)
+				}
+				want = slices.Delete(want, k, k+1)
+				if !slices.Equal(nums(&r), want) {
+					t.Fatalf("head %d, n %d, after take(%d): %v, want %v", head, n, k, nums(&r), want)
+				}
+				live := 0
+				for _, e := range r.buf {
+					if e != nil {
+						live++
+					}
+				}
+				if live != n-1 {
+					t.Fatalf("head %d, n %d, after take(%d): %d slots hold a task, want %d (a stale slot keeps a task alive)", head, n, k, live, n-1)
+				}
+			}
+		}
+	}
+}
+
 // A replayed choice is taken at its numbered point; one out of range there
 // is taken as FIFO's and not recorded; the points without one are FIFO's.
 func TestScheduleReplay(t *testing.T) {
