@@ -21,13 +21,21 @@ import (
 // the choice points:
 //
 //   - pick: which of the n >= 2 runnable tasks runs next (choice k is the
-//     k-th oldest; 0 is FIFO's);
+//     task in place k of the run queue; 0, its head, is FIFO's);
 //   - timers: the order of the n >= 2 timers due at one instant (one choice
-//     per position: which of the remaining ones fires next, 0 the oldest);
+//     per position: which of the remaining ones fires next, by its place
+//     among them; 0, the oldest, is FIFO's);
 //   - checkpoint: whether a checkpoint with another task runnable gives way
 //     (0, FIFO's) or goes on without a switch (1);
 //   - jitter (only with Jitter set): how late, in nanoseconds, a timer fires
 //     (0 to Jitter; 0 is FIFO's).
+//
+// A task (a timer) taken out of turn from place k leaves its place to the
+// one at the nearer end of the queue: the head if k is in the older half,
+// else the tail. That is O(1) a pick, where keeping the others' order would
+// move up to n of them, and it keeps the order whenever k is next to an end
+// (so always with four tasks or fewer); the queue's order is otherwise the
+// order they became runnable in.
 //
 // Nothing else is a choice: the virtual clock, and every primitive's own
 // contract (FIFO hand-off to its waiters, the wake-up wins), are the same
@@ -130,6 +138,8 @@ type Schedule struct {
 	// a pick appends the newcomers' and scans a contiguous array, without
 	// visiting every runnable task's simTask.
 	pk []uint64
+
+	tbuf []hent // same-instant timers in their new order (order)
 
 	// trace
 	trace  int
@@ -262,13 +272,13 @@ func (x *Schedule) next(s *Sched) *simTask {
 	return t
 }
 
-// remove deletes s[k], keeping the order, moving the shorter side.
-func remove(s []uint64, k int) []uint64 {
+// remove deletes s[k] as ring.take does: the nearer end takes its place.
+func remove[E any](s []E, k int) []E {
 	if k < len(s)-1-k {
-		copy(s[1:k+1], s[:k])
+		s[k] = s[0]
 		return s[1:]
 	}
-	copy(s[k:], s[k+1:])
+	s[k] = s[len(s)-1]
 	return s[:len(s)-1]
 }
 
@@ -293,23 +303,40 @@ func (x *Schedule) highest(r *ring) uint64 {
 	return uint64(best)
 }
 
-// order permutes the timers due at one instant (the loop's hook).
+// order permutes the timers due at one instant (the loop's hook): at each
+// position, which of the remaining ones fires next, by its place among them
+// (0 the oldest); the one taken out of turn leaves its place to the nearer
+// end, as in the run queue.
 func (x *Schedule) order(due []hent) {
-	for i := 0; i < len(due)-1; i++ {
-		n := uint64(len(due) - i)
+	rest := due
+	out := x.tbuf[:0]
+	for len(rest) > 1 {
+		n := uint64(len(rest))
 		var p uint64
 		if x.strat == Random {
 			p = x.uniform(n)
 		}
-		if k := int(x.choice(n, p)); k != 0 {
-			if x.trace != 0 && !strings.Contains(x.note, "timers") {
-				x.note += " [same-instant timers fired out of order]"
-			}
-			e := due[i+k]
-			copy(due[i+1:i+k+1], due[i:i+k])
-			due[i] = e
+		k := x.choice(n, p)
+		if k == 0 && len(out) == 0 {
+			rest = rest[1:] // FIFO's so far: in place
+			continue
 		}
+		if k != 0 && x.trace != 0 && !strings.Contains(x.note, "timers") {
+			x.note += " [same-instant timers fired out of order]"
+		}
+		if len(out) == 0 {
+			out = slices.Grow(out, len(rest))
+		}
+		out = append(out, rest[k])
+		rest = remove(rest, int(k))
 	}
+	if len(out) == 0 {
+		return
+	}
+	out = append(out, rest[0])
+	copy(due[len(due)-len(out):], out)
+	clear(out)
+	x.tbuf = out[:0]
 }
 
 // goOn reports whether a checkpoint with another task runnable goes on
@@ -401,48 +428,21 @@ func panicText(v any) string {
 	}
 }
 
-// take removes and returns the k-th oldest task, keeping the others' order.
-// It moves whichever side of the k-th is shorter, the older tasks one slot
-// towards the tail or the younger ones one slot towards the head, with
-// copies of the ring's contiguous runs: a random pick among n moves n/4
-// tasks on average, not n/2 one by one.
+// take removes and returns the task in place k (see the choice points
+// above): the head or the tail, whichever is nearer, takes its place.
 func (r *ring) take(k int) *simTask {
 	m := len(r.buf) - 1
 	i := (r.head + k) & m
 	t := r.buf[i]
 	if k < r.n-1-k {
-		shiftUp(r.buf, r.head, i)
+		r.buf[i] = r.buf[r.head]
 		r.buf[r.head] = nil
 		r.head = (r.head + 1) & m
 	} else {
 		last := (r.head + r.n - 1) & m
-		shiftDown(r.buf, i, last)
+		r.buf[i] = r.buf[last]
 		r.buf[last] = nil
 	}
 	r.n--
 	return t
-}
-
-// shiftUp moves the circular run of slots from..to-1 one slot up, onto
-// from+1..to (slot to is overwritten, slot from keeps its value).
-func shiftUp[E any](buf []E, from, to int) {
-	if from <= to {
-		copy(buf[from+1:to+1], buf[from:to])
-		return
-	}
-	copy(buf[1:to+1], buf[:to])
-	buf[0] = buf[len(buf)-1]
-	copy(buf[from+1:], buf[from:len(buf)-1])
-}
-
-// shiftDown moves the circular run of slots from+1..to one slot down, onto
-// from..to-1 (slot from is overwritten, slot to keeps its value).
-func shiftDown[E any](buf []E, from, to int) {
-	if from <= to {
-		copy(buf[from:to], buf[from+1:to+1])
-		return
-	}
-	copy(buf[from:], buf[from+1:])
-	buf[len(buf)-1] = buf[0]
-	copy(buf[:to], buf[1:to+1])
 }

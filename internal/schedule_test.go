@@ -13,52 +13,45 @@ func nums(r *ring) []uint64 {
 	return out
 }
 
-// take removes the k-th oldest task and keeps the others' order, also when
-// the ring wraps around.
-func TestRingTake(t *testing.T) {
-	var r ring
-	for i := range 70 { // past the first 64 slots
-		r.push(&simTask{Task: Task{num: uint64(i)}})
+// takeModel is ring.take's definition on a slice: the task in place k
+// leaves, and the nearer end takes its place.
+func takeModel(q []uint64, k int) (uint64, []uint64) {
+	t := q[k]
+	q = slices.Clone(q)
+	if k < len(q)-1-k {
+		q[k] = q[0]
+		return t, q[1:]
 	}
-	for range 60 {
-		r.pop()
-	}
-	for i := 70; i < 100; i++ { // wraps around
-		r.push(&simTask{Task: Task{num: uint64(i)}})
-	}
-	want := nums(&r)
-	for _, k := range []int{0, 5, 12, 30, 0} {
-		got := r.take(k)
-		if got.num != want[k] {
-			t.Fatalf("take(%d) = %d, want %d", k, got.num, want[k])
-		}
-		want = slices.Delete(want, k, k+1)
-		if !slices.Equal(nums(&r), want) {
-			t.Fatalf("after take(%d): %v, want %v", k, nums(&r), want)
-		}
-	}
+	q[k] = q[len(q)-1]
+	return t, q[:len(q)-1]
 }
 
-// take removes the k-th oldest task and keeps the others' order for every
-// position of the ring's head, every length and every k: whichever side it
-// moves, wrapped around the end of the buffer or not.
-func TestRingTakeEverywhere(t *testing.T) {
+// take follows its definition for every position of the ring's head, every
+// length and every place k, the ring wrapped around the end of its buffer or
+// not; it keeps the queue's order when k is next to an end; and it leaves no
+// task in a slot outside the queue (that would keep it alive).
+func TestRingTake(t *testing.T) {
 	const size = 16
 	for head := range size {
 		for n := 1; n <= size; n++ {
 			for k := range n {
 				r := ring{buf: make([]*simTask, size), head: head}
-				var want []uint64
+				var q []uint64
 				for i := range n {
 					r.push(&simTask{Task: Task{num: uint64(i)}})
-					want = append(want, uint64(i))
+					q = append(q, uint64(i))
 				}
-				if got := r.take(k); got.num != uint64(k) {
-					t.Fatalf("head %d, n %d: take(%d) = %d", head, n, k, got.num)
+				wantT, want := takeModel(q, k)
+				if got := r.take(k); got.num != wantT {
+					t.Fatalf("head %d, n %d: take(%d) = %d, want %d", head, n, k, got.num, wantT)
 				}
-				want = slices.Delete(want, k, k+1)
 				if !slices.Equal(nums(&r), want) {
 					t.Fatalf("head %d, n %d, after take(%d): %v, want %v", head, n, k, nums(&r), want)
+				}
+				if k <= 1 || k >= n-2 {
+					if kept := slices.Delete(slices.Clone(q), k, k+1); !slices.Equal(want, kept) {
+						t.Fatalf("head %d, n %d, after take(%d): %v, want the order kept: %v", head, n, k, want, kept)
+					}
 				}
 				live := 0
 				for _, e := range r.buf {
@@ -67,10 +60,29 @@ func TestRingTakeEverywhere(t *testing.T) {
 					}
 				}
 				if live != n-1 {
-					t.Fatalf("head %d, n %d, after take(%d): %d slots hold a task, want %d (a stale slot keeps a task alive)", head, n, k, live, n-1)
+					t.Fatalf("head %d, n %d, after take(%d): %d slots hold a task, want %d", head, n, k, live, n-1)
 				}
 			}
 		}
+	}
+	// the queue grows and wraps after picks out of turn
+	var r ring
+	var q []uint64
+	x := NewSchedule(ScheduleConfig{Seed: [2]uint64{1, 2}})
+	for i := range 500 {
+		r.push(&simTask{Task: Task{num: uint64(i)}})
+		q = append(q, uint64(i))
+		if i%3 == 0 {
+			k := int(x.uniform(uint64(len(q))))
+			var want uint64
+			want, q = takeModel(q, k)
+			if got := r.take(k); got.num != want {
+				t.Fatalf("push %d: take(%d) = %d, want %d", i, k, got.num, want)
+			}
+		}
+	}
+	if !slices.Equal(nums(&r), q) {
+		t.Fatalf("after 500 pushes: %v, want %v", nums(&r), q)
 	}
 }
 
@@ -140,5 +152,73 @@ func TestScheduleTimerOrder(t *testing.T) {
 	}
 	if !slices.Equal(got, []uint64{3, 1, 4, 2}) {
 		t.Fatalf("order %v", got)
+	}
+}
+
+// order follows its definition (at each position, the k-th of the
+// remaining timers fires next and the nearer end takes its place) for every
+// length up to 70 and many seeds, and draws the same choices.
+func TestScheduleTimerOrderMatchesDefinition(t *testing.T) {
+	tm := make([]timer, 70)
+	for n := 2; n <= 70; n++ {
+		for seed := range uint64(20) {
+			due := make([]hent, n)
+			var rest []uint64
+			for i := range due {
+				due[i] = hent{when: 5, seq: uint64(i + 1), tm: &tm[i]}
+				rest = append(rest, uint64(i+1))
+			}
+			var want []uint64
+			ref := NewSchedule(ScheduleConfig{Strategy: Random, Seed: [2]uint64{seed, uint64(n)}})
+			for len(rest) > 1 {
+				k := int(ref.choice(uint64(len(rest)), ref.uniform(uint64(len(rest)))))
+				var e uint64
+				e, rest = takeModel(rest, k)
+				want = append(want, e)
+			}
+			want = append(want, rest[0])
+			x := NewSchedule(ScheduleConfig{Strategy: Random, Seed: [2]uint64{seed, uint64(n)}})
+			x.order(due)
+			var got []uint64
+			for _, e := range due {
+				got = append(got, e.seq)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("n %d, seed %d: order %v, want %v", n, seed, got, want)
+			}
+			if !slices.Equal(x.Deviations(), ref.Deviations()) {
+				t.Fatalf("n %d, seed %d: deviations %v, want %v", n, seed, x.Deviations(), ref.Deviations())
+			}
+		}
+	}
+}
+
+// order with one replayed deviation: the timers before it fire in place, the
+// one chosen there next, then the rest as the nearer-end rule left them.
+func TestScheduleTimerOrderReplayed(t *testing.T) {
+	tm := make([]timer, 12)
+	for n := 2; n <= 12; n++ {
+		for at := 0; at < n-1; at++ {
+			for k := 1; k < n-at; k++ {
+				due := make([]hent, n)
+				var rest []uint64
+				for i := range due {
+					due[i] = hent{when: 5, seq: uint64(i + 1), tm: &tm[i]}
+					rest = append(rest, uint64(i+1))
+				}
+				want := slices.Clone(rest[:at])
+				e, left := takeModel(rest[at:], k)
+				want = append(append(want, e), left...)
+				x := NewSchedule(ScheduleConfig{Replay: []Deviation{{uint64(at), uint64(k)}}})
+				x.order(due)
+				var got []uint64
+				for _, e := range due {
+					got = append(got, e.seq)
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("n %d, choice %d at %d: order %v, want %v", n, k, at, got, want)
+				}
+			}
+		}
 	}
 }
