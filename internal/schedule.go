@@ -133,11 +133,7 @@ type Schedule struct {
 	steps   uint64
 	changes []uint64 // changes[i]: the step at which change point i+1 applies
 	last    *simTask
-	// pk mirrors the run queue's priorities, oldest first, for its first
-	// len(pk) tasks: between two picks the queue only grows at its tail, so
-	// a pick appends the newcomers' and scans a contiguous array, without
-	// visiting every runnable task's simTask.
-	pk []uint64
+	pq      prioTree // the run queue's priorities, slot for slot
 
 	tbuf []hent // same-instant timers in their new order (order)
 
@@ -241,15 +237,17 @@ func (x *Schedule) next(s *Sched) *simTask {
 		for i, at := range x.changes {
 			if at == x.steps && x.last != nil {
 				// x.last ran the step before: if it is runnable again,
-				// it is among the newcomers that pk has not mirrored yet
+				// it is among the newcomers that pq has not seen yet
 				x.last.prio = uint64(i + 1)
 			}
 		}
 	}
 	if r.n == 1 {
+		if x.strat == PCT {
+			x.pq.popped(r)
+		}
 		t := r.pop()
 		x.last = t
-		x.pk = x.pk[:0]
 		return t
 	}
 	n := uint64(r.n)
@@ -264,11 +262,11 @@ func (x *Schedule) next(s *Sched) *simTask {
 	if k != 0 && x.trace != 0 {
 		x.note += fmt.Sprintf(" [ran out of turn: %d of %d runnable]", k+1, n)
 	}
+	if x.strat == PCT {
+		x.pq.taking(r, int(k))
+	}
 	t := r.take(int(k))
 	x.last = t
-	if x.strat == PCT {
-		x.pk = remove(x.pk, int(k))
-	}
 	return t
 }
 
@@ -282,25 +280,88 @@ func remove[E any](s []E, k int) []E {
 	return s[:len(s)-1]
 }
 
-// highest is the index of the highest-priority task in r (the oldest among
-// equals), giving a random priority to each task seen for the first time, in
-// the queue's order.
+// highest is the place of the highest-priority task in r, giving a random
+// priority to each task seen for the first time, in the queue's order.
 func (x *Schedule) highest(r *ring) uint64 {
+	q := &x.pq
+	if len(r.buf) != len(q.buf) || &r.buf[0] != &q.buf[0] {
+		q.reset(r.buf) // the queue grew into a new buffer: every slot moved
+	}
 	m := len(r.buf) - 1
-	for i := len(x.pk); i < r.n; i++ {
-		t := r.buf[(r.head+i)&m]
+	for ; q.n < r.n; q.n++ {
+		i := (r.head + q.n) & m
+		t := r.buf[i]
 		if t.prio == 0 {
 			t.prio = 1<<63 | x.rng.Uint64()>>1 // above every change point's
 		}
-		x.pk = append(x.pk, t.prio)
+		q.set(i, t.prio)
 	}
-	best, bp := 0, uint64(0)
-	for i, p := range x.pk {
-		if p > bp {
-			best, bp = i, p
+	return uint64((q.top() - r.head) & m)
+}
+
+// prioTree is a max tournament tree over the run queue's slots: leaf i holds
+// the priority of the task in slot i (0: none), each inner node the greater
+// of its two children's. It follows the queue lazily, from PCT's picks:
+// between two picks the queue only grows at its tail, so a pick first adds
+// the newcomers (n is how many of the queue's places, from its head, are in
+// the tree), then finds the highest at the root in O(log n) and mirrors
+// take's one move. A scan of every runnable task's priority at every pick
+// was most of the cost of a PCT run at 1,000 tasks.
+type prioTree struct {
+	buf []*simTask // the ring buffer the slots are of
+	t   []uint64   // t[1] the root; leaf i at t[len(buf)+i]
+	n   int
+}
+
+// reset follows the ring buffer buf, with no slot in the tree yet.
+func (q *prioTree) reset(buf []*simTask) {
+	q.buf, q.n = buf, 0
+	q.t = slices.Grow(q.t[:0], 2*len(buf))[:2*len(buf)]
+	clear(q.t)
+}
+
+// set gives slot i priority p (0: empty).
+func (q *prioTree) set(i int, p uint64) {
+	j := len(q.buf) + i
+	q.t[j] = p
+	for j >>= 1; j >= 1; j >>= 1 {
+		q.t[j] = max(q.t[2*j], q.t[2*j+1])
+	}
+}
+
+// top is the slot of the highest priority (the lower slot among equals).
+func (q *prioTree) top() int {
+	j, c := 1, len(q.buf)
+	for j < c {
+		j *= 2
+		if q.t[j] != q.t[j/2] {
+			j++
 		}
 	}
-	return uint64(best)
+	return j - c
+}
+
+// taking mirrors r.take(k), about to happen: the nearer end's task moves
+// into place k.
+func (q *prioTree) taking(r *ring, k int) {
+	m := len(r.buf) - 1
+	from := r.head
+	if k >= r.n-1-k {
+		from = (r.head + r.n - 1) & m
+	}
+	i := (r.head + k) & m
+	c := len(q.buf)
+	q.set(i, q.t[c+from])
+	q.set(from, 0)
+	q.n--
+}
+
+// popped mirrors r.pop() of the queue's only task, about to happen.
+func (q *prioTree) popped(r *ring) {
+	if q.n > 0 && len(q.buf) == len(r.buf) && &q.buf[0] == &r.buf[0] {
+		q.set(r.head, 0)
+	}
+	q.n = 0
 }
 
 // order permutes the timers due at one instant (the loop's hook): at each

@@ -222,3 +222,44 @@ func TestScheduleTimerOrderReplayed(t *testing.T) {
 		}
 	}
 }
+
+// PCT's pick, through its tournament tree, is always the highest-priority
+// runnable task, while tasks join the queue (new ones, and ones that ran
+// again), the queue grows into new buffers, and a lone task is popped.
+func TestPCTPicksHighest(t *testing.T) {
+	for seed := range uint64(30) {
+		s := &Sched{}
+		x := NewSchedule(ScheduleConfig{Strategy: PCT, Seed: [2]uint64{seed, 9}, Depth: 3, Length: 400})
+		ops := NewSchedule(ScheduleConfig{Seed: [2]uint64{seed, 10}})
+		var ran []*simTask
+		num := uint64(0)
+		for step := 0; step < 2000; step++ {
+			// a few tasks become runnable: new ones or ones that ran
+			for range ops.uniform(4) {
+				if len(ran) > 0 && ops.uniform(2) == 0 {
+					i := int(ops.uniform(uint64(len(ran))))
+					s.runq.push(ran[i])
+					ran = slices.Delete(ran, i, i+1)
+				} else if s.runq.n < 300 {
+					num++
+					s.runq.push(&simTask{Task: Task{num: num}})
+				}
+			}
+			if s.runq.n == 0 {
+				continue
+			}
+			var best *simTask
+			lone := s.runq.n == 1
+			got := x.next(s)
+			if !lone {
+				best = got
+				for i := 0; i < s.runq.n; i++ {
+					if o := s.runq.buf[(s.runq.head+i)&(len(s.runq.buf)-1)]; o.prio >= best.prio {
+						t.Fatalf("seed %d, step %d: picked task %d (priority %x), but task %d has %x", seed, step, got.num, got.prio, o.num, o.prio)
+					}
+				}
+			}
+			ran = append(ran, got)
+		}
+	}
+}
