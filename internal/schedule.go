@@ -133,7 +133,7 @@ type Schedule struct {
 	steps   uint64
 	changes []uint64 // changes[i]: the step at which change point i+1 applies
 	last    *simTask
-	pq      prioTree // the run queue's priorities, slot for slot
+	pq      prioHeap // the run queue's priorities
 
 	tbuf []hent // same-instant timers in their new order (order)
 
@@ -244,7 +244,7 @@ func (x *Schedule) next(s *Sched) *simTask {
 	}
 	if r.n == 1 {
 		if x.strat == PCT {
-			x.pq.popped(r)
+			x.pq.popped()
 		}
 		t := r.pop()
 		x.last = t
@@ -294,75 +294,115 @@ func (x *Schedule) highest(r *ring) uint64 {
 		if t.prio == 0 {
 			t.prio = 1<<63 | x.rng.Uint64()>>1 // above every change point's
 		}
-		q.set(i, t.prio)
+		q.push(i, t.prio)
 	}
 	return uint64((q.top() - r.head) & m)
 }
 
-// prioTree is a max tournament tree over the run queue's slots: leaf i holds
-// the priority of the task in slot i (0: none), each inner node the greater
-// of its two children's. It follows the queue lazily, from PCT's picks:
+// prioHeap is a max-heap of the run queue's priorities, each entry with the
+// ring slot of its task. It follows the queue lazily, from PCT's picks:
 // between two picks the queue only grows at its tail, so a pick first adds
 // the newcomers (n is how many of the queue's places, from its head, are in
-// the tree), then finds the highest at the root in O(log n) and mirrors
-// take's one move. A scan of every runnable task's priority at every pick
+// the heap), then reads the highest at the root and mirrors take's one move
+// (the task taken leaves, the one moved into its slot changes slot). That is
+// O(log n) a pick; a scan of every runnable task's priority at every pick
 // was most of the cost of a PCT run at 1,000 tasks.
-type prioTree struct {
+type prioHeap struct {
 	buf []*simTask // the ring buffer the slots are of
-	t   []uint64   // t[1] the root; leaf i at t[len(buf)+i]
+	h   []pent
+	pos []int32 // pos[slot]: the index in h of that slot's entry, for slots in the heap
 	n   int
 }
 
-// reset follows the ring buffer buf, with no slot in the tree yet.
-func (q *prioTree) reset(buf []*simTask) {
-	q.buf, q.n = buf, 0
-	q.t = slices.Grow(q.t[:0], 2*len(buf))[:2*len(buf)]
-	clear(q.t)
+type pent struct {
+	prio uint64
+	slot int32
 }
 
-// set gives slot i priority p (0: empty).
-func (q *prioTree) set(i int, p uint64) {
-	j := len(q.buf) + i
-	q.t[j] = p
-	for j >>= 1; j >= 1; j >>= 1 {
-		q.t[j] = max(q.t[2*j], q.t[2*j+1])
-	}
+// reset follows the ring buffer buf, with no slot in the heap yet.
+func (q *prioHeap) reset(buf []*simTask) {
+	q.buf, q.h, q.n = buf, q.h[:0], 0
+	q.pos = slices.Grow(q.pos[:0], len(buf))[:len(buf)]
 }
 
-// top is the slot of the highest priority (the lower slot among equals).
-func (q *prioTree) top() int {
-	j, c := 1, len(q.buf)
-	for j < c {
-		j *= 2
-		if q.t[j] != q.t[j/2] {
-			j++
+// push adds slot i with priority p.
+func (q *prioHeap) push(i int, p uint64) {
+	q.h = append(q.h, pent{p, int32(i)})
+	q.up(len(q.h) - 1)
+}
+
+// top is the slot of the highest priority.
+func (q *prioHeap) top() int { return int(q.h[0].slot) }
+
+func (q *prioHeap) up(i int) {
+	e := q.h[i]
+	for i > 0 {
+		p := (i - 1) / 2
+		if q.h[p].prio >= e.prio {
+			break
 		}
+		q.h[i] = q.h[p]
+		q.pos[q.h[i].slot] = int32(i)
+		i = p
 	}
-	return j - c
+	q.h[i] = e
+	q.pos[e.slot] = int32(i)
 }
 
-// taking mirrors r.take(k), about to happen: the nearer end's task moves
-// into place k.
-func (q *prioTree) taking(r *ring, k int) {
+func (q *prioHeap) down(i int) {
+	e, n := q.h[i], len(q.h)
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && q.h[c+1].prio > q.h[c].prio {
+			c++
+		}
+		if q.h[c].prio <= e.prio {
+			break
+		}
+		q.h[i] = q.h[c]
+		q.pos[q.h[i].slot] = int32(i)
+		i = c
+	}
+	q.h[i] = e
+	q.pos[e.slot] = int32(i)
+}
+
+// remove deletes the entry at index i.
+func (q *prioHeap) remove(i int) {
+	last := len(q.h) - 1
+	if i != last {
+		q.h[i] = q.h[last]
+		q.h = q.h[:last]
+		q.down(i)
+		q.up(i)
+		return
+	}
+	q.h = q.h[:last]
+}
+
+// taking mirrors r.take(k), about to happen: the task in place k leaves,
+// and the nearer end's task moves into its slot.
+func (q *prioHeap) taking(r *ring, k int) {
 	m := len(r.buf) - 1
 	from := r.head
 	if k >= r.n-1-k {
 		from = (r.head + r.n - 1) & m
 	}
 	i := (r.head + k) & m
-	c := len(q.buf)
-	q.set(i, q.t[c+from])
-	q.set(from, 0)
+	q.remove(int(q.pos[i]))
+	if from != i {
+		j := q.pos[from]
+		q.h[j].slot = int32(i)
+		q.pos[i] = j
+	}
 	q.n--
 }
 
 // popped mirrors r.pop() of the queue's only task, about to happen.
-func (q *prioTree) popped(r *ring) {
-	if q.n > 0 && len(q.buf) == len(r.buf) && &q.buf[0] == &r.buf[0] {
-		q.set(r.head, 0)
-	}
-	q.n = 0
-}
+func (q *prioHeap) popped() { q.h, q.n = q.h[:0], 0 }
 
 // order permutes the timers due at one instant (the loop's hook): at each
 // position, which of the remaining ones fires next, by its place among them
