@@ -223,13 +223,20 @@ func TestScheduleTimerOrderReplayed(t *testing.T) {
 	}
 }
 
-// PCT's pick, through its tournament tree, is always the highest-priority
-// runnable task, while tasks join the queue (new ones, and ones that ran
-// again), the queue grows into new buffers, and a lone task is popped.
+// PCT's pick, through its heap, is always the highest-priority runnable
+// task, while tasks join the queue (new ones, and ones that ran again), the
+// queue grows into new buffers, a lone task is popped, and replayed choices
+// take other tasks than the highest out of the heap.
 func TestPCTPicksHighest(t *testing.T) {
 	for seed := range uint64(30) {
 		s := &Sched{}
-		x := NewSchedule(ScheduleConfig{Strategy: PCT, Seed: [2]uint64{seed, 9}, Depth: 3, Length: 400})
+		var replay []Deviation
+		over := map[uint64]bool{}
+		for i := uint64(3); i < 2000; i += 3 + i%5 {
+			replay = append(replay, Deviation{i, 1 + i%11})
+			over[i] = true
+		}
+		x := NewSchedule(ScheduleConfig{Strategy: PCT, Seed: [2]uint64{seed, 9}, Depth: 3, Length: 400, Replay: replay})
 		ops := NewSchedule(ScheduleConfig{Seed: [2]uint64{seed, 10}})
 		var ran []*simTask
 		num := uint64(0)
@@ -250,8 +257,9 @@ func TestPCTPicksHighest(t *testing.T) {
 			}
 			var best *simTask
 			lone := s.runq.n == 1
+			point := x.Points()
 			got := x.next(s)
-			if !lone {
+			if !lone && !over[point] {
 				best = got
 				for i := 0; i < s.runq.n; i++ {
 					if o := s.runq.buf[(s.runq.head+i)&(len(s.runq.buf)-1)]; o.prio >= best.prio {
