@@ -356,8 +356,10 @@ func (q *prioHeap) down(i int) {
 		if c >= n {
 			break
 		}
-		if c+1 < n && q.h[c+1].prio > q.h[c].prio {
-			c++
+		if c+1 < n {
+			// the greater child, without a branch: either is as likely
+			_, right := bits.Sub64(q.h[c].prio, q.h[c+1].prio, 0)
+			c += int(right)
 		}
 		if q.h[c].prio <= e.prio {
 			break
