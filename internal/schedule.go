@@ -30,12 +30,13 @@ import (
 //   - jitter (only with Jitter set): how late, in nanoseconds, a timer fires
 //     (0 to Jitter; 0 is FIFO's).
 //
-// A task (a timer) taken out of turn from place k leaves its place to the
+// The run queue is in the order the tasks became runnable in, except that
+// a task (a timer) taken out of turn from place k leaves its place to the
 // one at the nearer end of the queue: the head if k is in the older half,
 // else the tail. That is O(1) a pick, where keeping the others' order would
-// move up to n of them, and it keeps the order whenever k is next to an end
-// (so always with four tasks or fewer); the queue's order is otherwise the
-// order they became runnable in.
+// move up to n of them; the order is kept whenever k is next to an end (so
+// always with four tasks or fewer), and a uniform choice still draws each
+// runnable task with the same probability.
 //
 // Nothing else is a choice: the virtual clock, and every primitive's own
 // contract (FIFO hand-off to its waiters, the wake-up wins), are the same
