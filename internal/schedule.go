@@ -120,6 +120,8 @@ type Schedule struct {
 	noRecord     bool
 	replay       []Deviation
 	ri           int
+	replayAt     uint64 // replay[ri].Index, or MaxUint64 once there is none
+	recMask      uint64 // all ones when recording (not noRecord), else 0
 	points       uint64 // choice points reached
 
 	// A run that Sched.Run abandoned (a stall) may go on by itself on its
@@ -150,6 +152,13 @@ type Schedule struct {
 func NewSchedule(c ScheduleConfig) *Schedule {
 	x := &Schedule{strat: c.Strategy, replay: c.Replay, trace: c.Trace, jitterRandom: c.JitterRandom, noRecord: c.NoRecord}
 	x.rng.Seed(c.Seed[0], c.Seed[1])
+	x.replayAt = math.MaxUint64
+	if len(c.Replay) > 0 {
+		x.replayAt = c.Replay[0].Index
+	}
+	if !c.NoRecord {
+		x.recMask = math.MaxUint64
+	}
 	if c.Jitter > 0 {
 		x.jitter = uint64(c.Jitter)
 	}
@@ -206,8 +215,17 @@ func (x *Schedule) uniform(n uint64) uint64 {
 
 // choice returns the choice at the next choice point, of n >= 2 options:
 // the replayed one if the replay list has this point, else proposal (the
-// strategy's), and records it if it is not 0.
+// strategy's), and records it if it is not 0. Its common case (nothing
+// left to replay, nothing to record) is inlined.
 func (x *Schedule) choice(n, proposal uint64) uint64 {
+	if x.points == x.replayAt || proposal&x.recMask != 0 {
+		return x.choiceSlow(n, proposal)
+	}
+	x.points++
+	return proposal
+}
+
+func (x *Schedule) choiceSlow(n, proposal uint64) uint64 {
 	i := x.points
 	x.points++
 	c := proposal
@@ -216,6 +234,10 @@ func (x *Schedule) choice(n, proposal uint64) uint64 {
 		x.ri++
 		if c >= n {
 			c = 0
+		}
+		x.replayAt = math.MaxUint64
+		if x.ri < len(x.replay) {
+			x.replayAt = x.replay[x.ri].Index
 		}
 	}
 	if c != 0 && !x.noRecord {
