@@ -132,8 +132,9 @@ type Schedule struct {
 	aborted *atomic.Bool
 	devs    []Deviation
 
-	// PCT (a task's priority is its simTask's prio, 0 until first seen)
+	// PCT
 	steps   uint64
+	prios   []uint64 // by task number (see prio)
 	changes []uint64 // changes[i]: the step at which change point i+1 applies
 	last    *simTask
 	pq      prioHeap // the run queue's priorities
@@ -261,7 +262,7 @@ func (x *Schedule) next(s *Sched) *simTask {
 			if at == x.steps && x.last != nil {
 				// x.last ran the step before: if it is runnable again,
 				// it is among the newcomers that pq has not seen yet
-				x.last.prio = uint64(i + 1)
+				*x.prio(x.last) = uint64(i + 1)
 			}
 		}
 	}
@@ -313,13 +314,24 @@ func (x *Schedule) highest(r *ring) uint64 {
 	m := len(r.buf) - 1
 	for ; q.n < r.n; q.n++ {
 		i := (r.head + q.n) & m
-		t := r.buf[i]
-		if t.prio == 0 {
-			t.prio = 1<<63 | x.rng.Uint64()>>1 // above every change point's
+		p := x.prio(r.buf[i])
+		if *p == 0 {
+			*p = 1<<63 | x.rng.Uint64()>>1 // above every change point's
 		}
-		q.push(i, t.prio)
+		q.push(i, *p)
 	}
 	return uint64((q.top() - r.head) & m)
+}
+
+// prio is t's priority (0 until it has one). Priorities are kept by task
+// number, which a simulation hands out densely from 1: a slice, not a map,
+// and not a field of simTask, whose size (one size class) every FIFO run
+// pays for.
+func (x *Schedule) prio(t *simTask) *uint64 {
+	if t.num >= uint64(len(x.prios)) {
+		x.prios = append(x.prios, make([]uint64, t.num+1-uint64(len(x.prios)))...)
+	}
+	return &x.prios[t.num]
 }
 
 // prioHeap is a max-heap of the run queue's priorities, each entry with the

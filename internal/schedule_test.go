@@ -262,8 +262,8 @@ func TestPCTPicksHighest(t *testing.T) {
 			if !lone && !over[point] {
 				best = got
 				for i := 0; i < s.runq.n; i++ {
-					if o := s.runq.buf[(s.runq.head+i)&(len(s.runq.buf)-1)]; o.prio >= best.prio {
-						t.Fatalf("seed %d, step %d: picked task %d (priority %x), but task %d has %x", seed, step, got.num, got.prio, o.num, o.prio)
+					if o := s.runq.buf[(s.runq.head+i)&(len(s.runq.buf)-1)]; *x.prio(o) >= *x.prio(best) {
+						t.Fatalf("seed %d, step %d: picked task %d (priority %x), but task %d has %x", seed, step, got.num, *x.prio(got), o.num, *x.prio(o))
 					}
 				}
 			}

@@ -80,7 +80,6 @@ type simTask struct {
 	wctx     context.Context
 	live     link[simTask] // in the scheduler's list of live tasks
 	panicked *Panic
-	prio     uint64 // its PCT priority (schedule.go); 0 until first seen runnable
 }
 
 // Sched is the deterministic simulation runtime: one task runs at a time, in
