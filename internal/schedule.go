@@ -286,7 +286,7 @@ func (x *Schedule) next(s *Sched) *simTask {
 	if k != 0 && x.trace != 0 {
 		x.note += fmt.Sprintf(" [ran out of turn: %d of %d runnable]", k+1, n)
 	}
-	if x.strat == PCT {
+	if x.strat == PCT && x.pq.buf != nil {
 		x.pq.taking(r, int(k))
 	}
 	t := r.take(int(k))
@@ -308,10 +308,26 @@ func remove[E any](s []E, k int) []E {
 // priority to each task seen for the first time, in the queue's order.
 func (x *Schedule) highest(r *ring) uint64 {
 	q := &x.pq
-	if len(r.buf) != len(q.buf) || &r.buf[0] != &q.buf[0] {
-		q.reset(r.buf) // the queue grew into a new buffer: every slot moved
-	}
 	m := len(r.buf) - 1
+	if r.n <= smallQueue {
+		// a scan is cheaper than keeping the heap: drop it until the
+		// queue grows again
+		q.buf = nil
+		best, bp := 0, uint64(0)
+		for i := 0; i < r.n; i++ {
+			p := x.prio(r.buf[(r.head+i)&m])
+			if *p == 0 {
+				*p = 1<<63 | x.rng.Uint64()>>1 // above every change point's
+			}
+			if *p > bp {
+				best, bp = i, *p
+			}
+		}
+		return uint64(best)
+	}
+	if q.buf == nil || len(r.buf) != len(q.buf) || &r.buf[0] != &q.buf[0] {
+		q.reset(r.buf) // the queue grew into a new buffer (every slot moved), or out of a scan
+	}
 	for ; q.n < r.n; q.n++ {
 		i := (r.head + q.n) & m
 		p := x.prio(r.buf[i])
@@ -333,6 +349,10 @@ func (x *Schedule) prio(t *simTask) *uint64 {
 	}
 	return &x.prios[t.num]
 }
+
+// smallQueue is the longest run queue that PCT scans for its highest
+// priority rather than keep its heap.
+const smallQueue = 8
 
 // prioHeap is a max-heap of the run queue's priorities, each entry with the
 // ring slot of its task. It follows the queue lazily, from PCT's picks:

@@ -241,8 +241,14 @@ func TestPCTPicksHighest(t *testing.T) {
 		var ran []*simTask
 		num := uint64(0)
 		for step := 0; step < 2000; step++ {
-			// a few tasks become runnable: new ones or ones that ran
-			for range ops.uniform(4) {
+			// a few tasks become runnable: new ones or ones that ran;
+			// the queue grows for 150 steps, then shrinks for 150 (from
+			// a scan of a few tasks to the heap and back)
+			most := uint64(4)
+			if step/150%2 == 1 {
+				most = 2
+			}
+			for range ops.uniform(most) {
 				if len(ran) > 0 && ops.uniform(2) == 0 {
 					i := int(ops.uniform(uint64(len(ran))))
 					s.runq.push(ran[i])
