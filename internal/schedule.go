@@ -21,13 +21,22 @@ import (
 // the choice points:
 //
 //   - pick: which of the n >= 2 runnable tasks runs next (choice k is the
-//     k-th oldest; 0 is FIFO's);
+//     task in place k of the run queue; 0, its head, is FIFO's);
 //   - timers: the order of the n >= 2 timers due at one instant (one choice
-//     per position: which of the remaining ones fires next, 0 the oldest);
+//     per position: which of the remaining ones fires next, by its place
+//     among them; 0, the oldest, is FIFO's);
 //   - checkpoint: whether a checkpoint with another task runnable gives way
 //     (0, FIFO's) or goes on without a switch (1);
 //   - jitter (only with Jitter set): how late, in nanoseconds, a timer fires
 //     (0 to Jitter; 0 is FIFO's).
+//
+// The run queue is in the order the tasks became runnable in, except that
+// a task (a timer) taken out of turn from place k leaves its place to the
+// one at the nearer end of the queue: the head if k is in the older half,
+// else the tail. That is O(1) a pick, where keeping the others' order would
+// move up to n of them; the order is kept whenever k is next to an end (so
+// always with four tasks or fewer), and a uniform choice still draws each
+// runnable task with the same probability.
 //
 // Nothing else is a choice: the virtual clock, and every primitive's own
 // contract (FIFO hand-off to its waiters, the wake-up wins), are the same
@@ -111,6 +120,8 @@ type Schedule struct {
 	noRecord     bool
 	replay       []Deviation
 	ri           int
+	replayAt     uint64 // replay[ri].Index, or MaxUint64 once there is none
+	recMask      uint64 // all ones when recording (not noRecord), else 0
 	points       uint64 // choice points reached
 
 	// A run that Sched.Run abandoned (a stall) may go on by itself on its
@@ -123,9 +134,12 @@ type Schedule struct {
 
 	// PCT
 	steps   uint64
-	changes []uint64          // changes[i]: the step at which change point i+1 applies
-	prio    map[uint64]uint64 // by task num
+	prios   []uint64 // by task number (see prio)
+	changes []uint64 // changes[i]: the step at which change point i+1 applies
 	last    *simTask
+	pq      prioHeap // the run queue's priorities
+
+	tbuf []hent // same-instant timers in their new order (order)
 
 	// trace
 	trace  int
@@ -139,11 +153,17 @@ type Schedule struct {
 func NewSchedule(c ScheduleConfig) *Schedule {
 	x := &Schedule{strat: c.Strategy, replay: c.Replay, trace: c.Trace, jitterRandom: c.JitterRandom, noRecord: c.NoRecord}
 	x.rng.Seed(c.Seed[0], c.Seed[1])
+	x.replayAt = math.MaxUint64
+	if len(c.Replay) > 0 {
+		x.replayAt = c.Replay[0].Index
+	}
+	if !c.NoRecord {
+		x.recMask = math.MaxUint64
+	}
 	if c.Jitter > 0 {
 		x.jitter = uint64(c.Jitter)
 	}
 	if c.Strategy == PCT {
-		x.prio = make(map[uint64]uint64)
 		k := max(c.Length, 1)
 		for i := 1; i < c.Depth; i++ {
 			x.changes = append(x.changes, 1+x.uniform(k))
@@ -196,8 +216,17 @@ func (x *Schedule) uniform(n uint64) uint64 {
 
 // choice returns the choice at the next choice point, of n >= 2 options:
 // the replayed one if the replay list has this point, else proposal (the
-// strategy's), and records it if it is not 0.
+// strategy's), and records it if it is not 0. Its common case (nothing
+// left to replay, nothing to record) is inlined.
 func (x *Schedule) choice(n, proposal uint64) uint64 {
+	if x.points == x.replayAt || proposal&x.recMask != 0 {
+		return x.choiceSlow(n, proposal)
+	}
+	x.points++
+	return proposal
+}
+
+func (x *Schedule) choiceSlow(n, proposal uint64) uint64 {
 	i := x.points
 	x.points++
 	c := proposal
@@ -206,6 +235,10 @@ func (x *Schedule) choice(n, proposal uint64) uint64 {
 		x.ri++
 		if c >= n {
 			c = 0
+		}
+		x.replayAt = math.MaxUint64
+		if x.ri < len(x.replay) {
+			x.replayAt = x.replay[x.ri].Index
 		}
 	}
 	if c != 0 && !x.noRecord {
@@ -227,11 +260,16 @@ func (x *Schedule) next(s *Sched) *simTask {
 	if x.strat == PCT {
 		for i, at := range x.changes {
 			if at == x.steps && x.last != nil {
-				x.prio[x.last.num] = uint64(i + 1)
+				// x.last ran the step before: if it is runnable again,
+				// it is among the newcomers that pq has not seen yet
+				*x.prio(x.last) = uint64(i + 1)
 			}
 		}
 	}
 	if r.n == 1 {
+		if x.strat == PCT {
+			x.pq.popped()
+		}
 		t := r.pop()
 		x.last = t
 		return t
@@ -248,47 +286,215 @@ func (x *Schedule) next(s *Sched) *simTask {
 	if k != 0 && x.trace != 0 {
 		x.note += fmt.Sprintf(" [ran out of turn: %d of %d runnable]", k+1, n)
 	}
+	if x.strat == PCT && x.pq.buf != nil {
+		x.pq.taking(r, int(k))
+	}
 	t := r.take(int(k))
 	x.last = t
 	return t
 }
 
-// highest is the index of the highest-priority task in r (the oldest among
-// equals), giving a random priority to each task seen for the first time.
-func (x *Schedule) highest(r *ring) uint64 {
-	m := len(r.buf) - 1
-	best, bp := 0, uint64(0)
-	for i := 0; i < r.n; i++ {
-		t := r.buf[(r.head+i)&m]
-		p, ok := x.prio[t.num]
-		if !ok {
-			p = 1<<63 | x.rng.Uint64()>>1 // above every change point's
-			x.prio[t.num] = p
-		}
-		if p > bp {
-			best, bp = i, p
-		}
+// remove deletes s[k] as ring.take does: the nearer end takes its place.
+func remove[E any](s []E, k int) []E {
+	if k < len(s)-1-k {
+		s[k] = s[0]
+		return s[1:]
 	}
-	return uint64(best)
+	s[k] = s[len(s)-1]
+	return s[:len(s)-1]
 }
 
-// order permutes the timers due at one instant (the loop's hook).
+// highest is the place of the highest-priority task in r, giving a random
+// priority to each task seen for the first time, in the queue's order.
+func (x *Schedule) highest(r *ring) uint64 {
+	q := &x.pq
+	m := len(r.buf) - 1
+	if r.n <= smallQueue {
+		// a scan is cheaper than keeping the heap: drop it until the
+		// queue grows again
+		q.buf = nil
+		best, bp := 0, uint64(0)
+		for i := 0; i < r.n; i++ {
+			p := x.prio(r.buf[(r.head+i)&m])
+			if *p == 0 {
+				*p = 1<<63 | x.rng.Uint64()>>1 // above every change point's
+			}
+			if *p > bp {
+				best, bp = i, *p
+			}
+		}
+		return uint64(best)
+	}
+	if q.buf == nil || len(r.buf) != len(q.buf) || &r.buf[0] != &q.buf[0] {
+		q.reset(r.buf) // the queue grew into a new buffer (every slot moved), or out of a scan
+	}
+	for ; q.n < r.n; q.n++ {
+		i := (r.head + q.n) & m
+		p := x.prio(r.buf[i])
+		if *p == 0 {
+			*p = 1<<63 | x.rng.Uint64()>>1 // above every change point's
+		}
+		q.push(i, *p)
+	}
+	return uint64((q.top() - r.head) & m)
+}
+
+// prio is t's priority (0 until it has one). Priorities are kept by task
+// number, which a simulation hands out densely from 1: a slice, not a map,
+// and not a field of simTask, whose size (one size class) every FIFO run
+// pays for.
+func (x *Schedule) prio(t *simTask) *uint64 {
+	if t.num >= uint64(len(x.prios)) {
+		x.prios = append(x.prios, make([]uint64, t.num+1-uint64(len(x.prios)))...)
+	}
+	return &x.prios[t.num]
+}
+
+// smallQueue is the longest run queue that PCT scans for its highest
+// priority rather than keep its heap.
+const smallQueue = 8
+
+// prioHeap is a max-heap of the run queue's priorities, each entry with the
+// ring slot of its task. It follows the queue lazily, from PCT's picks:
+// between two picks the queue only grows at its tail, so a pick first adds
+// the newcomers (n is how many of the queue's places, from its head, are in
+// the heap), then reads the highest at the root and mirrors take's one move
+// (the task taken leaves, the one moved into its slot changes slot). That is
+// O(log n) a pick; a scan of every runnable task's priority at every pick
+// was most of the cost of a PCT run at 1,000 tasks.
+type prioHeap struct {
+	buf []*simTask // the ring buffer the slots are of
+	h   []pent
+	pos []int32 // pos[slot]: the index in h of that slot's entry, for slots in the heap
+	n   int
+}
+
+type pent struct {
+	prio uint64
+	slot int32
+}
+
+// reset follows the ring buffer buf, with no slot in the heap yet.
+func (q *prioHeap) reset(buf []*simTask) {
+	q.buf, q.h, q.n = buf, q.h[:0], 0
+	q.pos = slices.Grow(q.pos[:0], len(buf))[:len(buf)]
+}
+
+// push adds slot i with priority p.
+func (q *prioHeap) push(i int, p uint64) {
+	q.h = append(q.h, pent{p, int32(i)})
+	q.up(len(q.h) - 1)
+}
+
+// top is the slot of the highest priority.
+func (q *prioHeap) top() int { return int(q.h[0].slot) }
+
+func (q *prioHeap) up(i int) {
+	e := q.h[i]
+	for i > 0 {
+		p := (i - 1) / 2
+		if q.h[p].prio >= e.prio {
+			break
+		}
+		q.h[i] = q.h[p]
+		q.pos[q.h[i].slot] = int32(i)
+		i = p
+	}
+	q.h[i] = e
+	q.pos[e.slot] = int32(i)
+}
+
+func (q *prioHeap) down(i int) {
+	e, n := q.h[i], len(q.h)
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n {
+			// the greater child, without a branch: either is as likely
+			_, right := bits.Sub64(q.h[c].prio, q.h[c+1].prio, 0)
+			c += int(right)
+		}
+		if q.h[c].prio <= e.prio {
+			break
+		}
+		q.h[i] = q.h[c]
+		q.pos[q.h[i].slot] = int32(i)
+		i = c
+	}
+	q.h[i] = e
+	q.pos[e.slot] = int32(i)
+}
+
+// remove deletes the entry at index i.
+func (q *prioHeap) remove(i int) {
+	last := len(q.h) - 1
+	if i != last {
+		q.h[i] = q.h[last]
+		q.h = q.h[:last]
+		q.down(i)
+		q.up(i)
+		return
+	}
+	q.h = q.h[:last]
+}
+
+// taking mirrors r.take(k), about to happen: the task in place k leaves,
+// and the nearer end's task moves into its slot.
+func (q *prioHeap) taking(r *ring, k int) {
+	m := len(r.buf) - 1
+	from := r.head
+	if k >= r.n-1-k {
+		from = (r.head + r.n - 1) & m
+	}
+	i := (r.head + k) & m
+	q.remove(int(q.pos[i]))
+	if from != i {
+		j := q.pos[from]
+		q.h[j].slot = int32(i)
+		q.pos[i] = j
+	}
+	q.n--
+}
+
+// popped mirrors r.pop() of the queue's only task, about to happen.
+func (q *prioHeap) popped() { q.h, q.n = q.h[:0], 0 }
+
+// order permutes the timers due at one instant (the loop's hook): at each
+// position, which of the remaining ones fires next, by its place among them
+// (0 the oldest); the one taken out of turn leaves its place to the nearer
+// end, as in the run queue.
 func (x *Schedule) order(due []hent) {
-	for i := 0; i < len(due)-1; i++ {
-		n := uint64(len(due) - i)
+	rest := due
+	out := x.tbuf[:0]
+	for len(rest) > 1 {
+		n := uint64(len(rest))
 		var p uint64
 		if x.strat == Random {
 			p = x.uniform(n)
 		}
-		if k := int(x.choice(n, p)); k != 0 {
-			if x.trace != 0 && !strings.Contains(x.note, "timers") {
-				x.note += " [same-instant timers fired out of order]"
-			}
-			e := due[i+k]
-			copy(due[i+1:i+k+1], due[i:i+k])
-			due[i] = e
+		k := x.choice(n, p)
+		if k == 0 && len(out) == 0 {
+			rest = rest[1:] // FIFO's so far: in place
+			continue
 		}
+		if k != 0 && x.trace != 0 && !strings.Contains(x.note, "timers") {
+			x.note += " [same-instant timers fired out of order]"
+		}
+		if len(out) == 0 {
+			out = slices.Grow(out, len(rest))
+		}
+		out = append(out, rest[k])
+		rest = remove(rest, int(k))
 	}
+	if len(out) == 0 {
+		return
+	}
+	out = append(out, rest[0])
+	copy(due[len(due)-len(out):], out)
+	clear(out)
+	x.tbuf = out[:0]
 }
 
 // goOn reports whether a checkpoint with another task runnable goes on
@@ -382,15 +588,21 @@ func panicText(v any) string {
 	}
 }
 
-// take removes and returns the k-th oldest task, keeping the others' order.
+// take removes and returns the task in place k (see the choice points
+// above): the head or the tail, whichever is nearer, takes its place.
 func (r *ring) take(k int) *simTask {
 	m := len(r.buf) - 1
-	t := r.buf[(r.head+k)&m]
-	for j := k; j > 0; j-- {
-		r.buf[(r.head+j)&m] = r.buf[(r.head+j-1)&m]
+	i := (r.head + k) & m
+	t := r.buf[i]
+	if k < r.n-1-k {
+		r.buf[i] = r.buf[r.head]
+		r.buf[r.head] = nil
+		r.head = (r.head + 1) & m
+	} else {
+		last := (r.head + r.n - 1) & m
+		r.buf[i] = r.buf[last]
+		r.buf[last] = nil
 	}
-	r.buf[r.head] = nil
-	r.head = (r.head + 1) & m
 	r.n--
 	return t
 }

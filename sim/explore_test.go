@@ -629,6 +629,62 @@ func TestRunRandomSchedule(t *testing.T) {
 	}
 }
 
+// Random's pick is uniform among every runnable task, whichever places the
+// picks out of turn left the others in: eight tasks woken at once run in
+// every order, each one at each position about as often as the others, over
+// the base seeds. The same holds for eight tasks whose timers are due at
+// the same instant (the timers' order is drawn too).
+func TestRandomPickCoversEveryTask(t *testing.T) {
+	const n, runs = 8, 4000
+	for _, kind := range []string{"woken", "timers"} {
+		var count [n][n]int // count[position][task]
+		firsts := map[string]bool{}
+		for seed := range uint64(runs) {
+			var order []int
+			err := sim.Run(context.Background(), func(ctx context.Context) error {
+				g := tock.NewGroup(ctx)
+				var ev tock.Event
+				for i := range n {
+					g.Go(func(ctx context.Context) error {
+						var err error
+						if kind == "woken" {
+							err = ev.Wait(ctx)
+						} else {
+							err = tock.Sleep(ctx, time.Second)
+						}
+						order = append(order, i)
+						return err
+					})
+				}
+				tock.Sleep(ctx, time.Millisecond) // every task is waiting
+				ev.Set()
+				return g.Wait()
+			}, sim.Random(), sim.BaseSeed(seed))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(order) != n {
+				t.Fatalf("%s, seed %d: %d tasks ran", kind, seed, len(order))
+			}
+			for pos, task := range order {
+				count[pos][task]++
+			}
+			firsts[fmt.Sprint(order[:3])] = true
+		}
+		want := runs / n
+		for pos := range n {
+			for task := range n {
+				if c := count[pos][task]; c < want*3/4 || c > want*5/4 {
+					t.Errorf("%s: task %d ran at position %d in %d of %d runs, want about %d", kind, task, pos, c, runs, want)
+				}
+			}
+		}
+		if len(firsts) != n*(n-1)*(n-2) {
+			t.Errorf("%s: %d of the %d possible first three", kind, len(firsts), n*(n-1)*(n-2))
+		}
+	}
+}
+
 // The choice points never touch the clock nor a primitive's contract: under
 // every schedule, each task's sleeps end at exact instants, a Lock is handed
 // to its waiters in the order they queued, and a Queue's items go to getters
