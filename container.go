@@ -154,14 +154,18 @@ func (c *Container) dispatch(ctx context.Context) {
 		progress = false
 		if w := c.gets.FrontLive(); w != nil && c.fits(w.Val, false) {
 			c.gets.Remove(w)
-			c.apply(ctx, w.Val, false)
-			w.Grant()
+			if w.Claim() { // a Select case that lost is passed over
+				c.apply(ctx, w.Val, false)
+				w.Grant()
+			}
 			progress = true
 		}
 		if w := c.puts.FrontLive(); w != nil && c.fits(w.Val, true) {
 			c.puts.Remove(w)
-			c.apply(ctx, w.Val, true)
-			w.Grant()
+			if w.Claim() {
+				c.apply(ctx, w.Val, true)
+				w.Grant()
+			}
 			progress = true
 		}
 	}

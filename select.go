@@ -9,8 +9,11 @@ import (
 )
 
 // SelectCase is one operation of a Select. Make it with OnReceive, OnSend,
-// OnGet, OnSubscription, OnChannel, OnEvent, OnLock, OnAcquire, OnTimeout or
-// OnDeadline. A case is used by one Select at a time.
+// OnGet, OnSubscription, OnChannel (streams, Queue, Channel), OnEvent,
+// OnLock, OnAcquire (Semaphore), OnBorrow, OnBorrowFor (CapacityLimiter),
+// OnPermit (PriorityLimiter), OnContainerPut, OnContainerGet (Container),
+// OnTracked, OnFlag (Tracked, Flag), OnTimeout or OnDeadline. A case is
+// used by one Select at a time.
 type SelectCase interface {
 	// arm completes the case at once if it can (claiming the select for
 	// case i), or queues its waiter. It returns armDone if it completed,
@@ -76,18 +79,7 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 	s := &selector{ctx: ctx, rt: internal.RuntimeOf(ctx), claim: internal.NewClaim(), timer: -1}
 	internal.CheckSelect(s.rt)
 	internal.PrepareShared(s.rt, &s.parker)
-	armed := 0
-	immediate := false
-	for i, c := range cases {
-		r := c.arm(s, i)
-		armed = i + 1
-		if r == armDone {
-			immediate = true
-		}
-		if r != armWaiting {
-			break
-		}
-	}
+	armed, immediate := armAll(s, cases)
 	switch {
 	case immediate:
 	case s.claim.Decided():
@@ -133,6 +125,38 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 		internal.Decode(ctx).RT.Checkpoint()
 	}
 	return w, cases[w].finish()
+}
+
+// armAll arms cases in order until one completes or the Select is
+// decided, and returns how many it armed and whether one completed at once.
+// If an arm panics (a Tracked condition, a misused borrower), the cases
+// armed before it leave their queues and the Select is decided for nobody
+// before the panic goes on: nothing stays queued. (A grant that claimed an
+// earlier case in between is then lost with the panic.)
+func armAll(s *selector, cases []SelectCase) (armed int, immediate bool) {
+	ok := false
+	defer func() {
+		if !ok {
+			if !s.claim.Cancel() && !immediate {
+				s.parker.Drain()
+			}
+			for _, c := range cases[:armed] {
+				c.disarm()
+			}
+		}
+	}()
+	for i, c := range cases {
+		r := c.arm(s, i)
+		armed = i + 1
+		if r == armDone {
+			immediate = true
+		}
+		if r != armWaiting {
+			break
+		}
+	}
+	ok = true
+	return armed, immediate
 }
 
 // call runs a case's callback if there is one.

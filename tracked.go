@@ -66,12 +66,14 @@ func (t *Tracked[T]) notify() {
 	for w := t.q.Front(); w != nil; {
 		next := w.Next()
 		switch {
-		case w.Ctx != nil && w.Ctx.Err() != nil:
-			t.q.Remove(w) // cancelled first: it returns its error
+		case !w.Live():
+			t.q.Remove(w) // cancelled first (it returns its error), or a Select case that lost
 		case w.Val.pred(t.v):
 			t.q.Remove(w)
-			w.Val.v = t.v
-			w.Grant()
+			if w.Claim() {
+				w.Val.v = t.v
+				w.Grant()
+			}
 		}
 		w = next
 	}
