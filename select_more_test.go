@@ -3,7 +3,8 @@ package tock_test
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strings"
+	"testing"
 
 	"github.com/tockgo/tock"
 )
@@ -24,7 +25,7 @@ var _ = register(
 				return c.Put(ctx, 3)
 			})
 			got := false
-			i, err := tock.Select(ctx, tock.OnContainerGet(c, 5, func() { got = true }), tock.OnTimeout(h.U(10), nil))
+			i, err := tock.Select(ctx, tock.OnContainerGet(c, 5, func() { got = true }), tock.OnTimeout(h.U(1000), nil))
 			h.Log(ctx, "get: case %d %v %v, level %v", i, err, got, c.Level())
 			g.Wait()
 			g = tock.NewGroup(ctx)
@@ -76,7 +77,7 @@ var _ = register(
 				return nil
 			})
 			var got int
-			i, err := tock.Select(ctx, tock.OnTracked(tr, func(v int) bool { return v >= 3 }, func(v int) { got = v }), tock.OnTimeout(h.U(10), nil))
+			i, err := tock.Select(ctx, tock.OnTracked(tr, func(v int) bool { return v >= 3 }, func(v int) { got = v }), tock.OnTimeout(h.U(1000), nil))
 			h.Log(ctx, "tracked: case %d %v, got %d", i, err, got)
 			g.Wait()
 			var fl tock.Flag
@@ -128,7 +129,7 @@ var _ = register(
 				return nil
 			})
 			var p2 *tock.Permit
-			i, err = tock.Select(ctx, tock.OnPermit(l, 9, func(q *tock.Permit) { p2 = q }), tock.OnTimeout(h.U(10), nil))
+			i, err = tock.Select(ctx, tock.OnPermit(l, 9, func(q *tock.Permit) { p2 = q }), tock.OnTimeout(h.U(1000), nil))
 			h.Log(ctx, "after release: case %d %v, priority %d, %+v", i, err, p2.Priority(), l.Stats())
 			p2.Release()
 			return g.Wait()
@@ -145,21 +146,23 @@ var _ = register(
 		name: "SE-10 Select on a CapacityLimiter",
 		body: func(ctx context.Context, h *H) error {
 			l := tock.NewCapacityLimiter(1)
-			held := new(tock.Event)
+			held, proceed := new(tock.Event), new(tock.Event)
 			g := tock.NewGroup(ctx)
 			g.Go(func(ctx context.Context) error {
 				if err := l.AcquireFor(ctx, "h"); err != nil {
 					return err
 				}
 				held.Set()
-				tock.Sleep(ctx, h.U(3))
+				proceed.Wait(ctx)
+				tock.Sleep(ctx, h.U(2))
 				l.ReleaseFor("h")
 				return nil
 			})
 			held.Wait(ctx)
 			i, err := tock.Select(ctx, tock.OnBorrow(l, nil), tock.OnTimeout(h.U(1), nil))
 			h.Log(ctx, "timeout: case %d %v, %+v", i, err, l.Stats())
-			i, err = tock.Select(ctx, tock.OnBorrowFor(l, "me", nil), tock.OnTimeout(h.U(10), nil))
+			proceed.Set()
+			i, err = tock.Select(ctx, tock.OnBorrowFor(l, "me", nil), tock.OnTimeout(h.U(1000), nil))
 			h.Log(ctx, "released: case %d %v, %+v", i, err, l.Stats())
 			l.ReleaseFor("me")
 			i, err = tock.Select(ctx, tock.OnBorrow(l, nil))
@@ -233,4 +236,51 @@ var _ = register(
 	},
 )
 
-var _ = fmt.Sprint
+// A case that panics while it is armed (a Tracked condition, a borrower
+// already waiting) leaves none of the cases armed before it queued, and the
+// panic reaches the caller; a later Put goes to the next Get, not to the
+// abandoned Select.
+func TestSelectArmPanics(t *testing.T) {
+	checkLeaks(t)
+	simRun(t, func(ctx context.Context) error {
+		q := tock.NewQueue[int]()
+		c := tock.NewContainer(5, 0)
+		tr := tock.NewTracked(0)
+		recovered := func(f func()) (r any) {
+			defer func() { r = recover() }()
+			f()
+			return nil
+		}
+		r := recovered(func() {
+			tock.Select(ctx, tock.OnGet(q, nil), tock.OnContainerGet(c, 1, nil),
+				tock.OnTracked(tr, func(int) bool { panic("in condition") }, nil))
+		})
+		if r != "in condition" {
+			t.Errorf("recovered %v", r)
+		}
+		if q.Waiting() != 0 || c.Stats().WaitingGets != 0 || tr.Stats().Waiting != 0 {
+			t.Errorf("left queued: queue %d, container %d, tracked %d", q.Waiting(), c.Stats().WaitingGets, tr.Stats().Waiting)
+		}
+		// The same borrower twice in one Select: the second case panics,
+		// the first leaves the limiter's queue.
+		l := tock.NewCapacityLimiter(0)
+		r = recovered(func() {
+			tock.Select(ctx, tock.OnBorrowFor(l, "b", nil), tock.OnBorrowFor(l, "b", nil))
+		})
+		if s, _ := r.(string); !strings.Contains(s, "already waiting") {
+			t.Errorf("recovered %v", r)
+		}
+		if st := l.Stats(); st.Waiting != 0 {
+			t.Errorf("limiter: %+v", st)
+		}
+		l.SetTotal(1)
+		if err := l.AcquireFor(ctx, "b"); err != nil { // not refused as "already waiting"
+			return err
+		}
+		q.Put(ctx, 1)
+		if v, err := q.Get(ctx); v != 1 || err != nil {
+			t.Errorf("get after: %d %v", v, err)
+		}
+		return nil
+	})
+}
