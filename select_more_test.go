@@ -32,7 +32,9 @@ var _ = register(
 			g.Go(func(ctx context.Context) error {
 				// queued behind the Get case of 5 (FIFO)
 				h.WaitUntil(ctx, "get case waits", func() bool { return c.Stats().WaitingGets == 1 })
-				err := c.Get(ctx, 1)
+				gctx, cancel := tock.WithTimeout(ctx, h.U(1000)) // bounded: fails, not hangs, if the Select case held it back
+				defer cancel()
+				err := c.Get(gctx, 1)
 				h.Log(ctx, "plain get of 1: %v", err)
 				return err
 			})
