@@ -398,11 +398,15 @@ func OnAcquire(sem *Semaphore, f func()) SelectCase {
 		take: func(context.Context) bool {
 			if sem.value > 0 && sem.q.FrontLive() == nil {
 				sem.value--
+				sem.mons.Load().level(float64(sem.value))
 				return true
 			}
 			return false
 		},
-		undo: func() { sem.value++ }, // nobody waits: take checked it
+		undo: func() { // nobody waits: take checked it
+			sem.value++
+			sem.mons.Load().level(float64(sem.value))
+		},
 	}
 }
 
@@ -419,6 +423,7 @@ func OnLock(l *Lock, f func()) SelectCase {
 				if st == 0 {
 					if l.state.CompareAndSwap(0, id<<ownerShift|lockedBit) {
 						reentered = false
+						l.mons.Load().use(1)
 						return true
 					}
 					continue
@@ -436,6 +441,7 @@ func OnLock(l *Lock, f func()) SelectCase {
 				l.extra.Add(-1)
 			} else {
 				l.state.Store(0) // it was free, so nobody waits
+				l.mons.Load().use(0)
 			}
 		},
 		pre: func() { // mark the queue non-empty, as lockSlow does
