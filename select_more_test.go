@@ -3,10 +3,13 @@ package tock_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tockgo/tock"
+	"github.com/tockgo/tock/sim"
 )
 
 var _ = register(
@@ -285,4 +288,30 @@ func TestSelectArmPanics(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A Select over the modelling primitives: a job either gets a worker token
+// or, after 3 s, settles for fuel from a tank; the losing case takes
+// nothing.
+func ExampleSelect_resources() {
+	sim.Run(context.Background(), func(ctx context.Context) error {
+		workers := tock.NewPriorityLimiter(1)
+		tank := tock.NewContainer(100, 0)
+		held, _ := workers.TryAcquire(ctx, 0) // the only worker is busy
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error {
+			tock.Sleep(ctx, 3*time.Second)
+			return tank.Put(ctx, 50)
+		})
+		var p *tock.Permit
+		i, err := tock.Select(ctx,
+			tock.OnPermit(workers, 1, func(q *tock.Permit) { p = q }),
+			tock.OnContainerGet(tank, 20, nil))
+		fmt.Printf("+%v case %d %v: permit %v, tank %v, waiting for a worker %d\n",
+			tock.Now(ctx).Sub(sim.DefaultStart), i, err, p != nil, tank.Level(), workers.Stats().Waiting)
+		held.Release()
+		return g.Wait()
+	})
+	// Output:
+	// +3s case 1 <nil>: permit false, tank 30, waiting for a worker 0
 }

@@ -359,3 +359,33 @@ func TestWatchReal(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Monitors attached with Watch: a Lock held 3 of 10 virtual seconds, with
+// one task waiting 1 s for it.
+func ExampleMonitors() {
+	sim.Run(context.Background(), func(ctx context.Context) error {
+		var l tock.Lock
+		use, queue := tock.NewMonitor(ctx, 0), tock.NewMonitor(ctx, 0)
+		var waits tock.Tally
+		l.Watch(&tock.Monitors{Use: use, Queue: queue, Wait: &waits})
+		g := tock.NewGroup(ctx)
+		for _, start := range []time.Duration{0, time.Second} {
+			g.Go(func(ctx context.Context) error {
+				tock.Sleep(ctx, start)
+				if err := l.Lock(ctx); err != nil {
+					return err
+				}
+				defer l.Unlock(ctx)
+				return tock.Sleep(ctx, 1500*time.Millisecond)
+			})
+		}
+		g.Wait()
+		tock.SleepUntil(ctx, sim.DefaultStart.Add(10*time.Second))
+		w := waits.Stats()
+		fmt.Printf("utilisation %.2f, mean queue %.2f, waits %d (mean %.2fs, max %.2fs)\n",
+			use.Mean(), queue.Mean(), w.Count, w.Mean, w.Max)
+		return nil
+	})
+	// Output:
+	// utilisation 0.30, mean queue 0.05, waits 2 (mean 0.25s, max 0.50s)
+}
