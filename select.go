@@ -53,7 +53,8 @@ func enqueue[T any](s *selector, q *internal.Queue[T], w *internal.Waiter[T], i 
 
 // Select waits for the first of several operations to complete, runs it,
 // and returns its index; the other operations take nothing: no item, unit,
-// lock or message is consumed by a case that did not win, and none is lost
+// lock, token, amount or message is consumed by a case that did not win
+// (and a Permit case that loses preempts nobody), and none is lost
 // (a grant that races with the Select's cancellation wins, as for every
 // blocking call). If several cases can complete at once, the first in
 // argument order wins. The winning case's callback (if not nil) runs in the
@@ -68,7 +69,12 @@ func enqueue[T any](s *selector, q *internal.Queue[T], w *internal.Waiter[T], i 
 // with no case panics.
 //
 // The operation of the winning case happens before Select returns, with
-// the same guarantees as the operation's own call.
+// the same guarantees as the operation's own call. Each waiting case is
+// queued in its primitive's FIFO like a plain call (a Container, Lock,
+// limiter or Semaphore case waits behind the calls already waiting), and
+// counts in that primitive's Stats while it waits. A case that panics while
+// it is armed (a Tracked condition, a borrower already waiting) leaves no
+// case queued; the panic goes on out of Select.
 func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 	if len(cases) == 0 {
 		panic("tock: Select: no case given")
