@@ -2,6 +2,7 @@ package tock_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"testing"
@@ -388,4 +389,78 @@ func ExampleMonitors() {
 	})
 	// Output:
 	// utilisation 0.30, mean queue 0.05, waits 2 (mean 0.25s, max 0.50s)
+}
+
+// TestWatchStress hammers watched primitives from several tasks on the real
+// runtime: the monitors must end at the primitives' final state and never
+// leave their bounds (a change recorded out of order would), and the Wait
+// tallies count every successful call.
+func TestWatchStress(t *testing.T) {
+	checkLeaks(t)
+	const tasks, rounds = 4, 2000
+	err := tock.Run(context.Background(), func(ctx context.Context) error {
+		mk := func() (*tock.Monitors, *tock.Tally) {
+			var w tock.Tally
+			return &tock.Monitors{Use: tock.NewMonitor(ctx, 0), Queue: tock.NewMonitor(ctx, 0), Level: tock.NewMonitor(ctx, 0), Wait: &w}, &w
+		}
+		var l tock.Lock
+		lm, lw := mk()
+		l.Watch(lm)
+		sem := tock.NewSemaphore(2)
+		sm, sw := mk()
+		sem.Watch(sm)
+		cl := tock.NewCapacityLimiter(2)
+		cm, cw := mk()
+		cl.Watch(cm)
+		q := tock.NewQueue[int]()
+		qm, qw := mk()
+		q.Watch(qm)
+		g := tock.NewGroup(ctx)
+		for k := range tasks {
+			g.Go(func(ctx context.Context) error {
+				for i := range rounds {
+					if err := l.Lock(ctx); err != nil {
+						return err
+					}
+					l.Unlock(ctx)
+					if err := sem.Acquire(ctx); err != nil {
+						return err
+					}
+					sem.Release()
+					if err := cl.Acquire(ctx); err != nil {
+						return err
+					}
+					cl.Release(ctx)
+					if k%2 == 0 {
+						q.Put(ctx, i)
+					} else if _, err := q.Get(ctx); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		n := tasks * rounds
+		check := func(name string, m *tock.Monitors, w *tock.Tally, use, queue, level [3]float64, waits int) error {
+			u, qs, lv := m.Use.Stats(), m.Queue.Stats(), m.Level.Stats()
+			if u.Value != use[0] || u.Min < use[1] || u.Max > use[2] ||
+				qs.Value != queue[0] || qs.Min < queue[1] || qs.Max > queue[2] ||
+				lv.Value != level[0] || lv.Min < level[1] || lv.Max > level[2] || w.Stats().Count != waits {
+				return fmt.Errorf("%s: use %+v\nqueue %+v\nlevel %+v\nwaits %d, want %d", name, u, qs, lv, w.Stats().Count, waits)
+			}
+			return nil
+		}
+		return errors.Join(
+			check("Lock", lm, lw, [3]float64{0, 0, 1}, [3]float64{0, 0, tasks}, [3]float64{0, 0, 0}, n),
+			check("Semaphore", sm, sw, [3]float64{0, 0, 0}, [3]float64{0, 0, tasks}, [3]float64{2, 0, 2}, n),
+			check("CapacityLimiter", cm, cw, [3]float64{0, 0, 2}, [3]float64{0, 0, tasks}, [3]float64{0, 0, 0}, n),
+			check("Queue", qm, qw, [3]float64{0, 0, 0}, [3]float64{0, 0, tasks / 2}, [3]float64{0, 0, float64(n / 2)}, n/2),
+		)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
