@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tockgo/tock/internal"
@@ -22,6 +23,7 @@ type Pipe struct {
 	throughput float64
 	active     []*transfer
 	last       time.Time
+	mons       atomic.Pointer[Monitors] // see Watch (watch.go)
 }
 
 type transfer struct {
@@ -61,6 +63,13 @@ func (p *Pipe) Transfer(ctx context.Context, total float64) error {
 // shares grow at once. It panics if total is negative, NaN or infinite, if
 // rate is not positive, or if the Pipe was not made with NewPipe.
 func (p *Pipe) TransferAt(ctx context.Context, total, rate float64) error {
+	if m := p.mons.Load(); m != nil {
+		return timed(m, ctx, func() error { return p.transferAt(ctx, total, rate) })
+	}
+	return p.transferAt(ctx, total, rate)
+}
+
+func (p *Pipe) transferAt(ctx context.Context, total, rate float64) error {
 	if p.throughput == 0 {
 		panic("tock: Pipe.Transfer: the Pipe was not made with NewPipe")
 	}
@@ -139,6 +148,10 @@ func (p *Pipe) plan(now time.Time, self *transfer) {
 				w.Grant()
 			}
 		}
+	}
+	if m := p.mons.Load(); m != nil {
+		m.useRate(math.Min(sum, p.throughput))
+		m.queue(len(p.active))
 	}
 }
 

@@ -24,10 +24,10 @@ import (
 //
 //   - Use: how much of the primitive is held: 1 while a Lock is held and 0
 //     while it is free; the tokens borrowed from a CapacityLimiter or held
-//     from a PriorityLimiter. Its Mean is the utilisation (divide by the
-//     total for a limiter).
+//     from a PriorityLimiter; the throughput in use of a Pipe. Its Mean is
+//     the utilisation (divide by the total or the throughput).
 //   - Queue: the number of tasks blocked in the primitive's waits (a
-//     Select's waiting case counts as one).
+//     Select's waiting case counts as one; a Pipe's transfers in progress).
 //   - Level: what the primitive holds: a Container's level, a Semaphore's
 //     value, the items buffered in a Queue, stream or Subscription, 1 once
 //     an Event is set.
@@ -55,6 +55,12 @@ type Monitors struct {
 func (m *Monitors) use(v int) {
 	if m != nil && m.Use != nil {
 		m.Use.record(float64(v), nil)
+	}
+}
+
+func (m *Monitors) useRate(v float64) {
+	if m != nil && m.Use != nil {
+		m.Use.record(v, nil)
 	}
 }
 
@@ -400,4 +406,23 @@ func (f *Flag) Watch(m *Monitors) {
 			m.initLevel(0)
 		}
 	}
+}
+
+// Watch attaches m to the pipe (nil detaches): Use is the throughput in
+// use, the sum of the transfers' current rates (divide its Mean by
+// Throughput for the utilisation), Queue the number of transfers in
+// progress, Wait the duration of each Transfer that went through. Level is
+// not used.
+func (p *Pipe) Watch(m *Monitors) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mons.Store(m)
+	var rate float64
+	for _, t := range p.active {
+		rate += t.rate
+	}
+	if m != nil {
+		m.Use.resync(rate)
+	}
+	m.initQueue(len(p.active))
 }

@@ -288,6 +288,17 @@ func TestWatch(t *testing.T) {
 				return nil
 			})
 		}, "use 0 queue 0.2 level 0.5; waits 1 mean 2 max 2"},
+		{"Pipe", func(ctx context.Context, w *watched, g *tock.Group, at func(context.Context, float64)) {
+			p := tock.NewPipe(10)
+			p.Watch(w.mons())
+			g.Go(func(ctx context.Context) error {
+				return p.Transfer(ctx, 20) // alone at 10/s until 1, then 5/s: through at 3
+			})
+			g.Go(func(ctx context.Context) error {
+				at(ctx, 1)
+				return p.Transfer(ctx, 10) // 5/s: through at 3
+			})
+		}, "use 3 queue 0.5 level 0; waits 2 mean 2.5 max 3"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
