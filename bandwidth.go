@@ -64,7 +64,7 @@ func (p *Pipe) Transfer(ctx context.Context, total float64) error {
 // rate is not positive, or if the Pipe was not made with NewPipe.
 func (p *Pipe) TransferAt(ctx context.Context, total, rate float64) error {
 	if m := p.mons.Load(); m != nil {
-		return timed(m, ctx, func() error { return p.transferAt(ctx, total, rate) })
+		return p.transferAtWatched(m, ctx, total, rate)
 	}
 	return p.transferAt(ctx, total, rate)
 }
@@ -193,4 +193,10 @@ func (p *Pipe) Stats() PipeStats {
 		s.Rate += t.rate
 	}
 	return s
+}
+
+// transferAtWatched is TransferAt timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (p *Pipe) transferAtWatched(m *Monitors, ctx context.Context, total, rate float64) error {
+	return timed(m, ctx, func() error { return p.transferAt(ctx, total, rate) })
 }

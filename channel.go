@@ -143,11 +143,16 @@ func (c *Channel[T]) Subscribe(opts ...SubscriptionOption) *Subscription[T] {
 // It panics if ctx is nil.
 func (c *Channel[T]) Receive(ctx context.Context) (T, error) {
 	if m := c.mons.Load(); m != nil {
-		m.addQueue(1)
-		defer m.addQueue(-1)
-		return timedV(m, ctx, func() (T, error) { return c.receive(ctx) })
+		return c.receiveWatched(m, ctx)
 	}
 	return c.receive(ctx)
+}
+
+// receiveWatched is Receive counted in m.Queue and timed into m.Wait.
+func (c *Channel[T]) receiveWatched(m *Monitors, ctx context.Context) (T, error) {
+	m.addQueue(1)
+	defer m.addQueue(-1)
+	return timedV(m, ctx, func() (T, error) { return c.receive(ctx) })
 }
 
 func (c *Channel[T]) receive(ctx context.Context) (T, error) {
@@ -212,7 +217,7 @@ func (c *Channel[T]) Subscribers() int {
 // Subscription.
 func (s *Subscription[T]) Receive(ctx context.Context) (T, error) {
 	if m := s.watched(); m != nil {
-		return timedV(m, ctx, func() (T, error) { return s.receive(ctx) })
+		return s.receiveWatched(m, ctx)
 	}
 	return s.receive(ctx)
 }
@@ -281,4 +286,10 @@ func (s *Subscription[T]) check(op string) {
 	if s == nil || s.ch == nil {
 		panic("tock: Subscription." + op + ": zero or nil Subscription; make it with Channel.Subscribe")
 	}
+}
+
+// receiveWatched is Receive timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (s *Subscription[T]) receiveWatched(m *Monitors, ctx context.Context) (T, error) {
+	return timedV(m, ctx, func() (T, error) { return s.receive(ctx) })
 }

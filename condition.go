@@ -74,7 +74,7 @@ func (c *Condition) Unlock(ctx context.Context) {
 // Wait it wakes.
 func (c *Condition) Wait(ctx context.Context) error {
 	if m := c.mons.Load(); m != nil {
-		return timed(m, ctx, func() error { return c.wait(ctx) })
+		return c.waitWatched(m, ctx)
 	}
 	return c.wait(ctx)
 }
@@ -233,4 +233,10 @@ func (c *Condition) Stats() ConditionStats {
 	waiting := c.q.Len()
 	l.mu.Unlock()
 	return ConditionStats{Waiting: waiting, Lock: l.Stats()}
+}
+
+// waitWatched is Wait timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (c *Condition) waitWatched(m *Monitors, ctx context.Context) error {
+	return timed(m, ctx, func() error { return c.wait(ctx) })
 }

@@ -71,7 +71,7 @@ func (c *Container) checkAmount(op string, amount float64) {
 // Gets it lets through return.
 func (c *Container) Put(ctx context.Context, amount float64) error {
 	if m := c.mons.Load(); m != nil {
-		return timed(m, ctx, func() error { return c.op(ctx, amount, true) })
+		return c.putWatched(m, ctx, amount)
 	}
 	return c.op(ctx, amount, true)
 }
@@ -80,7 +80,7 @@ func (c *Container) Put(ctx context.Context, amount float64) error {
 // or an earlier Get waits, with the cancellation rules and panics of Put.
 func (c *Container) Get(ctx context.Context, amount float64) error {
 	if m := c.mons.Load(); m != nil {
-		return timed(m, ctx, func() error { return c.op(ctx, amount, false) })
+		return c.getWatched(m, ctx, amount)
 	}
 	return c.op(ctx, amount, false)
 }
@@ -202,4 +202,16 @@ func (c *Container) Stats() ContainerStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return ContainerStats{Level: c.level, Capacity: c.capacity, WaitingPuts: c.puts.Len(), WaitingGets: c.gets.Len()}
+}
+
+// putWatched is Put timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (c *Container) putWatched(m *Monitors, ctx context.Context, amount float64) error {
+	return timed(m, ctx, func() error { return c.op(ctx, amount, true) })
+}
+
+// getWatched is Get timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (c *Container) getWatched(m *Monitors, ctx context.Context, amount float64) error {
+	return timed(m, ctx, func() error { return c.op(ctx, amount, false) })
 }

@@ -55,7 +55,7 @@ func (e *Event) IsSet() bool {
 // ends.
 func (e *Event) Wait(ctx context.Context) error {
 	if m := e.mons.Load(); m != nil {
-		return timed(m, ctx, func() error { return e.wait(ctx) })
+		return e.waitWatched(m, ctx)
 	}
 	return e.wait(ctx)
 }
@@ -81,4 +81,10 @@ func (e *Event) Stats() EventStats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return EventStats{Waiting: e.q.Len()}
+}
+
+// waitWatched is Wait timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (e *Event) waitWatched(m *Monitors, ctx context.Context) error {
+	return timed(m, ctx, func() error { return e.wait(ctx) })
 }

@@ -131,7 +131,7 @@ func (p *Permit) Release() {
 // preemption that hands over the token happens before Acquire returns.
 func (l *PriorityLimiter) Acquire(ctx context.Context, priority int) (*Permit, error) {
 	if m := l.mons.Load(); m != nil {
-		return timedV(m, ctx, func() (*Permit, error) { return l.acquire(ctx, ctx, priority) })
+		return l.acquireWatched(m, ctx, priority)
 	}
 	return l.acquire(ctx, ctx, priority)
 }
@@ -352,4 +352,10 @@ func (l *PriorityLimiter) Stats() PriorityLimiterStats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return PriorityLimiterStats{Total: l.total, InUse: len(l.holders), Waiting: l.waiting}
+}
+
+// acquireWatched is Acquire timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (l *PriorityLimiter) acquireWatched(m *Monitors, ctx context.Context, priority int) (*Permit, error) {
+	return timedV(m, ctx, func() (*Permit, error) { return l.acquire(ctx, ctx, priority) })
 }

@@ -56,7 +56,7 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 // its cancellation is returned, never lost. It panics if ctx is nil.
 func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 	if m := q.p.mons.Load(); m != nil {
-		return timedV(m, ctx, func() (T, error) { return q.get(ctx) })
+		return q.getWatched(m, ctx)
 	}
 	return q.get(ctx)
 }
@@ -120,4 +120,10 @@ func (q *Queue[T]) Waiting() int {
 	q.p.mu.Lock()
 	defer q.p.mu.Unlock()
 	return q.p.recvq.Len()
+}
+
+// getWatched is Get timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (q *Queue[T]) getWatched(m *Monitors, ctx context.Context) (T, error) {
+	return timedV(m, ctx, func() (T, error) { return q.get(ctx) })
 }

@@ -77,7 +77,7 @@ func NewSemaphore(initial int, opts ...SemaphoreOption) *Semaphore {
 // A Release synchronizes before the Acquire that gets its unit returns.
 func (s *Semaphore) Acquire(ctx context.Context) error {
 	if m := s.mons.Load(); m != nil {
-		return timed(m, ctx, func() error { return s.acquire(ctx) })
+		return s.acquireWatched(m, ctx)
 	}
 	return s.acquire(ctx)
 }
@@ -144,4 +144,10 @@ func (s *Semaphore) Stats() SemaphoreStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return SemaphoreStats{Value: s.value, MaxValue: s.max, HasMax: s.hasMax, Waiting: s.q.Len()}
+}
+
+// acquireWatched is Acquire timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (s *Semaphore) acquireWatched(m *Monitors, ctx context.Context) error {
+	return timed(m, ctx, func() error { return s.acquire(ctx) })
 }

@@ -43,7 +43,7 @@ func NewPriorityQueue[T any](less func(a, b T) bool) *Queue[T] {
 // As with Get, a non-blocking GetWhere is a checkpoint.
 func (q *Queue[T]) GetWhere(ctx context.Context, pred func(T) bool) (T, error) {
 	if m := q.p.mons.Load(); m != nil {
-		return timedV(m, ctx, func() (T, error) { return q.getWhere(ctx, pred) })
+		return q.getWhereWatched(m, ctx, pred)
 	}
 	return q.getWhere(ctx, pred)
 }
@@ -172,4 +172,10 @@ func (r *ring[T]) removeAt(i int) T {
 		r.lvl.record(float64(r.n), nil)
 	}
 	return v
+}
+
+// getWhereWatched is GetWhere timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (q *Queue[T]) getWhereWatched(m *Monitors, ctx context.Context, pred func(T) bool) (T, error) {
+	return timedV(m, ctx, func() (T, error) { return q.getWhere(ctx, pred) })
 }

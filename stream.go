@@ -117,7 +117,7 @@ func (s *SendStream[T]) trySend(v T) (bool, error) {
 // that gets its item returns.
 func (s *SendStream[T]) Send(ctx context.Context, v T) error {
 	if m := s.state("Send").p.mons.Load(); m != nil {
-		return timed(m, ctx, func() error { return s.send(ctx, v) })
+		return s.sendWatched(m, ctx, v)
 	}
 	return s.send(ctx, v)
 }
@@ -208,7 +208,7 @@ func (r *ReceiveStream[T]) tryReceive() (v T, ok bool, err error) {
 // or r is a zero ReceiveStream.
 func (r *ReceiveStream[T]) Receive(ctx context.Context) (T, error) {
 	if m := r.state("Receive").p.mons.Load(); m != nil {
-		return timedV(m, ctx, func() (T, error) { return r.receive(ctx) })
+		return r.receiveWatched(m, ctx)
 	}
 	return r.receive(ctx)
 }
@@ -301,4 +301,16 @@ func checkpoint(ctx context.Context) (internal.Call, error) {
 	c := internal.Decode(ctx)
 	c.RT.Checkpoint()
 	return c, ctx.Err()
+}
+
+// sendWatched is Send timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (s *SendStream[T]) sendWatched(m *Monitors, ctx context.Context, v T) error {
+	return timed(m, ctx, func() error { return s.send(ctx, v) })
+}
+
+// receiveWatched is Receive timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (r *ReceiveStream[T]) receiveWatched(m *Monitors, ctx context.Context) (T, error) {
+	return timedV(m, ctx, func() (T, error) { return r.receive(ctx) })
 }

@@ -99,7 +99,7 @@ func (t *Tracked[T]) notify() {
 // A Set or Update that wakes the waiter happens before WaitUntil returns.
 func (t *Tracked[T]) WaitUntil(ctx context.Context, pred func(T) bool) (T, error) {
 	if m := t.mons.Load(); m != nil {
-		return timedV(m, ctx, func() (T, error) { return t.waitUntil(ctx, pred) })
+		return t.waitUntilWatched(m, ctx, pred)
 	}
 	return t.waitUntil(ctx, pred)
 }
@@ -190,3 +190,9 @@ func (f *Flag) Stats() TrackedStats { return f.t.Stats() }
 
 func isTrue(b bool) bool  { return b }
 func isFalse(b bool) bool { return !b }
+
+// waitUntilWatched is WaitUntil timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (t *Tracked[T]) waitUntilWatched(m *Monitors, ctx context.Context, pred func(T) bool) (T, error) {
+	return timedV(m, ctx, func() (T, error) { return t.waitUntil(ctx, pred) })
+}
