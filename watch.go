@@ -49,6 +49,15 @@ type Monitors struct {
 	Wait  *Tally
 }
 
+// Watchable is what every tock primitive implements: Lock, Semaphore,
+// CapacityLimiter, PriorityLimiter, Container, Pipe, Queue, SendStream,
+// ReceiveStream, Subscription, Channel, Event, Condition, Tracked and Flag.
+// Code that builds a model can attach statistics to primitives of any kind
+// through it.
+type Watchable interface {
+	Watch(m *Monitors)
+}
+
 // The recording helpers take a nil *Monitors (nothing attached) and nil
 // fields.
 

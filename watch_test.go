@@ -475,3 +475,11 @@ func TestWatchStress(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Every primitive is Watchable.
+var _ = []tock.Watchable{
+	new(tock.Lock), new(tock.Semaphore), new(tock.CapacityLimiter), new(tock.PriorityLimiter),
+	new(tock.Container), new(tock.Pipe), new(tock.Queue[int]), new(tock.SendStream[int]),
+	new(tock.ReceiveStream[int]), new(tock.Subscription[int]), new(tock.Channel[int]),
+	new(tock.Event), new(tock.Condition), new(tock.Tracked[int]), new(tock.Flag),
+}
