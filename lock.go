@@ -22,11 +22,11 @@ type Lock struct {
 	// waitersBit, so the uncontended Lock and Unlock are one atomic
 	// operation each.
 	state atomic.Uint64
-	extra atomic.Int32 // re-entries beyond the first; only the owner changes it
-	mu    sync.Mutex   // guards q and the hand-off
+	extra atomic.Int32             // re-entries beyond the first; only the owner changes it
+	mons  atomic.Pointer[Monitors] // see Watch (watch.go); beside state: read on the fast paths
+	mu    sync.Mutex               // guards q and the hand-off
 	q     internal.Queue[struct{}]
-	g     atomic.Uint64            // the goroutine that took it, in checked mode (TOCK_CHECK)
-	mons  atomic.Pointer[Monitors] // see Watch (watch.go)
+	g     atomic.Uint64 // the goroutine that took it, in checked mode (TOCK_CHECK)
 }
 
 const (
