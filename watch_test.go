@@ -483,3 +483,28 @@ var _ = []tock.Watchable{
 	new(tock.ReceiveStream[int]), new(tock.Subscription[int]), new(tock.Channel[int]),
 	new(tock.Event), new(tock.Condition), new(tock.Tracked[int]), new(tock.Flag),
 }
+
+// A Select's waiting case counts in its primitive's Queue monitor, and
+// what a winning case takes (a Lock, a Semaphore unit) is recorded.
+func TestWatchSelect(t *testing.T) {
+	checkLeaks(t)
+	got := watchSim(t, func(ctx context.Context, w *watched, g *tock.Group, at func(context.Context, float64)) {
+		q := tock.NewQueue[int]()
+		q.Watch(&tock.Monitors{Queue: w.queue})
+		var l tock.Lock
+		l.Watch(&tock.Monitors{Use: w.use})
+		sem := tock.NewSemaphore(1)
+		sem.Watch(&tock.Monitors{Level: w.level})
+		g.Go(func(ctx context.Context) error {
+			tock.Select(ctx, tock.OnGet(q, nil), tock.OnTimeout(4*time.Second, nil)) // waits 0-4
+			tock.Select(ctx, tock.OnLock(&l, nil))                                   // held 4-6
+			at(ctx, 6)
+			l.Unlock(ctx)
+			tock.Select(ctx, tock.OnAcquire(sem, nil)) // level 0 from 6 on
+			return nil
+		})
+	}).means()
+	if want := "use 0.2 queue 0.4 level 0.6; waits 0 mean 0 max 0"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
