@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tockgo/tock/internal"
@@ -22,6 +23,7 @@ type Pipe struct {
 	throughput float64
 	active     []*transfer
 	last       time.Time
+	mons       atomic.Pointer[Monitors] // see Watch (watch.go)
 }
 
 type transfer struct {
@@ -61,6 +63,13 @@ func (p *Pipe) Transfer(ctx context.Context, total float64) error {
 // shares grow at once. It panics if total is negative, NaN or infinite, if
 // rate is not positive, or if the Pipe was not made with NewPipe.
 func (p *Pipe) TransferAt(ctx context.Context, total, rate float64) error {
+	if m := p.mons.Load(); m != nil {
+		return p.transferAtWatched(m, ctx, total, rate)
+	}
+	return p.transferAt(ctx, total, rate)
+}
+
+func (p *Pipe) transferAt(ctx context.Context, total, rate float64) error {
 	if p.throughput == 0 {
 		panic("tock: Pipe.Transfer: the Pipe was not made with NewPipe")
 	}
@@ -140,6 +149,10 @@ func (p *Pipe) plan(now time.Time, self *transfer) {
 			}
 		}
 	}
+	if m := p.mons.Load(); m != nil {
+		m.useRate(math.Min(sum, p.throughput))
+		m.queue(len(p.active))
+	}
 }
 
 // leave removes t and re-plans the others, with p.mu held.
@@ -180,4 +193,10 @@ func (p *Pipe) Stats() PipeStats {
 		s.Rate += t.rate
 	}
 	return s
+}
+
+// transferAtWatched is TransferAt timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (p *Pipe) transferAtWatched(m *Monitors, ctx context.Context, total, rate float64) error {
+	return timed(m, ctx, func() error { return p.transferAt(ctx, total, rate) })
 }

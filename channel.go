@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -24,6 +25,7 @@ type Channel[T any] struct {
 	mu     sync.Mutex
 	subs   []*Subscription[T]
 	closed bool
+	mons   atomic.Pointer[Monitors] // see Watch (watch.go)
 }
 
 // NewChannel returns an open channel with no subscriber.
@@ -140,6 +142,20 @@ func (c *Channel[T]) Subscribe(opts ...SubscriptionOption) *Subscription[T] {
 // or when it closes while waiting), and ctx's error if ctx is done first.
 // It panics if ctx is nil.
 func (c *Channel[T]) Receive(ctx context.Context) (T, error) {
+	if m := c.mons.Load(); m != nil {
+		return c.receiveWatched(m, ctx)
+	}
+	return c.receive(ctx)
+}
+
+// receiveWatched is Receive counted in m.Queue and timed into m.Wait.
+func (c *Channel[T]) receiveWatched(m *Monitors, ctx context.Context) (T, error) {
+	m.addQueue(1)
+	defer m.addQueue(-1)
+	return timedV(m, ctx, func() (T, error) { return c.receive(ctx) })
+}
+
+func (c *Channel[T]) receive(ctx context.Context) (T, error) {
 	panicIfNilCtx("Channel.Receive", ctx)
 	var zero T
 	if err := ctx.Err(); err != nil {
@@ -200,6 +216,22 @@ func (c *Channel[T]) Subscribers() int {
 // returned, never lost. It panics if ctx is nil or s is a zero
 // Subscription.
 func (s *Subscription[T]) Receive(ctx context.Context) (T, error) {
+	if m := s.watched(); m != nil {
+		return s.receiveWatched(m, ctx)
+	}
+	return s.receive(ctx)
+}
+
+// watched is the subscription's monitors, or nil (also for a zero
+// Subscription: receive panics for it).
+func (s *Subscription[T]) watched() *Monitors {
+	if s == nil {
+		return nil
+	}
+	return s.p.mons.Load()
+}
+
+func (s *Subscription[T]) receive(ctx context.Context) (T, error) {
 	panicIfNilCtx("Subscription.Receive", ctx)
 	s.check("Receive")
 	var zero T
@@ -254,4 +286,10 @@ func (s *Subscription[T]) check(op string) {
 	if s == nil || s.ch == nil {
 		panic("tock: Subscription." + op + ": zero or nil Subscription; make it with Channel.Subscribe")
 	}
+}
+
+// receiveWatched is Receive timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (s *Subscription[T]) receiveWatched(m *Monitors, ctx context.Context) (T, error) {
+	return timedV(m, ctx, func() (T, error) { return s.receive(ctx) })
 }

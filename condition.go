@@ -23,6 +23,7 @@ type Condition struct {
 	q  internal.Queue[struct{}]
 	// q is guarded by the lock's own internal mutex: a notification moves
 	// waiters from q to the lock's queue in one step.
+	mons atomic.Pointer[Monitors] // see Watch (watch.go)
 }
 
 // ConditionStats is a snapshot of a Condition.
@@ -72,6 +73,13 @@ func (c *Condition) Unlock(ctx context.Context) {
 // does not hold the lock. A Notify synchronizes before the return of the
 // Wait it wakes.
 func (c *Condition) Wait(ctx context.Context) error {
+	if m := c.mons.Load(); m != nil {
+		return c.waitWatched(m, ctx)
+	}
+	return c.wait(ctx)
+}
+
+func (c *Condition) wait(ctx context.Context) error {
 	panicIfNilCtx("Condition.Wait", ctx)
 	if err := ctx.Err(); err != nil {
 		return err
@@ -225,4 +233,10 @@ func (c *Condition) Stats() ConditionStats {
 	waiting := c.q.Len()
 	l.mu.Unlock()
 	return ConditionStats{Waiting: waiting, Lock: l.Stats()}
+}
+
+// waitWatched is Wait timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (c *Condition) waitWatched(m *Monitors, ctx context.Context) error {
+	return timed(m, ctx, func() error { return c.wait(ctx) })
 }

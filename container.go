@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -24,7 +25,7 @@ type Container struct {
 	capacity float64
 	puts     internal.Queue[float64]
 	gets     internal.Queue[float64]
-	mon      *Monitor
+	mons     atomic.Pointer[Monitors] // see Watch (watch.go)
 }
 
 // ContainerStats is a snapshot of a Container.
@@ -69,12 +70,18 @@ func (c *Container) checkAmount(op string, amount float64) {
 // negative, NaN, infinite or above the capacity. A Put happens before the
 // Gets it lets through return.
 func (c *Container) Put(ctx context.Context, amount float64) error {
+	if m := c.mons.Load(); m != nil {
+		return c.putWatched(m, ctx, amount)
+	}
 	return c.op(ctx, amount, true)
 }
 
 // Get takes amount from the level, blocking while the level is below amount
 // or an earlier Get waits, with the cancellation rules and panics of Put.
 func (c *Container) Get(ctx context.Context, amount float64) error {
+	if m := c.mons.Load(); m != nil {
+		return c.getWatched(m, ctx, amount)
+	}
 	return c.op(ctx, amount, false)
 }
 
@@ -143,9 +150,7 @@ func (c *Container) apply(ctx context.Context, amount float64, put bool) {
 	} else {
 		c.level -= amount
 	}
-	if c.mon != nil {
-		c.mon.record(c.level, ctx)
-	}
+	c.mons.Load().level(c.level)
 }
 
 // dispatch serves the heads of both queues while they fit, with c.mu held.
@@ -154,14 +159,18 @@ func (c *Container) dispatch(ctx context.Context) {
 		progress = false
 		if w := c.gets.FrontLive(); w != nil && c.fits(w.Val, false) {
 			c.gets.Remove(w)
-			c.apply(ctx, w.Val, false)
-			w.Grant()
+			if w.Claim() { // a Select case that lost is passed over
+				c.apply(ctx, w.Val, false)
+				w.Grant()
+			}
 			progress = true
 		}
 		if w := c.puts.FrontLive(); w != nil && c.fits(w.Val, true) {
 			c.puts.Remove(w)
-			c.apply(ctx, w.Val, true)
-			w.Grant()
+			if w.Claim() {
+				c.apply(ctx, w.Val, true)
+				w.Grant()
+			}
 			progress = true
 		}
 	}
@@ -175,11 +184,14 @@ func (c *Container) Level() float64 {
 }
 
 // Monitor makes m follow the level (call it before the container is used;
-// nil detaches). m should start at the current level.
+// nil detaches): Watch with only Level changed.
 func (c *Container) Monitor(m *Monitor) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.mon = m
+	var w Monitors
+	if old := c.mons.Load(); old != nil {
+		w = *old
+	}
+	w.Level = m
+	c.Watch(&w)
 }
 
 // Capacity is the container's capacity.
@@ -190,4 +202,16 @@ func (c *Container) Stats() ContainerStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return ContainerStats{Level: c.level, Capacity: c.capacity, WaitingPuts: c.puts.Len(), WaitingGets: c.gets.Len()}
+}
+
+// putWatched is Put timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (c *Container) putWatched(m *Monitors, ctx context.Context, amount float64) error {
+	return timed(m, ctx, func() error { return c.op(ctx, amount, true) })
+}
+
+// getWatched is Get timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (c *Container) getWatched(m *Monitors, ctx context.Context, amount float64) error {
+	return timed(m, ctx, func() error { return c.op(ctx, amount, false) })
 }

@@ -3,6 +3,7 @@ package tock
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -11,9 +12,10 @@ import (
 // an Event cannot be cleared (make a new one). The zero value is an unset
 // Event, ready to use.
 type Event struct {
-	mu  sync.Mutex
-	set bool
-	q   internal.Queue[struct{}]
+	mu   sync.Mutex
+	set  bool
+	q    internal.Queue[struct{}]
+	mons atomic.Pointer[Monitors] // see Watch (watch.go)
 }
 
 // EventStats is a snapshot of an Event.
@@ -32,6 +34,7 @@ func (e *Event) Set() {
 		return
 	}
 	e.set = true
+	e.mons.Load().level(1)
 	for w := e.q.PopLive(); w != nil; w = e.q.PopLive() {
 		w.Grant()
 	}
@@ -51,6 +54,13 @@ func (e *Event) IsSet() bool {
 // panics if ctx is nil. Set synchronizes before the return of every Wait it
 // ends.
 func (e *Event) Wait(ctx context.Context) error {
+	if m := e.mons.Load(); m != nil {
+		return e.waitWatched(m, ctx)
+	}
+	return e.wait(ctx)
+}
+
+func (e *Event) wait(ctx context.Context) error {
 	panicIfNilCtx("Event.Wait", ctx)
 	if err := ctx.Err(); err != nil {
 		return err
@@ -71,4 +81,10 @@ func (e *Event) Stats() EventStats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return EventStats{Waiting: e.q.Len()}
+}
+
+// waitWatched is Wait timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (e *Event) waitWatched(m *Monitors, ctx context.Context) error {
+	return timed(m, ctx, func() error { return e.wait(ctx) })
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -32,6 +33,7 @@ type CapacityLimiter struct {
 	waiting map[any]waitToken
 	waits   uint64
 	q       internal.Queue[any]
+	mons    atomic.Pointer[Monitors] // see Watch (watch.go)
 }
 
 // scanMax is the number of holders searched by a scan rather than a map.
@@ -120,6 +122,9 @@ func (l *CapacityLimiter) AcquireFor(ctx context.Context, borrower any) error {
 }
 
 func (l *CapacityLimiter) acquireFor(ctx context.Context, c internal.Call, op string, borrower any) error {
+	if m := l.mons.Load(); m != nil && m.Wait != nil {
+		return l.acquireTimed(ctx, c, op, borrower, m)
+	}
 	l.mu.Lock()
 	l.checkNotHolding(op, borrower)
 	if len(l.held) < l.total && (l.q.Len() == 0 || l.q.FrontLive() == nil) {
@@ -255,6 +260,7 @@ func (l *CapacityLimiter) find(b any) int {
 func (l *CapacityLimiter) add(b any) {
 	l.seq++
 	l.held = append(l.held, heldToken{b: b, seq: l.seq})
+	l.mons.Load().use(len(l.held))
 	switch {
 	case l.index != nil:
 		l.index[b] = len(l.held) - 1
@@ -273,6 +279,7 @@ func (l *CapacityLimiter) remove(i int) {
 	l.held[i] = l.held[last]
 	l.held[last] = heldToken{}
 	l.held = l.held[:last]
+	l.mons.Load().use(last)
 	if l.index != nil {
 		delete(l.index, b)
 		if i != last {

@@ -22,8 +22,9 @@ type Lock struct {
 	// waitersBit, so the uncontended Lock and Unlock are one atomic
 	// operation each.
 	state atomic.Uint64
-	extra atomic.Int32 // re-entries beyond the first; only the owner changes it
-	mu    sync.Mutex   // guards q and the hand-off
+	extra atomic.Int32             // re-entries beyond the first; only the owner changes it
+	mons  atomic.Pointer[Monitors] // see Watch (watch.go); beside state: read on the fast paths
+	mu    sync.Mutex               // guards q and the hand-off
 	q     internal.Queue[struct{}]
 	g     atomic.Uint64 // the goroutine that took it, in checked mode (TOCK_CHECK)
 }
@@ -58,6 +59,9 @@ func (l *Lock) Lock(ctx context.Context) error {
 	}
 	c := internal.Decode(ctx)
 	id := c.ID()
+	if m := l.mons.Load(); m != nil {
+		return l.lockWatched(ctx, c, id, m)
+	}
 	if l.state.CompareAndSwap(0, id<<ownerShift|lockedBit) {
 		if internal.CheckedReal {
 			l.g.Store(internal.CurGoid())
@@ -92,6 +96,7 @@ func (l *Lock) lockSlow(ctx context.Context, c internal.Call, id uint64) error {
 		s := l.state.Load()
 		if s == 0 {
 			if l.state.CompareAndSwap(0, id<<ownerShift|lockedBit) {
+				l.mons.Load().use(1)
 				l.mu.Unlock()
 				return nil
 			}
@@ -114,6 +119,9 @@ func (l *Lock) lockSlow(ctx context.Context, c internal.Call, id uint64) error {
 func (l *Lock) TryLock(ctx context.Context) bool {
 	panicIfNilCtx("Lock.TryLock", ctx)
 	id := internal.Decode(ctx).ID()
+	if l.mons.Load() != nil {
+		return l.tryLockWatched(id)
+	}
 	if l.state.CompareAndSwap(0, id<<ownerShift|lockedBit) {
 		if internal.CheckedReal {
 			l.g.Store(internal.CurGoid())
@@ -138,7 +146,7 @@ func (l *Lock) Unlock(ctx context.Context) {
 	panicIfNilCtx("Lock.Unlock", ctx)
 	id := internal.Decode(ctx).ID()
 	held := id<<ownerShift | lockedBit
-	if l.extra.Load() == 0 && l.state.CompareAndSwap(held, 0) {
+	if l.extra.Load() == 0 && l.mons.Load() == nil && l.state.CompareAndSwap(held, 0) {
 		return
 	}
 	s := l.state.Load()
@@ -174,6 +182,7 @@ func (l *Lock) releaseLocked() {
 		w.Grant()
 	} else {
 		l.state.Store(0)
+		l.mons.Load().use(0)
 	}
 }
 

@@ -14,9 +14,9 @@ import (
 // queue's length, a resource's use, a level. Its Mean weighs each value by
 // how long it was held on the clock of the ctx given to NewMonitor (the
 // virtual clock in a simulation). Change it with Set or Add, or attach it to
-// a Container (Container.Monitor) or PriorityLimiter (MonitorUse,
-// MonitorQueue), which then record every change exactly when it happens.
-// It is safe for concurrent use.
+// any primitive through Monitors and the primitive's Watch method, which
+// then records every change exactly when it happens. It is safe for
+// concurrent use.
 type Monitor struct {
 	mu       sync.Mutex
 	rt       internal.Runtime
@@ -139,8 +139,9 @@ func (t *Tally) AddDuration(d time.Duration) { t.Add(d.Seconds()) }
 
 // Time runs wait (any blocking tock call: a Get, an Acquire, a Lock) and,
 // if it returns nil, records how long it blocked, in seconds on ctx's
-// clock. It returns wait's error. It is how a wait-time distribution is
-// attached to a primitive without changing it.
+// clock. It returns wait's error. Monitors.Wait records the waits of a
+// primitive's own blocking calls; Time measures any wait (a Select, a
+// Pipe transfer, a sequence of calls).
 func (t *Tally) Time(ctx context.Context, wait func(ctx context.Context) error) error {
 	start := Now(ctx)
 	err := wait(ctx)

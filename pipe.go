@@ -3,6 +3,7 @@ package tock
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -23,7 +24,8 @@ type pipe[T any] struct {
 	ended    bool  // no more items will come
 	endErr   error // what receivers get once ended and drained
 	dropped  uint64
-	less     func(a, b T) bool // a priority Queue's order (store.go); nil: FIFO
+	less     func(a, b T) bool        // a priority Queue's order (store.go); nil: FIFO
+	mons     atomic.Pointer[Monitors] // see Watch (watch.go)
 }
 
 // overflow is what a full pipe does with a new item.
@@ -176,6 +178,7 @@ const ringMin = 8
 type ring[T any] struct {
 	b       []T
 	head, n int
+	lvl     *Monitor // follows n, if the pipe is watched
 }
 
 func (r *ring[T]) push(v T) {
@@ -184,6 +187,9 @@ func (r *ring[T]) push(v T) {
 	}
 	r.b[(r.head+r.n)&(len(r.b)-1)] = v
 	r.n++
+	if r.lvl != nil {
+		r.lvl.record(float64(r.n), nil)
+	}
 }
 
 func (r *ring[T]) pop() T {
@@ -192,6 +198,9 @@ func (r *ring[T]) pop() T {
 	r.b[r.head] = zero
 	r.head = (r.head + 1) & (len(r.b) - 1)
 	r.n--
+	if r.lvl != nil {
+		r.lvl.record(float64(r.n), nil)
+	}
 	if len(r.b) > ringMin && r.n <= len(r.b)/4 {
 		r.resize(len(r.b) / 2)
 	}
@@ -211,7 +220,12 @@ func (r *ring[T]) resize(size int) {
 }
 
 // clear drops every item and the buffer's memory.
-func (r *ring[T]) clear() { *r = ring[T]{} }
+func (r *ring[T]) clear() {
+	*r = ring[T]{lvl: r.lvl}
+	if r.lvl != nil {
+		r.lvl.record(0, nil)
+	}
+}
 
 // rangeUntilErr adapts a blocking receive to a range-over-func iterator that
 // ends at the first error (end of stream, close, or ctx done).

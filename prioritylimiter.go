@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tockgo/tock/internal"
@@ -41,8 +42,7 @@ type PriorityLimiter struct {
 	holders    []*Permit
 	levels     []*prioLevel // ascending priority
 	waiting    int
-	useMon     *Monitor
-	queueMon   *Monitor
+	mons       atomic.Pointer[Monitors] // see Watch (watch.go)
 }
 
 type prioLevel struct {
@@ -130,6 +130,9 @@ func (p *Permit) Release() {
 // ctx with a timeout, which would also end the holder's work. A Release or
 // preemption that hands over the token happens before Acquire returns.
 func (l *PriorityLimiter) Acquire(ctx context.Context, priority int) (*Permit, error) {
+	if m := l.mons.Load(); m != nil {
+		return l.acquireWatched(m, ctx, priority)
+	}
 	return l.acquire(ctx, ctx, priority)
 }
 
@@ -139,7 +142,13 @@ func (l *PriorityLimiter) Acquire(ctx context.Context, priority int) (*Permit, e
 func (l *PriorityLimiter) AcquireTimeout(ctx context.Context, priority int, d time.Duration) (*Permit, error) {
 	wctx, cancel := WithTimeout(ctx, d)
 	defer cancel()
-	p, err := l.acquire(ctx, wctx, priority)
+	var p *Permit
+	var err error
+	if m := l.mons.Load(); m != nil {
+		p, err = timedV(m, ctx, func() (*Permit, error) { return l.acquire(ctx, wctx, priority) })
+	} else {
+		p, err = l.acquire(ctx, wctx, priority)
+	}
 	if err != nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
@@ -262,9 +271,7 @@ func (l *PriorityLimiter) addHolder(p *Permit) {
 	p.seq = l.seq
 	p.held = true
 	l.holders = append(l.holders, p)
-	if l.useMon != nil {
-		l.useMon.record(float64(len(l.holders)), nil)
-	}
+	l.mons.Load().use(len(l.holders))
 }
 
 func (l *PriorityLimiter) removeHolder(p *Permit) {
@@ -275,9 +282,7 @@ func (l *PriorityLimiter) removeHolder(p *Permit) {
 		}
 	}
 	p.held = false
-	if l.useMon != nil {
-		l.useMon.record(float64(len(l.holders)), nil)
-	}
+	l.mons.Load().use(len(l.holders))
 }
 
 // level returns the wait queue of priority, creating it in order.
@@ -308,25 +313,31 @@ func (l *PriorityLimiter) dispatch() {
 }
 
 func (l *PriorityLimiter) recordQueue() {
-	if l.queueMon != nil {
-		l.queueMon.record(float64(l.waiting), nil)
-	}
+	l.mons.Load().queue(l.waiting)
 }
 
 // MonitorUse makes m follow the number of tokens held (call it before the
-// limiter is used; nil detaches).
+// limiter is used; nil detaches): Watch with only Use changed.
 func (l *PriorityLimiter) MonitorUse(m *Monitor) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.useMon = m
+	w := l.watching()
+	w.Use = m
+	l.Watch(&w)
 }
 
 // MonitorQueue makes m follow the number of tasks waiting in Acquire (call
-// it before the limiter is used; nil detaches).
+// it before the limiter is used; nil detaches): Watch with only Queue
+// changed.
 func (l *PriorityLimiter) MonitorQueue(m *Monitor) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.queueMon = m
+	w := l.watching()
+	w.Queue = m
+	l.Watch(&w)
+}
+
+func (l *PriorityLimiter) watching() Monitors {
+	if m := l.mons.Load(); m != nil {
+		return *m
+	}
+	return Monitors{}
 }
 
 // PriorityLimiterStats is a snapshot of a PriorityLimiter.
@@ -341,4 +352,10 @@ func (l *PriorityLimiter) Stats() PriorityLimiterStats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return PriorityLimiterStats{Total: l.total, InUse: len(l.holders), Waiting: l.waiting}
+}
+
+// acquireWatched is Acquire timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (l *PriorityLimiter) acquireWatched(m *Monitors, ctx context.Context, priority int) (*Permit, error) {
+	return timedV(m, ctx, func() (*Permit, error) { return l.acquire(ctx, ctx, priority) })
 }

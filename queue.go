@@ -55,6 +55,13 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 // error if ctx is done first; an item handed to the caller before it noticed
 // its cancellation is returned, never lost. It panics if ctx is nil.
 func (q *Queue[T]) Get(ctx context.Context) (T, error) {
+	if m := q.p.mons.Load(); m != nil {
+		return q.getWatched(m, ctx)
+	}
+	return q.get(ctx)
+}
+
+func (q *Queue[T]) get(ctx context.Context) (T, error) {
 	panicIfNilCtx("Queue.Get", ctx)
 	var zero T
 	if err := ctx.Err(); err != nil {
@@ -113,4 +120,10 @@ func (q *Queue[T]) Waiting() int {
 	q.p.mu.Lock()
 	defer q.p.mu.Unlock()
 	return q.p.recvq.Len()
+}
+
+// getWatched is Get timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (q *Queue[T]) getWatched(m *Monitors, ctx context.Context) (T, error) {
+	return timedV(m, ctx, func() (T, error) { return q.get(ctx) })
 }

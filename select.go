@@ -9,8 +9,11 @@ import (
 )
 
 // SelectCase is one operation of a Select. Make it with OnReceive, OnSend,
-// OnGet, OnSubscription, OnChannel, OnEvent, OnLock, OnAcquire, OnTimeout or
-// OnDeadline. A case is used by one Select at a time.
+// OnGet, OnSubscription, OnChannel (streams, Queue, Channel), OnEvent,
+// OnLock, OnAcquire (Semaphore), OnBorrow, OnBorrowFor (CapacityLimiter),
+// OnPermit (PriorityLimiter), OnContainerPut, OnContainerGet (Container),
+// OnTracked, OnFlag (Tracked, Flag), OnTimeout or OnDeadline. A case is
+// used by one Select at a time.
 type SelectCase interface {
 	// arm completes the case at once if it can (claiming the select for
 	// case i), or queues its waiter. It returns armDone if it completed,
@@ -50,7 +53,8 @@ func enqueue[T any](s *selector, q *internal.Queue[T], w *internal.Waiter[T], i 
 
 // Select waits for the first of several operations to complete, runs it,
 // and returns its index; the other operations take nothing: no item, unit,
-// lock or message is consumed by a case that did not win, and none is lost
+// lock, token, amount or message is consumed by a case that did not win
+// (and a Permit case that loses preempts nobody), and none is lost
 // (a grant that races with the Select's cancellation wins, as for every
 // blocking call). If several cases can complete at once, the first in
 // argument order wins. The winning case's callback (if not nil) runs in the
@@ -65,7 +69,12 @@ func enqueue[T any](s *selector, q *internal.Queue[T], w *internal.Waiter[T], i 
 // with no case panics.
 //
 // The operation of the winning case happens before Select returns, with
-// the same guarantees as the operation's own call.
+// the same guarantees as the operation's own call. Each waiting case is
+// queued in its primitive's FIFO like a plain call (a Container, Lock,
+// limiter or Semaphore case waits behind the calls already waiting), and
+// counts in that primitive's Stats while it waits. A case that panics while
+// it is armed (a Tracked condition, a borrower already waiting) leaves no
+// case queued; the panic goes on out of Select.
 func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 	if len(cases) == 0 {
 		panic("tock: Select: no case given")
@@ -76,18 +85,7 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 	s := &selector{ctx: ctx, rt: internal.RuntimeOf(ctx), claim: internal.NewClaim(), timer: -1}
 	internal.CheckSelect(s.rt)
 	internal.PrepareShared(s.rt, &s.parker)
-	armed := 0
-	immediate := false
-	for i, c := range cases {
-		r := c.arm(s, i)
-		armed = i + 1
-		if r == armDone {
-			immediate = true
-		}
-		if r != armWaiting {
-			break
-		}
-	}
+	armed, immediate := armAll(s, cases)
 	switch {
 	case immediate:
 	case s.claim.Decided():
@@ -133,6 +131,38 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 		internal.Decode(ctx).RT.Checkpoint()
 	}
 	return w, cases[w].finish()
+}
+
+// armAll arms cases in order until one completes or the Select is
+// decided, and returns how many it armed and whether one completed at once.
+// If an arm panics (a Tracked condition, a misused borrower), the cases
+// armed before it leave their queues and the Select is decided for nobody
+// before the panic goes on: nothing stays queued. (A grant that claimed an
+// earlier case in between is then lost with the panic.)
+func armAll(s *selector, cases []SelectCase) (armed int, immediate bool) {
+	ok := false
+	defer func() {
+		if !ok {
+			if !s.claim.Cancel() && !immediate {
+				s.parker.Drain()
+			}
+			for _, c := range cases[:armed] {
+				c.disarm()
+			}
+		}
+	}()
+	for i, c := range cases {
+		r := c.arm(s, i)
+		armed = i + 1
+		if r == armDone {
+			immediate = true
+		}
+		if r != armWaiting {
+			break
+		}
+	}
+	ok = true
+	return armed, immediate
 }
 
 // call runs a case's callback if there is one.
@@ -374,11 +404,15 @@ func OnAcquire(sem *Semaphore, f func()) SelectCase {
 		take: func(context.Context) bool {
 			if sem.value > 0 && sem.q.FrontLive() == nil {
 				sem.value--
+				sem.mons.Load().level(float64(sem.value))
 				return true
 			}
 			return false
 		},
-		undo: func() { sem.value++ }, // nobody waits: take checked it
+		undo: func() { // nobody waits: take checked it
+			sem.value++
+			sem.mons.Load().level(float64(sem.value))
+		},
 	}
 }
 
@@ -395,6 +429,7 @@ func OnLock(l *Lock, f func()) SelectCase {
 				if st == 0 {
 					if l.state.CompareAndSwap(0, id<<ownerShift|lockedBit) {
 						reentered = false
+						l.mons.Load().use(1)
 						return true
 					}
 					continue
@@ -412,6 +447,7 @@ func OnLock(l *Lock, f func()) SelectCase {
 				l.extra.Add(-1)
 			} else {
 				l.state.Store(0) // it was free, so nobody waits
+				l.mons.Load().use(0)
 			}
 		},
 		pre: func() { // mark the queue non-empty, as lockSlow does

@@ -171,7 +171,7 @@ var _ = register(
 			g := tock.NewGroup(ctx)
 			g.Go(func(ctx context.Context) error {
 				var m string
-				i, err := tock.Select(ctx, tock.OnChannel(c, func(v string) { m = v }), tock.OnTimeout(h.U(10), nil))
+				i, err := tock.Select(ctx, tock.OnChannel(c, func(v string) { m = v }), tock.OnTimeout(h.U(1000), nil))
 				h.Log(ctx, "channel: %d %q %v", i, m, err)
 				return err
 			})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -22,6 +23,7 @@ type Semaphore struct {
 	hasMax bool
 	fast   bool
 	q      internal.Queue[struct{}]
+	mons   atomic.Pointer[Monitors] // see Watch (watch.go)
 }
 
 // SemaphoreOption configures NewSemaphore.
@@ -74,6 +76,13 @@ func NewSemaphore(initial int, opts ...SemaphoreOption) *Semaphore {
 // returns nil even if ctx is cancelled meanwhile. It panics if ctx is nil.
 // A Release synchronizes before the Acquire that gets its unit returns.
 func (s *Semaphore) Acquire(ctx context.Context) error {
+	if m := s.mons.Load(); m != nil {
+		return s.acquireWatched(m, ctx)
+	}
+	return s.acquire(ctx)
+}
+
+func (s *Semaphore) acquire(ctx context.Context) error {
 	panicIfNilCtx("Semaphore.Acquire", ctx)
 	if err := ctx.Err(); err != nil {
 		return err
@@ -82,6 +91,7 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 	s.mu.Lock()
 	if s.value > 0 {
 		s.value--
+		s.mons.Load().level(float64(s.value))
 		s.mu.Unlock()
 		if !s.fast {
 			c.RT.Checkpoint()
@@ -99,6 +109,7 @@ func (s *Semaphore) TryAcquire() bool {
 	defer s.mu.Unlock()
 	if s.value > 0 {
 		s.value--
+		s.mons.Load().level(float64(s.value))
 		return true
 	}
 	return false
@@ -118,6 +129,7 @@ func (s *Semaphore) Release() {
 		panic("tock: Semaphore.Release: released too many times (the maximum value is " + strconv.Itoa(s.max) + ")")
 	}
 	s.value++
+	s.mons.Load().level(float64(s.value))
 }
 
 // Value is the number of units available.
@@ -132,4 +144,10 @@ func (s *Semaphore) Stats() SemaphoreStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return SemaphoreStats{Value: s.value, MaxValue: s.max, HasMax: s.hasMax, Waiting: s.q.Len()}
+}
+
+// acquireWatched is Acquire timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (s *Semaphore) acquireWatched(m *Monitors, ctx context.Context) error {
+	return timed(m, ctx, func() error { return s.acquire(ctx) })
 }

@@ -42,6 +42,13 @@ func NewPriorityQueue[T any](less func(a, b T) bool) *Queue[T] {
 // call (a Put's item is then not queued). GetWhere panics if pred is nil.
 // As with Get, a non-blocking GetWhere is a checkpoint.
 func (q *Queue[T]) GetWhere(ctx context.Context, pred func(T) bool) (T, error) {
+	if m := q.p.mons.Load(); m != nil {
+		return q.getWhereWatched(m, ctx, pred)
+	}
+	return q.getWhere(ctx, pred)
+}
+
+func (q *Queue[T]) getWhere(ctx context.Context, pred func(T) bool) (T, error) {
 	var zero T
 	if pred == nil {
 		panic("tock: Queue.GetWhere: the condition is nil")
@@ -161,5 +168,14 @@ func (r *ring[T]) removeAt(i int) T {
 	var zero T
 	r.set(r.n-1, zero)
 	r.n--
+	if r.lvl != nil {
+		r.lvl.record(float64(r.n), nil)
+	}
 	return v
+}
+
+// getWhereWatched is GetWhere timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (q *Queue[T]) getWhereWatched(m *Monitors, ctx context.Context, pred func(T) bool) (T, error) {
+	return timedV(m, ctx, func() (T, error) { return q.getWhere(ctx, pred) })
 }

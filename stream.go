@@ -116,6 +116,13 @@ func (s *SendStream[T]) trySend(v T) (bool, error) {
 // is nil or s is a zero SendStream. A Send synchronizes before the Receive
 // that gets its item returns.
 func (s *SendStream[T]) Send(ctx context.Context, v T) error {
+	if m := s.state("Send").p.mons.Load(); m != nil {
+		return s.sendWatched(m, ctx, v)
+	}
+	return s.send(ctx, v)
+}
+
+func (s *SendStream[T]) send(ctx context.Context, v T) error {
 	panicIfNilCtx("SendStream.Send", ctx)
 	p := &s.state("Send").p
 	c, err := checkpoint(ctx)
@@ -200,6 +207,13 @@ func (r *ReceiveStream[T]) tryReceive() (v T, ok bool, err error) {
 // noticed its cancellation is returned, never lost. It panics if ctx is nil
 // or r is a zero ReceiveStream.
 func (r *ReceiveStream[T]) Receive(ctx context.Context) (T, error) {
+	if m := r.state("Receive").p.mons.Load(); m != nil {
+		return r.receiveWatched(m, ctx)
+	}
+	return r.receive(ctx)
+}
+
+func (r *ReceiveStream[T]) receive(ctx context.Context) (T, error) {
 	panicIfNilCtx("ReceiveStream.Receive", ctx)
 	p := &r.state("Receive").p
 	c, err := checkpoint(ctx)
@@ -287,4 +301,16 @@ func checkpoint(ctx context.Context) (internal.Call, error) {
 	c := internal.Decode(ctx)
 	c.RT.Checkpoint()
 	return c, ctx.Err()
+}
+
+// sendWatched is Send timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (s *SendStream[T]) sendWatched(m *Monitors, ctx context.Context, v T) error {
+	return timed(m, ctx, func() error { return s.send(ctx, v) })
+}
+
+// receiveWatched is Receive timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (r *ReceiveStream[T]) receiveWatched(m *Monitors, ctx context.Context) (T, error) {
+	return timedV(m, ctx, func() (T, error) { return r.receive(ctx) })
 }

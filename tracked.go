@@ -3,6 +3,7 @@ package tock
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tockgo/tock/internal"
 )
@@ -21,6 +22,10 @@ type Tracked[T any] struct {
 	mu sync.Mutex
 	v  T
 	q  internal.Queue[trackedWait[T]]
+	// mons are the attached monitors (watch.go); onChange, if set, sees
+	// every new value under mu (a watched Flag's Level).
+	mons     atomic.Pointer[Monitors]
+	onChange func(T)
 }
 
 type trackedWait[T any] struct {
@@ -63,15 +68,20 @@ func (t *Tracked[T]) Update(f func(T) T) T {
 }
 
 func (t *Tracked[T]) notify() {
+	if t.onChange != nil {
+		t.onChange(t.v)
+	}
 	for w := t.q.Front(); w != nil; {
 		next := w.Next()
 		switch {
-		case w.Ctx != nil && w.Ctx.Err() != nil:
-			t.q.Remove(w) // cancelled first: it returns its error
+		case !w.Live():
+			t.q.Remove(w) // cancelled first (it returns its error), or a Select case that lost
 		case w.Val.pred(t.v):
 			t.q.Remove(w)
-			w.Val.v = t.v
-			w.Grant()
+			if w.Claim() {
+				w.Val.v = t.v
+				w.Grant()
+			}
 		}
 		w = next
 	}
@@ -88,6 +98,13 @@ func (t *Tracked[T]) notify() {
 //
 // A Set or Update that wakes the waiter happens before WaitUntil returns.
 func (t *Tracked[T]) WaitUntil(ctx context.Context, pred func(T) bool) (T, error) {
+	if m := t.mons.Load(); m != nil {
+		return t.waitUntilWatched(m, ctx, pred)
+	}
+	return t.waitUntil(ctx, pred)
+}
+
+func (t *Tracked[T]) waitUntil(ctx context.Context, pred func(T) bool) (T, error) {
 	if pred == nil {
 		panic("tock: Tracked.WaitUntil: the condition is nil")
 	}
@@ -173,3 +190,9 @@ func (f *Flag) Stats() TrackedStats { return f.t.Stats() }
 
 func isTrue(b bool) bool  { return b }
 func isFalse(b bool) bool { return !b }
+
+// waitUntilWatched is WaitUntil timed into m.Wait, apart so that an unwatched
+// call is a nil check and a direct call.
+func (t *Tracked[T]) waitUntilWatched(m *Monitors, ctx context.Context, pred func(T) bool) (T, error) {
+	return timedV(m, ctx, func() (T, error) { return t.waitUntil(ctx, pred) })
+}

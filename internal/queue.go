@@ -65,6 +65,10 @@ type Queue[T any] struct {
 	// Res is what the waiters wait on, for deadlock reports (nil: nobody is
 	// known to hold it); the primitive sets it with its lock held.
 	Res Holding
+	// OnLen, if set, is called with the primitive's lock held after every
+	// Push and Remove, with the new length: how a watched primitive's
+	// monitor follows its waiters (tock's Watch methods set it).
+	OnLen func(n int)
 }
 
 // AppendHolders is q.Res's, or appends nothing: a simulated task parked on
@@ -110,10 +114,21 @@ func (w *Waiter[T]) Next() *Waiter[T] { return w.link.after() }
 func (w *Waiter[T]) Queued() bool { return w.link.in() }
 
 // Push appends w.
-func (q *Queue[T]) Push(w *Waiter[T]) { q.l.pushBack(&w.link, w) }
+func (q *Queue[T]) Push(w *Waiter[T]) {
+	q.l.pushBack(&w.link, w)
+	if q.OnLen != nil {
+		q.OnLen(q.l.n)
+	}
+}
 
 // Remove takes w out of the queue; it reports false if w was not queued.
-func (q *Queue[T]) Remove(w *Waiter[T]) bool { return q.l.remove(&w.link) }
+func (q *Queue[T]) Remove(w *Waiter[T]) bool {
+	ok := q.l.remove(&w.link)
+	if ok && q.OnLen != nil {
+		q.OnLen(q.l.n)
+	}
+	return ok
+}
 
 // PopLive removes and returns the oldest waiter whose context is not done,
 // claiming its Select if it is a case of one: the caller must grant it.

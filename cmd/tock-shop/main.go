@@ -51,16 +51,16 @@ func model(cfg config) func(ctx context.Context, seed uint64) (sim.Metrics, erro
 			opts = append(opts, tock.Preemptive())
 		}
 		agents := tock.NewPriorityLimiter(cfg.agents, opts...)
+		// The agents' statistics: busy agents and queue length over time,
+		// and the wait of every caller who got an agent.
 		busy, queue := tock.NewMonitor(ctx, 0), tock.NewMonitor(ctx, 0)
-		agents.MonitorUse(busy)
-		agents.MonitorQueue(queue)
-		link := tock.NewPipe(cfg.linkMBps)
 		var waits, uploads tock.Tally
+		agents.Watch(&tock.Monitors{Use: busy, Queue: queue, Wait: &waits})
+		link := tock.NewPipe(cfg.linkMBps)
 		var calls, hungUp, preempted int
 
 		call := func(ctx context.Context, prio int, service, patience time.Duration, sizeMB float64) error {
 			calls++
-			start := tock.Now(ctx)
 			// Wait for an agent, or hang up when patience runs out.
 			p, err := agents.AcquireTimeout(ctx, prio, patience)
 			if err != nil {
@@ -70,7 +70,6 @@ func model(cfg config) func(ctx context.Context, seed uint64) (sim.Metrics, erro
 				hungUp++
 				return nil
 			}
-			waits.AddDuration(tock.Now(ctx).Sub(start))
 			tock.Sleep(p.Context(), service) // cut short by a preemption
 			if p.Preempted() {
 				preempted++ // the routine call is cut short

@@ -1,0 +1,437 @@
+package tock
+
+import (
+	"context"
+
+	"github.com/tockgo/tock/internal"
+)
+
+// Monitors are the statistics a watched primitive keeps about itself. Every
+// primitive has a Watch method that attaches them:
+//
+//	use, queue := tock.NewMonitor(ctx, 0), tock.NewMonitor(ctx, 0)
+//	var waits tock.Tally
+//	l.Watch(&tock.Monitors{Use: use, Queue: queue, Wait: &waits})
+//	... // run the model
+//	fmt.Println(use.Mean(), queue.Mean(), waits.Stats().Mean) // utilisation, mean queue length, mean wait
+//
+// Any field may be nil (that statistic is not kept). The primitive records
+// each change exactly when it happens, under its own lock, so the monitors
+// see the changes in the order they took effect, on the clock of the ctx
+// each monitor was made with (virtual time in a simulation, the wall clock
+// on the real runtime). What each field follows depends on the primitive
+// (see its Watch method):
+//
+//   - Use: how much of the primitive is held: 1 while a Lock is held and 0
+//     while it is free; the tokens borrowed from a CapacityLimiter or held
+//     from a PriorityLimiter; the throughput in use of a Pipe. Its Mean is
+//     the utilisation (divide by the total or the throughput).
+//   - Queue: the number of tasks blocked in the primitive's waits (a
+//     Select's waiting case counts as one; a Pipe's transfers in progress).
+//   - Level: what the primitive holds: a Container's level, a Semaphore's
+//     value, the items buffered in a Queue, stream or Subscription, 1 once
+//     an Event is set.
+//   - Wait: the duration of each blocking call that succeeded (0 for one
+//     that did not have to wait), in seconds on the call's clock. Calls that
+//     fail (cancelled, reneged, closed) are not recorded; neither are the
+//     operations of a Select (whose own wait may be timed with Tally.Time).
+//
+// A primitive with no Monitors attached pays one nil check per operation.
+// Attach them before the primitive is used (a Watch concurrent with
+// operations is safe, but those operations may or may not be recorded);
+// Watch(nil) detaches. Watch records the primitive's current state into
+// the monitors at once, so they need not be made with the right initial
+// value. One Monitors may be attached to one primitive at a time.
+type Monitors struct {
+	Use   *Monitor
+	Queue *Monitor
+	Level *Monitor
+	Wait  *Tally
+}
+
+// Watchable is what every tock primitive implements: Lock, Semaphore,
+// CapacityLimiter, PriorityLimiter, Container, Pipe, Queue, SendStream,
+// ReceiveStream, Subscription, Channel, Event, Condition, Tracked and Flag.
+// Code that builds a model can attach statistics to primitives of any kind
+// through it.
+type Watchable interface {
+	Watch(m *Monitors)
+}
+
+// The recording helpers take a nil *Monitors (nothing attached) and nil
+// fields.
+
+func (m *Monitors) use(v int) {
+	if m != nil && m.Use != nil {
+		m.Use.record(float64(v), nil)
+	}
+}
+
+func (m *Monitors) useRate(v float64) {
+	if m != nil && m.Use != nil {
+		m.Use.record(v, nil)
+	}
+}
+
+func (m *Monitors) queue(n int) {
+	if m != nil && m.Queue != nil {
+		m.Queue.record(float64(n), nil)
+	}
+}
+
+func (m *Monitors) level(v float64) {
+	if m != nil && m.Level != nil {
+		m.Level.record(v, nil)
+	}
+}
+
+// initUse, initQueue and initLevel record a primitive's state when
+// monitors are attached: only what differs from the monitor's value, so
+// that a monitor made with the right initial value records no change.
+func (m *Monitors) initUse(v int) {
+	if m != nil {
+		m.Use.resync(float64(v))
+	}
+}
+
+func (m *Monitors) initQueue(n int) {
+	if m != nil {
+		m.Queue.resync(float64(n))
+	}
+}
+
+func (m *Monitors) initLevel(v float64) {
+	if m != nil {
+		m.Level.resync(v)
+	}
+}
+
+// resync records v if it differs from the value (m may be nil).
+func (m *Monitor) resync(v float64) {
+	if m != nil && m.Value() != v {
+		m.record(v, nil)
+	}
+}
+
+// addQueue changes the Queue monitor by d, atomically.
+func (m *Monitors) addQueue(d float64) {
+	if m != nil && m.Queue != nil {
+		m.Queue.add(d)
+	}
+}
+
+// add changes the value by d atomically (Add reads and records in two
+// steps).
+func (m *Monitor) add(d float64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.advance()
+	m.v += d
+	m.min = min(m.min, m.v)
+	m.max = max(m.max, m.v)
+	m.changes++
+}
+
+// onLen is the wait-queue hook (internal.Queue.OnLen) that makes m.Queue
+// follow a primitive's waiters; n reports their number (the sum of several
+// queues, for a primitive that has more than one). Nil if nothing follows
+// them.
+func (m *Monitors) onLen(n func() int) func(int) {
+	if m == nil || m.Queue == nil {
+		return nil
+	}
+	return func(int) { m.queue(n()) }
+}
+
+// timed runs f, a blocking call with ctx, and records its duration in
+// m.Wait if it succeeds.
+func timed(m *Monitors, ctx context.Context, f func() error) error {
+	if m.Wait == nil || ctx == nil {
+		return f()
+	}
+	rt := internal.RuntimeOf(ctx)
+	start := rt.Now()
+	err := f()
+	if err == nil {
+		m.Wait.AddDuration(rt.Now().Sub(start))
+	}
+	return err
+}
+
+// timedV is timed for a call that returns a value.
+func timedV[T any](m *Monitors, ctx context.Context, f func() (T, error)) (T, error) {
+	if m.Wait == nil || ctx == nil {
+		return f()
+	}
+	rt := internal.RuntimeOf(ctx)
+	start := rt.Now()
+	v, err := f()
+	if err == nil {
+		m.Wait.AddDuration(rt.Now().Sub(start))
+	}
+	return v, err
+}
+
+// ---- Watch for each primitive ----
+
+// Watch attaches m to the lock (nil detaches): Use is 1 while the lock is
+// held (by anyone, at any depth) and 0 while it is free; Queue is the
+// tasks waiting to take it (including a Condition's notified waiters);
+// Wait is the time each successful Lock took. Level is not used. A watched
+// Lock takes its internal mutex on every Lock and Unlock (the unwatched
+// fast paths are single atomic operations), so that the monitors see the
+// changes in order.
+func (l *Lock) Watch(m *Monitors) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.mons.Store(m)
+	l.q.OnLen = m.onLen(l.q.Len)
+	if l.Locked() {
+		m.initUse(1)
+	} else {
+		m.initUse(0)
+	}
+	m.initQueue(l.q.Len())
+}
+
+// lockWatched is Lock for a watched lock: every change of owner is made
+// under l.mu (lockSlow, releaseLocked), where it is recorded.
+func (l *Lock) lockWatched(ctx context.Context, c internal.Call, id uint64, m *Monitors) error {
+	return timed(m, ctx, func() error {
+		if id != 0 && ownerOf(l.state.Load()) == id {
+			if internal.CheckedReal {
+				l.checkReentry("Lock")
+			}
+			l.extra.Add(1)
+			return nil
+		}
+		err := l.lockSlow(ctx, c, id)
+		if err == nil && internal.CheckedReal {
+			l.g.Store(internal.CurGoid())
+		}
+		return err
+	})
+}
+
+// tryLockWatched is TryLock for a watched lock.
+func (l *Lock) tryLockWatched(id uint64) bool {
+	if id != 0 && ownerOf(l.state.Load()) == id {
+		if internal.CheckedReal {
+			l.checkReentry("TryLock")
+		}
+		l.extra.Add(1)
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.state.CompareAndSwap(0, id<<ownerShift|lockedBit) {
+		return false
+	}
+	l.mons.Load().use(1)
+	if internal.CheckedReal {
+		l.g.Store(internal.CurGoid())
+	}
+	return true
+}
+
+// Watch attaches m to the semaphore (nil detaches): Level is its value
+// (the units available), Queue the tasks waiting in Acquire, Wait the time
+// each successful Acquire took. Use is not used (a Semaphore does not know
+// how many units exist).
+func (s *Semaphore) Watch(m *Monitors) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mons.Store(m)
+	s.q.OnLen = m.onLen(s.q.Len)
+	m.initLevel(float64(s.value))
+	m.initQueue(s.q.Len())
+}
+
+// Watch attaches m to the limiter (nil detaches): Use is the number of
+// tokens borrowed (divide its Mean by the total for the utilisation),
+// Queue the borrowers waiting in Acquire or AcquireFor, Wait the time each
+// successful Acquire or AcquireFor took. Level is not used.
+func (l *CapacityLimiter) Watch(m *Monitors) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.mons.Store(m)
+	l.q.OnLen = m.onLen(l.q.Len)
+	m.initUse(len(l.held))
+	m.initQueue(l.q.Len())
+}
+
+// acquireTimed is acquireFor for a limiter whose Wait is watched.
+func (l *CapacityLimiter) acquireTimed(ctx context.Context, c internal.Call, op string, borrower any, m *Monitors) error {
+	return timed(m, ctx, func() error {
+		l.mu.Lock()
+		l.checkNotHolding(op, borrower)
+		if len(l.held) < l.total && (l.q.Len() == 0 || l.q.FrontLive() == nil) {
+			l.add(borrower)
+			l.mu.Unlock()
+			c.RT.Checkpoint()
+			return nil
+		}
+		return l.acquireSlow(ctx, c, borrower)
+	})
+}
+
+// Watch attaches m to the limiter (nil detaches): Use is the number of
+// tokens held (divide its Mean by the total for the utilisation), Queue
+// the tasks waiting in Acquire, Wait the time each successful Acquire or
+// AcquireTimeout took (a preemption is immediate: 0). Level is not used.
+// MonitorUse and MonitorQueue set one field each.
+func (l *PriorityLimiter) Watch(m *Monitors) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.mons.Store(m)
+	m.initUse(len(l.holders))
+	m.initQueue(l.waiting)
+}
+
+// Watch attaches m to the container (nil detaches): Level is the level,
+// Queue the tasks waiting in Put and Get together, Wait the time each
+// successful Put or Get took. Use is not used. Container.Monitor sets
+// Level alone.
+func (c *Container) Watch(m *Monitors) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mons.Store(m)
+	n := func() int { return c.puts.Len() + c.gets.Len() }
+	c.puts.OnLen, c.gets.OnLen = m.onLen(n), m.onLen(n)
+	m.initLevel(c.level)
+	m.initQueue(n())
+}
+
+// watch attaches m to a pipe (Queue, stream, Subscription).
+func (p *pipe[T]) watch(m *Monitors) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mons.Store(m)
+	n := func() int { return p.recvq.Len() + p.sendq.Len() }
+	p.recvq.OnLen, p.sendq.OnLen = m.onLen(n), m.onLen(n)
+	p.buf.lvl = nil
+	if m != nil {
+		p.buf.lvl = m.Level
+	}
+	m.initLevel(float64(p.buf.n))
+	m.initQueue(n())
+}
+
+// Watch attaches m to the queue (nil detaches): Level is the number of
+// items in it, Queue the tasks waiting in Get or GetWhere, Wait the time
+// each successful Get or GetWhere took. Use is not used.
+func (q *Queue[T]) Watch(m *Monitors) { q.p.watch(m) }
+
+// Watch attaches m to the stream (either end: they share it; nil
+// detaches): Level is the number of items buffered, Queue the tasks
+// blocked in Send and Receive together, Wait the time each successful Send
+// and Receive took (through any handle of the stream). Use is not used.
+func (s *SendStream[T]) Watch(m *Monitors) { s.state("Watch").p.watch(m) }
+
+// Watch attaches m to the stream; see SendStream.Watch.
+func (r *ReceiveStream[T]) Watch(m *Monitors) { r.state("Watch").p.watch(m) }
+
+// Watch attaches m to the subscription (nil detaches): Level is the number
+// of messages buffered, Queue the tasks waiting in Receive, Wait the time
+// each successful Receive took. Use is not used. It panics for a zero
+// Subscription.
+func (s *Subscription[T]) Watch(m *Monitors) {
+	s.check("Watch")
+	s.p.watch(m)
+}
+
+// Watch attaches m to the channel (nil detaches): Queue is the number of
+// tasks in Receive, Wait the time each successful Receive took. Level and
+// Use are not used (a Channel holds nothing; watch a Subscription for
+// what it buffers).
+func (c *Channel[T]) Watch(m *Monitors) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mons.Store(m)
+	m.initQueue(0)
+}
+
+// Watch attaches m to the event (nil detaches): Level is 0 until Set and 1
+// from then on, Queue the tasks waiting in Wait, Wait the time each
+// successful Wait took. Use is not used.
+func (e *Event) Watch(m *Monitors) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.mons.Store(m)
+	e.q.OnLen = m.onLen(e.q.Len)
+	if e.set {
+		m.initLevel(1)
+	} else {
+		m.initLevel(0)
+	}
+	m.initQueue(e.q.Len())
+}
+
+// Watch attaches m to the condition (nil detaches): Queue is the number of
+// tasks waiting in Wait for a notification, Wait the time each successful
+// Wait took (until it holds the lock again; WaitFor records each Wait it
+// makes). Use and Level are not used: watch the underlying Lock for its
+// use.
+func (c *Condition) Watch(m *Monitors) {
+	l := c.lock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c.mons.Store(m)
+	c.q.OnLen = m.onLen(c.q.Len)
+	m.initQueue(c.q.Len())
+}
+
+// Watch attaches m to the value (nil detaches): Queue is the number of
+// tasks waiting in WaitUntil, Wait the time each successful WaitUntil
+// took. Use and Level are not used (a value of type T need not be a
+// number: record it with a Monitor's Set where it changes).
+func (t *Tracked[T]) Watch(m *Monitors) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.mons.Store(m)
+	t.q.OnLen = m.onLen(t.q.Len)
+	m.initQueue(t.q.Len())
+}
+
+// Watch attaches m to the flag, as Tracked.Watch does (Wait and WaitClear
+// are its WaitUntil), and Level is 1 while the flag is set and 0 while it
+// is clear.
+func (f *Flag) Watch(m *Monitors) {
+	f.t.Watch(m)
+	f.t.mu.Lock()
+	defer f.t.mu.Unlock()
+	f.t.onChange = nil
+	if m != nil && m.Level != nil {
+		f.t.onChange = func(on bool) {
+			if on {
+				m.level(1)
+			} else {
+				m.level(0)
+			}
+		}
+		if f.t.v {
+			m.initLevel(1)
+		} else {
+			m.initLevel(0)
+		}
+	}
+}
+
+// Watch attaches m to the pipe (nil detaches): Use is the throughput in
+// use, the sum of the transfers' current rates (divide its Mean by
+// Throughput for the utilisation), Queue the number of transfers in
+// progress, Wait the duration of each Transfer that went through. Level is
+// not used.
+func (p *Pipe) Watch(m *Monitors) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mons.Store(m)
+	var rate float64
+	for _, t := range p.active {
+		rate += t.rate
+	}
+	if m != nil {
+		m.Use.resync(rate)
+	}
+	m.initQueue(len(p.active))
+}
