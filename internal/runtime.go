@@ -7,6 +7,7 @@ import (
 	"context"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -145,6 +146,10 @@ type taskCtx struct {
 	context.Context
 	Call      // the task, and the runtime its calls run on
 	real bool // a real task's: Decode needs no check
+	// watch is a real task's cancellation watcher (see taskCtx.park in
+	// real.go), made at its first park; noWatch once the task has ended
+	// or if its parent's cancellation cannot be watched.
+	watch atomic.Pointer[watcher]
 }
 
 // Value answers taskKey with c itself: Decode finds task and runtime with
