@@ -389,3 +389,67 @@ func TestCapacityLimiterManyBorrowers(t *testing.T) {
 	}
 	expectPanic(t, "tock: CapacityLimiter.ReleaseFor: this borrower holds none of the limiter's tokens", func() { l.ReleaseFor(0) })
 }
+
+// A task borrower (Acquire's default) already waiting for a token cannot
+// queue a second time either: a goroutine sharing the task's ctx waits, and
+// the task's own Acquire and TryAcquire are refused; once that wait is
+// cancelled, or served and released, the task may borrow again.
+func TestCapacityLimiterTaskBorrowerWaitsOnce(t *testing.T) {
+	checkLeaks(t)
+	err := tock.Run(context.Background(), func(ctx context.Context) error {
+		l := tock.NewCapacityLimiter(0)
+		for _, cancelIt := range []bool{true, false} {
+			wctx, cancel := context.WithCancel(ctx)
+			res := make(chan error, 1)
+			go func() { res <- l.Acquire(wctx) }() //tockvet:ignore a goroutine sharing the task's ctx is the case under test
+			deadline := time.Now().Add(10 * time.Second)
+			for l.Stats().Waiting != 1 {
+				if time.Now().After(deadline) {
+					t.Fatal("the goroutine's Acquire did not queue")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			expectPanic(t, "tock: CapacityLimiter.Acquire: this borrower is already waiting for a token", func() {
+				// bounded: a second wait that is not refused times out
+				tctx, stop := context.WithTimeout(ctx, 5*time.Second)
+				defer stop()
+				l.Acquire(tctx)
+			})
+			expectPanic(t, "tock: CapacityLimiter.TryAcquire: this borrower is already waiting for a token", func() { l.TryAcquire(ctx) })
+			var err error
+			if cancelIt {
+				cancel()
+				select {
+				case err = <-res:
+				case <-time.After(10 * time.Second):
+					t.Fatal("the cancelled Acquire did not return")
+				}
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("cancelled Acquire: %v", err)
+				}
+			} else {
+				l.SetTotal(1)
+				select {
+				case err = <-res:
+				case <-time.After(10 * time.Second):
+					t.Fatal("the served Acquire did not return")
+				}
+				if err != nil {
+					t.Fatalf("served Acquire: %v", err)
+				}
+				l.Release(ctx)
+				l.SetTotal(0)
+				cancel()
+			}
+			// the wait is over: the task borrows again (TryAcquire: the
+			// limiter is full, but the borrower is not refused)
+			if l.TryAcquire(ctx) {
+				t.Fatal("TryAcquire succeeded on a full limiter")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

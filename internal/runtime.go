@@ -120,6 +120,10 @@ type Task struct {
 	name string // as given; "" for "task <num>"
 	num  uint64
 	sim  *simTask // the simulation's state of this task; nil on the real runtime
+	// LimiterWaits counts the CapacityLimiter waits under way with this
+	// task as the borrower, on any limiter: while it is 0 the task waits
+	// on none, so a limiter checks a second wait without a look-up.
+	LimiterWaits atomic.Int32
 }
 
 func (t *Task) String() string {
