@@ -398,51 +398,50 @@ func TestCapacityLimiterTaskBorrowerWaitsOnce(t *testing.T) {
 	checkLeaks(t)
 	err := tock.Run(context.Background(), func(ctx context.Context) error {
 		l := tock.NewCapacityLimiter(0)
+		res := tock.NewQueue[error]()
+		// result is the goroutine's Acquire's error, waited for at most 10 s.
+		result := func(what string) error {
+			bctx, stop := tock.WithTimeout(ctx, 10*time.Second)
+			defer stop()
+			err, gerr := res.Get(bctx)
+			if gerr != nil {
+				t.Fatalf("%s: %v", what, gerr)
+			}
+			return err
+		}
 		for _, cancelIt := range []bool{true, false} {
 			wctx, cancel := context.WithCancel(ctx)
-			res := make(chan error, 1)
-			go func() { res <- l.Acquire(wctx) }() //tockvet:ignore a goroutine sharing the task's ctx is the case under test
-			deadline := time.Now().Add(10 * time.Second)
+			go func() { res.Put(ctx, l.Acquire(wctx)) }() //tockvet:ignore a goroutine sharing the task's ctx is the case under test
+			deadline := tock.Now(ctx).Add(10 * time.Second)
 			for l.Stats().Waiting != 1 {
-				if time.Now().After(deadline) {
+				if tock.Now(ctx).After(deadline) {
 					t.Fatal("the goroutine's Acquire did not queue")
 				}
-				time.Sleep(time.Millisecond)
+				tock.Sleep(ctx, time.Millisecond)
 			}
 			expectPanic(t, "tock: CapacityLimiter.Acquire: this borrower is already waiting for a token", func() {
 				// bounded: a second wait that is not refused times out
-				tctx, stop := context.WithTimeout(ctx, 5*time.Second)
+				tctx, stop := tock.WithTimeout(ctx, 5*time.Second)
 				defer stop()
 				l.Acquire(tctx)
 			})
 			expectPanic(t, "tock: CapacityLimiter.TryAcquire: this borrower is already waiting for a token", func() { l.TryAcquire(ctx) })
-			var err error
 			if cancelIt {
 				cancel()
-				select {
-				case err = <-res:
-				case <-time.After(10 * time.Second):
-					t.Fatal("the cancelled Acquire did not return")
-				}
-				if !errors.Is(err, context.Canceled) {
+				if err := result("cancelled Acquire"); !errors.Is(err, context.Canceled) {
 					t.Fatalf("cancelled Acquire: %v", err)
 				}
 			} else {
 				l.SetTotal(1)
-				select {
-				case err = <-res:
-				case <-time.After(10 * time.Second):
-					t.Fatal("the served Acquire did not return")
-				}
-				if err != nil {
+				if err := result("served Acquire"); err != nil {
 					t.Fatalf("served Acquire: %v", err)
 				}
 				l.Release(ctx)
 				l.SetTotal(0)
 				cancel()
 			}
-			// the wait is over: the task borrows again (TryAcquire: the
-			// limiter is full, but the borrower is not refused)
+			// the wait is over: the task is not refused (the limiter is
+			// full, so TryAcquire fails)
 			if l.TryAcquire(ctx) {
 				t.Fatal("TryAcquire succeeded on a full limiter")
 			}
