@@ -310,28 +310,24 @@ func (l *CapacityLimiter) checkNotHolding(op string, b any) {
 		l.mu.Unlock()
 		panic("tock: CapacityLimiter." + op + ": this borrower already holds one of the limiter's tokens")
 	}
-	if l.awaits(b) {
+	var waits bool
+	if t, ok := b.(*internal.Task); ok {
+		waits = t.LimiterWaits.Load() != 0 && l.queued(b)
+	} else if len(l.waiting) > 0 {
+		w, ok := l.waiting[b]
+		waits = ok && w.ctx.Err() == nil
+	}
+	if waits {
 		l.mu.Unlock()
 		panic("tock: CapacityLimiter." + op + ": this borrower is already waiting for a token")
 	}
 }
 
-// awaits reports whether b is blocked in an Acquire of l that can still be
+// queued reports whether b has a waiter in l's queue that can still be
 // served; l.mu is held.
-func (l *CapacityLimiter) awaits(b any) bool {
-	if t, ok := b.(*internal.Task); ok {
-		if t.LimiterWaits.Load() == 0 {
-			return false
-		}
-		for w := l.q.Front(); w != nil; w = w.Next() {
-			if w.Val == b && w.Live() {
-				return true
-			}
-		}
-		return false
-	}
-	if len(l.waiting) > 0 {
-		if w, ok := l.waiting[b]; ok && w.ctx.Err() == nil {
+func (l *CapacityLimiter) queued(b any) bool {
+	for w := l.q.Front(); w != nil; w = w.Next() {
+		if w.Val == b && w.Live() {
 			return true
 		}
 	}
