@@ -28,8 +28,10 @@ type CapacityLimiter struct {
 	held  []heldToken
 	index map[any]int
 	seq   uint64
-	// waiting is the borrowers blocked in Acquire, so that a second wait
-	// for one is refused without a scan of the queue.
+	// waiting is the borrowers other than tasks blocked in Acquire, so
+	// that a second wait for one is refused without a scan of the queue.
+	// A task borrower counts its waits itself (Task.LimiterWaits): the
+	// queue is scanned only while the task waits somewhere.
 	waiting map[any]waitToken
 	waits   uint64
 	q       internal.Queue[any]
@@ -140,13 +142,19 @@ func (l *CapacityLimiter) acquireFor(ctx context.Context, c internal.Call, op st
 // released. The borrower is recorded as waiting until it is granted or
 // gives up (also when the wait panics).
 func (l *CapacityLimiter) acquireSlow(ctx context.Context, c internal.Call, borrower any) error {
+	l.q.Res = (*limiterHolding)(l) // for deadlock reports: held by its borrowers
+	if t, ok := borrower.(*internal.Task); ok {
+		t.LimiterWaits.Add(1)
+		defer t.LimiterWaits.Add(-1) // out of the queue by then
+		_, err := internal.Block(ctx, c, &l.mu, &l.q, borrower, "CapacityLimiter.Acquire")
+		return err
+	}
 	if l.waiting == nil {
 		l.waiting = map[any]waitToken{}
 	}
 	l.waits++
 	id := l.waits
 	l.waiting[borrower] = waitToken{ctx: ctx, id: id}
-	l.q.Res = (*limiterHolding)(l) // for deadlock reports: held by its borrowers
 	granted := false
 	defer func() {
 		if !granted {
@@ -235,7 +243,10 @@ func (l *CapacityLimiter) grant() {
 		if w == nil {
 			return
 		}
-		delete(l.waiting, w.Val) // its entry: a later wait for it would have been refused
+		if _, ok := w.Val.(*internal.Task); !ok {
+			// its entry: a later wait for it would have been refused
+			delete(l.waiting, w.Val)
+		}
 		l.add(w.Val)
 		w.Grant()
 	}
@@ -306,12 +317,28 @@ func (l *CapacityLimiter) checkNotHolding(op string, b any) {
 		l.mu.Unlock()
 		panic("tock: CapacityLimiter." + op + ": this borrower already holds one of the limiter's tokens")
 	}
-	if len(l.waiting) > 0 {
-		if w, ok := l.waiting[b]; ok && w.ctx.Err() == nil {
-			l.mu.Unlock()
-			panic("tock: CapacityLimiter." + op + ": this borrower is already waiting for a token")
+	var waits bool
+	if t, ok := b.(*internal.Task); ok {
+		waits = t.LimiterWaits.Load() != 0 && l.queued(b)
+	} else if len(l.waiting) > 0 {
+		w, ok := l.waiting[b]
+		waits = ok && w.ctx.Err() == nil
+	}
+	if waits {
+		l.mu.Unlock()
+		panic("tock: CapacityLimiter." + op + ": this borrower is already waiting for a token")
+	}
+}
+
+// queued reports whether b has a waiter in l's queue that can still be
+// served; l.mu is held.
+func (l *CapacityLimiter) queued(b any) bool {
+	for w := l.q.Front(); w != nil; w = w.Next() {
+		if w.Val == b && w.Live() {
+			return true
 		}
 	}
+	return false
 }
 
 // Total is the current total.

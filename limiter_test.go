@@ -389,3 +389,66 @@ func TestCapacityLimiterManyBorrowers(t *testing.T) {
 	}
 	expectPanic(t, "tock: CapacityLimiter.ReleaseFor: this borrower holds none of the limiter's tokens", func() { l.ReleaseFor(0) })
 }
+
+// A task borrower (Acquire's default) already waiting for a token cannot
+// queue a second time either: a goroutine sharing the task's ctx waits, and
+// the task's own Acquire and TryAcquire are refused; once that wait is
+// cancelled, or served and released, the task may borrow again.
+func TestCapacityLimiterTaskBorrowerWaitsOnce(t *testing.T) {
+	checkLeaks(t)
+	err := tock.Run(context.Background(), func(ctx context.Context) error {
+		l := tock.NewCapacityLimiter(0)
+		res := tock.NewQueue[error]()
+		// result is the goroutine's Acquire's error, waited for at most 10 s.
+		result := func(what string) error {
+			bctx, stop := tock.WithTimeout(ctx, 10*time.Second)
+			defer stop()
+			err, gerr := res.Get(bctx)
+			if gerr != nil {
+				t.Fatalf("%s: %v", what, gerr)
+			}
+			return err
+		}
+		for _, cancelIt := range []bool{true, false} {
+			wctx, cancel := context.WithCancel(ctx)
+			go func() { res.Put(ctx, l.Acquire(wctx)) }() //tockvet:ignore a goroutine sharing the task's ctx is the case under test
+			deadline := tock.Now(ctx).Add(10 * time.Second)
+			for l.Stats().Waiting != 1 {
+				if tock.Now(ctx).After(deadline) {
+					t.Fatal("the goroutine's Acquire did not queue")
+				}
+				tock.Sleep(ctx, time.Millisecond)
+			}
+			expectPanic(t, "tock: CapacityLimiter.Acquire: this borrower is already waiting for a token", func() {
+				// bounded: a second wait that is not refused times out
+				tctx, stop := tock.WithTimeout(ctx, 5*time.Second)
+				defer stop()
+				l.Acquire(tctx)
+			})
+			expectPanic(t, "tock: CapacityLimiter.TryAcquire: this borrower is already waiting for a token", func() { l.TryAcquire(ctx) })
+			if cancelIt {
+				cancel()
+				if err := result("cancelled Acquire"); !errors.Is(err, context.Canceled) {
+					t.Fatalf("cancelled Acquire: %v", err)
+				}
+			} else {
+				l.SetTotal(1)
+				if err := result("served Acquire"); err != nil {
+					t.Fatalf("served Acquire: %v", err)
+				}
+				l.Release(ctx)
+				l.SetTotal(0)
+				cancel()
+			}
+			// the wait is over: the task is not refused (the limiter is
+			// full, so TryAcquire fails)
+			if l.TryAcquire(ctx) {
+				t.Fatal("TryAcquire succeeded on a full limiter")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -32,7 +32,9 @@ func Run(ctx context.Context, main func(ctx context.Context) error) error {
 	}()
 	t := internal.NewRealTask("main")
 	defer internal.EndRealTask(t)
-	return main(internal.WithTask(ctx, t))
+	tctx := internal.WithTask(ctx, t)
+	defer internal.EndTask(tctx)
+	return main(tctx)
 }
 
 // Simulated reports whether ctx belongs to a simulation (sim.Run). It panics

@@ -232,6 +232,28 @@ func BenchmarkEventWaitSet(b *testing.B) {
 			e.Wait(ctx)
 		}
 	})
+	// The floor of a one-call op that decodes its ctx: its Err, one
+	// look-up of a key and a mutex around a flag. floor-task finds the key
+	// in the ctx itself (as a task's ctx answers Decode), floor-derived
+	// under three values and a cancel (as tock-derived's).
+	floor := func(b *testing.B, ctx context.Context) {
+		var m sync.Mutex
+		set := true
+		b.ReportAllocs()
+		for b.Loop() {
+			eventFloor(&m, &set, ctx)
+		}
+	}
+	b.Run("floor-task", func(b *testing.B) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		floor(b, context.WithValue(ctx, floorKey, 1))
+	})
+	b.Run("floor-derived", func(b *testing.B) {
+		ctx, cancel := floorCtx()
+		defer cancel()
+		floor(b, ctx)
+	})
 	b.Run("chan-ctx", func(b *testing.B) {
 		ctx := context.Background()
 		ch := make(chan struct{})
@@ -244,6 +266,21 @@ func BenchmarkEventWaitSet(b *testing.B) {
 			}
 		}
 	})
+}
+
+// eventFloor is Event.Wait on a set event with nothing but what any
+// ctx-decoding call pays (see BenchmarkEventWaitSet).
+//
+//go:noinline
+func eventFloor(m *sync.Mutex, set *bool, ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	_ = ctx.Value(floorKey)
+	m.Lock()
+	ok := *set
+	m.Unlock()
+	return ok
 }
 
 // BenchmarkEventFanout1000: per op, 1,000 goroutines park on an Event (or a

@@ -23,11 +23,11 @@ func EndRealTask(t *Task) { named.Delete(t.ID) }
 
 // goNamed runs fn(ctx) on a new goroutine as t, a named task of the real
 // runtime, known by its ID while it runs.
-func goNamed(t *Task, ctx context.Context, fn func(ctx context.Context)) {
+func goNamed(t *Task, ctx *taskCtx, fn func(ctx context.Context)) {
 	named.Store(t.ID, t)
 	go func() {
 		defer named.Delete(t.ID)
-		fn(ctx)
+		runReal(ctx, fn)
 	}()
 }
 

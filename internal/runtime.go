@@ -8,6 +8,7 @@ import (
 	"errors"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -120,6 +121,10 @@ type Task struct {
 	name string // as given; "" for "task <num>"
 	num  uint64
 	sim  *simTask // the simulation's state of this task; nil on the real runtime
+	// LimiterWaits counts the CapacityLimiter waits under way with this
+	// task as the borrower, on any limiter: while it is 0 the task waits
+	// on none, so a limiter checks a second wait without a look-up.
+	LimiterWaits atomic.Int32
 }
 
 func (t *Task) String() string {
@@ -146,6 +151,10 @@ type taskCtx struct {
 	context.Context
 	Call      // the task, and the runtime its calls run on
 	real bool // a real task's: Decode needs no check
+	// watch is a real task's cancellation watcher (see taskCtx.park in
+	// real.go), made at its first park; noWatch once the task has ended
+	// or if its parent's cancellation cannot be watched.
+	watch atomic.Pointer[watcher]
 }
 
 // Value answers taskKey with c itself: Decode finds task and runtime with

@@ -145,6 +145,7 @@ var targets = []target{
 	{"Lock uncontended, derived / floor-derived", "LockUncontended", "tock-derived", "floor-derived", "ns", 0, false},
 	{"Lock uncontended, floor-derived / task ctx", "LockUncontended", "floor-derived", "tock-task", "ns", 0, false},
 	{"Event.Wait (set), derived / task ctx", "EventWaitSet", "tock-derived", "tock-task", "ns", 1.3, false},
+	{"Event.Wait (set), floor-derived / floor-task", "EventWaitSet", "floor-derived", "floor-task", "ns", 0, false},
 	{"Semaphore uncontended, derived / task ctx", "SemaphoreUncontended", "tock-derived", "tock-task", "ns", 1.3, false},
 	{"Stream uncontended, derived / task ctx", "StreamUncontended", "tock-derived", "tock-task", "ns", 1.3, false},
 	{"Queue uncontended, derived / task ctx", "QueueUncontended", "tock-derived", "tock-task", "ns", 1.3, false},

@@ -1,0 +1,221 @@
+package internal
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+// waitQueued polls, bounded, until q holds n waiters.
+func waitQueued[T any](t *testing.T, mu *sync.Mutex, q *Queue[T], n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		l := q.Len()
+		mu.Unlock()
+		if l >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d waiters queued, want %d", l, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// recvBounded receives from ch within 10 s.
+func recvBounded[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: no result within 10 s", what)
+		panic("unreachable")
+	}
+}
+
+// A real task parked with its own ctx is cancelled by its watcher: the park
+// is in the watcher's slot (a receive on its parker alone), and the
+// cancellation of the task's parent ends it with the cause's error.
+func TestRealWatcherDeliversCancellation(t *testing.T) {
+	parent, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var q Queue[int]
+	res := make(chan error, 1)
+	inSlot := make(chan bool, 1)
+	Real.Spawn(parent, "", func(ctx context.Context) {
+		c := ctx.(*taskCtx)
+		go func() {
+			waitQueued(t, &mu, &q, 1)
+			w := c.watch.Load()
+			for i := 0; i < 10000 && (w == nil || w.parked.Load() == nil); i++ {
+				time.Sleep(100 * time.Microsecond)
+				w = c.watch.Load()
+			}
+			inSlot <- w != nil && w != noWatch && w.parked.Load() != nil
+			cancel()
+		}()
+		mu.Lock()
+		_, err := Block(ctx, Decode(ctx), &mu, &q, 0, "test")
+		res <- err
+	})
+	if !recvBounded(t, inSlot, "slot") {
+		t.Errorf("the park with the task's ctx is not in its watcher's slot")
+	}
+	if err := recvBounded(t, res, "park"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("park returned %v, want context.Canceled", err)
+	}
+	if q.Len() != 0 {
+		t.Errorf("%d waiters left queued", q.Len())
+	}
+}
+
+// A grant racing with the watcher's cancellation: exactly the granted waits
+// succeed (the wake-up wins, nothing is lost), and each task's parker is
+// left empty, so that its next park (granted, not cancelled) works.
+func TestRealWatcherGrantRacesCancel(t *testing.T) {
+	const rounds = 300
+	granted, succeeded := 0, 0
+	for i := 0; i < rounds; i++ {
+		parent, cancel := context.WithCancel(context.Background())
+		var mu sync.Mutex
+		var q Queue[int]
+		res := make(chan error, 2)
+		Real.Spawn(parent, "", func(ctx context.Context) {
+			c := Decode(ctx)
+			mu.Lock()
+			_, err := Block(ctx, c, &mu, &q, 0, "test")
+			res <- err
+			// The ctx is cancelled now: a second wait fails at once
+			// (nothing is granted) unless a stale signal is left.
+			mu.Lock()
+			v, err := Block(ctx, c, &mu, &q, 0, "test")
+			if v != 0 {
+				err = errors.New("a stale grant's value")
+			}
+			if err == nil {
+				err = errors.New("second park succeeded with nothing granted")
+			}
+			res <- err
+		})
+		waitQueued(t, &mu, &q, 1)
+		done := make(chan bool)
+		go func() {
+			mu.Lock()
+			ok := false
+			if w := q.PopLive(); w != nil {
+				ok = true
+				w.Grant()
+			}
+			mu.Unlock()
+			done <- ok
+		}()
+		if i%2 == 0 {
+			time.Sleep(time.Duration(i%7) * time.Microsecond)
+		}
+		cancel()
+		if recvBounded(t, done, "grant") {
+			granted++
+		}
+		if err := recvBounded(t, res, "first park"); err == nil {
+			succeeded++
+		} else if !errors.Is(err, context.Canceled) {
+			t.Fatalf("first park: %v", err)
+		}
+		if err := recvBounded(t, res, "second park"); !errors.Is(err, context.Canceled) {
+			t.Fatalf("second park: %v", err)
+		}
+	}
+	if granted != succeeded {
+		t.Fatalf("%d grants, %d successful waits", granted, succeeded)
+	}
+}
+
+// Goroutines that share a task's ctx park at the same time: one takes the
+// watcher's slot, the others select; the cancellation reaches all. A
+// goroutine that outlives its task, parked when the task ends, keeps the
+// watcher, so the cancellation reaches it too.
+func TestRealWatcherSharedAndOutliving(t *testing.T) {
+	const n = 4
+	parent, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var q Queue[int]
+	res := make(chan error, n)
+	ended := make(chan struct{})
+	Real.Spawn(parent, "", func(ctx context.Context) {
+		for i := 0; i < n; i++ {
+			go func() {
+				mu.Lock()
+				_, err := Block(ctx, Decode(ctx), &mu, &q, 0, "test")
+				res <- err
+			}()
+		}
+		waitQueued(t, &mu, &q, n)
+		time.Sleep(10 * time.Millisecond) // let them reach the park
+		close(ended)                      // the task returns; the goroutines stay parked
+	})
+	<-ended
+	time.Sleep(10 * time.Millisecond)
+	cancel()
+	for i := 0; i < n; i++ {
+		if err := recvBounded(t, res, "park"); !errors.Is(err, context.Canceled) {
+			t.Fatalf("park %d returned %v, want context.Canceled", i, err)
+		}
+	}
+}
+
+// A task's watcher is stopped when the task ends with no park under way:
+// its AfterFunc is no longer registered with the parent (no leak in a
+// long-lived group), and later parks with the ctx still see cancellation.
+func TestRealWatcherEndsWithTask(t *testing.T) {
+	parent, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	var q Queue[int]
+	ctxc := make(chan *taskCtx, 1)
+	watch := make(chan *watcher, 1)
+	Real.Spawn(parent, "", func(ctx context.Context) {
+		go func() {
+			waitQueued(t, &mu, &q, 1)
+			mu.Lock()
+			q.PopLive().Grant()
+			mu.Unlock()
+		}()
+		mu.Lock()
+		Block(ctx, Decode(ctx), &mu, &q, 0, "test")
+		c := ctx.(*taskCtx)
+		watch <- c.watch.Load()
+		ctxc <- c
+	})
+	w := recvBounded(t, watch, "task")
+	c := recvBounded(t, ctxc, "task")
+	if w == nil || w == noWatch {
+		t.Fatalf("the task's park armed no watcher")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for c.watch.Load() != noWatch {
+		if time.Now().After(deadline) {
+			t.Fatalf("the watcher was not ended with the task")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if w.stop() {
+		t.Errorf("the ended task's watcher was still registered")
+	}
+	// A goroutine left with the ended task's ctx parks by select.
+	res := make(chan error, 1)
+	go func() {
+		mu.Lock()
+		_, err := Block(context.Context(c), Decode(c), &mu, &q, 0, "test")
+		res <- err
+	}()
+	waitQueued(t, &mu, &q, 1)
+	cancel()
+	if err := recvBounded(t, res, "park"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("park returned %v, want context.Canceled", err)
+	}
+}
