@@ -73,7 +73,16 @@ type qVal struct {
 	T uint64 `json:"t,omitempty"` // ticket (0: the key's revision)
 }
 
+// enc encodes a value of the bucket (see record.go).
 func enc(v any) []byte {
+	switch v := v.(type) {
+	case lockVal:
+		return encRec(rec{O: v.O, W: v.W, C: v.C})
+	case qVal:
+		return encRec(rec{O: v.O, T: v.T})
+	case tokVal:
+		return encRec(rec{O: v.O, T: v.T, B: v.B, A: v.A})
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err)
@@ -82,14 +91,13 @@ func enc(v any) []byte {
 }
 
 func decLock(b []byte) lockVal {
-	var v lockVal
-	_ = json.Unmarshal(b, &v)
-	return v
+	r := decRec(b)
+	return lockVal{O: r.O, W: r.W, C: r.C}
 }
 
 func decQ(e jetstream.KeyValueEntry) qVal {
-	var v qVal
-	_ = json.Unmarshal(e.Value(), &v)
+	r := decRec(e.Value())
+	v := qVal{O: r.O, T: r.T}
 	if v.T == 0 {
 		v.T = e.Revision()
 	}
