@@ -12,36 +12,40 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
+	"github.com/nats-io/nats.go"
 	"github.com/tockgo/tock"
 	"github.com/tockgo/tock/dist"
 )
 
 // The load tests run loadClients clients (each its own nats connection and
 // dist.Client) doing loadOps operations each, per type, against one embedded
-// server, record every operation with its call and return times, and check
-// the histories with porcupine.
+// server per type, record every operation with its call and return times,
+// and check the histories with porcupine. The six types run in parallel
+// (after the other tests): the embedded servers are latency-bound, so the
+// load of all six takes little longer than its slowest type.
 //
-// loadOps is 10,000 per client. Under the race detector (which slows the
-// embedded server as much as the clients, about 6x), the three lease-heavy
-// types (Lock, Semaphore, CapacityLimiter) run heavyOps = 2,000 per client
-// instead, so that the suite stays within a few minutes on 2 cores;
-// TOCK_DIST_LOAD=N sets both to N (e.g. 10000 for the full size under -race).
-const loadClients = 8
+// loadOps is 10,000 per client, also under the race detector;
+// TOCK_DIST_LOAD=N sets it to N (e.g. 2000 for a quick run).
+//
+// The clients' lease TTL is loadTTL, longer than the default, so that a
+// machine starved by the load itself (and by the race detector) does not
+// make a holder miss its renewals: lease loss has tests of its own.
+const (
+	loadClients = 8
+	loadTTL     = 20 * time.Second
+)
 
-var loadOps, heavyOps = loadSizes()
+var loadOps = loadSize()
 
-func loadSizes() (int, int) {
+func loadSize() int {
 	if v := os.Getenv("TOCK_DIST_LOAD"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 4 {
 			panic("TOCK_DIST_LOAD must be a number >= 4, got " + v)
 		}
-		return n, n
+		return n
 	}
-	if raceOn {
-		return 10000, 2000
-	}
-	return 10000, 10000
+	return 10000
 }
 
 // history records operations with call and return times from one monotonic
@@ -60,6 +64,24 @@ func (h *history) add(client int, in, out any, call, ret int64) {
 	h.mu.Lock()
 	h.ops = append(h.ops, porcupine.Operation{ClientId: client, Input: in, Call: call, Output: out, Return: ret})
 	h.mu.Unlock()
+}
+
+// conns sums the requests (messages sent to the server, including lease
+// renewals and the hand-overs of a contended lock) of the load's clients.
+type conns []*nats.Conn
+
+func (cs *conns) client(t *testing.T, url string) *dist.Client {
+	nc := connect(t, url)
+	*cs = append(*cs, nc)
+	return newClient(t, nc, dist.WithLeaseTTL(loadTTL))
+}
+
+func (cs conns) logRequests(t *testing.T, what string, ops int) {
+	var n uint64
+	for _, nc := range cs {
+		n += nc.Stats().OutMsgs
+	}
+	t.Logf("%s: %.2f requests per operation (%d operations)", what, float64(n)/float64(ops), ops)
 }
 
 func checkLinearizable(t *testing.T, what string, m porcupine.Model, h *history) {
@@ -115,13 +137,15 @@ var lockModel = porcupine.Model{
 }
 
 func TestLoadLock(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	ctx := bounded(t, 8*time.Minute)
 	const names = 8 // contention: 8 clients over 8 locks, each op on a random one
 	h := newHistory()
+	var cs conns
 	var wg sync.WaitGroup
 	for c := 0; c < loadClients; c++ {
-		cl := client(t, s.ClientURL())
+		cl := cs.client(t, s.ClientURL())
 		locks := make([]*dist.Lock, names)
 		for i := range locks {
 			locks[i] = cl.NewLock(fmt.Sprintf("load%d", i))
@@ -130,7 +154,7 @@ func TestLoadLock(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(c), 1))
-			for i := 0; i < heavyOps/2; i++ { // each round: Lock and Unlock
+			for i := 0; i < loadOps/2; i++ { // each round: Lock and Unlock
 				n := r.IntN(names)
 				call := h.now()
 				if err := locks[n].Lock(ctx); err != nil {
@@ -157,6 +181,7 @@ func TestLoadLock(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	cs.logRequests(t, "Lock", len(h.ops))
 	checkLinearizable(t, "Lock", lockModel, h)
 }
 
@@ -184,14 +209,16 @@ func counterModel(total int) porcupine.Model {
 }
 
 func TestLoadSemaphore(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	ctx := bounded(t, 8*time.Minute)
 	const total = 3
 	h := newHistory()
+	var cs conns
 	var wg sync.WaitGroup
 	var in atomic.Int32
 	for c := 0; c < loadClients; c++ {
-		cl := client(t, s.ClientURL())
+		cl := cs.client(t, s.ClientURL())
 		sem, err := cl.NewSemaphore(ctx, "load", total)
 		if err != nil {
 			t.Fatal(err)
@@ -199,7 +226,7 @@ func TestLoadSemaphore(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; i < heavyOps/2; i++ {
+			for i := 0; i < loadOps/2; i++ {
 				call := h.now()
 				if err := sem.Acquire(ctx); err != nil {
 					t.Errorf("client %d: Acquire: %v", c, err)
@@ -223,17 +250,20 @@ func TestLoadSemaphore(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	cs.logRequests(t, "Semaphore", len(h.ops))
 	checkLinearizable(t, "Semaphore", counterModel(total), h)
 }
 
 func TestLoadCapacityLimiter(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	ctx := bounded(t, 8*time.Minute)
 	const total = 4
 	h := newHistory()
+	var cs conns
 	var wg sync.WaitGroup
 	for c := 0; c < loadClients; c++ {
-		cl := client(t, s.ClientURL())
+		cl := cs.client(t, s.ClientURL())
 		lim, err := cl.NewCapacityLimiter(ctx, "load", total)
 		if err != nil {
 			t.Fatal(err)
@@ -245,7 +275,7 @@ func TestLoadCapacityLimiter(t *testing.T) {
 				g := tock.NewGroup(ctx)
 				for k := 0; k < 2; k++ { // two borrowing tasks per client
 					g.Go(func(ctx context.Context) error {
-						for i := 0; i < heavyOps/4; i++ {
+						for i := 0; i < loadOps/4; i++ {
 							call := h.now()
 							if err := lim.Acquire(ctx); err != nil {
 								return err
@@ -269,6 +299,7 @@ func TestLoadCapacityLimiter(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	cs.logRequests(t, "CapacityLimiter", len(h.ops))
 	checkLinearizable(t, "CapacityLimiter", counterModel(total), h)
 }
 
@@ -304,9 +335,11 @@ var queueModel = porcupine.Model{
 }
 
 func TestLoadQueue(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	ctx := bounded(t, 8*time.Minute)
 	h := newHistory()
+	var cs conns
 	perClient := loadOps / 3 // each item: a Put, a Take and an Ack
 	totalItems := perClient * loadClients
 	var wg sync.WaitGroup
@@ -314,7 +347,7 @@ func TestLoadQueue(t *testing.T) {
 	seen := make([]atomic.Int32, totalItems)
 	redelivered := atomic.Int64{}
 	for c := 0; c < loadClients; c++ {
-		cl := client(t, s.ClientURL())
+		cl := cs.client(t, s.ClientURL())
 		q, err := dist.NewQueue[int](ctx, cl, "load")
 		if err != nil {
 			t.Fatal(err)
@@ -368,6 +401,7 @@ func TestLoadQueue(t *testing.T) {
 			t.Fatalf("item %d acked %d times", i, n)
 		}
 	}
+	cs.logRequests(t, "Queue", 3*totalItems)
 	checkLinearizable(t, "Queue", queueModel, h)
 	t.Logf("Queue: %d items put and acked once each by %d clients (%d redelivered)", totalItems, loadClients, redelivered.Load())
 }
@@ -375,6 +409,7 @@ func TestLoadQueue(t *testing.T) {
 // ---- Channel: every subscriber gets every value, in each putter's order ----
 
 func TestLoadChannel(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	ctx := bounded(t, 8*time.Minute)
 	// Each client puts perClient values and receives every client's:
@@ -455,6 +490,7 @@ var eventModel = porcupine.Model{
 }
 
 func TestLoadEvent(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	ctx := bounded(t, 8*time.Minute)
 	const events = 500

@@ -43,6 +43,7 @@ type Lock struct {
 	name string
 	hkey string // the holder's key
 	qpre string // prefix of the waiters' keys
+	pat  string // every key of the lock
 
 	mu    sync.Mutex
 	holds map[uint64]*lockHold // by task ID (0: anonymous)
@@ -108,11 +109,14 @@ func decQ(e jetstream.KeyValueEntry) qVal {
 // name is not made of letters, digits, '-' and '_'.
 func (c *Client) NewLock(name string) *Lock {
 	checkName("NewLock", name)
-	return &Lock{c: c, name: name, hkey: "lock." + name + ".h", qpre: "lock." + name + ".q.", holds: map[uint64]*lockHold{}}
+	return &Lock{c: c, name: name, hkey: "lock." + name + ".h", qpre: "lock." + name + ".q.", pat: "lock." + name + ".>", holds: map[uint64]*lockHold{}}
 }
 
 // Name is the Lock's name.
 func (l *Lock) Name() string { return l.name }
+
+// hub is the Client's watch of the lock's keys.
+func (l *Lock) hub(ctx context.Context) (*hub, error) { return l.c.hub(ctx, l.pat, l.hkey) }
 
 func (l *Lock) mine(owner string) func([]byte) bool {
 	return func(b []byte) bool { return decLock(b).O == owner }
@@ -145,6 +149,15 @@ func (l *Lock) Lock(ctx context.Context) error {
 		return err
 	}
 	owner := l.c.id + "-" + nuid.Next()
+	if h := l.c.peekHub(l.pat); h != nil {
+		if ready, live, _ := h.state(); ready && live {
+			// This process watches the lock (it waited for it before) and
+			// sees it held: queue at once rather than spend two requests
+			// on a create bound to fail. (If the view lags and the lock is
+			// free, the wait takes it.)
+			return l.wait(ctx, id, owner)
+		}
+	}
 	got, err := l.tryCreate(ctx, id, owner)
 	if got || err != nil {
 		return err
@@ -188,18 +201,15 @@ func (l *Lock) reenter(id uint64) (bool, error) {
 // lock is held.
 func (l *Lock) tryCreate(ctx context.Context, id uint64, owner string) (bool, error) {
 	val := enc(lockVal{O: owner, C: true})
-	sent := time.Now()
-	var rev uint64
-	var err error
-	if at := l.freedAt.Swap(0); at != 0 {
-		rev, err = l.c.cas(ctx, l.hkey, val, at, l.c.cfg.ttl)
-		if err != nil && isCAS(err) { // someone took it since: the usual way
-			sent = time.Now()
-			rev, err = l.c.create(ctx, l.hkey, val)
+	at := l.freedAt.Swap(0)
+	if at == 0 {
+		if h := l.c.peekHub(l.pat); h != nil {
+			if ready, live, marker := h.state(); ready && !live {
+				at = marker
+			}
 		}
-	} else {
-		rev, err = l.c.create(ctx, l.hkey, val)
 	}
+	sent, rev, err := l.createAt(ctx, val, at)
 	if err == nil {
 		l.take(id, owner, rev, val, sent)
 		return true, nil
@@ -213,6 +223,24 @@ func (l *Lock) tryCreate(ctx context.Context, id uint64, owner string) (bool, er
 		return true, nil
 	}
 	return false, netErr(ctx, "Lock.Lock "+l.name, err)
+}
+
+// createAt writes val as the holder's key if the key is free: first with a
+// compare-and-set on at, the revision of the key's delete marker as last
+// seen (one request; 0: not known), then, if that fails, with a Create (up
+// to three requests: the marker may be gone or newer). sent is when the
+// successful write was sent.
+func (l *Lock) createAt(ctx context.Context, val []byte, at uint64) (sent time.Time, rev uint64, err error) {
+	sent = time.Now()
+	if at != 0 {
+		rev, err = l.c.cas(ctx, l.hkey, val, at, l.c.cfg.ttl)
+		if err == nil || !isCAS(err) {
+			return sent, rev, err
+		}
+		sent = time.Now()
+	}
+	rev, err = l.c.create(ctx, l.hkey, val)
+	return sent, rev, err
 }
 
 func (l *Lock) take(id uint64, owner string, rev uint64, val []byte, sent time.Time) {
@@ -285,7 +313,7 @@ func (l *Lock) wait(ctx context.Context, id uint64, owner string) (err error) {
 		return netErr(ctx, "Lock.Lock "+l.name+": queue", err)
 	}
 	ql := l.c.startLease(qkey, qrev, enc(qVal{O: owner, T: qrev}), sent, nil)
-	h, err := l.c.hub(ctx, "lock."+l.name+".>")
+	h, err := l.hub(ctx)
 	if err != nil {
 		return l.giveUp(ctx, id, owner, qkey, ql, err)
 	}
@@ -298,9 +326,9 @@ func (l *Lock) wait(ctx context.Context, id uint64, owner string) (err error) {
 	for {
 		var act, others int
 		var he jetstream.KeyValueEntry
-		var pos uint64
+		var pos, marker uint64
 		err := h.await(ctx, min, ql.lost, ql.Err, func(es map[string]jetstream.KeyValueEntry, p uint64) bool {
-			pos = p
+			pos, marker = p, h.gone
 			e, held := es[l.hkey]
 			switch {
 			case held && decLock(e.Value()).O == owner:
@@ -339,8 +367,7 @@ func (l *Lock) wait(ctx context.Context, id uint64, owner string) (err error) {
 			}
 		case actCreate:
 			val := enc(lockVal{O: owner, C: true, W: others > 0})
-			sent := time.Now()
-			rev, err := l.c.create(ctx, l.hkey, val)
+			sent, rev, err := l.createAt(ctx, val, marker)
 			if err == nil {
 				l.take(id, owner, rev, val, sent)
 				l.leaveQueue(ctx, qkey, ql)
@@ -517,9 +544,11 @@ func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte
 			}
 			continue
 		}
-		// Handed over. If that waiter left the line meanwhile, take the
-		// lock back (unless it confirmed) and hand it on.
-		if _, ok, err := l.c.get(ctx, head.key); err != nil || ok {
+		// Handed over. If that waiter had left the line by then, take the
+		// lock back (unless it confirmed) and hand it on. (A waiter that
+		// leaves later sees the hand-over when it gives up, and keeps the
+		// lock.)
+		if ok, err := l.queuedAt(ctx, head.key, nrev); err != nil || ok {
 			return nil
 		}
 		cur, rev, val = head.owner, nrev, nval
@@ -527,10 +556,27 @@ func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte
 	return fmt.Errorf("tock/dist: Lock.Unlock %s: the hand-over kept conflicting", l.name)
 }
 
+// queuedAt reports whether the waiter's key was still there at revision
+// rev: from the hub's view once it reached rev (no request), or, if the
+// watch failed, from the key as it is now.
+func (l *Lock) queuedAt(ctx context.Context, key string, rev uint64) (bool, error) {
+	if h, err := l.hub(ctx); err == nil {
+		var ok bool
+		if err := h.await(ctx, rev, nil, nil, func(es map[string]jetstream.KeyValueEntry, _ uint64) bool {
+			_, ok = es[key]
+			return true
+		}); err == nil {
+			return ok, nil
+		}
+	}
+	_, ok, err := l.c.get(ctx, key)
+	return ok, err
+}
+
 // listWaiters lists the waiters queued before the holder's key reached
 // revision rev (and maybe later ones).
 func (l *Lock) listWaiters(ctx context.Context, rev uint64) ([]waiter, error) {
-	h, err := l.c.hub(ctx, "lock."+l.name+".>")
+	h, err := l.hub(ctx)
 	if err != nil {
 		return nil, err
 	}

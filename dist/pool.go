@@ -134,7 +134,7 @@ func (p *pool) acquire(ctx context.Context, suffix, borrower string, try bool) (
 		cancel()
 		return nil, cause
 	}
-	h, err := p.c.hub(ctx, p.pre+">")
+	h, err := p.c.hub(ctx, p.pre+">", "")
 	if err != nil {
 		return giveUp(err)
 	}
