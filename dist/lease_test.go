@@ -63,6 +63,29 @@ func TestLockLeaseLostWhenCut(t *testing.T) {
 	}
 }
 
+// A holder cut off learns of the loss from Lost alone, without another call
+// (nothing else asks the lease whether it ran out).
+func TestLockLostClosesOnItsOwn(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	p := newProxy(t, s.Addr().String())
+	a := client(t, p.URL(), dist.WithLeaseTTL(time.Second), dist.WithRequestTimeout(time.Second))
+	la := a.NewLock("lost")
+	if err := la.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lost := la.Lost(ctx)
+	p.sever()
+	select {
+	case <-lost:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Lost not closed 30s after the cut (TTL 1s)")
+	}
+	if _, err := la.Fence(ctx); !errors.Is(err, dist.ErrLeaseLost) {
+		t.Fatalf("Fence after Lost closed = %v, want ErrLeaseLost", err)
+	}
+}
+
 // A client cut off while it waits gets an error, never a hang.
 func TestWaitCutIsAnErrorNotAHang(t *testing.T) {
 	s := startServer(t)

@@ -24,8 +24,14 @@ import (
 // (after the other tests): the embedded servers are latency-bound, so the
 // load of all six takes little longer than its slowest type.
 //
-// loadOps is 10,000 per client, also under the race detector;
-// TOCK_DIST_LOAD=N sets it to N (e.g. 2000 for a quick run).
+// loadOps is 10,000 per client. Under the race detector, which slows the
+// embedded servers as much as the clients, the three lease-heavy types
+// (Lock, Semaphore, CapacityLimiter: every operation is several writes,
+// each seen by every client's watch) run heavyOps = 2,000 per client
+// instead, so that the suite stays within a few minutes on 2 cores;
+// TOCK_DIST_LOAD=N sets both to N (e.g. 10000 for the full size under
+// -race). On a 2-core machine shared with other jobs, the full size under
+// -race took more than 8 minutes for the Semaphore alone.
 //
 // The clients' lease TTL is loadTTL, longer than the default, so that a
 // machine starved by the load itself (and by the race detector) does not
@@ -35,17 +41,20 @@ const (
 	loadTTL     = 20 * time.Second
 )
 
-var loadOps = loadSize()
+var loadOps, heavyOps = loadSizes()
 
-func loadSize() int {
+func loadSizes() (int, int) {
 	if v := os.Getenv("TOCK_DIST_LOAD"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 4 {
 			panic("TOCK_DIST_LOAD must be a number >= 4, got " + v)
 		}
-		return n
+		return n, n
 	}
-	return 10000
+	if raceOn {
+		return 10000, 2000
+	}
+	return 10000, 10000
 }
 
 // history records operations with call and return times from one monotonic
@@ -154,7 +163,7 @@ func TestLoadLock(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(c), 1))
-			for i := 0; i < loadOps/2; i++ { // each round: Lock and Unlock
+			for i := 0; i < heavyOps/2; i++ { // each round: Lock and Unlock
 				n := r.IntN(names)
 				call := h.now()
 				if err := locks[n].Lock(ctx); err != nil {
@@ -226,7 +235,7 @@ func TestLoadSemaphore(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; i < loadOps/2; i++ {
+			for i := 0; i < heavyOps/2; i++ {
 				call := h.now()
 				if err := sem.Acquire(ctx); err != nil {
 					t.Errorf("client %d: Acquire: %v", c, err)
@@ -275,7 +284,7 @@ func TestLoadCapacityLimiter(t *testing.T) {
 				g := tock.NewGroup(ctx)
 				for k := 0; k < 2; k++ { // two borrowing tasks per client
 					g.Go(func(ctx context.Context) error {
-						for i := 0; i < loadOps/4; i++ {
+						for i := 0; i < heavyOps/4; i++ {
 							call := h.now()
 							if err := lim.Acquire(ctx); err != nil {
 								return err

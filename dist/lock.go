@@ -534,6 +534,9 @@ func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte
 		}
 		head := ws[0]
 		nval := enc(lockVal{O: head.owner, W: len(ws) > 1})
+		if hook := testHookHandOver.Load(); hook != nil {
+			(*hook)(head.key)
+		}
 		nrev, err := l.c.cas(ctx, l.hkey, nval, rev, l.c.cfg.ttl)
 		if err != nil {
 			if !isCAS(err) {
@@ -555,6 +558,10 @@ func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte
 	}
 	return fmt.Errorf("tock/dist: Lock.Unlock %s: the hand-over kept conflicting", l.name)
 }
+
+// testHookHandOver, set only by tests, runs in a release between choosing
+// the waiter to hand the lock to and the hand-over write.
+var testHookHandOver atomic.Pointer[func(waiterKey string)]
 
 // queuedAt reports whether the waiter's key was still there at revision
 // rev: from the hub's view once it reached rev (no request), or, if the
