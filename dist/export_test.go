@@ -24,3 +24,13 @@ func SetHandOverHook(f func(waiterKey string)) {
 	}
 	testHookHandOver.Store(&f)
 }
+
+// SetGiveUpHook sets (nil: removes) a function that a waiting Lock calls
+// when it gives up its place, before it removes its ticket.
+func SetGiveUpHook(f func()) {
+	if f == nil {
+		testHookGiveUp.Store(nil)
+		return
+	}
+	testHookGiveUp.Store(&f)
+}

@@ -417,6 +417,9 @@ func (l *Lock) leaveQueue(ctx context.Context, qkey string, ql *lease) {
 // meanwhile, we keep it and return nil (the wake-up wins).
 func (l *Lock) giveUp(ctx context.Context, id uint64, owner, qkey string, ql *lease, cause error) error {
 	ql.stop()
+	if hook := testHookGiveUp.Load(); hook != nil {
+		(*hook)()
+	}
 	dctx, cancel := l.c.detached(ctx)
 	_, _ = l.c.drop(dctx, qkey, 0)
 	cancel()
@@ -562,6 +565,10 @@ func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte
 // testHookHandOver, set only by tests, runs in a release between choosing
 // the waiter to hand the lock to and the hand-over write.
 var testHookHandOver atomic.Pointer[func(waiterKey string)]
+
+// testHookGiveUp, set only by tests, runs when a waiter gives up its place,
+// before it removes its ticket.
+var testHookGiveUp atomic.Pointer[func()]
 
 // queuedAt reports whether the waiter's key was still there at revision
 // rev: from the hub's view once it reached rev (no request), or, if the

@@ -319,3 +319,85 @@ func TestLockHandOverToAWaiterThatLeft(t *testing.T) {
 	}
 	lc.Unlock(ctx)
 }
+
+// A waiter cancelled just before the lock is handed to it, which gives up
+// its place only after the hand-over landed, keeps the lock (the wake-up
+// wins): it must not return the cancellation and leave the lock named after
+// it. The hooks order the two: the releaser cancels the waiter, the waiter
+// gives up, then waits for the hand-over before it removes its ticket.
+func TestLockCancelledWaiterSeesLateHandOver(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	a := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
+	b := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
+	c := client(t, s.ClientURL())
+	la, lb, lc := a.NewLock("H"), b.NewLock("H"), c.NewLock("H")
+	if err := la.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(connect(t, s.ClientURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, "tock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bctx, cancelB := context.WithCancel(ctx)
+	defer cancelB()
+	errc := make(chan error, 1)
+	go func() { errc <- lb.Lock(bctx) }()
+	waitQueued(t, ctx, a, "H", 1)
+	// Wait until b flagged the holder's key (so that a hands over).
+	for {
+		e, err := kv.Get(ctx, "lock.H.h")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(e.Value(), []byte(`"w":true`)) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	gaveUp := make(chan struct{})
+	handed := make(chan struct{})
+	dist.SetGiveUpHook(func() {
+		close(gaveUp)
+		// Hold the ticket until the lock is handed to b.
+		for ctx.Err() == nil {
+			if e, err := kv.Get(ctx, "lock.H.h"); err == nil && !bytes.Contains(e.Value(), []byte(a.ID())) {
+				close(handed)
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+	defer dist.SetGiveUpHook(nil)
+	dist.SetHandOverHook(func(string) {
+		cancelB()
+		<-gaveUp
+	})
+	defer dist.SetHandOverHook(nil)
+	if err := la.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dist.SetHandOverHook(nil)
+	err = <-errc
+	dist.SetGiveUpHook(nil)
+	select {
+	case <-handed:
+	default:
+		t.Fatal("the hooks did not run in the planned order")
+	}
+	if err != nil {
+		if ok, terr := lc.TryLock(ctx); !ok || terr != nil {
+			t.Fatalf("b's Lock returned %v but the lock is not free (TryLock = %v, %v)", err, ok, terr)
+		}
+		lc.Unlock(ctx)
+		t.Fatalf("b's Lock = %v; the lock was handed to it before it gave up its ticket, so the wake-up wins", err)
+	}
+	if ok, _ := lc.TryLock(ctx); ok {
+		t.Fatal("b's Lock returned nil but the lock is free")
+	}
+	lb.Unlock(ctx)
+}
