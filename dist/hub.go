@@ -169,13 +169,14 @@ func (c *Client) peekHub(pattern string) *hub {
 // state tells what the view says of the tracked key: ready is false if the
 // view is not complete yet (or the watch ended); else live tells whether the
 // key exists and, if not, marker is the revision of its delete marker (0:
-// unknown). The view may lag the server: use it as a guess only.
-func (h *hub) state() (ready, live bool, marker uint64) {
+// unknown), as of revision pos. The view may lag the server: use it as a
+// guess only.
+func (h *hub) state() (ready, live bool, marker, pos uint64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.ready || h.err != nil {
-		return false, false, 0
+		return false, false, 0, 0
 	}
 	_, live = h.entries[h.track]
-	return true, live, h.gone
+	return true, live, h.gone, h.pos
 }

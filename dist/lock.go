@@ -149,16 +149,15 @@ func (l *Lock) Lock(ctx context.Context) error {
 		return err
 	}
 	owner := l.c.id + "-" + nuid.Next()
-	if h := l.c.peekHub(l.pat); h != nil {
-		if ready, live, _ := h.state(); ready && live {
-			// This process watches the lock (it waited for it before) and
-			// sees it held: queue at once rather than spend two requests
-			// on a create bound to fail. (If the view lags and the lock is
-			// free, the wait takes it.)
-			return l.wait(ctx, id, owner)
-		}
+	at, held := l.guess()
+	if held {
+		// This process watches the lock (it waited for it before) and
+		// sees it held: queue at once rather than spend two requests on
+		// a create bound to fail. (If the view lags and the lock is free,
+		// the wait takes it.)
+		return l.wait(ctx, id, owner)
 	}
-	got, err := l.tryCreate(ctx, id, owner)
+	got, err := l.tryCreate(ctx, id, owner, at)
 	if got || err != nil {
 		return err
 	}
@@ -177,7 +176,8 @@ func (l *Lock) TryLock(ctx context.Context) (bool, error) {
 	if ok, err := l.reenter(id); ok {
 		return err == nil, err
 	}
-	return l.tryCreate(context.WithoutCancel(ctx), id, l.c.id+"-"+nuid.Next())
+	at, _ := l.guess()
+	return l.tryCreate(context.WithoutCancel(ctx), id, l.c.id+"-"+nuid.Next(), at)
 }
 
 func (l *Lock) reenter(id uint64) (bool, error) {
@@ -197,18 +197,25 @@ func (l *Lock) reenter(id uint64) (bool, error) {
 	return true, nil
 }
 
-// tryCreate takes the free lock; got is false (with a nil error) if the
-// lock is held.
-func (l *Lock) tryCreate(ctx context.Context, id uint64, owner string) (bool, error) {
-	val := enc(lockVal{O: owner, C: true})
-	at := l.freedAt.Swap(0)
-	if at == 0 {
-		if h := l.c.peekHub(l.pat); h != nil {
-			if ready, live, marker := h.state(); ready && !live {
-				at = marker
-			}
+// guess returns what this process knows of the holder's key without a
+// request: the revision of its delete marker (0: unknown), or held if it
+// looks held. The freshest source wins: the Client's watch of the lock, if
+// it runs and has seen at least this handle's last release, else the
+// marker of that release.
+func (l *Lock) guess() (at uint64, held bool) {
+	at = l.freedAt.Swap(0)
+	if h := l.c.peekHub(l.pat); h != nil {
+		if ready, live, marker, pos := h.state(); ready && pos >= at {
+			return marker, live
 		}
 	}
+	return at, false
+}
+
+// tryCreate takes the free lock (at: see createAt); got is false (with a nil error) if the
+// lock is held.
+func (l *Lock) tryCreate(ctx context.Context, id uint64, owner string, at uint64) (bool, error) {
+	val := enc(lockVal{O: owner, C: true})
 	sent, rev, err := l.createAt(ctx, val, at)
 	if err == nil {
 		l.take(id, owner, rev, val, sent)
