@@ -31,8 +31,10 @@ import (
 // each seen by every client's watch) run heavyOps = 2,000 per client
 // instead, so that the suite stays within a few minutes on 2 cores;
 // TOCK_DIST_LOAD=N sets both to N (e.g. 10000 for the full size under
-// -race). On a 2-core machine shared with other jobs, the full size under
-// -race took more than 8 minutes for the Semaphore alone.
+// -race). On a 2-core machine under -race, the full size took 163 s, 137 s
+// and 100 s for the three (the whole package takes 2m50s with 2,000), and
+// more than 8 minutes each for Lock and Semaphore when other jobs loaded
+// the machine.
 //
 // The clients' lease TTL is loadTTL, longer than the default, so that a
 // machine starved by the load itself (and by the race detector) does not
