@@ -291,6 +291,9 @@ func (c *Client) detached(ctx context.Context) (context.Context, context.CancelF
 // req bounds one request by the request timeout, whatever ctx's own
 // deadline: a server that does not answer is an error, never a long wait.
 func (c *Client) req(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= c.cfg.timeout {
+		return ctx, func() {} // bounded already (e.g. a detached ctx)
+	}
 	return context.WithTimeout(ctx, c.cfg.timeout)
 }
 

@@ -14,3 +14,23 @@ func LockWaiters(ctx context.Context, c *Client, name string) (int, error) {
 	}
 	return len(v.entries), nil
 }
+
+// SetHandOverHook sets (nil: removes) a function that a Lock release calls
+// with the key of the waiter it is about to hand the lock to.
+func SetHandOverHook(f func(waiterKey string)) {
+	if f == nil {
+		testHookHandOver.Store(nil)
+		return
+	}
+	testHookHandOver.Store(&f)
+}
+
+// SetGiveUpHook sets (nil: removes) a function that a waiting Lock calls
+// when it gives up its place, before it removes its ticket.
+func SetGiveUpHook(f func()) {
+	if f == nil {
+		testHookGiveUp.Store(nil)
+		return
+	}
+	testHookGiveUp.Store(&f)
+}

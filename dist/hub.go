@@ -21,13 +21,18 @@ type hub struct {
 
 	mu      sync.Mutex
 	entries map[string]jetstream.KeyValueEntry
+	track   string // a key whose deletion the hub remembers (may be "")
+	gone    uint64 // revision of track's delete marker, 0 if it is live or unknown
 	pos     uint64
 	ready   bool
 	changed chan struct{} // closed at the next change
 	err     error         // the watch ended
 }
 
-func (c *Client) hub(ctx context.Context, pattern string) (*hub, error) {
+// hub returns the Client's hub of pattern, starting it if needed; track is a
+// key whose delete marker the hub remembers (see marker), "" for none (a
+// pattern's hub must always be asked for with the same track).
+func (c *Client) hub(ctx context.Context, pattern, track string) (*hub, error) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -37,7 +42,7 @@ func (c *Client) hub(ctx context.Context, pattern string) (*hub, error) {
 		c.mu.Unlock()
 		return h, nil
 	}
-	h := &hub{c: c, pattern: pattern, entries: map[string]jetstream.KeyValueEntry{}, changed: make(chan struct{})}
+	h := &hub{c: c, pattern: pattern, track: track, entries: map[string]jetstream.KeyValueEntry{}, changed: make(chan struct{})}
 	c.hubs[pattern] = h
 	c.mu.Unlock()
 	w, err := c.kv.Watch(c.ctx, pattern)
@@ -92,8 +97,14 @@ func (h *hub) apply(e jetstream.KeyValueEntry) {
 		}
 		if e.Operation() == jetstream.KeyValuePut {
 			h.entries[e.Key()] = e
+			if e.Key() == h.track {
+				h.gone = 0
+			}
 		} else {
 			delete(h.entries, e.Key())
+			if e.Key() == h.track {
+				h.gone = e.Revision()
+			}
 		}
 	}
 	if h.ready {
@@ -146,4 +157,26 @@ func (h *hub) await(ctx context.Context, min uint64, lost <-chan struct{}, lostE
 			check.Reset(h.c.cfg.ttl)
 		}
 	}
+}
+
+// peekHub returns the Client's running hub of pattern, or nil.
+func (c *Client) peekHub(pattern string) *hub {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hubs[pattern]
+}
+
+// state tells what the view says of the tracked key: ready is false if the
+// view is not complete yet (or the watch ended); else live tells whether the
+// key exists and, if not, marker is the revision of its delete marker (0:
+// unknown), as of revision pos. The view may lag the server: use it as a
+// guess only.
+func (h *hub) state() (ready, live bool, marker, pos uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.ready || h.err != nil {
+		return false, false, 0, 0
+	}
+	_, live = h.entries[h.track]
+	return true, live, h.gone, h.pos
 }

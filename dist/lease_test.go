@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tockgo/tock/dist"
 )
 
@@ -63,6 +64,29 @@ func TestLockLeaseLostWhenCut(t *testing.T) {
 	}
 }
 
+// A holder cut off learns of the loss from Lost alone, without another call
+// (nothing else asks the lease whether it ran out).
+func TestLockLostClosesOnItsOwn(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	p := newProxy(t, s.Addr().String())
+	a := client(t, p.URL(), dist.WithLeaseTTL(time.Second), dist.WithRequestTimeout(time.Second))
+	la := a.NewLock("lost")
+	if err := la.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lost := la.Lost(ctx)
+	p.sever()
+	select {
+	case <-lost:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Lost not closed 30s after the cut (TTL 1s)")
+	}
+	if _, err := la.Fence(ctx); !errors.Is(err, dist.ErrLeaseLost) {
+		t.Fatalf("Fence after Lost closed = %v, want ErrLeaseLost", err)
+	}
+}
+
 // A client cut off while it waits gets an error, never a hang.
 func TestWaitCutIsAnErrorNotAHang(t *testing.T) {
 	s := startServer(t)
@@ -118,5 +142,45 @@ func TestWaitCutIsAnErrorNotAHang(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatal("a wait hung after the connection was cut")
 		}
+	}
+}
+
+// A holder whose key is taken over (here overwritten by hand, as a server
+// that lost the holder's writes and let another take the lock would) learns
+// it at its next renewal: Lost closes, and it does not renew the other's
+// key as its own.
+func TestLockTakenOverIsLost(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	a := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Second))
+	la := a.NewLock("over")
+	if err := la.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(connect(t, s.ClientURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, "tock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, "lock.over.h", []byte(`{"o":"intruder","c":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-la.Lost(ctx):
+	case <-time.After(30 * time.Second):
+		t.Fatal("Lost not closed 30s after the key was taken over (TTL 1s)")
+	}
+	if _, err := la.Fence(ctx); !errors.Is(err, dist.ErrLeaseLost) {
+		t.Fatalf("Fence = %v, want ErrLeaseLost", err)
+	}
+	if err := la.Release(ctx); !errors.Is(err, dist.ErrLeaseLost) {
+		t.Fatalf("Release = %v, want ErrLeaseLost", err)
+	}
+	e, err := kv.Get(ctx, "lock.over.h")
+	if err != nil || string(e.Value()) != `{"o":"intruder","c":true}` {
+		t.Fatalf("the other holder's key after the old holder's release = %v, %v", e, err)
 	}
 }

@@ -12,21 +12,37 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
+	"github.com/nats-io/nats.go"
 	"github.com/tockgo/tock"
 	"github.com/tockgo/tock/dist"
 )
 
 // The load tests run loadClients clients (each its own nats connection and
 // dist.Client) doing loadOps operations each, per type, against one embedded
-// server, record every operation with its call and return times, and check
-// the histories with porcupine.
+// server per type, record every operation with its call and return times,
+// and check the histories with porcupine. The types run one after the
+// other: run in parallel (two at a time on 2 cores) under -race, each took
+// five to eight times as long, and the package passed go test's 10-minute
+// limit.
 //
-// loadOps is 10,000 per client. Under the race detector (which slows the
-// embedded server as much as the clients, about 6x), the three lease-heavy
-// types (Lock, Semaphore, CapacityLimiter) run heavyOps = 2,000 per client
+// loadOps is 10,000 per client. Under the race detector, which slows the
+// embedded servers as much as the clients, the three lease-heavy types
+// (Lock, Semaphore, CapacityLimiter: every operation is several writes,
+// each seen by every client's watch) run heavyOps = 2,000 per client
 // instead, so that the suite stays within a few minutes on 2 cores;
-// TOCK_DIST_LOAD=N sets both to N (e.g. 10000 for the full size under -race).
-const loadClients = 8
+// TOCK_DIST_LOAD=N sets both to N (e.g. 10000 for the full size under
+// -race). On a 2-core machine under -race, the full size took 163 s, 137 s
+// and 100 s for the three (the whole package takes 2m50s with 2,000), and
+// more than 8 minutes each for Lock and Semaphore when other jobs loaded
+// the machine.
+//
+// The clients' lease TTL is loadTTL, longer than the default, so that a
+// machine starved by the load itself (and by the race detector) does not
+// make a holder miss its renewals: lease loss has tests of its own.
+const (
+	loadClients = 8
+	loadTTL     = 20 * time.Second
+)
 
 var loadOps, heavyOps = loadSizes()
 
@@ -60,6 +76,24 @@ func (h *history) add(client int, in, out any, call, ret int64) {
 	h.mu.Lock()
 	h.ops = append(h.ops, porcupine.Operation{ClientId: client, Input: in, Call: call, Output: out, Return: ret})
 	h.mu.Unlock()
+}
+
+// conns sums the requests (messages sent to the server, including lease
+// renewals and the hand-overs of a contended lock) of the load's clients.
+type conns []*nats.Conn
+
+func (cs *conns) client(t *testing.T, url string) *dist.Client {
+	nc := connect(t, url)
+	*cs = append(*cs, nc)
+	return newClient(t, nc, dist.WithLeaseTTL(loadTTL))
+}
+
+func (cs conns) logRequests(t *testing.T, what string, ops int) {
+	var n uint64
+	for _, nc := range cs {
+		n += nc.Stats().OutMsgs
+	}
+	t.Logf("%s: %.2f requests per operation (%d operations)", what, float64(n)/float64(ops), ops)
 }
 
 func checkLinearizable(t *testing.T, what string, m porcupine.Model, h *history) {
@@ -119,9 +153,10 @@ func TestLoadLock(t *testing.T) {
 	ctx := bounded(t, 8*time.Minute)
 	const names = 8 // contention: 8 clients over 8 locks, each op on a random one
 	h := newHistory()
+	var cs conns
 	var wg sync.WaitGroup
 	for c := 0; c < loadClients; c++ {
-		cl := client(t, s.ClientURL())
+		cl := cs.client(t, s.ClientURL())
 		locks := make([]*dist.Lock, names)
 		for i := range locks {
 			locks[i] = cl.NewLock(fmt.Sprintf("load%d", i))
@@ -157,6 +192,7 @@ func TestLoadLock(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	cs.logRequests(t, "Lock", len(h.ops))
 	checkLinearizable(t, "Lock", lockModel, h)
 }
 
@@ -188,10 +224,11 @@ func TestLoadSemaphore(t *testing.T) {
 	ctx := bounded(t, 8*time.Minute)
 	const total = 3
 	h := newHistory()
+	var cs conns
 	var wg sync.WaitGroup
 	var in atomic.Int32
 	for c := 0; c < loadClients; c++ {
-		cl := client(t, s.ClientURL())
+		cl := cs.client(t, s.ClientURL())
 		sem, err := cl.NewSemaphore(ctx, "load", total)
 		if err != nil {
 			t.Fatal(err)
@@ -223,6 +260,7 @@ func TestLoadSemaphore(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	cs.logRequests(t, "Semaphore", len(h.ops))
 	checkLinearizable(t, "Semaphore", counterModel(total), h)
 }
 
@@ -231,9 +269,10 @@ func TestLoadCapacityLimiter(t *testing.T) {
 	ctx := bounded(t, 8*time.Minute)
 	const total = 4
 	h := newHistory()
+	var cs conns
 	var wg sync.WaitGroup
 	for c := 0; c < loadClients; c++ {
-		cl := client(t, s.ClientURL())
+		cl := cs.client(t, s.ClientURL())
 		lim, err := cl.NewCapacityLimiter(ctx, "load", total)
 		if err != nil {
 			t.Fatal(err)
@@ -269,6 +308,7 @@ func TestLoadCapacityLimiter(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	cs.logRequests(t, "CapacityLimiter", len(h.ops))
 	checkLinearizable(t, "CapacityLimiter", counterModel(total), h)
 }
 
@@ -307,6 +347,7 @@ func TestLoadQueue(t *testing.T) {
 	s := startServer(t)
 	ctx := bounded(t, 8*time.Minute)
 	h := newHistory()
+	var cs conns
 	perClient := loadOps / 3 // each item: a Put, a Take and an Ack
 	totalItems := perClient * loadClients
 	var wg sync.WaitGroup
@@ -314,7 +355,7 @@ func TestLoadQueue(t *testing.T) {
 	seen := make([]atomic.Int32, totalItems)
 	redelivered := atomic.Int64{}
 	for c := 0; c < loadClients; c++ {
-		cl := client(t, s.ClientURL())
+		cl := cs.client(t, s.ClientURL())
 		q, err := dist.NewQueue[int](ctx, cl, "load")
 		if err != nil {
 			t.Fatal(err)
@@ -368,6 +409,7 @@ func TestLoadQueue(t *testing.T) {
 			t.Fatalf("item %d acked %d times", i, n)
 		}
 	}
+	cs.logRequests(t, "Queue", 3*totalItems)
 	checkLinearizable(t, "Queue", queueModel, h)
 	t.Logf("Queue: %d items put and acked once each by %d clients (%d redelivered)", totalItems, loadClients, redelivered.Load())
 }

@@ -43,6 +43,7 @@ type Lock struct {
 	name string
 	hkey string // the holder's key
 	qpre string // prefix of the waiters' keys
+	pat  string // every key of the lock
 
 	mu    sync.Mutex
 	holds map[uint64]*lockHold // by task ID (0: anonymous)
@@ -73,7 +74,16 @@ type qVal struct {
 	T uint64 `json:"t,omitempty"` // ticket (0: the key's revision)
 }
 
+// enc encodes a value of the bucket (see record.go).
 func enc(v any) []byte {
+	switch v := v.(type) {
+	case lockVal:
+		return encRec(rec{O: v.O, W: v.W, C: v.C})
+	case qVal:
+		return encRec(rec{O: v.O, T: v.T})
+	case tokVal:
+		return encRec(rec{O: v.O, T: v.T, B: v.B, A: v.A})
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err)
@@ -82,14 +92,13 @@ func enc(v any) []byte {
 }
 
 func decLock(b []byte) lockVal {
-	var v lockVal
-	_ = json.Unmarshal(b, &v)
-	return v
+	r := decRec(b)
+	return lockVal{O: r.O, W: r.W, C: r.C}
 }
 
 func decQ(e jetstream.KeyValueEntry) qVal {
-	var v qVal
-	_ = json.Unmarshal(e.Value(), &v)
+	r := decRec(e.Value())
+	v := qVal{O: r.O, T: r.T}
 	if v.T == 0 {
 		v.T = e.Revision()
 	}
@@ -100,11 +109,14 @@ func decQ(e jetstream.KeyValueEntry) qVal {
 // name is not made of letters, digits, '-' and '_'.
 func (c *Client) NewLock(name string) *Lock {
 	checkName("NewLock", name)
-	return &Lock{c: c, name: name, hkey: "lock." + name + ".h", qpre: "lock." + name + ".q.", holds: map[uint64]*lockHold{}}
+	return &Lock{c: c, name: name, hkey: "lock." + name + ".h", qpre: "lock." + name + ".q.", pat: "lock." + name + ".>", holds: map[uint64]*lockHold{}}
 }
 
 // Name is the Lock's name.
 func (l *Lock) Name() string { return l.name }
+
+// hub is the Client's watch of the lock's keys.
+func (l *Lock) hub(ctx context.Context) (*hub, error) { return l.c.hub(ctx, l.pat, l.hkey) }
 
 func (l *Lock) mine(owner string) func([]byte) bool {
 	return func(b []byte) bool { return decLock(b).O == owner }
@@ -137,7 +149,15 @@ func (l *Lock) Lock(ctx context.Context) error {
 		return err
 	}
 	owner := l.c.id + "-" + nuid.Next()
-	got, err := l.tryCreate(ctx, id, owner)
+	at, held := l.guess()
+	if held {
+		// This process watches the lock (it waited for it before) and
+		// sees it held: queue at once rather than spend two requests on
+		// a create bound to fail. (If the view lags and the lock is free,
+		// the wait takes it.)
+		return l.wait(ctx, id, owner)
+	}
+	got, err := l.tryCreate(ctx, id, owner, at)
 	if got || err != nil {
 		return err
 	}
@@ -156,7 +176,8 @@ func (l *Lock) TryLock(ctx context.Context) (bool, error) {
 	if ok, err := l.reenter(id); ok {
 		return err == nil, err
 	}
-	return l.tryCreate(context.WithoutCancel(ctx), id, l.c.id+"-"+nuid.Next())
+	at, _ := l.guess()
+	return l.tryCreate(context.WithoutCancel(ctx), id, l.c.id+"-"+nuid.Next(), at)
 }
 
 func (l *Lock) reenter(id uint64) (bool, error) {
@@ -176,22 +197,26 @@ func (l *Lock) reenter(id uint64) (bool, error) {
 	return true, nil
 }
 
-// tryCreate takes the free lock; got is false (with a nil error) if the
-// lock is held.
-func (l *Lock) tryCreate(ctx context.Context, id uint64, owner string) (bool, error) {
-	val := enc(lockVal{O: owner, C: true})
-	sent := time.Now()
-	var rev uint64
-	var err error
-	if at := l.freedAt.Swap(0); at != 0 {
-		rev, err = l.c.cas(ctx, l.hkey, val, at, l.c.cfg.ttl)
-		if err != nil && isCAS(err) { // someone took it since: the usual way
-			sent = time.Now()
-			rev, err = l.c.create(ctx, l.hkey, val)
+// guess returns what this process knows of the holder's key without a
+// request: the revision of its delete marker (0: unknown), or held if it
+// looks held. The freshest source wins: the Client's watch of the lock, if
+// it runs and has seen at least this handle's last release, else the
+// marker of that release.
+func (l *Lock) guess() (at uint64, held bool) {
+	at = l.freedAt.Swap(0)
+	if h := l.c.peekHub(l.pat); h != nil {
+		if ready, live, marker, pos := h.state(); ready && pos >= at {
+			return marker, live
 		}
-	} else {
-		rev, err = l.c.create(ctx, l.hkey, val)
 	}
+	return at, false
+}
+
+// tryCreate takes the free lock (at: see createAt); got is false (with a nil error) if the
+// lock is held.
+func (l *Lock) tryCreate(ctx context.Context, id uint64, owner string, at uint64) (bool, error) {
+	val := enc(lockVal{O: owner, C: true})
+	sent, rev, err := l.createAt(ctx, val, at)
 	if err == nil {
 		l.take(id, owner, rev, val, sent)
 		return true, nil
@@ -205,6 +230,24 @@ func (l *Lock) tryCreate(ctx context.Context, id uint64, owner string) (bool, er
 		return true, nil
 	}
 	return false, netErr(ctx, "Lock.Lock "+l.name, err)
+}
+
+// createAt writes val as the holder's key if the key is free: first with a
+// compare-and-set on at, the revision of the key's delete marker as last
+// seen (one request; 0: not known), then, if that fails, with a Create (up
+// to three requests: the marker may be gone or newer). sent is when the
+// successful write was sent.
+func (l *Lock) createAt(ctx context.Context, val []byte, at uint64) (sent time.Time, rev uint64, err error) {
+	sent = time.Now()
+	if at != 0 {
+		rev, err = l.c.cas(ctx, l.hkey, val, at, l.c.cfg.ttl)
+		if err == nil || !isCAS(err) {
+			return sent, rev, err
+		}
+		sent = time.Now()
+	}
+	rev, err = l.c.create(ctx, l.hkey, val)
+	return sent, rev, err
 }
 
 func (l *Lock) take(id uint64, owner string, rev uint64, val []byte, sent time.Time) {
@@ -277,7 +320,7 @@ func (l *Lock) wait(ctx context.Context, id uint64, owner string) (err error) {
 		return netErr(ctx, "Lock.Lock "+l.name+": queue", err)
 	}
 	ql := l.c.startLease(qkey, qrev, enc(qVal{O: owner, T: qrev}), sent, nil)
-	h, err := l.c.hub(ctx, "lock."+l.name+".>")
+	h, err := l.hub(ctx)
 	if err != nil {
 		return l.giveUp(ctx, id, owner, qkey, ql, err)
 	}
@@ -290,9 +333,9 @@ func (l *Lock) wait(ctx context.Context, id uint64, owner string) (err error) {
 	for {
 		var act, others int
 		var he jetstream.KeyValueEntry
-		var pos uint64
+		var pos, marker uint64
 		err := h.await(ctx, min, ql.lost, ql.Err, func(es map[string]jetstream.KeyValueEntry, p uint64) bool {
-			pos = p
+			pos, marker = p, h.gone
 			e, held := es[l.hkey]
 			switch {
 			case held && decLock(e.Value()).O == owner:
@@ -331,8 +374,7 @@ func (l *Lock) wait(ctx context.Context, id uint64, owner string) (err error) {
 			}
 		case actCreate:
 			val := enc(lockVal{O: owner, C: true, W: others > 0})
-			sent := time.Now()
-			rev, err := l.c.create(ctx, l.hkey, val)
+			sent, rev, err := l.createAt(ctx, val, marker)
 			if err == nil {
 				l.take(id, owner, rev, val, sent)
 				l.leaveQueue(ctx, qkey, ql)
@@ -382,6 +424,9 @@ func (l *Lock) leaveQueue(ctx context.Context, qkey string, ql *lease) {
 // meanwhile, we keep it and return nil (the wake-up wins).
 func (l *Lock) giveUp(ctx context.Context, id uint64, owner, qkey string, ql *lease, cause error) error {
 	ql.stop()
+	if hook := testHookGiveUp.Load(); hook != nil {
+		(*hook)()
+	}
 	dctx, cancel := l.c.detached(ctx)
 	_, _ = l.c.drop(dctx, qkey, 0)
 	cancel()
@@ -499,6 +544,9 @@ func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte
 		}
 		head := ws[0]
 		nval := enc(lockVal{O: head.owner, W: len(ws) > 1})
+		if hook := testHookHandOver.Load(); hook != nil {
+			(*hook)(head.key)
+		}
 		nrev, err := l.c.cas(ctx, l.hkey, nval, rev, l.c.cfg.ttl)
 		if err != nil {
 			if !isCAS(err) {
@@ -509,9 +557,11 @@ func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte
 			}
 			continue
 		}
-		// Handed over. If that waiter left the line meanwhile, take the
-		// lock back (unless it confirmed) and hand it on.
-		if _, ok, err := l.c.get(ctx, head.key); err != nil || ok {
+		// Handed over. If that waiter had left the line by then, take the
+		// lock back (unless it confirmed) and hand it on. (A waiter that
+		// leaves later sees the hand-over when it gives up, and keeps the
+		// lock.)
+		if ok, err := l.queuedAt(ctx, head.key, nrev); err != nil || ok {
 			return nil
 		}
 		cur, rev, val = head.owner, nrev, nval
@@ -519,10 +569,35 @@ func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte
 	return fmt.Errorf("tock/dist: Lock.Unlock %s: the hand-over kept conflicting", l.name)
 }
 
+// testHookHandOver, set only by tests, runs in a release between choosing
+// the waiter to hand the lock to and the hand-over write.
+var testHookHandOver atomic.Pointer[func(waiterKey string)]
+
+// testHookGiveUp, set only by tests, runs when a waiter gives up its place,
+// before it removes its ticket.
+var testHookGiveUp atomic.Pointer[func()]
+
+// queuedAt reports whether the waiter's key was still there at revision
+// rev: from the hub's view once it reached rev (no request), or, if the
+// watch failed, from the key as it is now.
+func (l *Lock) queuedAt(ctx context.Context, key string, rev uint64) (bool, error) {
+	if h, err := l.hub(ctx); err == nil {
+		var ok bool
+		if err := h.await(ctx, rev, nil, nil, func(es map[string]jetstream.KeyValueEntry, _ uint64) bool {
+			_, ok = es[key]
+			return true
+		}); err == nil {
+			return ok, nil
+		}
+	}
+	_, ok, err := l.c.get(ctx, key)
+	return ok, err
+}
+
 // listWaiters lists the waiters queued before the holder's key reached
 // revision rev (and maybe later ones).
 func (l *Lock) listWaiters(ctx context.Context, rev uint64) ([]waiter, error) {
-	h, err := l.c.hub(ctx, "lock."+l.name+".>")
+	h, err := l.hub(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,14 @@
 package dist_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tockgo/tock"
 	"github.com/tockgo/tock/dist"
 )
@@ -184,7 +186,9 @@ func TestLockCancelWhileWaiting(t *testing.T) {
 	s := startServer(t)
 	ctx := bounded(t, 60*time.Second)
 	a := client(t, s.ClientURL())
-	b := client(t, s.ClientURL())
+	// b's leases last a minute: its ticket must go because b gives it up,
+	// not because it expires.
+	b := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
 	la, lb := a.NewLock("C"), b.NewLock("C")
 	if err := la.Lock(ctx); err != nil {
 		t.Fatal(err)
@@ -197,7 +201,7 @@ func TestLockCancelWhileWaiting(t *testing.T) {
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled Lock = %v", err)
 	}
-	waitQueued(t, ctx, a, "C", 0) // the place in line was given up
+	waitQueued(t, bounded(t, 20*time.Second), a, "C", 0) // the place in line was given up
 	la.Unlock(ctx)
 	// Nobody holds it now: a fresh TryLock succeeds at once.
 	if ok, err := lb.TryLock(ctx); !ok || err != nil {
@@ -256,4 +260,144 @@ func TestLockCancelRaceWakeupWins(t *testing.T) {
 		lc.Unlock(ctx)
 	}
 	t.Logf("wake-up won %d times, cancellation %d times", won, lost)
+}
+
+// A releaser that hands the lock to a waiter whose ticket was gone by then
+// (the waiter gave up just before the hand-over, and so did not see it)
+// takes the lock back and frees it, rather than leave it to a ghost until
+// its lease expires. The waiter here is a ticket with no process behind
+// it, removed by the hook between the releaser's choice and its hand-over.
+func TestLockHandOverToAWaiterThatLeft(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	a := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
+	c := client(t, s.ClientURL())
+	la, lc := a.NewLock("G"), c.NewLock("G")
+	if err := la.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(connect(t, s.ClientURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, "tock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ghost = "lock.G.q.ghost"
+	if _, err := kv.Create(ctx, ghost, []byte(`{"o":"ghost"}`)); err != nil {
+		t.Fatal(err)
+	}
+	// Flag the holder's key as a waiter does.
+	e, err := kv.Get(ctx, "lock.G.h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagged := bytes.Replace(e.Value(), []byte(`"c":true`), []byte(`"w":true,"c":true`), 1)
+	if _, err := kv.Update(ctx, "lock.G.h", flagged, e.Revision()); err != nil {
+		t.Fatal(err)
+	}
+	var handed []string
+	dist.SetHandOverHook(func(key string) {
+		handed = append(handed, key)
+		if key == ghost {
+			if err := kv.Purge(ctx, ghost); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	defer dist.SetHandOverHook(nil)
+	if err := la.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dist.SetHandOverHook(nil)
+	if len(handed) != 1 || handed[0] != ghost {
+		t.Fatalf("hand-overs %v, want one to %s", handed, ghost)
+	}
+	if ok, err := lc.TryLock(ctx); !ok || err != nil {
+		t.Fatalf("TryLock after a hand-over to a waiter that left = %v, %v; want the lock free", ok, err)
+	}
+	lc.Unlock(ctx)
+}
+
+// A waiter cancelled just before the lock is handed to it, which gives up
+// its place only after the hand-over landed, keeps the lock (the wake-up
+// wins): it must not return the cancellation and leave the lock named after
+// it. The hooks order the two: the releaser cancels the waiter, the waiter
+// gives up, then waits for the hand-over before it removes its ticket.
+func TestLockCancelledWaiterSeesLateHandOver(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	a := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
+	b := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
+	c := client(t, s.ClientURL())
+	la, lb, lc := a.NewLock("H"), b.NewLock("H"), c.NewLock("H")
+	if err := la.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(connect(t, s.ClientURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, "tock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bctx, cancelB := context.WithCancel(ctx)
+	defer cancelB()
+	errc := make(chan error, 1)
+	go func() { errc <- lb.Lock(bctx) }()
+	waitQueued(t, ctx, a, "H", 1)
+	// Wait until b flagged the holder's key (so that a hands over).
+	for {
+		e, err := kv.Get(ctx, "lock.H.h")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(e.Value(), []byte(`"w":true`)) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	gaveUp := make(chan struct{})
+	handed := make(chan struct{})
+	dist.SetGiveUpHook(func() {
+		close(gaveUp)
+		// Hold the ticket until the lock is handed to b.
+		for ctx.Err() == nil {
+			if e, err := kv.Get(ctx, "lock.H.h"); err == nil && !bytes.Contains(e.Value(), []byte(a.ID())) {
+				close(handed)
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+	defer dist.SetGiveUpHook(nil)
+	dist.SetHandOverHook(func(string) {
+		cancelB()
+		<-gaveUp
+	})
+	defer dist.SetHandOverHook(nil)
+	if err := la.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dist.SetHandOverHook(nil)
+	err = <-errc
+	dist.SetGiveUpHook(nil)
+	select {
+	case <-handed:
+	default:
+		t.Fatal("the hooks did not run in the planned order")
+	}
+	if err != nil {
+		if ok, terr := lc.TryLock(ctx); !ok || terr != nil {
+			t.Fatalf("b's Lock returned %v but the lock is not free (TryLock = %v, %v)", err, ok, terr)
+		}
+		lc.Unlock(ctx)
+		t.Fatalf("b's Lock = %v; the lock was handed to it before it gave up its ticket, so the wake-up wins", err)
+	}
+	if ok, _ := lc.TryLock(ctx); ok {
+		t.Fatal("b's Lock returned nil but the lock is free")
+	}
+	lb.Unlock(ctx)
 }

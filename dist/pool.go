@@ -2,7 +2,6 @@ package dist
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -47,8 +46,8 @@ type token struct {
 }
 
 func decTok(e jetstream.KeyValueEntry) tokVal {
-	var v tokVal
-	_ = json.Unmarshal(e.Value(), &v)
+	r := decRec(e.Value())
+	v := tokVal{O: r.O, T: r.T, B: r.B, A: r.A}
 	if v.T == 0 {
 		v.T = e.Revision()
 	}
@@ -126,11 +125,7 @@ func (p *pool) acquire(ctx context.Context, suffix, borrower string, try bool) (
 		cancel()
 		return nil, netErr(ctx, p.op("Acquire"), err)
 	}
-	mine := func(b []byte) bool {
-		var v tokVal
-		_ = json.Unmarshal(b, &v)
-		return v.O == owner
-	}
+	mine := func(b []byte) bool { return decRec(b).O == owner }
 	tl := p.c.startLease(key, rev, enc(tokVal{O: owner, T: rev, B: borrower}), sent, mine)
 	giveUp := func(cause error) (*token, error) {
 		r, _ := tl.stop()
@@ -139,7 +134,7 @@ func (p *pool) acquire(ctx context.Context, suffix, borrower string, try bool) (
 		cancel()
 		return nil, cause
 	}
-	h, err := p.c.hub(ctx, p.pre+">")
+	h, err := p.c.hub(ctx, p.pre+">", "")
 	if err != nil {
 		return giveUp(err)
 	}

@@ -74,7 +74,12 @@ func TestQueueRedeliveryAfterDeadline(t *testing.T) {
 	if err != nil || it.Value != 42 || it.Deliveries() != 1 {
 		t.Fatalf("Take = %+v, %v", it, err)
 	}
-	it2, err := qb.Take(ctx) // delivered again after the deadline
+	// Delivered again after the deadline (1s): well before the default of
+	// 30s, so the queue's own deadline is the one applied (15s is a
+	// generous bound for a loaded machine).
+	rctx, rcancel := context.WithTimeout(ctx, 15*time.Second)
+	defer rcancel()
+	it2, err := qb.Take(rctx)
 	if err != nil || it2.Value != 42 || it2.Deliveries() != 2 {
 		t.Fatalf("redelivery = %+v, %v", it2, err)
 	}
