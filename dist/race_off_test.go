@@ -1,5 +1,0 @@
-//go:build !race
-
-package dist_test
-
-const raceOn = false
