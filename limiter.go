@@ -125,8 +125,13 @@ func (l *CapacityLimiter) AcquireFor(ctx context.Context, borrower any) error {
 
 func (l *CapacityLimiter) acquireFor(ctx context.Context, c internal.Call, op string, borrower any) error {
 	if m := l.mons.Load(); m != nil && m.Wait != nil {
-		return l.acquireTimed(ctx, c, op, borrower, m)
+		return timed(m, ctx, func() error { return l.acquireUntimed(ctx, c, op, borrower) })
 	}
+	return l.acquireUntimed(ctx, c, op, borrower)
+}
+
+// acquireUntimed is acquireFor without the Wait tally.
+func (l *CapacityLimiter) acquireUntimed(ctx context.Context, c internal.Call, op string, borrower any) error {
 	l.mu.Lock()
 	l.checkNotHolding(op, borrower)
 	if len(l.held) < l.total && (l.q.Len() == 0 || l.q.FrontLive() == nil) {

@@ -60,7 +60,9 @@ func (l *Lock) Lock(ctx context.Context) error {
 	c := internal.Decode(ctx)
 	id := c.ID()
 	if m := l.mons.Load(); m != nil {
-		return l.lockWatched(ctx, c, id, m)
+		// watched: no fast path, so that every change of owner is made
+		// under l.mu (lockSlow, releaseLocked), where it is recorded
+		return timed(m, ctx, func() error { return l.lockOwnedOrSlow(ctx, c, id) })
 	}
 	if l.state.CompareAndSwap(0, id<<ownerShift|lockedBit) {
 		if internal.CheckedReal {
@@ -68,6 +70,12 @@ func (l *Lock) Lock(ctx context.Context) error {
 		}
 		return nil
 	}
+	return l.lockOwnedOrSlow(ctx, c, id)
+}
+
+// lockOwnedOrSlow is Lock past its compare-and-swap: a re-entry by the
+// owner, or the slow path (wait in the queue).
+func (l *Lock) lockOwnedOrSlow(ctx context.Context, c internal.Call, id uint64) error {
 	if id != 0 && ownerOf(l.state.Load()) == id {
 		if internal.CheckedReal {
 			l.checkReentry("Lock")

@@ -194,25 +194,6 @@ func (l *Lock) Watch(m *Monitors) {
 	m.initQueue(l.q.Len())
 }
 
-// lockWatched is Lock for a watched lock: every change of owner is made
-// under l.mu (lockSlow, releaseLocked), where it is recorded.
-func (l *Lock) lockWatched(ctx context.Context, c internal.Call, id uint64, m *Monitors) error {
-	return timed(m, ctx, func() error {
-		if id != 0 && ownerOf(l.state.Load()) == id {
-			if internal.CheckedReal {
-				l.checkReentry("Lock")
-			}
-			l.extra.Add(1)
-			return nil
-		}
-		err := l.lockSlow(ctx, c, id)
-		if err == nil && internal.CheckedReal {
-			l.g.Store(internal.CurGoid())
-		}
-		return err
-	})
-}
-
 // tryLockWatched is TryLock for a watched lock.
 func (l *Lock) tryLockWatched(id uint64) bool {
 	if id != 0 && ownerOf(l.state.Load()) == id {
@@ -258,21 +239,6 @@ func (l *CapacityLimiter) Watch(m *Monitors) {
 	l.q.OnLen = m.onLen(l.q.Len)
 	m.initUse(len(l.held))
 	m.initQueue(l.q.Len())
-}
-
-// acquireTimed is acquireFor for a limiter whose Wait is watched.
-func (l *CapacityLimiter) acquireTimed(ctx context.Context, c internal.Call, op string, borrower any, m *Monitors) error {
-	return timed(m, ctx, func() error {
-		l.mu.Lock()
-		l.checkNotHolding(op, borrower)
-		if len(l.held) < l.total && (l.q.Len() == 0 || l.q.FrontLive() == nil) {
-			l.add(borrower)
-			l.mu.Unlock()
-			c.RT.Checkpoint()
-			return nil
-		}
-		return l.acquireSlow(ctx, c, borrower)
-	})
 }
 
 // Watch attaches m to the limiter (nil detaches): Use is the number of
