@@ -16,7 +16,9 @@ import (
 // virtual clock in a simulation). Change it with Set or Add, or attach it to
 // any primitive through Monitors and the primitive's Watch method, which
 // then records every change exactly when it happens. It is safe for
-// concurrent use.
+// concurrent use. Its zero value is not usable: make it with NewMonitor
+// (Set, Add and Reset panic on a zero Monitor, and so does a Watch given
+// one).
 type Monitor struct {
 	mu       sync.Mutex
 	rt       internal.Runtime
@@ -37,6 +39,13 @@ func NewMonitor(ctx context.Context, initial float64) *Monitor {
 	return &Monitor{rt: rt, start: now, last: now, v: initial, min: initial, max: initial}
 }
 
+// usable panics, before m.mu is taken, on a zero Monitor.
+func (m *Monitor) usable() {
+	if m.rt == nil {
+		panic("tock: Monitor: the zero Monitor is not usable; make it with NewMonitor(ctx, initial)")
+	}
+}
+
 // advance accumulates the current value up to now, with m.mu held.
 func (m *Monitor) advance() time.Time {
 	now := m.rt.Now()
@@ -49,6 +58,7 @@ func (m *Monitor) advance() time.Time {
 }
 
 func (m *Monitor) record(v float64, _ context.Context) {
+	m.usable()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.advance()
@@ -64,6 +74,7 @@ func (m *Monitor) Set(v float64) { m.record(v, nil) }
 // Add changes the value by d from now on (Add(1) when a server becomes busy,
 // Add(-1) when it becomes idle) and returns the new value.
 func (m *Monitor) Add(d float64) float64 {
+	m.usable()
 	m.mu.Lock()
 	v := m.v + d
 	m.mu.Unlock()
@@ -74,6 +85,7 @@ func (m *Monitor) Add(d float64) float64 {
 // Reset forgets the history (a warm-up period) and starts again from now
 // with the current value.
 func (m *Monitor) Reset() {
+	m.usable()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.rt.Now()

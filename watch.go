@@ -15,7 +15,10 @@ import (
 //	... // run the model
 //	fmt.Println(use.Mean(), queue.Mean(), waits.Stats().Mean) // utilisation, mean queue length, mean wait
 //
-// Any field may be nil (that statistic is not kept). The primitive records
+// Any field may be nil (that statistic is not kept). The monitors must be
+// made by NewMonitor (Watch panics on a zero Monitor, which has no clock),
+// with a ctx of the runtime and simulation the primitive is used in; the
+// Tally's zero value is ready to use. The primitive records
 // each change exactly when it happens, under its own lock, so the monitors
 // see the changes in the order they took effect, on the clock of the ctx
 // each monitor was made with (virtual time in a simulation, the wall clock
@@ -56,6 +59,24 @@ type Monitors struct {
 // through it.
 type Watchable interface {
 	Watch(m *Monitors)
+}
+
+// check panics, before any primitive's mutex is taken, if a monitor of m
+// is a zero Monitor (not made by NewMonitor: it has no clock to weigh its
+// values by, and would fail at the primitive's first change, under its
+// mutex).
+func (m *Monitors) check(op string) {
+	if m == nil {
+		return
+	}
+	for _, f := range []struct {
+		name string
+		mon  *Monitor
+	}{{"Use", m.Use}, {"Queue", m.Queue}, {"Level", m.Level}} {
+		if f.mon != nil && f.mon.rt == nil {
+			panic("tock: " + op + ": Monitors." + f.name + " is a zero Monitor; make it with NewMonitor(ctx, initial)")
+		}
+	}
 }
 
 // The recording helpers take a nil *Monitors (nothing attached) and nil
@@ -182,6 +203,7 @@ func timedV[T any](m *Monitors, ctx context.Context, f func() (T, error)) (T, er
 // fast paths are single atomic operations), so that the monitors see the
 // changes in order.
 func (l *Lock) Watch(m *Monitors) {
+	m.check("Lock.Watch")
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.mons.Store(m)
@@ -220,6 +242,7 @@ func (l *Lock) tryLockWatched(id uint64) bool {
 // each successful Acquire took. Use is not used (a Semaphore does not know
 // how many units exist).
 func (s *Semaphore) Watch(m *Monitors) {
+	m.check("Semaphore.Watch")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.mons.Store(m)
@@ -233,6 +256,7 @@ func (s *Semaphore) Watch(m *Monitors) {
 // Queue the borrowers waiting in Acquire or AcquireFor, Wait the time each
 // successful Acquire or AcquireFor took. Level is not used.
 func (l *CapacityLimiter) Watch(m *Monitors) {
+	m.check("CapacityLimiter.Watch")
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.mons.Store(m)
@@ -247,6 +271,7 @@ func (l *CapacityLimiter) Watch(m *Monitors) {
 // AcquireTimeout took (a preemption is immediate: 0). Level is not used.
 // MonitorUse and MonitorQueue set one field each.
 func (l *PriorityLimiter) Watch(m *Monitors) {
+	m.check("PriorityLimiter.Watch")
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.mons.Store(m)
@@ -259,6 +284,7 @@ func (l *PriorityLimiter) Watch(m *Monitors) {
 // successful Put or Get took. Use is not used. Container.Monitor sets
 // Level alone.
 func (c *Container) Watch(m *Monitors) {
+	m.check("Container.Watch")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.mons.Store(m)
@@ -286,22 +312,32 @@ func (p *pipe[T]) watch(m *Monitors) {
 // Watch attaches m to the queue (nil detaches): Level is the number of
 // items in it, Queue the tasks waiting in Get or GetWhere, Wait the time
 // each successful Get or GetWhere took. Use is not used.
-func (q *Queue[T]) Watch(m *Monitors) { q.p.watch(m) }
+func (q *Queue[T]) Watch(m *Monitors) {
+	m.check("Queue.Watch")
+	q.p.watch(m)
+}
 
 // Watch attaches m to the stream (either end: they share it; nil
 // detaches): Level is the number of items buffered, Queue the tasks
 // blocked in Send and Receive together, Wait the time each successful Send
 // and Receive took (through any handle of the stream). Use is not used.
-func (s *SendStream[T]) Watch(m *Monitors) { s.state("Watch").p.watch(m) }
+func (s *SendStream[T]) Watch(m *Monitors) {
+	m.check("SendStream.Watch")
+	s.state("Watch").p.watch(m)
+}
 
 // Watch attaches m to the stream; see SendStream.Watch.
-func (r *ReceiveStream[T]) Watch(m *Monitors) { r.state("Watch").p.watch(m) }
+func (r *ReceiveStream[T]) Watch(m *Monitors) {
+	m.check("ReceiveStream.Watch")
+	r.state("Watch").p.watch(m)
+}
 
 // Watch attaches m to the subscription (nil detaches): Level is the number
 // of messages buffered, Queue the tasks waiting in Receive, Wait the time
 // each successful Receive took. Use is not used. It panics for a zero
 // Subscription.
 func (s *Subscription[T]) Watch(m *Monitors) {
+	m.check("Subscription.Watch")
 	s.check("Watch")
 	s.p.watch(m)
 }
@@ -311,6 +347,7 @@ func (s *Subscription[T]) Watch(m *Monitors) {
 // Use are not used (a Channel holds nothing; watch a Subscription for
 // what it buffers).
 func (c *Channel[T]) Watch(m *Monitors) {
+	m.check("Channel.Watch")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.mons.Store(m)
@@ -321,6 +358,7 @@ func (c *Channel[T]) Watch(m *Monitors) {
 // from then on, Queue the tasks waiting in Wait, Wait the time each
 // successful Wait took. Use is not used.
 func (e *Event) Watch(m *Monitors) {
+	m.check("Event.Watch")
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.mons.Store(m)
@@ -339,6 +377,7 @@ func (e *Event) Watch(m *Monitors) {
 // makes). Use and Level are not used: watch the underlying Lock for its
 // use.
 func (c *Condition) Watch(m *Monitors) {
+	m.check("Condition.Watch")
 	l := c.lock()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -352,6 +391,7 @@ func (c *Condition) Watch(m *Monitors) {
 // took. Use and Level are not used (a value of type T need not be a
 // number: record it with a Monitor's Set where it changes).
 func (t *Tracked[T]) Watch(m *Monitors) {
+	m.check("Tracked.Watch")
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.mons.Store(m)
@@ -363,6 +403,7 @@ func (t *Tracked[T]) Watch(m *Monitors) {
 // are its WaitUntil), and Level is 1 while the flag is set and 0 while it
 // is clear.
 func (f *Flag) Watch(m *Monitors) {
+	m.check("Flag.Watch")
 	f.t.Watch(m)
 	f.t.mu.Lock()
 	defer f.t.mu.Unlock()
@@ -389,6 +430,7 @@ func (f *Flag) Watch(m *Monitors) {
 // progress, Wait the duration of each Transfer that went through. Level is
 // not used.
 func (p *Pipe) Watch(m *Monitors) {
+	m.check("Pipe.Watch")
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.mons.Store(m)

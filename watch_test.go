@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -507,4 +508,33 @@ func TestWatchSelect(t *testing.T) {
 	if want := "use 0.2 queue 0.4 level 0.6; waits 0 mean 0 max 0"; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
+}
+
+// A zero Monitor (not made by NewMonitor) is refused at Watch, before the
+// primitive's mutex is taken, and by its own methods: the primitive stays
+// usable (it would otherwise have failed at its first change, under its
+// mutex).
+func TestWatchZeroMonitorRefused(t *testing.T) {
+	var l tock.Lock
+	func() {
+		defer func() {
+			r := recover()
+			if s, _ := r.(string); !strings.Contains(s, "Lock.Watch: Monitors.Use is a zero Monitor") {
+				t.Fatalf("Watch with a zero Monitor: recovered %v", r)
+			}
+		}()
+		l.Watch(&tock.Monitors{Use: new(tock.Monitor)})
+	}()
+	if !l.TryLock(context.Background()) {
+		t.Fatal("the lock is not free after the refused Watch")
+	}
+	l.Unlock(context.Background())
+	func() {
+		defer func() {
+			if r := recover(); r == nil {
+				t.Fatal("Set on a zero Monitor did not panic")
+			}
+		}()
+		new(tock.Monitor).Set(1)
+	}()
 }
