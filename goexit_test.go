@@ -129,3 +129,33 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// A task the run abandons (here: deadlocked) that calls runtime.Goexit
+// while it unwinds does not take the run's loop down with it: sim.Run
+// returns the deadlock, and the other abandoned tasks are unwound too.
+func TestSimGoexitWhileAbandoned(t *testing.T) {
+	var unwound [3]bool
+	err := within(t, "sim.Run with an abandoned task that calls runtime.Goexit while it unwinds", func() error {
+		return sim.Run(context.Background(), func(ctx context.Context) error {
+			var ev tock.Event
+			g := tock.NewGroup(ctx)
+			for i := range unwound {
+				g.Go(func(ctx context.Context) error {
+					defer func() { unwound[i] = true }()
+					if i == 1 {
+						defer runtime.Goexit() // what a deferred t.FailNow does
+					}
+					return ev.Wait(context.WithoutCancel(ctx))
+				})
+			}
+			return g.Wait()
+		})
+	})
+	var dl *sim.DeadlockError
+	if !errors.As(err, &dl) {
+		t.Fatalf("sim.Run = %v, want a *sim.DeadlockError", err)
+	}
+	if unwound != [3]bool{true, true, true} {
+		t.Errorf("unwound = %v, want every abandoned task unwound", unwound)
+	}
+}

@@ -75,7 +75,8 @@ func (g *Group) Go(task func(ctx context.Context) error, opts ...TaskOption) {
 // the task's result goes to the group like a Go task's. If the task ends
 // before calling started, Start returns its error (ErrNotStarted if it
 // returned nil) and the group does not see it; if it panics before calling
-// started, Start re-raises the panic as a *PanicError. Calling started twice
+// started, Start re-raises the panic as a *PanicError; if it ends by runtime.Goexit before
+// calling started, Start returns ErrGoexit. Calling started twice
 // panics. Start cannot be cancelled: cancel the group, and the task's return
 // ends the wait. Options name the task (see Name). Like Go, Start panics if
 // Wait has already returned, if task is nil, and on a Group not made by
@@ -162,7 +163,8 @@ func (g *Group) Cancel() {
 // joined in the order they happened (nil if none). If the group's parent
 // context was cancelled and tasks returned that cancellation, Wait returns
 // the parent's error. If a task panicked, Wait panics with that
-// *PanicError. Wait cannot be cancelled: cancel the group instead. After
+// *PanicError. A task that ended by runtime.Goexit (t.Fatal on its
+// goroutine) counts as a failure, ErrGoexit. Wait cannot be cancelled: cancel the group instead. After
 // Wait returns, the group's context is cancelled and Go and Start panic.
 // Wait panics on a Group not made by NewGroup.
 func (g *Group) Wait() error {

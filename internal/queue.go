@@ -7,11 +7,13 @@ import (
 )
 
 // Parker is how one parked task is woken: through the scheduler's run queue
-// when it was prepared by a simulation, through a one-slot channel when it was
-// prepared by the real runtime. A Parker is woken at most once per park.
+// when it was prepared by a simulation, through a channel when it was
+// prepared by the real runtime. A grant wakes it at most once per park; on
+// the real runtime a task's cancellation watcher may send it a second
+// signal (see taskCtx.park), hence the channel's two slots.
 type Parker struct {
 	task *simTask      // simulation: the task to make runnable
-	ch   chan struct{} // real runtime: receives exactly one signal
+	ch   chan struct{} // real runtime: a grant's signal, and the watcher's
 }
 
 // wake makes the parked task runnable. It is called at most once per park,
@@ -93,8 +95,8 @@ func (q *Queue[T]) Alloc() *Waiter[T] {
 
 // Free keeps w for the next Alloc; it needs no lock. w must have left the
 // queue and its Wait must have returned; its parker's channel is then empty
-// (the one signal a grant sends was received or drained), so it can be
-// reused as is.
+// (every signal sent to it, a grant's and a watcher's, was received or
+// drained), so it can be reused as is.
 func (q *Queue[T]) Free(w *Waiter[T]) {
 	var zero T
 	w.Val, w.Ctx, w.Task, w.Granted, w.Sel = zero, nil, nil, false, nil

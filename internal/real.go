@@ -24,14 +24,14 @@ func (realRuntime) Simulated() bool { return false }
 func (realRuntime) Checkpoint()     {}
 func (realRuntime) Yield()          { gosched() }
 
-// Prepare gives p its one-slot channel. It refuses a caller that runs a
+// Prepare gives p its two-slot channel. It refuses a caller that runs a
 // simulated task: a ctx with no tock task reached a blocking call inside a
 // simulation, which would block the whole simulation on the wall clock.
 func (realRuntime) Prepare(p *Parker, what string) error {
 	if realBlockMisuse() {
 		return &refusal{realBlockMessage(what)}
 	}
-	if p.ch == nil {
+	if cap(p.ch) < 2 { // none yet, or the one slot a simulation's Prepare made
 		// Two slots: a grant's signal and a cancellation watcher's, so
 		// that neither sender ever blocks (see taskCtx.park).
 		p.ch = make(chan struct{}, 2)

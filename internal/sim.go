@@ -794,19 +794,33 @@ func (s *Sched) abortAll() int {
 	if s.live.head != nil {
 		s.root.cancel(context.Canceled, errAbandoned)
 	}
+	// The stops run on a goroutine of their own: a task that calls
+	// runtime.Goexit while it unwinds (a deferred t.FailNow) cannot be kept
+	// from ending its coroutine, and iter.Pull re-raises that Goexit in the
+	// goroutine that called stop. It ends the stopping goroutine instead of
+	// the loop's, and the next one goes on with the next task.
 	n := 0
 	for s.live.head != nil {
-		t := s.live.front()
-		t.aborting = true
-		if t.co != nil {
-			s.cur = t
-			s.progress()
-			t.co.stop()
-			s.cur = nil
-		}
-		t.state = stDone
-		s.live.remove(&t.live)
-		n++
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for s.live.head != nil {
+				t := s.live.front()
+				if !t.aborting { // else its stop ended the last stopping goroutine
+					t.aborting = true
+					if t.co != nil {
+						s.cur = t
+						s.progress()
+						t.co.stop()
+					}
+				}
+				s.cur = nil
+				t.state = stDone
+				s.live.remove(&t.live)
+				n++
+			}
+		}()
+		<-done
 	}
 	s.runq = ring{}
 	return n

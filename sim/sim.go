@@ -138,7 +138,8 @@ func For(d time.Duration) Option {
 // stuck, leaving it behind as a StallError does). If main panics, Run panics
 // with a *tock.PanicError carrying the original value and stack: exactly one,
 // also when the panic comes from a task of a Group (however deeply nested)
-// that main waited for. Tasks abandoned by a deadlock, an abort, the end of
+// that main waited for. If main ends by runtime.Goexit (t.Fatal on its
+// goroutine), Run returns tock.ErrGoexit. Tasks abandoned by a deadlock, an abort, the end of
 // main or the Until instant are unwound: every context of the run is
 // cancelled, their deferred calls run, and any blocking call they make (also
 // after recovering the unwinding panic) panics to unwind them further, after
