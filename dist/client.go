@@ -239,6 +239,9 @@ func (c *Client) Close() {
 	c.mu.Unlock()
 	for _, l := range ls {
 		l.stop()
+		// no more renewals: a holder watching Lost learns it now, not
+		// never (the key itself expires on the server after its TTL)
+		l.markLost(fmt.Errorf("%w: %w", ErrLeaseLost, ErrClientClosed))
 	}
 	c.workers.Wait()
 }

@@ -87,6 +87,30 @@ func TestLockLostClosesOnItsOwn(t *testing.T) {
 	}
 }
 
+// Closing the client ends its leases' renewals, and a holder watching Lost
+// learns it at once: Lost closes, and Fence says the lease is lost because
+// the client was closed.
+func TestLockLostClosesAtClientClose(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	a := client(t, s.ClientURL())
+	la := a.NewLock("closed")
+	if err := la.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lost := la.Lost(ctx)
+	a.Close()
+	select {
+	case <-lost:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Lost not closed 10s after Client.Close")
+	}
+	_, err := la.Fence(ctx)
+	if !errors.Is(err, dist.ErrLeaseLost) || !errors.Is(err, dist.ErrClientClosed) {
+		t.Fatalf("Fence after Close = %v, want ErrLeaseLost and ErrClientClosed", err)
+	}
+}
+
 // A client cut off while it waits gets an error, never a hang.
 func TestWaitCutIsAnErrorNotAHang(t *testing.T) {
 	s := startServer(t)

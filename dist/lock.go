@@ -625,10 +625,12 @@ func (l *Lock) Fence(ctx context.Context) (uint64, error) {
 }
 
 // Lost returns a channel that is closed when the lease of the hold of ctx's
-// task is lost: from then on the task no longer holds the lock and must not
-// write as its holder. It stays open while the hold lasts, including after a
-// normal release. For a task that does not hold the lock it returns a closed
-// channel.
+// task is lost (not renewed within its TTL, taken over, or its Client
+// closed): from then on the task no longer holds the lock and must not
+// write as its holder. It does not block. A channel obtained while holding
+// stays open for as long as the hold lasts and also after a normal release
+// ends it (a release is not a loss); for a task that does not hold the
+// lock, Lost returns a closed channel.
 func (l *Lock) Lost(ctx context.Context) <-chan struct{} {
 	l.mu.Lock()
 	h := l.holds[tock.TaskID(ctx)]
