@@ -102,8 +102,8 @@ func decPlain(b []byte) (r rec, ok bool) {
 		case c == '"':
 			j := i + 1
 			for j < len(b) && b[j] != '"' {
-				if b[j] == '\\' {
-					return rec{}, false
+				if b[j] == '\\' || b[j] < 0x20 || b[j] >= 0x80 {
+					return rec{}, false // escapes, control bytes, non-ASCII: encoding/json decides
 				}
 				j++
 			}
@@ -130,8 +130,8 @@ func decPlain(b []byte) (r rec, ok bool) {
 				n = n*10 + uint64(b[j]-'0')
 				j++
 			}
-			if k != 't' {
-				return rec{}, false
+			if k != 't' || (b[i] == '0' && j > i+1) {
+				return rec{}, false // a leading zero is not JSON: encoding/json refuses it
 			}
 			r.T = n
 			i = j
