@@ -143,7 +143,10 @@ func armAll(s *selector, cases []SelectCase) (armed int, immediate bool) {
 	ok := false
 	defer func() {
 		if !ok {
-			if !s.claim.Cancel() && !immediate {
+			// A case before the panicking one that a grant claimed sent the
+			// parker a signal: drain it. The panicking case may have claimed
+			// itself before it panicked; nobody signalled that.
+			if !s.claim.Cancel() && !immediate && s.claim.Winner() != armed {
 				s.parker.Drain()
 			}
 			for _, c := range cases[:armed] {
