@@ -177,8 +177,8 @@ func (c *taskCtx) arm() *watcher {
 
 // end ends c's watcher when c's task has returned. A park with c under way
 // (a goroutine that outlives the task and shares its ctx) keeps the watcher
-// registered, so that the park still sees the cancellation; later parks
-// select.
+// registered, so that the park still sees the cancellation, and that park
+// stops it when it returns; later parks select.
 func (c *taskCtx) end() {
 	w := c.watch.Swap(noWatch)
 	if w == nil || w == noWatch {
@@ -224,11 +224,17 @@ func (c *taskCtx) park(p *Parker) error {
 	if !w.ended.Load() && c.Err() == nil {
 		<-p.ch
 		if w.parked.CompareAndSwap(p, nil) {
+			if w.ended.Load() {
+				w.stop() // the task ended during this park: end left it to us
+			}
 			return nil // the grant's signal: the watcher will not send
 		}
 		return c.Err() // the watcher took p (c is cancelled)
 	}
 	if w.parked.CompareAndSwap(p, nil) {
+		if w.ended.Load() {
+			w.stop() // as above; stop is idempotent, end may have stopped it too
+		}
 		if err := c.Err(); err != nil {
 			return err
 		}

@@ -219,3 +219,62 @@ func TestRealWatcherEndsWithTask(t *testing.T) {
 		t.Fatalf("park returned %v, want context.Canceled", err)
 	}
 }
+
+// A park under way with a task's ctx when the task ends keeps the
+// watcher registered while it lasts (so it still sees a cancellation), and
+// the park stops the watcher when it returns: no registration is left on
+// the parent, however long it lives.
+func TestRealWatcherStoppedAfterOutlivingPark(t *testing.T) {
+	parent, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	var q Queue[int]
+	res := make(chan error, 1)
+	got := make(chan [2]any, 1)
+	Real.Spawn(parent, "", func(ctx context.Context) {
+		c := ctx.(*taskCtx)
+		go func() {
+			mu.Lock()
+			_, err := Block(ctx, Decode(ctx), &mu, &q, 0, "test")
+			res <- err
+		}()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if w := c.watch.Load(); w != nil && w != noWatch && w.parked.Load() != nil {
+				got <- [2]any{c, w}
+				return // the task ends with the park under way
+			}
+			if time.Now().After(deadline) {
+				got <- [2]any{c, nil}
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
+	var g [2]any
+	select {
+	case g = <-got:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the task did not report its watcher")
+	}
+	c, w := g[0].(*taskCtx), g[1]
+	if w == nil {
+		t.Fatal("the goroutine's park never entered the watcher's slot")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for c.watch.Load() != noWatch {
+		if time.Now().After(deadline) {
+			t.Fatal("the task's end did not retire its watcher")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	mu.Lock()
+	q.PopLive().Grant()
+	mu.Unlock()
+	if err := recvBounded(t, res, "park"); err != nil {
+		t.Fatalf("granted park returned %v", err)
+	}
+	if w.(*watcher).stop() {
+		t.Error("the watcher was still registered with the parent after the outliving park returned")
+	}
+}
