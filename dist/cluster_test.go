@@ -153,7 +153,7 @@ func TestClusterNodeKilledDuringLoad(t *testing.T) {
 	}
 	time.Sleep(3 * time.Second)
 	stop.Store(true)
-	wg.Wait()
+	within(t, 15*time.Minute, "the clients", wg.Wait)
 	if acquired.Load() <= before {
 		t.Fatalf("no lock progress after the node was killed (%d before, %d after)", before, acquired.Load())
 	}

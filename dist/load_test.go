@@ -182,7 +182,7 @@ func TestLoadLock(t *testing.T) {
 			}
 		}()
 	}
-	wg.Wait()
+	within(t, 15*time.Minute, "the clients", wg.Wait)
 	if t.Failed() {
 		return
 	}
@@ -250,7 +250,7 @@ func TestLoadSemaphore(t *testing.T) {
 			}
 		}()
 	}
-	wg.Wait()
+	within(t, 15*time.Minute, "the clients", wg.Wait)
 	if t.Failed() {
 		return
 	}
@@ -298,7 +298,7 @@ func TestLoadCapacityLimiter(t *testing.T) {
 			}
 		}()
 	}
-	wg.Wait()
+	within(t, 15*time.Minute, "the clients", wg.Wait)
 	if t.Failed() {
 		return
 	}
@@ -394,7 +394,7 @@ func TestLoadQueue(t *testing.T) {
 			}
 		}()
 	}
-	wg.Wait()
+	within(t, 15*time.Minute, "the clients", wg.Wait)
 	if t.Failed() {
 		return
 	}
@@ -457,7 +457,7 @@ func TestLoadChannel(t *testing.T) {
 			}
 		}()
 	}
-	wg.Wait()
+	within(t, 15*time.Minute, "the clients", wg.Wait)
 	t.Logf("Channel: %d clients each put %d values and received all %d, in order", loadClients, perClient, perClient*loadClients)
 }
 
@@ -526,7 +526,7 @@ func TestLoadEvent(t *testing.T) {
 			}
 		}()
 	}
-	wg.Wait()
+	within(t, 15*time.Minute, "the clients", wg.Wait)
 	if t.Failed() {
 		return
 	}

@@ -156,7 +156,7 @@ func TestLockFIFOAcrossClients(t *testing.T) {
 	}
 	waitQueued(t, ctx, holder, "F", n)
 	hl.Unlock(ctx)
-	wg.Wait()
+	within(t, 15*time.Minute, "the clients", wg.Wait)
 	for i, v := range order {
 		if v != i {
 			t.Fatalf("order %v, want FIFO 0..%d", order, n-1)
@@ -361,8 +361,9 @@ func TestLockCancelledWaiterSeesLateHandOver(t *testing.T) {
 	}
 	gaveUp := make(chan struct{})
 	handed := make(chan struct{})
+	var gaveUpOnce sync.Once
 	dist.SetGiveUpHook(func() {
-		close(gaveUp)
+		gaveUpOnce.Do(func() { close(gaveUp) })
 		// Hold the ticket until the lock is handed to b.
 		for ctx.Err() == nil {
 			if e, err := kv.Get(ctx, "lock.H.h"); err == nil && !bytes.Contains(e.Value(), []byte(a.ID())) {
@@ -375,14 +376,21 @@ func TestLockCancelledWaiterSeesLateHandOver(t *testing.T) {
 	defer dist.SetGiveUpHook(nil)
 	dist.SetHandOverHook(func(string) {
 		cancelB()
-		<-gaveUp
+		select {
+		case <-gaveUp:
+		case <-ctx.Done(): // bounded: the test fails below
+		}
 	})
 	defer dist.SetHandOverHook(nil)
 	if err := la.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
 	dist.SetHandOverHook(nil)
-	err = <-errc
+	select {
+	case err = <-errc:
+	case <-time.After(30 * time.Second):
+		t.Fatal("b's Lock did not return within 30s of the hand-over")
+	}
 	dist.SetGiveUpHook(nil)
 	select {
 	case <-handed:

@@ -134,7 +134,7 @@ func TestCapacityLimiterAcrossClients(t *testing.T) {
 			}
 		}()
 	}
-	wg.Wait()
+	within(t, 15*time.Minute, "the clients", wg.Wait)
 	if p := peak.Load(); p > total || p < 1 {
 		t.Fatalf("peak borrowers %d, total %d", p, total)
 	}
