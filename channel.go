@@ -150,6 +150,11 @@ func (c *Channel[T]) Receive(ctx context.Context) (T, error) {
 
 // receiveWatched is Receive counted in m.Queue and timed into m.Wait.
 func (c *Channel[T]) receiveWatched(m *Monitors, ctx context.Context) (T, error) {
+	panicIfNilCtx("Channel.Receive", ctx)
+	if err := ctx.Err(); err != nil {
+		var zero T
+		return zero, err // it never waited: not counted
+	}
 	m.addQueue(1)
 	defer m.addQueue(-1)
 	return timedV(m, ctx, func() (T, error) { return c.receive(ctx) })

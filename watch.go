@@ -343,7 +343,9 @@ func (s *Subscription[T]) Watch(m *Monitors) {
 }
 
 // Watch attaches m to the channel (nil detaches): Queue is the number of
-// tasks in Receive, Wait the time each successful Receive took. Level and
+// tasks in Receive (plain Receive calls only, made after Watch: a Select's
+// OnChannel case and a Subscription's Receive are not counted), Wait the
+// time each successful Receive took. Level and
 // Use are not used (a Channel holds nothing; watch a Subscription for
 // what it buffers).
 func (c *Channel[T]) Watch(m *Monitors) {

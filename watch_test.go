@@ -538,3 +538,25 @@ func TestWatchZeroMonitorRefused(t *testing.T) {
 		new(tock.Monitor).Set(1)
 	}()
 }
+
+// A Channel.Receive with a ctx already done never waits, and is not
+// counted in the channel's Queue monitor.
+func TestWatchChannelDoneCtxNotCounted(t *testing.T) {
+	err := sim.Run(context.Background(), func(ctx context.Context) error {
+		c := tock.NewChannel[int]()
+		queue := tock.NewMonitor(ctx, 0)
+		c.Watch(&tock.Monitors{Queue: queue})
+		done, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := c.Receive(done); !errors.Is(err, context.Canceled) {
+			t.Errorf("Receive with a done ctx = %v", err)
+		}
+		if st := queue.Stats(); st.Max != 0 || st.Changes != 0 {
+			t.Errorf("queue monitor after a Receive that never waited: %+v", st)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
