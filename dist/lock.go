@@ -19,7 +19,11 @@ import (
 // prefix) that makes a Lock of the same name. Like tock.Lock, it is owned by
 // the task in the ctx given to Lock (within this Lock handle), re-entrant for
 // that task, and only its owner may unlock it; a ctx with no tock task is an
-// anonymous owner, which cannot re-enter.
+// anonymous owner, which cannot re-enter. Every anonymous caller of one Lock
+// handle is the same owner: after a lease loss, an anonymous Lock on the
+// handle replaces the lost hold, and the next anonymous Unlock or Release
+// ends the hold the handle has then, whoever took it. Give each caller a
+// task (tock.Run, Group.Go) to have holds told apart per caller.
 //
 // Holding the lock is a lease: the holder's process renews it every TTL/3
 // while it holds it. If the process dies or is cut off from the server, the
@@ -253,11 +257,12 @@ func (l *Lock) createAt(ctx context.Context, val []byte, at uint64) (sent time.T
 func (l *Lock) take(id uint64, owner string, rev uint64, val []byte, sent time.Time) {
 	h := &lockHold{depth: 1, owner: owner, fence: rev, l: l.c.startLease(l.hkey, rev, val, sent, l.mine(owner))}
 	l.mu.Lock()
-	if old := l.holds[id]; old != nil {
-		old.l.stop() // a hold whose lease was lost and not yet released
-	}
+	old := l.holds[id]
 	l.holds[id] = h
 	l.mu.Unlock()
+	if old != nil {
+		old.l.stop() // a hold whose lease was lost and not yet released (after l.mu: stop waits for a renewal under way)
+	}
 }
 
 // resolve checks, after a failed or abandoned request, whether the lock is

@@ -120,8 +120,12 @@ func (p *pool) acquire(ctx context.Context, suffix, borrower string, try bool) (
 		if isCAS(err) {
 			return nil, fmt.Errorf("tock/dist: %s: %w: %s", p.op("Acquire"), ErrBorrowerBusy, borrower)
 		}
+		// The create may have landed: take the key back only if it is
+		// ours (a borrower's key recurs across processes), at its revision.
 		dctx, cancel := p.c.detached(ctx)
-		_, _ = p.c.drop(dctx, key, 0)
+		if e, ok, gerr := p.c.get(dctx, key); gerr == nil && ok && decRec(e.Value()).O == owner {
+			_, _ = p.c.drop(dctx, key, e.Revision())
+		}
 		cancel()
 		return nil, netErr(ctx, p.op("Acquire"), err)
 	}
