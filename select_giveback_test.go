@@ -1,0 +1,244 @@
+package tock_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/tockgo/tock"
+)
+
+// bothRuntimes runs body under the simulation and under the real runtime
+// (bounded by within), each as a subtest.
+func bothRuntimes(t *testing.T, body func(t *testing.T, ctx context.Context, h *H) error) {
+	t.Helper()
+	for _, run := range []struct {
+		name string
+		run  func(body func(ctx context.Context, h *H) error) (*H, error)
+	}{
+		{"sim", func(body func(ctx context.Context, h *H) error) (*H, error) { return runSim(body) }},
+		{"real", runReal},
+	} {
+		t.Run(run.name, func(t *testing.T) {
+			checkLeaks(t)
+			err := within(t, "the scenario", func() error {
+				_, err := run.run(func(ctx context.Context, h *H) error { return body(t, ctx, h) })
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// recovered runs f and returns what it panicked with.
+func recovered(f func()) (r any) {
+	defer func() { r = recover() }()
+	f()
+	return nil
+}
+
+// A case that a grant won while a later case was being armed gives back what
+// the grant handed it when that later arm panics: the unit, lock, token,
+// permit, amount or item goes back to its primitive (an item to the front of
+// its queue), and no case stays queued. The grant is made from inside the
+// panicking Tracked condition, so that it lands, on both runtimes, exactly
+// between the two arms. A Send or Put case whose value a grant took has
+// delivered it.
+func TestSelectArmPanicGivesBack(t *testing.T) {
+	bothRuntimes(t, func(t *testing.T, ctx context.Context, h *H) error {
+		// sel runs a Select of first and a Tracked case whose condition
+		// calls grant and then panics; it checks the panic got out.
+		sel := func(name string, first tock.SelectCase, grant func()) {
+			t.Helper()
+			tr := tock.NewTracked(0)
+			called := false
+			r := recovered(func() {
+				tock.Select(ctx, first, tock.OnTracked(tr, func(int) bool {
+					called = true
+					grant()
+					panic("boom")
+				}, nil))
+			})
+			if r != "boom" || !called {
+				t.Errorf("%s: recovered %v (condition called %v)", name, r, called)
+			}
+			if n := tr.Stats().Waiting; n != 0 {
+				t.Errorf("%s: tracked case left queued", name)
+			}
+		}
+
+		q := tock.NewQueue[int]()
+		sel("queue", tock.OnGet(q, nil), func() { q.Put(ctx, 7); q.Put(ctx, 8) })
+		if q.Len() != 2 || q.Waiting() != 0 {
+			t.Errorf("queue: %d buffered, %d waiting; want 2, 0", q.Len(), q.Waiting())
+		}
+		// get is a Get bounded in time: a failing check does not hang.
+		get := func(q *tock.Queue[int]) (int, error) {
+			gctx, cancel := tock.WithTimeout(ctx, h.U(100))
+			defer cancel()
+			return q.Get(gctx)
+		}
+		for _, want := range []int{7, 8} { // the item given back is the next one
+			if v, err := get(q); v != want || err != nil {
+				t.Errorf("queue: got %d %v, want %d", v, err, want)
+			}
+		}
+
+		pq := tock.NewPriorityQueue(func(a, b int) bool { return a < b })
+		sel("priority queue", tock.OnGet(pq, nil), func() { pq.Put(ctx, 5); pq.Put(ctx, 9); pq.Put(ctx, 1) })
+		for _, want := range []int{1, 5, 9} { // given back in its order
+			if v, err := get(pq); v != want || err != nil {
+				t.Errorf("priority queue: got %d %v, want %d", v, err, want)
+			}
+		}
+
+		s, r := tock.NewStream[int](0)
+		sel("stream", tock.OnReceive(r, nil), func() {
+			if err := s.TrySend(7); err != nil {
+				t.Errorf("stream: TrySend: %v", err)
+			}
+		})
+		if v, err := r.TryReceive(); v != 7 || err != nil {
+			t.Errorf("stream: got %d %v, want 7", v, err)
+		}
+
+		ch := tock.NewChannel[int]()
+		sub := ch.Subscribe()
+		sel("subscription", tock.OnSubscription(sub, nil), func() { ch.Put(ctx, 7) })
+		if st := sub.Stats(); st.Buffered != 1 {
+			t.Errorf("subscription: %+v", st)
+		}
+		sub.Close()
+
+		sem := tock.NewSemaphore(0)
+		sel("semaphore", tock.OnAcquire(sem, nil), sem.Release)
+		if v, st := sem.Value(), sem.Stats(); v != 1 || st.Waiting != 0 {
+			t.Errorf("semaphore: value %d, %+v", v, st)
+		}
+
+		var l tock.Lock
+		anon := context.Background()
+		l.Lock(anon) // held by an anonymous owner, which any anonymous caller may unlock
+		sel("lock", tock.OnLock(&l, nil), func() { l.Unlock(anon) })
+		if st := l.Stats(); st.Locked || st.Waiting != 0 {
+			t.Errorf("lock: %+v", st)
+		}
+
+		c := tock.NewContainer(10, 0)
+		sel("container get", tock.OnContainerGet(c, 3, nil), func() { c.TryPut(3) })
+		if st := c.Stats(); st.Level != 3 || st.WaitingGets != 0 {
+			t.Errorf("container get: %+v", st)
+		}
+		full := tock.NewContainer(5, 5)
+		sel("container put", tock.OnContainerPut(full, 2, nil), func() { full.TryGet(2) })
+		if st := full.Stats(); st.Level != 5 || st.WaitingPuts != 0 { // put: delivered
+			t.Errorf("container put: %+v", st)
+		}
+
+		pl := tock.NewPriorityLimiter(1)
+		hold, _ := pl.TryAcquire(ctx, 0)
+		var got *tock.Permit
+		sel("permit", tock.OnPermit(pl, 0, func(p *tock.Permit) { got = p }), hold.Release)
+		if st := pl.Stats(); st.InUse != 0 || st.Waiting != 0 || got != nil {
+			t.Errorf("permit: %+v, callback ran %v", st, got != nil)
+		}
+
+		cl := tock.NewCapacityLimiter(1)
+		cl.TryAcquireFor("h")
+		sel("borrow for", tock.OnBorrowFor(cl, "x", nil), func() { cl.ReleaseFor("h") })
+		if st := cl.Stats(); st.Borrowed != 0 || st.Waiting != 0 {
+			t.Errorf("borrow for: %+v", st)
+		}
+		cl.TryAcquireFor("h")
+		sel("borrow", tock.OnBorrow(cl, nil), func() { cl.ReleaseFor("h") })
+		if st := cl.Stats(); st.Borrowed != 0 || st.Waiting != 0 {
+			t.Errorf("borrow: %+v", st)
+		}
+		if err := cl.Acquire(ctx); err != nil { // not refused: the task neither holds nor awaits
+			return err
+		}
+		cl.Release(ctx)
+
+		ss, sr := tock.NewStream[int](0)
+		var taken int
+		sel("send", tock.OnSend(ss, 7, nil), func() { taken, _ = sr.TryReceive() })
+		if st := ss.Stats(); taken != 7 || st.BufferUsed != 0 || st.WaitingSend != 0 { // sent: the receiver has it
+			t.Errorf("send: the receiver took %d; %+v", taken, st)
+		}
+		return nil
+	})
+}
+
+// A borrower that becomes a holder after Select checked it (as another
+// goroutine may make it; here the Tracked condition armed before it does)
+// makes its case panic while it is armed, with the check's message; no
+// case stays queued.
+func TestSelectBorrowerRace(t *testing.T) {
+	bothRuntimes(t, func(t *testing.T, ctx context.Context, h *H) error {
+		q := tock.NewQueue[int]()
+		l := tock.NewCapacityLimiter(1)
+		tr := tock.NewTracked(0)
+		r := recovered(func() {
+			tock.Select(ctx, tock.OnGet(q, nil),
+				tock.OnTracked(tr, func(int) bool {
+					l.TryAcquireFor("b")
+					return false
+				}, nil),
+				tock.OnBorrowFor(l, "b", nil))
+		})
+		if s, _ := r.(string); !strings.Contains(s, "tock: CapacityLimiter.OnBorrowFor: this borrower already holds one of the limiter's tokens") {
+			t.Errorf("recovered %v", r)
+		}
+		if q.Waiting() != 0 || tr.Stats().Waiting != 0 || l.Stats().Waiting != 0 {
+			t.Errorf("queue %d waiting, tracked %d waiting, limiter %+v", q.Waiting(), tr.Stats().Waiting, l.Stats())
+		}
+		return nil
+	})
+}
+
+// Bad Select cases panic before any case is armed: at the call that makes
+// them (the nil and zero primitives, bad amounts, nil conditions and
+// borrowers; see badCalls) or, for what depends on the Select's ctx or on
+// its other cases, when Select starts; nothing is armed, so nothing is
+// queued or taken.
+func TestSelectChecksBeforeArming(t *testing.T) {
+	bothRuntimes(t, func(t *testing.T, ctx context.Context, h *H) error {
+		q := tock.NewQueue[int]()
+		q.Put(ctx, 1) // the first case could complete at once
+		l := tock.NewCapacityLimiter(1)
+		l.TryAcquireFor("held")
+		for _, c := range []struct {
+			want  string
+			cases []tock.SelectCase
+		}{
+			{"tock: CapacityLimiter.OnBorrowFor: this borrower already holds one of the limiter's tokens",
+				[]tock.SelectCase{tock.OnGet(q, nil), tock.OnBorrowFor(l, "held", nil)}},
+			{"tock: CapacityLimiter.OnBorrowFor: this borrower is already waiting for a token (two cases of one Select borrow for it)",
+				[]tock.SelectCase{tock.OnGet(q, nil), tock.OnBorrowFor(l, "b", nil), tock.OnBorrowFor(l, "b", nil)}},
+			{"tock: CapacityLimiter.OnBorrow: this borrower is already waiting for a token (two cases of one Select borrow for it)",
+				[]tock.SelectCase{tock.OnGet(q, nil), tock.OnBorrow(l, nil), tock.OnBorrow(l, nil)}},
+		} {
+			r := fmt.Sprint(recovered(func() { tock.Select(ctx, c.cases...) }))
+			if !strings.Contains(r, c.want) {
+				t.Errorf("panic %q, want %q", r, c.want)
+			}
+			if q.Len() != 1 || l.Stats().Waiting != 0 {
+				t.Errorf("%q: queue %d, limiter %+v", c.want, q.Len(), l.Stats())
+			}
+		}
+		// A task-less ctx for OnBorrow: refused before the Get case takes
+		// the item (on its own goroutine: a task-less ctx may not be used
+		// by a simulated task's goroutine for a blocking call).
+		r := fmt.Sprint(recovered(func() { tock.Select(context.Background(), tock.OnGet(q, nil), tock.OnBorrow(l, nil)) }))
+		if want := "tock: CapacityLimiter.OnBorrow: ctx carries no tock task"; !strings.Contains(r, want) {
+			t.Errorf("panic %q, want %q", r, want)
+		}
+		if q.Len() != 1 {
+			t.Errorf("the Get case took the item")
+		}
+		return nil
+	})
+}
