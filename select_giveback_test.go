@@ -101,8 +101,22 @@ func TestSelectArmPanicGivesBack(t *testing.T) {
 				t.Errorf("stream: TrySend: %v", err)
 			}
 		})
+		// The item given back fills the rendezvous stream beyond its limit:
+		// a sender still waits for a receiver.
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error { return s.Send(ctx, 8) })
+		h.WaitUntil(ctx, "sender waits", func() bool { return s.Stats().WaitingSend == 1 })
 		if v, err := r.TryReceive(); v != 7 || err != nil {
 			t.Errorf("stream: got %d %v, want 7", v, err)
+		}
+		if st := s.Stats(); st.WaitingSend != 1 || st.BufferUsed != 0 {
+			t.Errorf("stream: the sender did not wait for a receiver: %+v", st)
+		}
+		if v, err := r.Receive(ctx); v != 8 || err != nil {
+			t.Errorf("stream: got %d %v, want 8", v, err)
+		}
+		if err := g.Wait(); err != nil {
+			return err
 		}
 
 		ch := tock.NewChannel[int]()
@@ -112,6 +126,20 @@ func TestSelectArmPanicGivesBack(t *testing.T) {
 			t.Errorf("subscription: %+v", st)
 		}
 		sub.Close()
+		// A full subscription drops as its policy says, the item given back
+		// being the oldest.
+		for _, c := range []struct {
+			policy tock.Overflow
+			want   int
+		}{{tock.DropOldest, 8}, {tock.DropNewest, 7}} {
+			sub := ch.Subscribe(tock.MaxBuffer(1, c.policy))
+			sel("full subscription", tock.OnSubscription(sub, nil), func() { ch.Put(ctx, 7); ch.Put(ctx, 8) })
+			st := sub.Stats()
+			if v, err := sub.Receive(ctx); v != c.want || err != nil || st.Buffered != 1 || st.Dropped != 1 {
+				t.Errorf("policy %v: got %d %v, %+v; want %d", c.policy, v, err, st, c.want)
+			}
+			sub.Close()
+		}
 
 		sem := tock.NewSemaphore(0)
 		sel("semaphore", tock.OnAcquire(sem, nil), sem.Release)
