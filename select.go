@@ -261,7 +261,10 @@ func OnSubscription[T any](s *Subscription[T], f func(v T)) SelectCase {
 
 // OnChannel is a Select case that receives the next message put on c
 // while the Select waits, as c.Receive does; f gets the message. It
-// panics if c is nil.
+// subscribes to c when it is made (a message put before the Select starts
+// is received too) and unsubscribes when the Select that uses it returns:
+// it serves one Select (another gets ErrStreamClosed). It panics if c is
+// nil.
 func OnChannel[T any](c *Channel[T], f func(v T)) SelectCase {
 	if c == nil {
 		panic("tock: Channel.OnChannel: nil *Channel; make it with NewChannel")

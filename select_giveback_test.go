@@ -270,3 +270,43 @@ func TestSelectChecksBeforeArming(t *testing.T) {
 		return nil
 	})
 }
+
+// A case may be used again by a later Select: what its last Select's
+// waiter was granted does not leak into the next result (a Get case won by
+// a Put, then completing at once, returns the new item; a Tracked case the
+// new value).
+func TestSelectCaseReused(t *testing.T) {
+	bothRuntimes(t, func(t *testing.T, ctx context.Context, h *H) error {
+		q := tock.NewQueue[int]()
+		tr := tock.NewTracked(0)
+		var got, gotT int
+		get := tock.OnGet(q, func(v int) { got = v })
+		tracked := tock.OnTracked(tr, func(v int) bool { return v > 0 }, func(v int) { gotT = v })
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error {
+			h.WaitUntil(ctx, "get case waits", func() bool { return q.Waiting() == 1 })
+			q.Put(ctx, 1)
+			h.WaitUntil(ctx, "tracked case waits", func() bool { return tr.Stats().Waiting == 1 })
+			tr.Set(1)
+			return nil
+		})
+		if i, err := tock.Select(ctx, get); i != 0 || err != nil || got != 1 {
+			t.Errorf("first get: %d %v %d", i, err, got)
+		}
+		if i, err := tock.Select(ctx, tracked); i != 0 || err != nil || gotT != 1 {
+			t.Errorf("first tracked: %d %v %d", i, err, gotT)
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		q.Put(ctx, 2)
+		tr.Set(2)
+		if i, err := tock.Select(ctx, get); i != 0 || err != nil || got != 2 {
+			t.Errorf("second get: %d %v %d, want 2", i, err, got)
+		}
+		if i, err := tock.Select(ctx, tracked); i != 0 || err != nil || gotT != 2 {
+			t.Errorf("second tracked: %d %v %d, want 2", i, err, gotT)
+		}
+		return nil
+	})
+}
