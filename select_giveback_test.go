@@ -2,9 +2,11 @@ package tock_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tockgo/tock"
 )
@@ -309,4 +311,52 @@ func TestSelectCaseReused(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A task waiting for a token in a Select's OnBorrow case awaits it as in
+// Acquire: another goroutine of the task (sharing its ctx) is refused a
+// second wait, and may wait again once the Select returned.
+func TestSelectBorrowTaskWaitsOnce(t *testing.T) {
+	checkLeaks(t)
+	err := tock.Run(context.Background(), func(ctx context.Context) error {
+		l := tock.NewCapacityLimiter(0)
+		res := make(chan error, 1)
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() { //tockvet:ignore a goroutine sharing the task's ctx is the case under test
+			_, err := tock.Select(wctx, tock.OnBorrow(l, nil))
+			res <- err
+		}()
+		deadline := tock.Now(ctx).Add(10 * time.Second)
+		for l.Stats().Waiting != 1 {
+			if tock.Now(ctx).After(deadline) {
+				t.Fatal("the goroutine's Select did not queue")
+			}
+			tock.Sleep(ctx, time.Millisecond)
+		}
+		expectPanic(t, "tock: CapacityLimiter.Acquire: this borrower is already waiting for a token", func() {
+			tctx, stop := tock.WithTimeout(ctx, 5*time.Second) // bounded: a second wait that is not refused times out
+			defer stop()
+			l.Acquire(tctx)
+		})
+		expectPanic(t, "tock: CapacityLimiter.TryAcquire: this borrower is already waiting for a token", func() { l.TryAcquire(ctx) })
+		cancel()
+		select {
+		case err := <-res:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("cancelled Select: %v", err)
+			}
+		case <-time.After(10 * time.Second): //tockvet:ignore real runtime only: bounds the wait
+			t.Fatal("the cancelled Select did not return")
+		}
+		l.SetTotal(1)
+		if !l.TryAcquire(ctx) { // not refused: the Select's wait is over
+			t.Errorf("TryAcquire after the Select: %+v", l.Stats())
+		}
+		l.Release(ctx)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -305,6 +305,7 @@ type borrowCase struct {
 	op       string
 	b        any
 	id       uint64
+	task     *internal.Task // the borrower, a task, whose LimiterWaits counts this wait
 	w        *internal.Waiter[any]
 	f        func()
 }
@@ -356,7 +357,7 @@ func (k *borrowCase) check(s *selector) {
 }
 
 func (k *borrowCase) arm(s *selector, i int) armResult {
-	k.w = nil // a case may be used again
+	k.w, k.task = nil, nil // a case may be used again
 	l := k.l
 	l.mu.Lock()
 	// Checked by check already; another goroutine may have borrowed for the
@@ -373,12 +374,19 @@ func (k *borrowCase) arm(s *selector, i int) armResult {
 	if s.claim.Decided() {
 		return armDecided
 	}
-	if l.waiting == nil {
-		l.waiting = map[any]waitToken{}
+	if t, ok := k.b.(*internal.Task); ok {
+		// As acquireSlow: a task counts its waits, and a second wait for it
+		// (another goroutine with its ctx) finds this one in the queue.
+		t.LimiterWaits.Add(1)
+		k.task = t
+	} else {
+		if l.waiting == nil {
+			l.waiting = map[any]waitToken{}
+		}
+		l.waits++
+		k.id = l.waits
+		l.waiting[k.b] = waitToken{ctx: s.ctx, id: k.id}
 	}
-	l.waits++
-	k.id = l.waits
-	l.waiting[k.b] = waitToken{ctx: s.ctx, id: k.id}
 	l.q.Res = (*limiterHolding)(l)
 	k.w = new(internal.Waiter[any])
 	k.w.Val = k.b
@@ -395,7 +403,10 @@ func (k *borrowCase) disarm() {
 	if k.w.Queued() {
 		l.q.Remove(k.w)
 	}
-	if w, ok := l.waiting[k.b]; ok && w.id == k.id {
+	if k.task != nil {
+		k.task.LimiterWaits.Add(-1) // once: disarm may be called again
+		k.task = nil
+	} else if w, ok := l.waiting[k.b]; ok && w.id == k.id {
 		delete(l.waiting, k.b)
 	}
 	l.mu.Unlock()
