@@ -3,7 +3,6 @@ package tock_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -35,13 +34,6 @@ func bothRuntimes(t *testing.T, body func(t *testing.T, ctx context.Context, h *
 	}
 }
 
-// recovered runs f and returns what it panicked with.
-func recovered(f func()) (r any) {
-	defer func() { r = recover() }()
-	f()
-	return nil
-}
-
 // A case that a grant won while a later case was being armed gives back what
 // the grant handed it when that later arm panics: the unit, lock, token,
 // permit, amount or item goes back to its primitive (an item to the front of
@@ -57,7 +49,7 @@ func TestSelectArmPanicGivesBack(t *testing.T) {
 			t.Helper()
 			tr := tock.NewTracked(0)
 			called := false
-			r := recovered(func() {
+			r := panicOf(func() {
 				tock.Select(ctx, first, tock.OnTracked(tr, func(int) bool {
 					called = true
 					grant()
@@ -211,7 +203,7 @@ func TestSelectBorrowerRace(t *testing.T) {
 		q := tock.NewQueue[int]()
 		l := tock.NewCapacityLimiter(1)
 		tr := tock.NewTracked(0)
-		r := recovered(func() {
+		r := panicOf(func() {
 			tock.Select(ctx, tock.OnGet(q, nil),
 				tock.OnTracked(tr, func(int) bool {
 					l.TryAcquireFor("b")
@@ -219,7 +211,7 @@ func TestSelectBorrowerRace(t *testing.T) {
 				}, nil),
 				tock.OnBorrowFor(l, "b", nil))
 		})
-		if s, _ := r.(string); !strings.Contains(s, "tock: CapacityLimiter.OnBorrowFor: this borrower already holds one of the limiter's tokens") {
+		if !strings.Contains(r, "tock: CapacityLimiter.OnBorrowFor: this borrower already holds one of the limiter's tokens") {
 			t.Errorf("recovered %v", r)
 		}
 		if q.Waiting() != 0 || tr.Stats().Waiting != 0 || l.Stats().Waiting != 0 {
@@ -251,7 +243,7 @@ func TestSelectChecksBeforeArming(t *testing.T) {
 			{"tock: CapacityLimiter.OnBorrow: this borrower is already waiting for a token (two cases of one Select borrow for it)",
 				[]tock.SelectCase{tock.OnGet(q, nil), tock.OnBorrow(l, nil), tock.OnBorrow(l, nil)}},
 		} {
-			r := fmt.Sprint(recovered(func() { tock.Select(ctx, c.cases...) }))
+			r := panicOf(func() { tock.Select(ctx, c.cases...) })
 			if !strings.Contains(r, c.want) {
 				t.Errorf("panic %q, want %q", r, c.want)
 			}
@@ -260,9 +252,10 @@ func TestSelectChecksBeforeArming(t *testing.T) {
 			}
 		}
 		// A task-less ctx for OnBorrow: refused before the Get case takes
-		// the item (on its own goroutine: a task-less ctx may not be used
-		// by a simulated task's goroutine for a blocking call).
-		r := fmt.Sprint(recovered(func() { tock.Select(context.Background(), tock.OnGet(q, nil), tock.OnBorrow(l, nil)) }))
+		// the item (and, in a simulation, before Select refuses the
+		// task-less ctx in a simulated task).
+		//tockvet:ignore a task-less ctx is the misuse under test
+		r := panicOf(func() { tock.Select(context.Background(), tock.OnGet(q, nil), tock.OnBorrow(l, nil)) })
 		if want := "tock: CapacityLimiter.OnBorrow: ctx carries no tock task"; !strings.Contains(r, want) {
 			t.Errorf("panic %q, want %q", r, want)
 		}
@@ -341,6 +334,7 @@ func TestSelectBorrowTaskWaitsOnce(t *testing.T) {
 		})
 		expectPanic(t, "tock: CapacityLimiter.TryAcquire: this borrower is already waiting for a token", func() { l.TryAcquire(ctx) })
 		cancel()
+		//tockvet:ignore real runtime only: bounds the wait for the goroutine's Select
 		select {
 		case err := <-res:
 			if !errors.Is(err, context.Canceled) {

@@ -28,7 +28,7 @@ func TestSelectSelfClaimedArmPanicNotDrained(t *testing.T) {
 	q := NewQueue[int]()
 	go func() {
 		Run(context.Background(), func(ctx context.Context) error {
-			defer func() { done <- recover() }()
+			defer func() { done <- recover() }() //tockvet:ignore real runtime only: a buffered channel the test reads
 			Select(ctx, OnGet(q, nil), claimThenPanic{})
 			return nil
 		})
