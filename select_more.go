@@ -87,8 +87,10 @@ func (k *containerCase) disarm() {
 }
 
 // giveBack returns a Get's amount to the level (serving the waiters it now
-// fits). A Put's amount stays: the level holds it, and Gets may have taken
-// it already.
+// fits). Puts let in since the grant may have used the room the Get made:
+// the level then exceeds the capacity until Gets take it (Puts wait
+// meanwhile), rather than lose the amount. A Put's amount stays: the level
+// holds it, and Gets may have taken it already.
 func (k *containerCase) giveBack() {
 	if k.w == nil || k.put {
 		return
@@ -125,7 +127,7 @@ type trackedCase[T any] struct {
 // panics if t or pred is nil. pred runs under t's internal lock, in the Select
 // and in each Set or Update while the case waits (see Tracked.Set); if it
 // panics in the Select, the panic propagates out of Select, which leaves
-// no case queued.
+// no case queued and takes nothing (see Select).
 func OnTracked[T any](t *Tracked[T], pred func(T) bool, f func(v T)) SelectCase {
 	if t == nil {
 		panic("tock: Tracked.OnTracked: nil *Tracked")
