@@ -154,6 +154,13 @@ func TestSelectArmPanicGivesBack(t *testing.T) {
 		if st := c.Stats(); st.Level != 3 || st.WaitingGets != 0 {
 			t.Errorf("container get: %+v", st)
 		}
+		// Puts let in after the grant used the room the Get made: the
+		// amount still goes back, above the capacity until Gets take it.
+		c = tock.NewContainer(10, 0)
+		sel("container get, refilled", tock.OnContainerGet(c, 3, nil), func() { c.TryPut(3); c.TryPut(10) })
+		if st := c.Stats(); st.Level != 13 || c.TryPut(1) || !c.TryGet(4) || c.Level() != 9 {
+			t.Errorf("container get, refilled: %+v, then level %v", st, c.Level())
+		}
 		full := tock.NewContainer(5, 5)
 		sel("container put", tock.OnContainerPut(full, 2, nil), func() { full.TryGet(2) })
 		if st := full.Stats(); st.Level != 5 || st.WaitingPuts != 0 { // put: delivered
