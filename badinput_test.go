@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -151,6 +152,45 @@ func badCalls(ctx context.Context, p *prims) []badCall {
 		{"tock: Subscription.Close: zero or nil Subscription", func() { zsub.Close() }},
 		{"tock: Subscription.Stats: zero or nil Subscription", func() { zsub.Stats() }},
 		{"tock: Subscription.Stats: zero or nil Subscription", func() { nilSub.Stats() }},
+
+		// Select and its cases: a bad case panics where it is made, or when
+		// Select starts, before any case is armed (the shared primitives'
+		// health is checked afterwards)
+		{"tock: Select: nil ctx", func() { tock.Select(nilCtx, tock.OnEvent(&p.ev, nil)) }},
+		{"tock: Select: no case given", func() { tock.Select(ctx) }},
+		{"tock: ReceiveStream.OnReceive: zero or nil ReceiveStream; make streams with NewStream", func() { tock.OnReceive(nilRecv, nil) }},
+		{"tock: ReceiveStream.OnReceive: zero or nil ReceiveStream", func() { tock.OnReceive(&zr, nil) }},
+		{"tock: SendStream.OnSend: zero or nil SendStream; make streams with NewStream", func() { tock.OnSend(nilSend, 1, nil) }},
+		{"tock: SendStream.OnSend: zero or nil SendStream", func() { tock.OnSend(&zs, 1, nil) }},
+		{"tock: Subscription.OnSubscription: zero or nil Subscription; make it with Channel.Subscribe", func() { tock.OnSubscription(nilSub, nil) }},
+		{"tock: Subscription.OnSubscription: zero or nil Subscription", func() { tock.OnSubscription(&zsub, nil) }},
+		{"tock: Queue.OnGet: nil *Queue", func() { tock.OnGet[int](nil, nil) }},
+		{"tock: Channel.OnChannel: nil *Channel", func() { tock.OnChannel[int](nil, nil) }},
+		{"tock: Event.OnEvent: nil *Event", func() { tock.OnEvent(nil, nil) }},
+		{"tock: Lock.OnLock: nil *Lock", func() { tock.OnLock(nil, nil) }},
+		{"tock: Semaphore.OnAcquire: nil *Semaphore", func() { tock.OnAcquire(nil, nil) }},
+		{"tock: CapacityLimiter.OnBorrow: nil *CapacityLimiter", func() { tock.OnBorrow(nil, nil) }},
+		{"tock: CapacityLimiter.OnBorrowFor: nil *CapacityLimiter", func() { tock.OnBorrowFor(nil, "b", nil) }},
+		{"tock: CapacityLimiter.OnBorrowFor: nil borrower", func() { tock.OnBorrowFor(p.lim, nil, nil) }},
+		{"tock: CapacityLimiter.OnBorrowFor: borrower of type []int is not comparable", func() { tock.OnBorrowFor(p.lim, []int{1}, nil) }},
+		{"tock: PriorityLimiter.OnPermit: nil *PriorityLimiter", func() { tock.OnPermit(nil, 0, nil) }},
+		{"tock: Container.OnContainerPut: nil *Container", func() { tock.OnContainerPut(nil, 1, nil) }},
+		{"tock: Container.OnContainerGet: nil *Container", func() { tock.OnContainerGet(nil, 1, nil) }},
+		{"tock: Container.OnContainerPut: the Container was not made with NewContainer", func() { tock.OnContainerPut(new(tock.Container), 1, nil) }},
+		{"tock: Container.OnContainerGet: the amount -1 is not a finite non-negative number", func() { tock.OnContainerGet(tock.NewContainer(5, 0), -1, nil) }},
+		{"tock: Container.OnContainerPut: the amount NaN is not a finite non-negative number", func() { tock.OnContainerPut(tock.NewContainer(5, 0), math.NaN(), nil) }},
+		{"tock: Container.OnContainerPut: the amount 6 exceeds the capacity 5", func() { tock.OnContainerPut(tock.NewContainer(5, 0), 6, nil) }},
+		{"tock: Tracked.OnTracked: nil *Tracked", func() { tock.OnTracked[int](nil, func(int) bool { return true }, nil) }},
+		{"tock: Tracked.OnTracked: the condition is nil", func() { tock.OnTracked(tock.NewTracked(0), nil, nil) }},
+		{"tock: Flag.OnFlag: nil *Flag", func() { tock.OnFlag(nil, nil) }},
+		{"tock: CapacityLimiter.OnBorrowFor: this borrower is already waiting for a token (two cases of one Select borrow for it)", func() {
+			tock.Select(ctx, tock.OnGet(p.queue, nil), tock.OnBorrowFor(p.lim, "b", nil), tock.OnBorrowFor(p.lim, "b", nil))
+		}},
+		{"tock: CapacityLimiter.OnBorrowFor: this borrower already holds one of the limiter's tokens", func() {
+			l := tock.NewCapacityLimiter(2)
+			l.TryAcquireFor("b")
+			tock.Select(ctx, tock.OnGet(p.queue, nil), tock.OnBorrowFor(l, "b", nil))
+		}},
 
 		// misuse the library already named, made on the shared primitives
 		// so that their health is checked afterwards too

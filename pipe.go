@@ -2,6 +2,7 @@ package tock
 
 import (
 	"context"
+	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -74,13 +75,16 @@ func (p *pipe[T]) offer(v T) bool {
 }
 
 // take removes the next item: from the buffer (then moving the oldest blocked
-// sender's item into it), or straight from a blocked sender.
+// sender's item into it, if that leaves room: an item given back may have
+// filled it beyond its limit, see unget), or straight from a blocked sender.
 func (p *pipe[T]) take() (v T, ok bool) {
 	if p.buf.n > 0 {
 		v = p.buf.pop()
-		if w := p.sendq.PopLive(); w != nil {
-			p.buf.push(w.Val.v)
-			w.Grant()
+		if p.buf.n < p.max {
+			if w := p.sendq.PopLive(); w != nil {
+				p.buf.push(w.Val.v)
+				w.Grant()
+			}
 		}
 		return v, true
 	}
@@ -90,6 +94,42 @@ func (p *pipe[T]) take() (v T, ok bool) {
 		return v, true
 	}
 	return v, false
+}
+
+// unget gives v back as the pipe's next item: a receiving Select case was
+// handed v and then could not return it (a later case panicked, see
+// Select). The oldest live receiver that accepts v gets it; else it goes to
+// the front of the buffer (in a priority queue, before the items not less
+// than it), beyond a stream's limit if need be (its senders wait until the
+// buffer is below the limit again). A full subscription drops as its
+// policy says, v being its oldest item: v under DropOldest, the newest
+// buffered item under DropNewest. Called with mu held; a GetWhere
+// condition or a priority order that panics here releases mu first, as in
+// a Put.
+func (p *pipe[T]) unget(v T) {
+	if w := p.popReceiver(v); w != nil {
+		w.Val.v = v
+		w.Grant()
+		return
+	}
+	if p.overflow != overflowBlock && p.buf.n >= p.max {
+		p.dropped++
+		if p.overflow == overflowDropOldest {
+			return
+		}
+		p.buf.popBack()
+	}
+	if p.less == nil {
+		p.buf.pushFront(v)
+		return
+	}
+	r := &p.buf
+	j := sort.Search(r.n, func(i int) bool { return !p.callLess(r.at(i), v) })
+	r.push(v)
+	for k := r.n - 1; k > j; k-- {
+		r.set(k, r.at(k-1))
+	}
+	r.set(j, v)
 }
 
 // send blocks until v is handed over or buffered. Called with mu held, after
@@ -187,6 +227,29 @@ func (r *ring[T]) push(v T) {
 	}
 	r.b[(r.head+r.n)&(len(r.b)-1)] = v
 	r.n++
+	if r.lvl != nil {
+		r.lvl.record(float64(r.n), nil)
+	}
+}
+
+// pushFront puts v before the oldest item.
+func (r *ring[T]) pushFront(v T) {
+	if r.n == len(r.b) {
+		r.resize(max(2*len(r.b), ringMin))
+	}
+	r.head = (r.head - 1) & (len(r.b) - 1)
+	r.b[r.head] = v
+	r.n++
+	if r.lvl != nil {
+		r.lvl.record(float64(r.n), nil)
+	}
+}
+
+// popBack drops the newest item; the ring is not empty.
+func (r *ring[T]) popBack() {
+	var zero T
+	r.n--
+	r.b[(r.head+r.n)&(len(r.b)-1)] = zero
 	if r.lvl != nil {
 		r.lvl.record(float64(r.n), nil)
 	}

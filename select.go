@@ -15,12 +15,23 @@ import (
 // OnTracked, OnFlag (Tracked, Flag), OnTimeout or OnDeadline. A case is
 // used by one Select at a time.
 type SelectCase interface {
+	// check panics if the case cannot be armed by s: the misuse that only
+	// the Select's ctx or its other cases show (the constructors checked
+	// the rest). Select checks every case before it arms any.
+	check(s *selector)
 	// arm completes the case at once if it can (claiming the select for
 	// case i), or queues its waiter. It returns armDone if it completed,
-	// armDecided if another case already won, armWaiting otherwise.
+	// armDecided if another case already won, armWaiting otherwise. It
+	// takes the primitive's mutex (released if it panics) and must not
+	// panic once it has claimed the select: what can panic (a Tracked
+	// condition, a misuse check) comes first.
 	arm(s *selector, i int) armResult
 	// disarm takes the case's waiter out of its queue, if it is there.
 	disarm()
+	// giveBack, called after disarm when a later case's arm panicked,
+	// returns what a grant handed this case's waiter, if one did: the
+	// Select that won it will not return.
+	giveBack()
 	// finish delivers the winning case's result (its callback) and returns
 	// its error.
 	finish() error
@@ -37,15 +48,17 @@ const (
 type selector struct {
 	ctx      context.Context
 	rt       internal.Runtime
+	task     *internal.Task // the task in ctx (nil: anonymous), decoded once
 	claim    *internal.Claim
 	parker   internal.Parker
 	timer    int       // the earliest timeout case, or -1
 	deadline time.Time // its instant
+	borrows  []*borrowCase
 }
 
 // enqueue readies w as case i of s and appends it to q.
 func enqueue[T any](s *selector, q *internal.Queue[T], w *internal.Waiter[T], i int) {
-	w.Ctx, w.Task = s.ctx, internal.TaskOf(s.ctx)
+	w.Ctx, w.Task = s.ctx, s.task
 	w.Sel, w.SelIdx = s.claim, i
 	w.ShareParker(&s.parker)
 	q.Adopt(w)
@@ -65,24 +78,48 @@ func enqueue[T any](s *selector, q *internal.Queue[T], w *internal.Waiter[T], i 
 //
 // Select returns -1 and ctx's error if ctx is done when it is called or
 // before a case completes. In a simulation, a Select that completes at
-// once is a checkpoint (the tasks already runnable run first). A Select
-// with no case panics.
+// once is a checkpoint (the tasks already runnable run first).
 //
 // The operation of the winning case happens before Select returns, with
 // the same guarantees as the operation's own call. Each waiting case is
 // queued in its primitive's FIFO like a plain call (a Container, Lock,
 // limiter or Semaphore case waits behind the calls already waiting), and
-// counts in that primitive's Stats while it waits. A case that panics while
-// it is armed (a Tracked condition, a borrower already waiting) leaves no
-// case queued; the panic goes on out of Select.
+// counts in that primitive's Stats while it waits.
+//
+// Panics. A bad case panics before any case is armed: where it is made (a
+// nil or zero primitive, a bad amount, a nil condition or borrower: see
+// each OnX), or when Select starts, for what needs the Select's ctx or its
+// other cases (an OnBorrow whose ctx carries no tock task, a borrower that
+// already holds or awaits a token of the limiter, or that two cases
+// borrow for). Select panics if ctx is nil or no case is given. What can
+// still panic while the cases are armed is a Tracked condition (user
+// code), or a borrower that another goroutine made a holder or waiter
+// after the check. Then no case stays queued, and a case that a grant
+// won meanwhile (on the real runtime, another goroutine's; in a
+// simulation, one made from the condition itself) gives back what the
+// grant handed it before the panic goes on out of Select: a unit,
+// lock, token or permit is released (to the next waiter), a Get's amount
+// goes back to the Container's level (which Puts let in meanwhile may
+// then have filled above its capacity, until Gets take it), and an item
+// goes back to the front of its Queue, stream or Subscription (in a
+// priority Queue, in its order; into a full Subscription as its policy
+// drops: as the oldest item); the callback does not run. What a grant took
+// from a case stays delivered: a Send case's value went to a receiver, a
+// Put case's amount is in the Container. An OnChannel case's message goes
+// with its temporary subscription (every other subscriber got its own).
 func Select(ctx context.Context, cases ...SelectCase) (int, error) {
+	panicIfNilCtx("Select", ctx)
 	if len(cases) == 0 {
 		panic("tock: Select: no case given")
+	}
+	call := internal.Decode(ctx) // before any mutex: a misuse check may panic
+	s := &selector{ctx: ctx, rt: call.RT, task: call.Task, claim: internal.NewClaim(), timer: -1}
+	for _, c := range cases {
+		c.check(s)
 	}
 	if err := ctx.Err(); err != nil {
 		return -1, err
 	}
-	s := &selector{ctx: ctx, rt: internal.RuntimeOf(ctx), claim: internal.NewClaim(), timer: -1}
 	internal.CheckSelect(s.rt)
 	internal.PrepareShared(s.rt, &s.parker)
 	armed, immediate := armAll(s, cases)
@@ -128,30 +165,41 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 		return -1, ctx.Err()
 	}
 	if immediate {
-		internal.Decode(ctx).RT.Checkpoint()
+		s.rt.Checkpoint()
 	}
 	return w, cases[w].finish()
 }
 
 // armAll arms cases in order until one completes or the Select is
 // decided, and returns how many it armed and whether one completed at once.
-// If an arm panics (a Tracked condition, a misused borrower), the cases
-// armed before it leave their queues and the Select is decided for nobody
-// before the panic goes on: nothing stays queued. (A grant that claimed an
-// earlier case in between is then lost with the panic.)
+// If an arm panics (a Tracked condition, a borrower misused meanwhile), the
+// Select is decided for nobody, the cases armed before it leave their
+// queues, and one that a grant won in between gives back what it got,
+// before the panic goes on: nothing stays queued, nothing is lost.
 func armAll(s *selector, cases []SelectCase) (armed int, immediate bool) {
 	ok := false
 	defer func() {
-		if !ok {
+		if ok {
+			return
+		}
+		// armed is the panicking case's index; an arm that completes
+		// (immediate) ends the arming, so none panics after it.
+		granted := false
+		if !s.claim.Cancel() {
 			// A case before the panicking one that a grant claimed sent the
-			// parker a signal: drain it. The panicking case may have claimed
-			// itself before it panicked; nobody signalled that.
-			if !s.claim.Cancel() && !immediate && s.claim.Winner() != armed {
+			// parker a signal: drain it (its grant is complete then). The
+			// panicking case may have claimed itself before it panicked (no
+			// arm of this package does); nobody signalled that.
+			if w := s.claim.Winner(); w >= 0 && w < armed {
 				s.parker.Drain()
+				granted = true
 			}
-			for _, c := range cases[:armed] {
-				c.disarm()
-			}
+		}
+		for _, c := range cases[:armed] {
+			c.disarm()
+		}
+		if granted {
+			cases[s.claim.Winner()].giveBack()
 		}
 	}()
 	for i, c := range cases {
@@ -189,30 +237,46 @@ type recvCase[T any] struct {
 }
 
 // OnReceive is a Select case that receives from r, as r.Receive does; f
-// gets the item.
+// gets the item. It panics if r is nil or a zero ReceiveStream.
 func OnReceive[T any](r *ReceiveStream[T], f func(v T)) SelectCase {
-	return &recvCase[T]{p: &r.st.p, h: r, closed: func() bool { return r.closed }, f: f}
+	st := r.state("OnReceive")
+	return &recvCase[T]{p: &st.p, h: r, closed: func() bool { return r.closed }, f: f}
 }
 
 // OnGet is a Select case that gets from q, as q.Get does; f gets the item.
+// It panics if q is nil.
 func OnGet[T any](q *Queue[T], f func(v T)) SelectCase {
+	if q == nil {
+		panic("tock: Queue.OnGet: nil *Queue; make it with NewQueue")
+	}
 	return &recvCase[T]{p: &q.p, f: f}
 }
 
 // OnSubscription is a Select case that receives from s, as s.Receive
-// does; f gets the message.
+// does; f gets the message. It panics if s is nil or a zero Subscription.
 func OnSubscription[T any](s *Subscription[T], f func(v T)) SelectCase {
+	s.check("OnSubscription")
 	return &recvCase[T]{p: &s.p, f: f}
 }
 
 // OnChannel is a Select case that receives the next message put on c
-// while the Select waits, as c.Receive does; f gets the message.
+// while the Select waits, as c.Receive does; f gets the message. It
+// subscribes to c when it is made (a message put before the Select starts
+// is received too) and unsubscribes when the Select that uses it returns:
+// it serves one Select (another gets ErrStreamClosed). It panics if c is
+// nil.
 func OnChannel[T any](c *Channel[T], f func(v T)) SelectCase {
+	if c == nil {
+		panic("tock: Channel.OnChannel: nil *Channel; make it with NewChannel")
+	}
 	sub := c.Subscribe(MaxBuffer(1, DropNewest))
 	return &recvCase[T]{p: &sub.p, f: f, done: sub.Close}
 }
 
+func (c *recvCase[T]) check(*selector) {}
+
 func (c *recvCase[T]) arm(s *selector, i int) armResult {
+	c.w, c.err = nil, nil // a case may be used again
 	p := c.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -277,6 +341,21 @@ func (c *recvCase[T]) disarm() {
 	}
 }
 
+// giveBack puts the item a grant handed the case back as its pipe's next
+// item. An OnChannel case's temporary subscription, closed by disarm,
+// takes its message with it.
+func (c *recvCase[T]) giveBack() {
+	if c.w == nil || c.done != nil {
+		return
+	}
+	p := c.p
+	p.mu.Lock()
+	if c.w.Granted && c.w.Val.err == nil {
+		p.unget(c.w.Val.v) // releases mu if user code in it panics
+	}
+	p.mu.Unlock()
+}
+
 func (c *recvCase[T]) finish() error {
 	if c.w != nil && c.w.Granted {
 		c.v, c.err = c.w.Val.v, c.w.Val.err
@@ -299,12 +378,17 @@ type sendCase[T any] struct {
 }
 
 // OnSend is a Select case that sends v on s, as s.Send does; f (if not
-// nil) runs once v is sent. A Send case that loses withdraws v.
+// nil) runs once v is sent. A Send case that loses withdraws v. It panics
+// if s is nil or a zero SendStream.
 func OnSend[T any](s *SendStream[T], v T, f func()) SelectCase {
+	s.state("OnSend")
 	return &sendCase[T]{s: s, v: v, f: f}
 }
 
+func (c *sendCase[T]) check(*selector) {}
+
 func (c *sendCase[T]) arm(s *selector, i int) armResult {
+	c.w, c.err = nil, nil // a case may be used again
 	p := &c.s.st.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -368,6 +452,10 @@ func (c *sendCase[T]) disarm() {
 	p.mu.Unlock()
 }
 
+// giveBack does nothing: a receiver that took the value has it (the value
+// was sent).
+func (c *sendCase[T]) giveBack() {}
+
 func (c *sendCase[T]) finish() error {
 	if c.w != nil && c.w.Granted {
 		c.err = c.w.Val.err
@@ -386,25 +474,33 @@ func (c *sendCase[T]) finish() error {
 type unitCase struct {
 	mu   *sync.Mutex // the primitive's
 	q    *internal.Queue[struct{}]
-	take func(ctx context.Context) bool // with mu held: take the unit if it is free now
-	undo func()                         // give back what take took
-	pre  func()                         // with mu held, before queueing
+	take func(s *selector) bool // with mu held: take the unit if it is free now
+	undo func()                 // with mu held: give back what take took
+	back func()                 // without mu: give back a unit a grant handed the waiter
+	pre  func()                 // with mu held, before queueing
 	w    *internal.Waiter[struct{}]
 	f    func()
 }
 
 // OnEvent is a Select case that completes once e is set (taking nothing
-// from it); f (if not nil) runs then.
+// from it); f (if not nil) runs then. It panics if e is nil.
 func OnEvent(e *Event, f func()) SelectCase {
-	return &unitCase{mu: &e.mu, q: &e.q, f: f, take: func(context.Context) bool { return e.set }}
+	if e == nil {
+		panic("tock: Event.OnEvent: nil *Event")
+	}
+	return &unitCase{mu: &e.mu, q: &e.q, f: f, take: func(*selector) bool { return e.set }}
 }
 
 // OnAcquire is a Select case that acquires a unit of sem, as sem.Acquire
 // does (FIFO: it waits behind the tasks already waiting); f (if not nil)
-// runs once it holds the unit. The caller must Release it.
+// runs once it holds the unit. The caller must Release it. It panics if sem
+// is nil.
 func OnAcquire(sem *Semaphore, f func()) SelectCase {
+	if sem == nil {
+		panic("tock: Semaphore.OnAcquire: nil *Semaphore")
+	}
 	return &unitCase{mu: &sem.mu, q: &sem.q, f: f,
-		take: func(context.Context) bool {
+		take: func(*selector) bool {
 			if sem.value > 0 && sem.q.FrontLive() == nil {
 				sem.value--
 				sem.mons.Load().level(float64(sem.value))
@@ -416,17 +512,21 @@ func OnAcquire(sem *Semaphore, f func()) SelectCase {
 			sem.value++
 			sem.mons.Load().level(float64(sem.value))
 		},
+		back: sem.Release,
 	}
 }
 
 // OnLock is a Select case that locks l for the task in the Select's ctx,
 // as l.Lock does (re-entering it if that task owns it); f (if not nil) runs
-// once the task owns it. The caller must Unlock it.
+// once the task owns it. The caller must Unlock it. It panics if l is nil.
 func OnLock(l *Lock, f func()) SelectCase {
+	if l == nil {
+		panic("tock: Lock.OnLock: nil *Lock")
+	}
 	reentered := false
 	return &unitCase{mu: &l.mu, q: &l.q, f: f,
-		take: func(ctx context.Context) bool {
-			id := internal.TaskID(ctx)
+		take: func(s *selector) bool {
+			id := s.task.IDOrZero()
 			for {
 				st := l.state.Load()
 				if st == 0 {
@@ -453,6 +553,7 @@ func OnLock(l *Lock, f func()) SelectCase {
 				l.mons.Load().use(0)
 			}
 		},
+		back: l.release, // handed over by a release: the task owns it once
 		pre: func() { // mark the queue non-empty, as lockSlow does
 			for {
 				st := l.state.Load()
@@ -464,10 +565,13 @@ func OnLock(l *Lock, f func()) SelectCase {
 	}
 }
 
+func (c *unitCase) check(*selector) {}
+
 func (c *unitCase) arm(s *selector, i int) armResult {
+	c.w = nil // a case may be used again
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.take(s.ctx) {
+	if c.take(s) {
 		if !s.claim.TryClaim(i) {
 			if c.undo != nil {
 				c.undo()
@@ -496,6 +600,18 @@ func (c *unitCase) disarm() {
 		c.q.Remove(c.w)
 	}
 	c.mu.Unlock()
+}
+
+func (c *unitCase) giveBack() {
+	if c.w == nil || c.back == nil {
+		return
+	}
+	c.mu.Lock()
+	granted := c.w.Granted
+	c.mu.Unlock()
+	if granted {
+		c.back()
+	}
 }
 
 func (c *unitCase) finish() error {
@@ -541,7 +657,11 @@ func (c *timeoutCase) arm(s *selector, i int) armResult {
 	return armWaiting
 }
 
+func (c *timeoutCase) check(*selector) {}
+
 func (c *timeoutCase) disarm() {}
+
+func (c *timeoutCase) giveBack() {}
 
 func (c *timeoutCase) finish() error {
 	if c.f != nil {

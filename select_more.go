@@ -19,8 +19,12 @@ type containerCase struct {
 // OnContainerPut is a Select case that adds amount to c, as c.Put does
 // (FIFO: it waits behind the Puts already waiting); f (if not nil) runs
 // once the amount is added. A Put case that loses adds nothing. It panics,
-// as Put does, if amount is negative, NaN, infinite or above c's capacity.
+// as Put does, if amount is negative, NaN, infinite or above c's capacity,
+// and if c is nil or was not made with NewContainer.
 func OnContainerPut(c *Container, amount float64, f func()) SelectCase {
+	if c == nil {
+		panic("tock: Container.OnContainerPut: nil *Container; make it with NewContainer")
+	}
 	c.checkAmount("OnContainerPut", amount)
 	return &containerCase{c: c, amount: amount, put: true, f: f}
 }
@@ -28,8 +32,11 @@ func OnContainerPut(c *Container, amount float64, f func()) SelectCase {
 // OnContainerGet is a Select case that takes amount from c, as c.Get does
 // (FIFO: it waits behind the Gets already waiting); f (if not nil) runs
 // once the amount is taken. A Get case that loses takes nothing. It panics
-// as Get does.
+// as OnContainerPut does.
 func OnContainerGet(c *Container, amount float64, f func()) SelectCase {
+	if c == nil {
+		panic("tock: Container.OnContainerGet: nil *Container; make it with NewContainer")
+	}
 	c.checkAmount("OnContainerGet", amount)
 	return &containerCase{c: c, amount: amount, f: f}
 }
@@ -41,7 +48,10 @@ func (k *containerCase) queue() *internal.Queue[float64] {
 	return &k.c.gets
 }
 
+func (k *containerCase) check(*selector) {}
+
 func (k *containerCase) arm(s *selector, i int) armResult {
+	k.w = nil // a case may be used again
 	c, q := k.c, k.queue()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -76,6 +86,24 @@ func (k *containerCase) disarm() {
 	c.mu.Unlock()
 }
 
+// giveBack returns a Get's amount to the level (serving the waiters it now
+// fits). Puts let in since the grant may have used the room the Get made:
+// the level then exceeds the capacity until Gets take it (Puts wait
+// meanwhile), rather than lose the amount. A Put's amount stays: the level
+// holds it, and Gets may have taken it already.
+func (k *containerCase) giveBack() {
+	if k.w == nil || k.put {
+		return
+	}
+	c := k.c
+	c.mu.Lock()
+	if k.w.Granted {
+		c.apply(nil, k.amount, true)
+		c.dispatch(nil)
+	}
+	c.mu.Unlock()
+}
+
 func (k *containerCase) finish() error {
 	if k.f != nil {
 		k.f()
@@ -96,20 +124,26 @@ type trackedCase[T any] struct {
 // OnTracked is a Select case that completes when pred holds for t's value,
 // as t.WaitUntil does (woken by the change that makes pred true); f (if
 // not nil) gets the value that satisfied pred. It takes nothing from t. It
-// panics if pred is nil. pred runs under t's internal lock, in the Select
+// panics if t or pred is nil. pred runs under t's internal lock, in the Select
 // and in each Set or Update while the case waits (see Tracked.Set); if it
 // panics in the Select, the panic propagates out of Select, which leaves
-// no case queued.
+// no case queued and takes nothing (see Select).
 func OnTracked[T any](t *Tracked[T], pred func(T) bool, f func(v T)) SelectCase {
+	if t == nil {
+		panic("tock: Tracked.OnTracked: nil *Tracked")
+	}
 	if pred == nil {
-		panic("tock: OnTracked: the condition is nil")
+		panic("tock: Tracked.OnTracked: the condition is nil")
 	}
 	return &trackedCase[T]{t: t, pred: pred, f: f}
 }
 
 // OnFlag is a Select case that completes when fl is set, as fl.Wait does;
-// f (if not nil) runs then.
+// f (if not nil) runs then. It panics if fl is nil.
 func OnFlag(fl *Flag, f func()) SelectCase {
+	if fl == nil {
+		panic("tock: Flag.OnFlag: nil *Flag")
+	}
 	var g func(bool)
 	if f != nil {
 		g = func(bool) { f() }
@@ -117,7 +151,10 @@ func OnFlag(fl *Flag, f func()) SelectCase {
 	return &trackedCase[bool]{t: &fl.t, pred: isTrue, f: g}
 }
 
+func (k *trackedCase[T]) check(*selector) {}
+
 func (k *trackedCase[T]) arm(s *selector, i int) armResult {
+	k.w = nil // a case may be used again
 	t := k.t
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -148,6 +185,9 @@ func (k *trackedCase[T]) disarm() {
 	k.t.mu.Unlock()
 }
 
+// giveBack does nothing: a Tracked case takes nothing.
+func (k *trackedCase[T]) giveBack() {}
+
 func (k *trackedCase[T]) finish() error {
 	if k.w != nil && k.w.Granted {
 		k.v = k.w.Val.v
@@ -172,12 +212,19 @@ type permitCase struct {
 // priority, as l.Acquire does (served by priority, FIFO among equals; on a
 // Preemptive limiter it may preempt a holder); f gets the *Permit, which the
 // caller must Release. A case that loses takes no token and preempts
-// nobody. The permit's context derives from the Select's ctx.
+// nobody. The permit's context derives from the Select's ctx. It panics if
+// l is nil.
 func OnPermit(l *PriorityLimiter, priority int, f func(p *Permit)) SelectCase {
+	if l == nil {
+		panic("tock: PriorityLimiter.OnPermit: nil *PriorityLimiter; make it with NewPriorityLimiter")
+	}
 	return &permitCase{l: l, prio: priority, f: f}
 }
 
+func (k *permitCase) check(*selector) {}
+
 func (k *permitCase) arm(s *selector, i int) armResult {
+	k.w, k.victim, k.won = nil, nil, false // a case may be used again
 	l := k.l
 	k.p = l.newPermit(s.ctx, k.prio)
 	l.mu.Lock()
@@ -231,6 +278,20 @@ func (k *permitCase) disarm() {
 	}
 }
 
+// giveBack releases a permit a Release handed the case (to the next
+// waiter).
+func (k *permitCase) giveBack() {
+	if k.w == nil {
+		return
+	}
+	k.l.mu.Lock()
+	granted := k.w.Granted
+	k.l.mu.Unlock()
+	if granted {
+		k.p.Release()
+	}
+}
+
 func (k *permitCase) finish() error {
 	if k.f != nil {
 		k.f(k.p)
@@ -246,6 +307,7 @@ type borrowCase struct {
 	op       string
 	b        any
 	id       uint64
+	task     *internal.Task // the borrower, a task, whose LimiterWaits counts this wait
 	w        *internal.Waiter[any]
 	f        func()
 }
@@ -253,27 +315,55 @@ type borrowCase struct {
 // OnBorrow is a Select case that borrows a token of l for the task in the
 // Select's ctx, as l.Acquire does (FIFO); f (if not nil) runs once the task
 // holds it. The caller must Release it. A case that loses borrows nothing.
-// The Select panics, as Acquire does, if its ctx carries no tock task or
-// the task already holds or awaits a token of l.
+// It panics if l is nil. The Select panics before it arms any case, as
+// Acquire does, if its ctx carries no tock task or the task already holds
+// or awaits a token of l, or if another of its cases borrows from l for
+// the task too.
 func OnBorrow(l *CapacityLimiter, f func()) SelectCase {
+	if l == nil {
+		panic("tock: CapacityLimiter.OnBorrow: nil *CapacityLimiter; make it with NewCapacityLimiter")
+	}
 	return &borrowCase{l: l, op: "OnBorrow", f: f}
 }
 
 // OnBorrowFor is OnBorrow for borrower, as l.AcquireFor does; the caller
-// must ReleaseFor it. It panics if borrower is nil or not comparable; the
-// Select panics if borrower already holds or awaits a token of l.
+// must ReleaseFor it. It panics if l is nil, or borrower is nil or not
+// comparable; the Select panics before it arms any case if borrower
+// already holds or awaits a token of l, or another of its cases borrows
+// from l for borrower too.
 func OnBorrowFor(l *CapacityLimiter, borrower any, f func()) SelectCase {
+	if l == nil {
+		panic("tock: CapacityLimiter.OnBorrowFor: nil *CapacityLimiter; make it with NewCapacityLimiter")
+	}
 	checkBorrower("OnBorrowFor", borrower)
 	return &borrowCase{l: l, borrower: borrower, op: "OnBorrowFor", f: f}
 }
 
-func (k *borrowCase) arm(s *selector, i int) armResult {
+// check resolves the borrower and refuses one that holds or awaits a token
+// of l, or that an earlier case of the Select borrows from l for.
+func (k *borrowCase) check(s *selector) {
 	l := k.l
 	k.b = k.borrower
 	if k.b == nil {
-		k.b = defaultBorrower(k.op, internal.Decode(s.ctx))
+		k.b = defaultBorrower(k.op, internal.Call{RT: s.rt, Task: s.task})
 	}
+	for _, o := range s.borrows {
+		if o.l == l && o.b == k.b {
+			panic("tock: CapacityLimiter." + k.op + ": this borrower is already waiting for a token (two cases of one Select borrow for it)")
+		}
+	}
+	s.borrows = append(s.borrows, k)
 	l.mu.Lock()
+	l.checkNotHolding(k.op, k.b) // unlocks l.mu if it panics
+	l.mu.Unlock()
+}
+
+func (k *borrowCase) arm(s *selector, i int) armResult {
+	k.w, k.task = nil, nil // a case may be used again
+	l := k.l
+	l.mu.Lock()
+	// Checked by check already; another goroutine may have borrowed for the
+	// borrower since (see Select).
 	l.checkNotHolding(k.op, k.b) // unlocks l.mu if it panics
 	defer l.mu.Unlock()
 	if len(l.held) < l.total && l.q.FrontLive() == nil {
@@ -286,12 +376,19 @@ func (k *borrowCase) arm(s *selector, i int) armResult {
 	if s.claim.Decided() {
 		return armDecided
 	}
-	if l.waiting == nil {
-		l.waiting = map[any]waitToken{}
+	if t, ok := k.b.(*internal.Task); ok {
+		// As acquireSlow: a task counts its waits, and a second wait for it
+		// (another goroutine with its ctx) finds this one in the queue.
+		t.LimiterWaits.Add(1)
+		k.task = t
+	} else {
+		if l.waiting == nil {
+			l.waiting = map[any]waitToken{}
+		}
+		l.waits++
+		k.id = l.waits
+		l.waiting[k.b] = waitToken{ctx: s.ctx, id: k.id}
 	}
-	l.waits++
-	k.id = l.waits
-	l.waiting[k.b] = waitToken{ctx: s.ctx, id: k.id}
 	l.q.Res = (*limiterHolding)(l)
 	k.w = new(internal.Waiter[any])
 	k.w.Val = k.b
@@ -308,8 +405,27 @@ func (k *borrowCase) disarm() {
 	if k.w.Queued() {
 		l.q.Remove(k.w)
 	}
-	if w, ok := l.waiting[k.b]; ok && w.id == k.id {
+	if k.task != nil {
+		k.task.LimiterWaits.Add(-1) // once: disarm may be called again
+		k.task = nil
+	} else if w, ok := l.waiting[k.b]; ok && w.id == k.id {
 		delete(l.waiting, k.b)
+	}
+	l.mu.Unlock()
+}
+
+// giveBack returns a token a grant handed the case (to the next waiter).
+func (k *borrowCase) giveBack() {
+	if k.w == nil {
+		return
+	}
+	l := k.l
+	l.mu.Lock()
+	if k.w.Granted {
+		if i := l.find(k.b); i >= 0 { // still its: nobody released it for it
+			l.remove(i)
+			l.grant()
+		}
 	}
 	l.mu.Unlock()
 }

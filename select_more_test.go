@@ -241,38 +241,43 @@ var _ = register(
 	},
 )
 
-// A case that panics while it is armed (a Tracked condition, a borrower
-// already waiting) leaves none of the cases armed before it queued, and the
-// panic reaches the caller; a later Put goes to the next Get, not to the
-// abandoned Select.
+// A case that panics while it is armed (a Tracked condition) leaves none of
+// the cases armed before it queued, and the panic reaches the caller; a
+// later Put goes to the next Get, not to the abandoned Select. The same
+// borrower twice in one Select panics before any case is armed. On both
+// runtimes.
 func TestSelectArmPanics(t *testing.T) {
-	checkLeaks(t)
-	simRun(t, func(ctx context.Context) error {
+	bothRuntimes(t, func(t *testing.T, ctx context.Context, h *H) error {
 		q := tock.NewQueue[int]()
 		c := tock.NewContainer(5, 0)
 		tr := tock.NewTracked(0)
-		recovered := func(f func()) (r any) {
-			defer func() { r = recover() }()
-			f()
-			return nil
-		}
-		r := recovered(func() {
-			tock.Select(ctx, tock.OnGet(q, nil), tock.OnContainerGet(c, 1, nil),
+		pl := tock.NewPriorityLimiter(1)
+		hold, _ := pl.TryAcquire(ctx, 0)
+		cl := tock.NewCapacityLimiter(0)
+		var fl tock.Flag
+		r := panicOf(func() {
+			tock.Select(ctx, tock.OnGet(q, nil), tock.OnContainerGet(c, 1, nil), tock.OnContainerPut(tock.NewContainer(1, 1), 1, nil),
+				tock.OnPermit(pl, 0, nil), tock.OnBorrow(cl, nil), tock.OnFlag(&fl, nil),
 				tock.OnTracked(tr, func(int) bool { panic("in condition") }, nil))
 		})
 		if r != "in condition" {
 			t.Errorf("recovered %v", r)
 		}
-		if q.Waiting() != 0 || c.Stats().WaitingGets != 0 || tr.Stats().Waiting != 0 {
-			t.Errorf("left queued: queue %d, container %d, tracked %d", q.Waiting(), c.Stats().WaitingGets, tr.Stats().Waiting)
+		if q.Waiting() != 0 || c.Stats().WaitingGets != 0 || tr.Stats().Waiting != 0 || pl.Stats().Waiting != 0 || cl.Stats().Waiting != 0 || fl.Stats().Waiting != 0 {
+			t.Errorf("left queued: queue %d, container %d, tracked %d, permit %+v, borrow %+v, flag %d",
+				q.Waiting(), c.Stats().WaitingGets, tr.Stats().Waiting, pl.Stats(), cl.Stats(), fl.Stats().Waiting)
 		}
-		// The same borrower twice in one Select: the second case panics,
-		// the first leaves the limiter's queue.
+		hold.Release()
+		if st := pl.Stats(); st.InUse != 0 {
+			t.Errorf("permit: %+v", st)
+		}
+		// The same borrower twice in one Select: refused before the first
+		// case is armed.
 		l := tock.NewCapacityLimiter(0)
-		r = recovered(func() {
+		r = panicOf(func() {
 			tock.Select(ctx, tock.OnBorrowFor(l, "b", nil), tock.OnBorrowFor(l, "b", nil))
 		})
-		if s, _ := r.(string); !strings.Contains(s, "already waiting") {
+		if !strings.Contains(r, "already waiting") {
 			t.Errorf("recovered %v", r)
 		}
 		if st := l.Stats(); st.Waiting != 0 {
@@ -282,6 +287,11 @@ func TestSelectArmPanics(t *testing.T) {
 		if err := l.AcquireFor(ctx, "b"); err != nil { // not refused as "already waiting"
 			return err
 		}
+		cl.SetTotal(1)
+		if err := cl.Acquire(ctx); err != nil { // the task is not refused as already waiting
+			return err
+		}
+		cl.Release(ctx)
 		q.Put(ctx, 1)
 		if v, err := q.Get(ctx); v != 1 || err != nil {
 			t.Errorf("get after: %d %v", v, err)
