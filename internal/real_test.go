@@ -278,3 +278,50 @@ func TestRealWatcherStoppedAfterOutlivingPark(t *testing.T) {
 		t.Error("the watcher was still registered with the parent after the outliving park returned")
 	}
 }
+
+// ownDoneCtx is a context of a user's own type: a Done channel of its own,
+// no AfterFunc, no standard-library cancelCtx to find.
+type ownDoneCtx struct {
+	context.Context // for Deadline and Value
+	done            chan struct{}
+}
+
+func (c *ownDoneCtx) Done() <-chan struct{} { return c.done }
+func (c *ownDoneCtx) Err() error {
+	select {
+	case <-c.done:
+		return context.Canceled
+	default:
+		return nil
+	}
+}
+
+// A task nested under another task over a context of the user's own type
+// has no watcher (registering one would cost a goroutine per watcher, in
+// context.AfterFunc): its parks select, and still see the cancellation.
+func TestRealWatcherNotOverCustomDone(t *testing.T) {
+	root := &ownDoneCtx{Context: context.Background(), done: make(chan struct{})}
+	var mu sync.Mutex
+	var q Queue[int]
+	res := make(chan error, 1)
+	watch := make(chan *watcher, 1)
+	Real.Spawn(root, "", func(outer context.Context) {
+		Real.Spawn(outer, "", func(ctx context.Context) {
+			c := ctx.(*taskCtx)
+			go func() {
+				waitQueued(t, &mu, &q, 1)
+				watch <- c.watch.Load()
+				close(root.done)
+			}()
+			mu.Lock()
+			_, err := Block(ctx, Decode(ctx), &mu, &q, 0, "test")
+			res <- err
+		})
+	})
+	if w := recvBounded(t, watch, "watcher"); w != noWatch {
+		t.Errorf("the nested task's watcher is %p, want noWatch (its parent's cancellation cannot be watched without a goroutine)", w)
+	}
+	if err := recvBounded(t, res, "park"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("park returned %v, want context.Canceled", err)
+	}
+}
