@@ -102,6 +102,84 @@ func benchLockContended(b *testing.B, n int) {
 		b.ReportAllocs()
 		parallel(b, n, func() { c.Lock(ctx); c.Unlock() })
 	})
+	// the floor of the architecture tock's Lock is built on (see
+	// parkLock): a mutex around the state, a FIFO queue, a one-slot
+	// channel to park on, nothing else
+	b.Run("mutex+parker", func(b *testing.B) {
+		var l parkLock
+		b.ReportAllocs()
+		parallelState(b, n, newParked, func(w *parked) { l.lock(w); l.unlock() })
+	})
+}
+
+// parkLock is the floor of a FIFO lock on the architecture DESIGN.md
+// prescribes for the real runtime, with nothing else: a short mutex around
+// the state, a FIFO queue of waiters, each parked on a one-slot channel,
+// and Unlock handing the lock straight to the oldest waiter. It has no ctx
+// (nothing to cancel, so a park is a plain receive), no owner, no
+// re-entry, no statistics; what tock's Lock costs above it is that
+// bookkeeping, what the floor costs above a channel lock is the
+// architecture (two locks per hand-off, the mutex and the parker's
+// channel, where a channel lock takes one).
+type parkLock struct {
+	mu         sync.Mutex
+	locked     bool
+	head, tail *parked // the FIFO queue of waiters, linked by next
+}
+
+func (l *parkLock) lock(w *parked) {
+	l.mu.Lock()
+	if !l.locked {
+		l.locked = true
+		l.mu.Unlock()
+		return
+	}
+	if l.tail == nil {
+		l.head = w
+	} else {
+		l.tail.next = w
+	}
+	l.tail = w
+	l.mu.Unlock()
+	<-w.ch // the lock was handed over
+}
+
+func (l *parkLock) unlock() {
+	l.mu.Lock()
+	w := l.head
+	if w == nil {
+		l.locked = false
+		l.mu.Unlock()
+		return
+	}
+	if l.head = w.next; l.head == nil {
+		l.tail = nil
+	}
+	w.next = nil
+	w.ch <- struct{}{} // under the mutex, as tock's Unlock
+	l.mu.Unlock()
+}
+
+// parallelState is parallel with a state of its own (made by mk) for each
+// goroutine, passed to fn.
+func parallelState[S any](b *testing.B, n int, mk func() S, fn func(S)) {
+	var wg sync.WaitGroup
+	per := b.N / n
+	for i := 0; i < n; i++ {
+		k := per
+		if i == 0 {
+			k += b.N % n
+		}
+		s := mk()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < k; j++ {
+				fn(s)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func BenchmarkLockContended2(b *testing.B)  { benchLockContended(b, 2) }

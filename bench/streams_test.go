@@ -229,8 +229,9 @@ type rendezvous struct {
 }
 
 type parked struct {
-	ch  chan struct{}
-	val int
+	ch   chan struct{}
+	val  int
+	next *parked // parkLock's queue
 }
 
 func newParked() *parked { return &parked{ch: make(chan struct{}, 1)} }

@@ -146,7 +146,19 @@ func (w *watcher) fire() {
 // AfterFunc that the context package registers synchronously (no goroutine
 // of its own): parent is, or reaches with the same Done, a
 // standard-library cancellable context, or it has an AfterFunc method.
+//
+// A tock task context's AfterFunc is its parent's (or context.AfterFunc
+// over it), so a task context is watchable as its parent is: over a
+// context of the user's own type with neither, context.AfterFunc would
+// start a goroutine for each watcher.
 func watchable(parent context.Context) bool {
+	for {
+		c, ok := parent.(*taskCtx)
+		if !ok {
+			break
+		}
+		parent = c.Context
+	}
 	d := parent.Done()
 	if d == nil {
 		return false

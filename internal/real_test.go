@@ -8,8 +8,10 @@ import (
 	"time"
 )
 
-// waitQueued polls, bounded, until q holds n waiters.
-func waitQueued[T any](t *testing.T, mu *sync.Mutex, q *Queue[T], n int) {
+// waitQueued polls, bounded, until q holds n waiters; past the bound it
+// reports an error and returns false. It may be called from any goroutine
+// (it does not stop the test: see mustQueue for the test's own goroutine).
+func waitQueued[T any](t *testing.T, mu *sync.Mutex, q *Queue[T], n int) bool {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -17,13 +19,38 @@ func waitQueued[T any](t *testing.T, mu *sync.Mutex, q *Queue[T], n int) {
 		l := q.Len()
 		mu.Unlock()
 		if l >= n {
-			return
+			return true
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d waiters queued, want %d", l, n)
+			t.Errorf("%d waiters queued, want %d", l, n)
+			return false
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// mustQueue is waitQueued that stops the test; call it from the test's
+// goroutine only.
+func mustQueue[T any](t *testing.T, mu *sync.Mutex, q *Queue[T], n int) {
+	t.Helper()
+	if !waitQueued(t, mu, q, n) {
+		t.FailNow()
+	}
+}
+
+// waitFor polls cond, bounded, from any goroutine; past the bound it
+// reports what did not happen and returns false.
+func waitFor(t *testing.T, what string, cond func() bool) bool {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Errorf("%s: not within 10 s", what)
+			return false
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	return true
 }
 
 // recvBounded receives from ch within 10 s.
@@ -89,9 +116,17 @@ func TestRealWatcherGrantRacesCancel(t *testing.T) {
 			c := Decode(ctx)
 			mu.Lock()
 			_, err := Block(ctx, c, &mu, &q, 0, "test")
+			// The waiter went back to q's spare: its parker must be
+			// empty (a granted wait's signal received or drained, and
+			// the watcher's too), or the next park would wake at once.
+			if w := q.spare.Load(); w == nil {
+				err = errors.New("the waiter was not kept for reuse")
+			} else if len(w.ch) != 0 {
+				err = errors.New("a stale signal left in the parker")
+			}
 			res <- err
 			// The ctx is cancelled now: a second wait fails at once
-			// (nothing is granted) unless a stale signal is left.
+			// (nothing is granted).
 			mu.Lock()
 			v, err := Block(ctx, c, &mu, &q, 0, "test")
 			if v != 0 {
@@ -102,7 +137,7 @@ func TestRealWatcherGrantRacesCancel(t *testing.T) {
 			}
 			res <- err
 		})
-		waitQueued(t, &mu, &q, 1)
+		mustQueue(t, &mu, &q, 1)
 		done := make(chan bool)
 		go func() {
 			mu.Lock()
@@ -145,7 +180,7 @@ func TestRealWatcherSharedAndOutliving(t *testing.T) {
 	var mu sync.Mutex
 	var q Queue[int]
 	res := make(chan error, n)
-	ended := make(chan struct{})
+	ended := make(chan *taskCtx, 1)
 	Real.Spawn(parent, "", func(ctx context.Context) {
 		for i := 0; i < n; i++ {
 			go func() {
@@ -154,12 +189,20 @@ func TestRealWatcherSharedAndOutliving(t *testing.T) {
 				res <- err
 			}()
 		}
+		c := ctx.(*taskCtx)
+		// All queued, and one of them parked in the watcher's slot: it
+		// outlives the task (the others select, or reach the slot later)
 		waitQueued(t, &mu, &q, n)
-		time.Sleep(10 * time.Millisecond) // let them reach the park
-		close(ended)                      // the task returns; the goroutines stay parked
+		waitFor(t, "a park in the watcher's slot", func() bool {
+			w := c.watch.Load()
+			return w != nil && w != noWatch && w.parked.Load() != nil
+		})
+		ended <- c // the task returns; the goroutines stay parked
 	})
-	<-ended
-	time.Sleep(10 * time.Millisecond)
+	c := recvBounded(t, ended, "task")
+	if !waitFor(t, "the task's end", func() bool { return c.watch.Load() == noWatch }) {
+		t.FailNow()
+	}
 	cancel()
 	for i := 0; i < n; i++ {
 		if err := recvBounded(t, res, "park"); !errors.Is(err, context.Canceled) {
@@ -180,7 +223,9 @@ func TestRealWatcherEndsWithTask(t *testing.T) {
 	watch := make(chan *watcher, 1)
 	Real.Spawn(parent, "", func(ctx context.Context) {
 		go func() {
-			waitQueued(t, &mu, &q, 1)
+			if !waitQueued(t, &mu, &q, 1) {
+				return
+			}
 			mu.Lock()
 			q.PopLive().Grant()
 			mu.Unlock()
@@ -213,7 +258,7 @@ func TestRealWatcherEndsWithTask(t *testing.T) {
 		_, err := Block(context.Context(c), Decode(c), &mu, &q, 0, "test")
 		res <- err
 	}()
-	waitQueued(t, &mu, &q, 1)
+	mustQueue(t, &mu, &q, 1)
 	cancel()
 	if err := recvBounded(t, res, "park"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("park returned %v, want context.Canceled", err)
@@ -276,5 +321,98 @@ func TestRealWatcherStoppedAfterOutlivingPark(t *testing.T) {
 	}
 	if w.(*watcher).stop() {
 		t.Error("the watcher was still registered with the parent after the outliving park returned")
+	}
+}
+
+// ownDoneCtx is a context of a user's own type: a Done channel of its own,
+// no AfterFunc, no standard-library cancelCtx to find.
+type ownDoneCtx struct {
+	context.Context // for Deadline and Value
+	done            chan struct{}
+}
+
+func (c *ownDoneCtx) Done() <-chan struct{} { return c.done }
+func (c *ownDoneCtx) Err() error {
+	select {
+	case <-c.done:
+		return context.Canceled
+	default:
+		return nil
+	}
+}
+
+// A task nested under another task over a context of the user's own type
+// has no watcher (registering one would cost a goroutine per watcher, in
+// context.AfterFunc): its parks select, and still see the cancellation.
+func TestRealWatcherNotOverCustomDone(t *testing.T) {
+	root := &ownDoneCtx{Context: context.Background(), done: make(chan struct{})}
+	var mu sync.Mutex
+	var q Queue[int]
+	res := make(chan error, 1)
+	watch := make(chan *watcher, 1)
+	Real.Spawn(root, "", func(outer context.Context) {
+		Real.Spawn(outer, "", func(ctx context.Context) {
+			c := ctx.(*taskCtx)
+			go func() {
+				waitQueued(t, &mu, &q, 1)
+				watch <- c.watch.Load()
+				close(root.done)
+			}()
+			mu.Lock()
+			_, err := Block(ctx, Decode(ctx), &mu, &q, 0, "test")
+			res <- err
+		})
+	})
+	if w := recvBounded(t, watch, "watcher"); w != noWatch {
+		t.Errorf("the nested task's watcher is %p, want noWatch (its parent's cancellation cannot be watched without a goroutine)", w)
+	}
+	if err := recvBounded(t, res, "park"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("park returned %v, want context.Canceled", err)
+	}
+}
+
+// The worst order of the race, made to happen: the granter pops the waiter
+// while its ctx is live, the ctx is cancelled (the watcher signals the
+// park), and only then the grant signals too. The wait succeeds (the grant
+// wins) and the parker is left empty: the second signal was drained.
+func TestRealWatcherCancelThenGrant(t *testing.T) {
+	parent, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	var q Queue[int]
+	res := make(chan error, 1)
+	Real.Spawn(parent, "", func(ctx context.Context) {
+		c := ctx.(*taskCtx)
+		go func() {
+			if !waitQueued(t, &mu, &q, 1) || !waitFor(t, "a park in the watcher's slot", func() bool {
+				w := c.watch.Load()
+				return w != nil && w != noWatch && w.parked.Load() != nil
+			}) {
+				return
+			}
+			wt := c.watch.Load()
+			mu.Lock()
+			w := q.PopLive()
+			cancel() // the watcher's AfterFunc runs on a goroutine of its own:
+			if !waitFor(t, "the watcher taking the park", func() bool { return wt.parked.Load() == nil }) {
+				mu.Unlock()
+				return
+			}
+			w.Val = 7
+			w.Grant()
+			mu.Unlock()
+		}()
+		mu.Lock()
+		v, err := Block(ctx, Decode(ctx), &mu, &q, 0, "test")
+		if err == nil && v != 7 {
+			err = errors.New("the granted value was lost")
+		}
+		if w := q.spare.Load(); err == nil && (w == nil || len(w.ch) != 0) {
+			err = errors.New("a stale signal left in the parker (or the waiter not kept)")
+		}
+		res <- err
+	})
+	if err := recvBounded(t, res, "park"); err != nil {
+		t.Fatalf("park: %v (the grant came before the wait ended, so it wins)", err)
 	}
 }
