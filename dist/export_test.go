@@ -34,3 +34,13 @@ func SetGiveUpHook(f func()) {
 	}
 	testHookGiveUp.Store(&f)
 }
+
+// SetTakeHook sets (nil: removes) a function that a Lock calls when it took
+// the lock, after its lease started and before it records its hold.
+func SetTakeHook(f func()) {
+	if f == nil {
+		testHookTake.Store(nil)
+		return
+	}
+	testHookTake.Store(&f)
+}
