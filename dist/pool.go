@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -225,7 +226,8 @@ func (p *pool) setTotal(ctx context.Context, n int) error {
 }
 
 // rewrite replaces the lease's value now (a compare-and-set on its last
-// revision, retried if a renewal raced with it).
+// revision, retried if a renewal raced with it, after a short wait if
+// another writer did). It returns ctx's error if ctx is done while it waits.
 func (l *lease) rewrite(ctx context.Context, val []byte) error {
 	for try := 0; try < 5; try++ {
 		l.mu.Lock()
@@ -249,8 +251,33 @@ func (l *lease) rewrite(ctx context.Context, val []byte) error {
 				l.markLost(fmt.Errorf("%w: %s expired", ErrLeaseLost, l.key))
 				return l.Err()
 			}
-			time.Sleep(10 * time.Millisecond)
+			if hook := testHookRewriteWait.Load(); hook != nil {
+				(*hook)()
+			}
+			if err := sleepCtx(ctx, rewriteBackoff); err != nil {
+				return err
+			}
 		}
 	}
 	return fmt.Errorf("tock/dist: %s: rewrite kept conflicting", l.key)
+}
+
+// rewriteBackoff is how long a rewrite waits after a conflict that was not
+// a renewal of its own (a variable for tests).
+var rewriteBackoff = 10 * time.Millisecond
+
+// testHookRewriteWait, set only by tests, runs when a rewrite is about to
+// wait out rewriteBackoff.
+var testHookRewriteWait atomic.Pointer[func()]
+
+// sleepCtx waits for d, or returns ctx's error as soon as ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
