@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tockgo/tock/dist/internal/embed"
 )
 
@@ -110,5 +111,108 @@ func TestRewriteWaitReturnsOnCtxDone(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("the rewrite did not return when its ctx was cancelled")
+	}
+}
+
+// setHubHook sets testHookHub to f for the rest of the test.
+func setHubHook(t *testing.T, f func(event string)) {
+	testHookHub.Store(&f)
+	t.Cleanup(func() { testHookHub.Store(nil) })
+}
+
+// awaitReady waits (bounded by ctx) until h's view is complete.
+func awaitReady(ctx context.Context, h *hub) error {
+	return h.await(ctx, 0, nil, nil, func(map[string]jetstream.KeyValueEntry, uint64) bool { return true })
+}
+
+// A hub's setup runs under the caller's ctx: cancelled during the setup, it
+// returns ctx's error and leaves no hub behind; the next caller sets the hub
+// up afresh.
+func TestHubSetupHonoursCtx(t *testing.T) {
+	c := testClient(t)
+	bound, cancelAll := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancelAll()
+	ctx, cancel := context.WithCancel(bound)
+	setups := 0
+	setHubHook(t, func(event string) {
+		if event == "setup" {
+			setups++
+			if setups == 1 {
+				cancel()
+			}
+		}
+	})
+	h, err := c.hub(ctx, "test.setup.>", "")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("hub with ctx cancelled during its setup = %v, %v; want context.Canceled", h, err)
+	}
+	if c.peekHub("test.setup.>") != nil {
+		t.Fatal("an abandoned setup left its hub in the Client")
+	}
+	h, err = c.hub(bound, "test.setup.>", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := awaitReady(bound, h); err != nil {
+		t.Fatalf("the hub set up after an abandoned one: %v", err)
+	}
+	if setups != 2 {
+		t.Fatalf("%d setups, want 2", setups)
+	}
+}
+
+// A caller that waits for a hub another caller is setting up is not failed
+// by the other's cancellation: it sets the hub up itself. The hooks order
+// it: the first setup lets the second caller reach its wait, then cancels
+// its own ctx.
+func TestHubSetupCancelledIsNotAnothersError(t *testing.T) {
+	c := testClient(t)
+	bound, cancelAll := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancelAll()
+	actx, cancelA := context.WithCancel(bound)
+	waiting := make(chan struct{})
+	type res struct {
+		h   *hub
+		err error
+	}
+	resB := make(chan res, 1)
+	var setups int
+	setHubHook(t, func(event string) {
+		switch event {
+		case "wait":
+			close(waiting)
+		case "setup":
+			setups++
+			if setups != 1 {
+				return
+			}
+			go func() {
+				h, err := c.hub(bound, "test.shared.>", "")
+				resB <- res{h, err}
+			}()
+			select {
+			case <-waiting:
+			case <-bound.Done():
+			}
+			cancelA()
+		}
+	})
+	if _, err := c.hub(actx, "test.shared.>", ""); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the first caller's hub = %v, want context.Canceled", err)
+	}
+	var r res
+	select {
+	case r = <-resB:
+	case <-bound.Done():
+		t.Fatal("the second caller never got its hub")
+	}
+	if r.err != nil {
+		t.Fatalf("the second caller's hub = %v, want it set up", r.err)
+	}
+	if err := awaitReady(bound, r.h); err != nil {
+		t.Fatalf("the second caller's hub: %v", err)
+	}
+	if setups != 2 {
+		t.Fatalf("%d setups, want 2 (the second caller's own)", setups)
 	}
 }
