@@ -255,13 +255,20 @@ func (c *Client) checkOpen() error {
 	}
 }
 
-// goWorker runs f on a goroutine that Close waits for.
-func (c *Client) goWorker(f func()) {
+// goWorker runs f on a goroutine that Close waits for, and reports whether
+// it did: after Close it does not run f (Close may be waiting already).
+func (c *Client) goWorker(f func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
 	c.workers.Add(1)
 	go func() {
 		defer c.workers.Done()
 		f()
 	}()
+	return true
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)

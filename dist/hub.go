@@ -102,9 +102,12 @@ func (h *hub) start(ctx context.Context) (err error) {
 	}
 	if err != nil {
 		wcancel()
+		if c.ctx.Err() != nil {
+			return ErrClientClosed // Close cancelled the setup
+		}
 		return netErr(ctx, "watch "+h.pattern, err)
 	}
-	c.goWorker(func() {
+	started := c.goWorker(func() {
 		defer wcancel()
 		defer func() { _ = w.Stop() }()
 		for {
@@ -121,6 +124,11 @@ func (h *hub) start(ctx context.Context) (err error) {
 			}
 		}
 	})
+	if !started {
+		_ = w.Stop()
+		wcancel()
+		return ErrClientClosed
+	}
 	return nil
 }
 

@@ -216,3 +216,22 @@ func TestHubSetupCancelledIsNotAnothersError(t *testing.T) {
 		t.Fatalf("%d setups, want 2 (the second caller's own)", setups)
 	}
 }
+
+// A Close during a hub's setup fails the setup with ErrClientClosed (not
+// ErrUnavailable), and starts no worker that Close would not wait for.
+func TestHubSetupDuringClose(t *testing.T) {
+	c := testClient(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	setHubHook(t, func(event string) {
+		if event == "setup" {
+			c.Close()
+		}
+	})
+	if _, err := c.hub(ctx, "test.close.>", ""); !errors.Is(err, ErrClientClosed) {
+		t.Fatalf("hub with the Client closed during its setup = %v, want ErrClientClosed", err)
+	}
+	if c.peekHub("test.close.>") != nil {
+		t.Fatal("a setup failed by Close left its hub in the Client")
+	}
+}
