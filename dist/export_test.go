@@ -44,3 +44,14 @@ func SetTakeHook(f func()) {
 	}
 	testHookTake.Store(&f)
 }
+
+// SetTokenCreateHook sets (nil: removes) a function that sees the error of
+// the write that queues a Semaphore or CapacityLimiter token (nil: it
+// landed) and returns the error the acquisition goes on with.
+func SetTokenCreateHook(f func(key string, err error) error) {
+	if f == nil {
+		testHookTokenCreate.Store(nil)
+		return
+	}
+	testHookTokenCreate.Store(&f)
+}

@@ -409,3 +409,68 @@ func TestLockCancelledWaiterSeesLateHandOver(t *testing.T) {
 	}
 	lb.Unlock(ctx)
 }
+
+// Anonymous callers of one Lock handle are one owner (see Lock's doc): after
+// the anonymous hold's lease is lost (here its key is removed by hand, as
+// an expiry would), an anonymous Lock on the handle takes the lock afresh
+// and replaces the lost hold, and the next anonymous Release ends the new
+// hold, which it reports as held to the end.
+func TestLockAnonymousHoldReplaced(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	a := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Second))
+	b := client(t, s.ClientURL())
+	la, lb := a.NewLock("AN"), b.NewLock("AN")
+	if err := la.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f1, err := la.Fence(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := la.Lost(ctx)
+	js, err := jetstream.New(connect(t, s.ClientURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, "tock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Purge(ctx, "lock.AN.h"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-lost: // the next renewal found the key gone
+	case <-ctx.Done():
+		t.Fatal("the hold whose key was removed was never lost")
+	}
+	if _, err := la.Fence(ctx); !errors.Is(err, dist.ErrLeaseLost) {
+		t.Fatalf("Fence of the lost hold = %v, want ErrLeaseLost", err)
+	}
+	if err := la.Lock(ctx); err != nil {
+		t.Fatalf("anonymous Lock after the anonymous hold was lost = %v", err)
+	}
+	f2, err := la.Fence(ctx)
+	if err != nil || f2 <= f1 {
+		t.Fatalf("Fence of the new hold = %d, %v; want > %d and no error (the lost hold was replaced)", f2, err, f1)
+	}
+	select {
+	case <-la.Lost(ctx):
+		t.Fatal("the new hold's Lost is closed")
+	default:
+	}
+	if ok, err := lb.TryLock(ctx); ok || err != nil {
+		t.Fatalf("another client's TryLock while the new hold holds = %v, %v", ok, err)
+	}
+	if err := la.Release(ctx); err != nil {
+		t.Fatalf("anonymous Release after the replacement = %v, want nil (it ends the new hold)", err)
+	}
+	if _, err := la.Fence(ctx); !errors.Is(err, dist.ErrNotHeld) {
+		t.Fatalf("Fence after the release = %v, want ErrNotHeld (one hold, ended)", err)
+	}
+	if ok, err := lb.TryLock(ctx); !ok || err != nil {
+		t.Fatalf("TryLock after the release = %v, %v; want the lock free", ok, err)
+	}
+	lb.Unlock(ctx)
+}

@@ -117,6 +117,9 @@ func (p *pool) acquire(ctx context.Context, suffix, borrower string, try bool) (
 	} else {
 		rev, err = p.c.create(ctx, key, val)
 	}
+	if hook := testHookTokenCreate.Load(); hook != nil {
+		err = (*hook)(key, err)
+	}
 	if err != nil {
 		if isCAS(err) {
 			return nil, fmt.Errorf("tock/dist: %s: %w: %s", p.op("Acquire"), ErrBorrowerBusy, borrower)
@@ -265,6 +268,11 @@ func (l *lease) rewrite(ctx context.Context, val []byte) error {
 // rewriteBackoff is how long a rewrite waits after a conflict that was not
 // a renewal of its own (a variable for tests).
 var rewriteBackoff = 10 * time.Millisecond
+
+// testHookTokenCreate, set only by tests, sees the error of the write that
+// queues a token (nil: it landed) and returns the error acquire goes on
+// with (a test makes an outcome uncertain with it).
+var testHookTokenCreate atomic.Pointer[func(key string, err error) error]
 
 // testHookRewriteWait, set only by tests, runs when a rewrite is about to
 // wait out rewriteBackoff.
