@@ -55,3 +55,16 @@ func SetTokenCreateHook(f func(key string, err error) error) {
 	}
 	testHookTokenCreate.Store(&f)
 }
+
+// SetBlockHook sets (nil: removes) a function that a wait (a Lock or
+// Acquire at its watch, an Event's watch, Queue.Take,
+// Subscription.Receive) calls as it is about to block, with what it waits
+// on ("watch <pattern>", "Queue.Take <name>", "Subscription.Receive
+// <name>").
+func SetBlockHook(f func(what string)) {
+	if f == nil {
+		testHookBlock.Store(nil)
+		return
+	}
+	testHookBlock.Store(&f)
+}

@@ -192,6 +192,7 @@ func (h *hub) await(ctx context.Context, min uint64, lost <-chan struct{}, lostE
 		}
 		ch := h.changed
 		h.mu.Unlock()
+		blocking("watch " + h.pattern)
 		if _, _, err := recv(ctx, &check, ch, lost, lostErr, nil); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -46,6 +47,17 @@ func (k *connCheck) stop() {
 	}
 }
 
+// testHookBlock, set only by tests, runs when a wait is about to block,
+// with what it waits on.
+var testHookBlock atomic.Pointer[func(what string)]
+
+// blocking tells testHookBlock that a wait on what is about to block.
+func blocking(what string) {
+	if hook := testHookBlock.Load(); hook != nil {
+		(*hook)(what)
+	}
+}
+
 // recv waits for a value of ch (ok is false if ch is closed), checking the
 // connection once per lease TTL meanwhile. It returns ctx's error once ctx
 // is done, lostErr() once lost is closed (lost may be nil), ErrClientClosed
@@ -80,9 +92,10 @@ func recv[T any](ctx context.Context, check *connCheck, ch <-chan T, lost <-chan
 // bucket as of some point of its history (never a mix of two).
 type view struct {
 	keys
-	c      *Client
-	w      jetstream.KeyWatcher
-	cancel context.CancelFunc
+	pattern string
+	c       *Client
+	w       jetstream.KeyWatcher
+	cancel  context.CancelFunc
 }
 
 func (c *Client) watch(ctx context.Context, pattern string) (*view, error) {
@@ -92,7 +105,7 @@ func (c *Client) watch(ctx context.Context, pattern string) (*view, error) {
 		cancel()
 		return nil, netErr(ctx, "watch "+pattern, err)
 	}
-	return &view{c: c, w: w, cancel: cancel, keys: keys{entries: map[string]jetstream.KeyValueEntry{}}}, nil
+	return &view{pattern: pattern, c: c, w: w, cancel: cancel, keys: keys{entries: map[string]jetstream.KeyValueEntry{}}}, nil
 }
 
 func (v *view) stop() {
@@ -131,6 +144,7 @@ func (v *view) next(ctx context.Context, lost <-chan struct{}, lostErr func() er
 				return nil
 			}
 		}
+		blocking("watch " + v.pattern)
 		e, ok, err := recv(ctx, &check, v.w.Updates(), lost, lostErr, v.c.done)
 		if err != nil {
 			return err
