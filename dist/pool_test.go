@@ -279,14 +279,7 @@ func TestCapacityLimiterUncertainCreate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, err := jetstream.New(connect(t, s.ClientURL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv, err := js.KeyValue(ctx, "tock")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, kv := rawKV(t, s.ClientURL())
 	errUncertain := errors.New("no answer (test)")
 	var keys []string
 	var landed []error
