@@ -120,8 +120,13 @@ func setHubHook(t *testing.T, f func(event string)) {
 	t.Cleanup(func() { testHookHub.Store(nil) })
 }
 
-// awaitReady waits (bounded by ctx) until h's view is complete.
-func awaitReady(ctx context.Context, h *hub) error {
+// hubReady gets c's hub of pattern and waits (bounded by ctx) until its
+// view is complete.
+func hubReady(ctx context.Context, c *Client, pattern string) error {
+	h, err := c.hub(ctx, pattern, "")
+	if err != nil {
+		return err
+	}
 	return h.await(ctx, 0, nil, nil, func(map[string]jetstream.KeyValueEntry, uint64) bool { return true })
 }
 
@@ -149,11 +154,7 @@ func TestHubSetupHonoursCtx(t *testing.T) {
 	if c.peekHub("test.setup.>") != nil {
 		t.Fatal("an abandoned setup left its hub in the Client")
 	}
-	h, err = c.hub(bound, "test.setup.>", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := awaitReady(bound, h); err != nil {
+	if err := hubReady(bound, c, "test.setup.>"); err != nil {
 		t.Fatalf("the hub set up after an abandoned one: %v", err)
 	}
 	if setups != 2 {
@@ -171,11 +172,7 @@ func TestHubSetupCancelledIsNotAnothersError(t *testing.T) {
 	defer cancelAll()
 	actx, cancelA := context.WithCancel(bound)
 	waiting := make(chan struct{})
-	type res struct {
-		h   *hub
-		err error
-	}
-	resB := make(chan res, 1)
+	resB := make(chan error, 1)
 	var setups int
 	setHubHook(t, func(event string) {
 		switch event {
@@ -186,10 +183,7 @@ func TestHubSetupCancelledIsNotAnothersError(t *testing.T) {
 			if setups != 1 {
 				return
 			}
-			go func() {
-				h, err := c.hub(bound, "test.shared.>", "")
-				resB <- res{h, err}
-			}()
+			go func() { resB <- hubReady(bound, c, "test.shared.>") }()
 			select {
 			case <-waiting:
 			case <-bound.Done():
@@ -200,17 +194,13 @@ func TestHubSetupCancelledIsNotAnothersError(t *testing.T) {
 	if _, err := c.hub(actx, "test.shared.>", ""); !errors.Is(err, context.Canceled) {
 		t.Fatalf("the first caller's hub = %v, want context.Canceled", err)
 	}
-	var r res
 	select {
-	case r = <-resB:
+	case err := <-resB:
+		if err != nil {
+			t.Fatalf("the second caller's hub = %v, want it set up and ready", err)
+		}
 	case <-bound.Done():
 		t.Fatal("the second caller never got its hub")
-	}
-	if r.err != nil {
-		t.Fatalf("the second caller's hub = %v, want it set up", r.err)
-	}
-	if err := awaitReady(bound, r.h); err != nil {
-		t.Fatalf("the second caller's hub: %v", err)
 	}
 	if setups != 2 {
 		t.Fatalf("%d setups, want 2 (the second caller's own)", setups)
