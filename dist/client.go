@@ -222,7 +222,10 @@ func (c *Client) LeaseTTL() time.Duration { return c.cfg.ttl }
 // Close stops the Client's lease renewals and background work and waits for
 // them to end. What the Client held is not released: it expires after its
 // lease TTL (release explicitly first for a prompt hand-over). Calls made
-// after Close return ErrClientClosed. It does not close the nats.Conn.
+// after Close return ErrClientClosed, and so does a Lock or an acquisition
+// that Close interrupts before it returned (it gives up what it was taking:
+// a call that returns nil holds a live lease). It does not close the
+// nats.Conn.
 func (c *Client) Close() {
 	c.mu.Lock()
 	if c.closed {

@@ -68,3 +68,14 @@ func SetBlockHook(f func(what string)) {
 	}
 	testHookBlock.Store(&f)
 }
+
+// SetAdmittedHook sets (nil: removes) a function that a Semaphore or
+// CapacityLimiter acquisition calls once its token is admitted, before it
+// marks the token so.
+func SetAdmittedHook(f func()) {
+	if f == nil {
+		testHookAdmitted.Store(nil)
+		return
+	}
+	testHookAdmitted.Store(&f)
+}

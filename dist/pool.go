@@ -162,10 +162,18 @@ func (p *pool) acquire(ctx context.Context, suffix, borrower string, try bool) (
 		return giveUp(nil)
 	}
 	// Admitted: mark the token so that Borrowed counts it.
+	if hook := testHookAdmitted.Load(); hook != nil {
+		(*hook)()
+	}
 	dctx, cancel := p.c.detached(ctx)
 	defer cancel()
 	if err := tl.rewrite(dctx, enc(tokVal{O: owner, T: rev, B: borrower, A: true})); err != nil {
 		return giveUp(netErr(ctx, p.op("Acquire"), err))
+	}
+	// A token returned holds a live lease: if the Client was closed
+	// meanwhile (Close marks every lease lost), give the token up.
+	if err := tl.Err(); err != nil {
+		return giveUp(fmt.Errorf("tock/dist: %s: %w", p.op("Acquire"), err))
 	}
 	return &token{key: key, l: tl}, nil
 }
@@ -273,6 +281,10 @@ var rewriteBackoff = 10 * time.Millisecond
 // queues a token (nil: it landed) and returns the error acquire goes on
 // with (a test makes an outcome uncertain with it).
 var testHookTokenCreate atomic.Pointer[func(key string, err error) error]
+
+// testHookAdmitted, set only by tests, runs when a token is admitted,
+// before acquire marks it so.
+var testHookAdmitted atomic.Pointer[func()]
 
 // testHookRewriteWait, set only by tests, runs when a rewrite is about to
 // wait out rewriteBackoff.

@@ -341,3 +341,43 @@ func TestCapacityLimiterUncertainCreate(t *testing.T) {
 	_ = la.ReleaseFor(ctx, "mine")
 	_ = la.ReleaseFor(ctx, "shared")
 }
+
+// An acquisition admitted while its Client is being closed returns
+// ErrClientClosed and leaves no token behind, rather than return a token
+// whose lease Close already marked lost. The hook closes the Client between
+// the admission and the return.
+func TestCapacityLimiterAcquireRacingClose(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	a := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
+	b := client(t, s.ClientURL())
+	la, err := a.NewCapacityLimiter(ctx, "RC", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, err := b.NewCapacityLimiter(ctx, "RC", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closes := 0
+	dist.SetAdmittedHook(func() {
+		closes++
+		a.Close()
+	})
+	defer dist.SetAdmittedHook(nil)
+	err = la.AcquireFor(ctx, "u")
+	dist.SetAdmittedHook(nil)
+	if closes != 1 || !errors.Is(err, dist.ErrClientClosed) {
+		t.Fatalf("AcquireFor racing Close = %v (hook ran %d times), want ErrClientClosed", err, closes)
+	}
+	// Nothing left: the same borrower is not busy, the token is free.
+	if err := lb.AcquireFor(ctx, "u"); err != nil {
+		t.Fatalf("the same borrower's AcquireFor in another client = %v, want nil", err)
+	}
+	if n, err := lb.Borrowed(ctx); n != 1 || err != nil {
+		t.Fatalf("Borrowed = %d, %v; want 1 (only b's token)", n, err)
+	}
+	if err := lb.ReleaseFor(ctx, "u"); err != nil {
+		t.Fatal(err)
+	}
+}
