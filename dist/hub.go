@@ -67,7 +67,10 @@ func (c *Client) hub(ctx context.Context, pattern, track string) (*hub, error) {
 		h := &hub{c: c, pattern: pattern, track: track, set: make(chan struct{}), keys: keys{entries: map[string]jetstream.KeyValueEntry{}}, changed: make(chan struct{})}
 		c.hubs[pattern] = h
 		c.mu.Unlock()
-		return h, h.start(ctx)
+		if err := h.start(ctx); err != nil {
+			return nil, err
+		}
+		return h, nil
 	}
 }
 
