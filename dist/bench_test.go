@@ -21,7 +21,7 @@ import (
 // alone.
 
 // rawKV opens the bucket the dist Client made, over a connection of its own.
-func rawKV(b *testing.B, url string) (jetstream.JetStream, jetstream.KeyValue) {
+func rawKV(b testing.TB, url string) (jetstream.JetStream, jetstream.KeyValue) {
 	nc := connect(b, url)
 	js, err := jetstream.New(nc)
 	if err != nil {

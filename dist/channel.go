@@ -126,6 +126,7 @@ func (s *Subscription[T]) Receive(ctx context.Context) (T, error) {
 			return zero, fmt.Errorf("tock/dist: Subscription %s: %w", s.ch.name, tock.ErrClosedResource)
 		}
 		nctx, cancel := context.WithTimeout(ctx, s.ch.c.cfg.ttl)
+		blocking("Subscription.Receive " + s.ch.name)
 		m, err := s.it.Next(jetstream.NextContext(nctx))
 		cancel()
 		if err == nil {

@@ -222,7 +222,10 @@ func (c *Client) LeaseTTL() time.Duration { return c.cfg.ttl }
 // Close stops the Client's lease renewals and background work and waits for
 // them to end. What the Client held is not released: it expires after its
 // lease TTL (release explicitly first for a prompt hand-over). Calls made
-// after Close return ErrClientClosed. It does not close the nats.Conn.
+// after Close return ErrClientClosed, and so does a Lock or an acquisition
+// that Close interrupts before it returned (it gives up what it was taking:
+// a call that returns nil holds a live lease). It does not close the
+// nats.Conn.
 func (c *Client) Close() {
 	c.mu.Lock()
 	if c.closed {
@@ -255,13 +258,20 @@ func (c *Client) checkOpen() error {
 	}
 }
 
-// goWorker runs f on a goroutine that Close waits for.
-func (c *Client) goWorker(f func()) {
+// goWorker runs f on a goroutine that Close waits for, and reports whether
+// it did: after Close it does not run f (Close may be waiting already).
+func (c *Client) goWorker(f func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
 	c.workers.Add(1)
 	go func() {
 		defer c.workers.Done()
 		f()
 	}()
+	return true
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)

@@ -34,3 +34,48 @@ func SetGiveUpHook(f func()) {
 	}
 	testHookGiveUp.Store(&f)
 }
+
+// SetTakeHook sets (nil: removes) a function that a Lock calls when it took
+// the lock, after its lease started and before it records its hold.
+func SetTakeHook(f func()) {
+	if f == nil {
+		testHookTake.Store(nil)
+		return
+	}
+	testHookTake.Store(&f)
+}
+
+// SetTokenCreateHook sets (nil: removes) a function that sees the error of
+// the write that queues a Semaphore or CapacityLimiter token (nil: it
+// landed) and returns the error the acquisition goes on with.
+func SetTokenCreateHook(f func(key string, err error) error) {
+	if f == nil {
+		testHookTokenCreate.Store(nil)
+		return
+	}
+	testHookTokenCreate.Store(&f)
+}
+
+// SetBlockHook sets (nil: removes) a function that a wait (a Lock or
+// Acquire at its watch, an Event's watch, Queue.Take,
+// Subscription.Receive) calls as it is about to block, with what it waits
+// on ("watch <pattern>", "Queue.Take <name>", "Subscription.Receive
+// <name>").
+func SetBlockHook(f func(what string)) {
+	if f == nil {
+		testHookBlock.Store(nil)
+		return
+	}
+	testHookBlock.Store(&f)
+}
+
+// SetAdmittedHook sets (nil: removes) a function that a Semaphore or
+// CapacityLimiter acquisition calls once its token is admitted, before it
+// marks the token so.
+func SetAdmittedHook(f func()) {
+	if f == nil {
+		testHookAdmitted.Store(nil)
+		return
+	}
+	testHookAdmitted.Store(&f)
+}

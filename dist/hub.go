@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -18,13 +18,13 @@ import (
 type hub struct {
 	c       *Client
 	pattern string
+	set     chan struct{} // closed when the watch is set up (or its setup failed)
+	setOK   bool          // the setup succeeded (written before set is closed)
 
 	mu      sync.Mutex
-	entries map[string]jetstream.KeyValueEntry
-	track   string // a key whose deletion the hub remembers (may be "")
-	gone    uint64 // revision of track's delete marker, 0 if it is live or unknown
-	pos     uint64
-	ready   bool
+	keys                  // the view
+	track   string        // a key whose deletion the hub remembers (may be "")
+	gone    uint64        // revision of track's delete marker, 0 if it is live or unknown
 	changed chan struct{} // closed at the next change
 	err     error         // the watch ended
 }
@@ -32,28 +32,86 @@ type hub struct {
 // hub returns the Client's hub of pattern, starting it if needed; track is a
 // key whose delete marker the hub remembers (see marker), "" for none (a
 // pattern's hub must always be asked for with the same track).
+//
+// The setup of the watch (a request to the server) runs under ctx: if ctx is
+// done first, hub stops the watch and returns ctx's error, and the next
+// caller starts the hub afresh. A caller that finds the hub being set up by
+// another waits for that setup (returning ctx's error if ctx is done first)
+// and, if it failed, tries once itself, so that one caller's cancellation
+// or failure is never another's. The watch, once set up, lasts until Close.
 func (c *Client) hub(ctx context.Context, pattern, track string) (*hub, error) {
-	c.mu.Lock()
-	if c.closed {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return nil, ErrClientClosed
+		}
+		if h := c.hubs[pattern]; h != nil {
+			c.mu.Unlock()
+			if hook := testHookHub.Load(); hook != nil {
+				(*hook)("wait")
+			}
+			select {
+			case <-h.set:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if h.setOK {
+				return h, nil
+			}
+			continue // its setup failed (it is out of the map): set it up ourselves
+		}
+		h := &hub{c: c, pattern: pattern, track: track, set: make(chan struct{}), keys: keys{entries: map[string]jetstream.KeyValueEntry{}}, changed: make(chan struct{})}
+		c.hubs[pattern] = h
 		c.mu.Unlock()
-		return nil, ErrClientClosed
-	}
-	if h := c.hubs[pattern]; h != nil {
-		c.mu.Unlock()
+		if err := h.start(ctx); err != nil {
+			return nil, err
+		}
 		return h, nil
 	}
-	h := &hub{c: c, pattern: pattern, track: track, entries: map[string]jetstream.KeyValueEntry{}, changed: make(chan struct{})}
-	c.hubs[pattern] = h
-	c.mu.Unlock()
-	w, err := c.kv.Watch(c.ctx, pattern)
-	if err != nil {
-		c.mu.Lock()
-		delete(c.hubs, pattern)
-		c.mu.Unlock()
-		h.fail(err)
-		return nil, netErr(ctx, "watch "+pattern, err)
+}
+
+// start sets up the hub's watch under ctx (see Client.hub) and starts the
+// worker that feeds it.
+func (h *hub) start(ctx context.Context) (err error) {
+	c := h.c
+	defer func() {
+		if err != nil {
+			h.fail(err)
+		} else {
+			h.setOK = true
+		}
+		close(h.set)
+	}()
+	if hook := testHookHub.Load(); hook != nil {
+		(*hook)("setup")
 	}
-	c.goWorker(func() {
+	// The watch lives with the Client, not with ctx (the ordered consumer
+	// keeps its ctx to recreate itself), but ctx bounds its setup: ctx's
+	// end during the setup cancels the watch.
+	wctx, wcancel := context.WithCancel(c.ctx)
+	stop := context.AfterFunc(ctx, wcancel)
+	w, err := c.kv.Watch(wctx, h.pattern)
+	if !stop() {
+		// ctx ended during the setup (wctx is cancelled).
+		if err == nil {
+			_ = w.Stop()
+		}
+		wcancel()
+		return ctx.Err()
+	}
+	if err != nil {
+		wcancel()
+		if c.ctx.Err() != nil {
+			return ErrClientClosed // Close cancelled the setup
+		}
+		return netErr(ctx, "watch "+h.pattern, err)
+	}
+	started := c.goWorker(func() {
+		defer wcancel()
 		defer func() { _ = w.Stop() }()
 		for {
 			select {
@@ -69,8 +127,18 @@ func (c *Client) hub(ctx context.Context, pattern, track string) (*hub, error) {
 			}
 		}
 	})
-	return h, nil
+	if !started {
+		_ = w.Stop()
+		wcancel()
+		return ErrClientClosed
+	}
+	return nil
 }
+
+// testHookHub, set only by tests, runs in Client.hub with "setup" before a
+// caller sets up a hub's watch, and "wait" before a caller waits for the
+// setup of a hub that another started.
+var testHookHub atomic.Pointer[func(event string)]
 
 func (h *hub) fail(err error) {
 	h.mu.Lock()
@@ -89,22 +157,12 @@ func (h *hub) fail(err error) {
 func (h *hub) apply(e jetstream.KeyValueEntry) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if e == nil {
-		h.ready = true
-	} else {
-		if e.Revision() > h.pos {
-			h.pos = e.Revision()
-		}
+	h.keys.apply(e)
+	if e != nil && e.Key() == h.track {
 		if e.Operation() == jetstream.KeyValuePut {
-			h.entries[e.Key()] = e
-			if e.Key() == h.track {
-				h.gone = 0
-			}
+			h.gone = 0
 		} else {
-			delete(h.entries, e.Key())
-			if e.Key() == h.track {
-				h.gone = e.Revision()
-			}
+			h.gone = e.Revision()
 		}
 	}
 	if h.ready {
@@ -119,12 +177,8 @@ func (h *hub) apply(e jetstream.KeyValueEntry) {
 // may be nil), ErrUnavailable if the watch ends or the connection fails its
 // check (made once per lease TTL while nothing changes), ErrClientClosed.
 func (h *hub) await(ctx context.Context, min uint64, lost <-chan struct{}, lostErr func() error, f func(entries map[string]jetstream.KeyValueEntry, pos uint64) bool) error {
-	var check *time.Timer
-	defer func() {
-		if check != nil {
-			check.Stop()
-		}
-	}()
+	check := connCheck{c: h.c}
+	defer check.stop()
 	for {
 		h.mu.Lock()
 		if h.err != nil {
@@ -141,20 +195,9 @@ func (h *hub) await(ctx context.Context, min uint64, lost <-chan struct{}, lostE
 		}
 		ch := h.changed
 		h.mu.Unlock()
-		if check == nil {
-			check = time.NewTimer(h.c.cfg.ttl)
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-lost:
-			return lostErr()
-		case <-check.C:
-			if err := h.c.alive(ctx); err != nil {
-				return err
-			}
-			check.Reset(h.c.cfg.ttl)
+		blocking("watch " + h.pattern)
+		if _, _, err := recv(ctx, &check, ch, lost, lostErr, nil); err != nil {
+			return err
 		}
 	}
 }

@@ -112,10 +112,7 @@ func (l *lease) renew(until time.Time) bool {
 		sent := time.Now()
 		nrev, err := l.c.cas(ctx, l.key, val, rev, l.c.cfg.ttl)
 		if err == nil {
-			l.mu.Lock()
-			l.rev = nrev
-			l.valid = sent.Add(l.c.validFor())
-			l.mu.Unlock()
+			l.adopt(nrev, val, sent)
 			return true
 		}
 		if !isCAS(err) {
@@ -132,7 +129,7 @@ func (l *lease) renew(until time.Time) bool {
 		}
 		rev, val = e.Revision(), e.Value()
 		l.mu.Lock()
-		l.rev, l.val = rev, val
+		l.advanceLocked(rev, val)
 		l.mu.Unlock()
 	}
 	return false
@@ -189,10 +186,24 @@ func (l *lease) stop() (uint64, []byte) {
 	return rev, val
 }
 
-// adopt records that the holder itself rewrote the key (at rev, with val).
+// adopt records that the holder itself wrote the key (at rev, with val, by
+// a request sent at sent). Revisions only move forward: a write older than
+// one already recorded (a renewal and a rewrite that crossed) changes
+// neither the revision nor the value, and the lease stays valid until the
+// later of the two deadlines.
 func (l *lease) adopt(rev uint64, val []byte, sent time.Time) {
 	l.mu.Lock()
-	l.rev, l.val = rev, val
-	l.valid = sent.Add(l.c.validFor())
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	l.advanceLocked(rev, val)
+	if v := sent.Add(l.c.validFor()); v.After(l.valid) {
+		l.valid = v
+	}
+}
+
+// advanceLocked records that the key is at rev with val, unless the lease
+// already saw a later revision.
+func (l *lease) advanceLocked(rev uint64, val []byte) {
+	if rev > l.rev {
+		l.rev, l.val = rev, val
+	}
 }

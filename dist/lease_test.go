@@ -2,6 +2,7 @@ package dist_test
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -145,6 +146,24 @@ func TestWaitCutIsAnErrorNotAHang(t *testing.T) {
 		"Take":    func() error { _, err := q.Take(ctx); return err },
 		"Receive": func() error { _, err := sub.Receive(ctx); return err },
 	}
+	// Cut the connection once every wait blocks (the hook runs as each
+	// is about to block on what it waits for).
+	blockers := map[string]bool{"watch lock.hang.>": false, "watch sem.hang.>": false, "watch event.hang": false,
+		"Queue.Take hang": false, "Subscription.Receive hang": false}
+	var mu sync.Mutex
+	left := len(blockers)
+	allBlocked := make(chan struct{})
+	dist.SetBlockHook(func(what string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if seen, ok := blockers[what]; ok && !seen {
+			blockers[what] = true
+			if left--; left == 0 {
+				close(allBlocked)
+			}
+		}
+	})
+	defer dist.SetBlockHook(nil)
 	errs := make(chan error, len(waits))
 	names := make(chan string, len(waits))
 	for name, w := range waits {
@@ -154,7 +173,13 @@ func TestWaitCutIsAnErrorNotAHang(t *testing.T) {
 			errs <- err
 		}()
 	}
-	time.Sleep(300 * time.Millisecond) // let them block (not a correctness sleep)
+	select {
+	case <-allBlocked:
+	case <-ctx.Done():
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("not every wait blocked: %v", blockers)
+	}
 	p.sever()
 	for range waits {
 		select {

@@ -69,7 +69,10 @@ func (l *CapacityLimiter) Acquire(ctx context.Context) error {
 // is done first (once admitted it returns nil: the wake-up wins), an error
 // matching ErrBorrowerBusy if another process holds a token for borrower,
 // ErrUnavailable on a network failure, ErrLeaseLost if its place in line
-// expired. It panics if borrower already holds a token through this handle.
+// expired, ErrClientClosed after Client.Close (also for a Close during the
+// call: a token returned holds a live lease, and one the Close interrupted
+// is given up). It panics if borrower already holds a token through this
+// handle.
 func (l *CapacityLimiter) AcquireFor(ctx context.Context, borrower any) error {
 	return l.acquire(ctx, "AcquireFor", borrowerLabel(borrower), false)
 }

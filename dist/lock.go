@@ -136,7 +136,10 @@ func (l *Lock) mine(owner string) func([]byte) bool {
 // nil and the caller holds it. It returns an error matching ErrUnavailable if
 // the server cannot be reached (then the caller does not hold the lock; a
 // place in line it had is given up or expires), ErrLeaseLost if its place in
-// line expired, ErrClientClosed after Client.Close.
+// line expired, ErrClientClosed after Client.Close. A Lock that returns nil
+// holds a live lease: if the Client is closed while Lock takes the lock,
+// Lock returns an error matching ErrClientClosed and leaves nothing behind
+// (it frees the lock and gives up its place in line).
 //
 // Lock synchronizes after the Release that handed the lock over: a holder
 // that uses the fencing token sees the writes of the previous holder through
@@ -170,8 +173,9 @@ func (l *Lock) Lock(ctx context.Context) error {
 
 // TryLock takes the lock if it is free (or re-enters it for ctx's task)
 // without waiting, and reports whether it did. It ignores ctx's
-// cancellation; the error is a network one (ErrUnavailable) or ErrLeaseLost
-// for a lost re-entered hold.
+// cancellation; the error is a network one (ErrUnavailable), ErrLeaseLost
+// for a lost re-entered hold, or ErrClientClosed (also when the Client is
+// closed while TryLock takes the lock: it then frees it, as Lock does).
 func (l *Lock) TryLock(ctx context.Context) (bool, error) {
 	if err := l.c.checkOpen(); err != nil {
 		return false, err
@@ -222,7 +226,9 @@ func (l *Lock) tryCreate(ctx context.Context, id uint64, owner string, at uint64
 	val := enc(lockVal{O: owner, C: true})
 	sent, rev, err := l.createAt(ctx, val, at)
 	if err == nil {
-		l.take(id, owner, rev, val, sent)
+		if err := l.take(ctx, id, owner, rev, val, sent); err != nil {
+			return false, err
+		}
 		return true, nil
 	}
 	if isCAS(err) {
@@ -230,8 +236,8 @@ func (l *Lock) tryCreate(ctx context.Context, id uint64, owner string, at uint64
 	}
 	// The request may have landed: if so the lock is ours (the wake-up
 	// wins); otherwise report the failure.
-	if l.resolve(ctx, id, owner) {
-		return true, nil
+	if ours, err := l.resolve(ctx, id, owner); ours {
+		return err == nil, err
 	}
 	return false, netErr(ctx, "Lock.Lock "+l.name, err)
 }
@@ -254,32 +260,51 @@ func (l *Lock) createAt(ctx context.Context, val []byte, at uint64) (sent time.T
 	return sent, rev, err
 }
 
-func (l *Lock) take(id uint64, owner string, rev uint64, val []byte, sent time.Time) {
-	h := &lockHold{depth: 1, owner: owner, fence: rev, l: l.c.startLease(l.hkey, rev, val, sent, l.mine(owner))}
+// take makes the lock, written for owner at rev with val by a request sent
+// at sent, the hold of task id, under a lease. If the lease is lost by the
+// time the hold is recorded (the Client was closed meanwhile: Close marks
+// every lease lost, and a lease started after Close is lost at once), take
+// records nothing, frees the key and returns the lease's error (it matches
+// ErrClientClosed after Close): a Lock that returns nil holds a live lease.
+func (l *Lock) take(ctx context.Context, id uint64, owner string, rev uint64, val []byte, sent time.Time) error {
+	ls := l.c.startLease(l.hkey, rev, val, sent, l.mine(owner))
+	if hook := testHookTake.Load(); hook != nil {
+		(*hook)()
+	}
+	h := &lockHold{depth: 1, owner: owner, fence: rev, l: ls}
 	l.mu.Lock()
+	if err := ls.Err(); err != nil {
+		l.mu.Unlock()
+		rev, _ := ls.stop()
+		dctx, cancel := l.c.detached(ctx)
+		_, _ = l.c.del(dctx, l.hkey, rev) // free it: a waiter sees it gone and takes it
+		cancel()
+		return fmt.Errorf("tock/dist: Lock.Lock %s: %w", l.name, err)
+	}
 	old := l.holds[id]
 	l.holds[id] = h
 	l.mu.Unlock()
 	if old != nil {
 		old.l.stop() // a hold whose lease was lost and not yet released (after l.mu: stop waits for a renewal under way)
 	}
+	return nil
 }
 
 // resolve checks, after a failed or abandoned request, whether the lock is
-// owner's; if so it confirms and takes it.
-func (l *Lock) resolve(ctx context.Context, id uint64, owner string) bool {
+// owner's; if so it confirms and takes it. ours reports whether the lock
+// was owner's; if so, err is take's (nil: the caller holds it now).
+func (l *Lock) resolve(ctx context.Context, id uint64, owner string) (ours bool, err error) {
 	dctx, cancel := l.c.detached(ctx)
 	defer cancel()
 	e, ok, err := l.c.get(dctx, l.hkey)
 	if err != nil || !ok {
-		return false
+		return false, nil
 	}
 	rev, val, sent, got, err := l.confirm(dctx, owner, e)
 	if err != nil || !got {
-		return false
+		return false, nil
 	}
-	l.take(id, owner, rev, val, sent)
-	return true
+	return true, l.take(ctx, id, owner, rev, val, sent)
 }
 
 // confirm makes owner's hold of the lock (handed over in e) final: the
@@ -373,17 +398,17 @@ func (l *Lock) wait(ctx context.Context, id uint64, owner string) (err error) {
 				return l.giveUp(ctx, id, owner, qkey, ql, netErr(ctx, "Lock.Lock "+l.name+": confirm", err))
 			}
 			if got {
-				l.take(id, owner, rev, val, sent)
+				err := l.take(ctx, id, owner, rev, val, sent)
 				l.leaveQueue(ctx, qkey, ql)
-				return nil
+				return err
 			}
 		case actCreate:
 			val := enc(lockVal{O: owner, C: true, W: others > 0})
 			sent, rev, err := l.createAt(ctx, val, marker)
 			if err == nil {
-				l.take(id, owner, rev, val, sent)
+				err := l.take(ctx, id, owner, rev, val, sent)
 				l.leaveQueue(ctx, qkey, ql)
-				return nil
+				return err
 			}
 			if !isCAS(err) {
 				return l.giveUp(ctx, id, owner, qkey, ql, netErr(ctx, "Lock.Lock "+l.name, err))
@@ -435,8 +460,8 @@ func (l *Lock) giveUp(ctx context.Context, id uint64, owner, qkey string, ql *le
 	dctx, cancel := l.c.detached(ctx)
 	_, _ = l.c.drop(dctx, qkey, 0)
 	cancel()
-	if l.resolve(ctx, id, owner) {
-		return nil
+	if ours, err := l.resolve(ctx, id, owner); ours {
+		return err
 	}
 	return cause
 }
@@ -577,6 +602,10 @@ func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte
 // testHookHandOver, set only by tests, runs in a release between choosing
 // the waiter to hand the lock to and the hand-over write.
 var testHookHandOver atomic.Pointer[func(waiterKey string)]
+
+// testHookTake, set only by tests, runs when a Lock took the lock, between
+// the start of its lease and the record of its hold.
+var testHookTake atomic.Pointer[func()]
 
 // testHookGiveUp, set only by tests, runs when a waiter gives up its place,
 // before it removes its ticket.

@@ -216,7 +216,20 @@ func TestLockCancelWhileWaiting(t *testing.T) {
 
 // A waiter cancelled as the lock is handed to it either keeps the lock (the
 // wake-up wins, Lock returns nil) or gives it up so that it is free at once:
-// never held by nobody until a lease expires.
+// never held by nobody until a lease expires. Each round queues b behind a
+// and waits until b flagged a's key, so that a's release hands over to b;
+// then it cancels b at one of two points, both sequenced on state, not on
+// timing:
+//
+//   - before a releases, waiting until b's Lock returned: the cancellation
+//     always wins (b gave up its ticket before the release, which then
+//     frees the lock);
+//   - from the hand-over hook, between a's choice of b and the hand-over
+//     write: the cancellation and the hand-over race, and either may win
+//     (both outcomes are checked; the order in which b's give-up lands is
+//     what decides, and no hook of this test can pin it without taking the
+//     race away). TestLockCancelledWaiterSeesLateHandOver pins the case of
+//     a give-up that lands after the hand-over.
 func TestLockCancelRaceWakeupWins(t *testing.T) {
 	s := startServer(t)
 	ctx := bounded(t, 120*time.Second)
@@ -224,6 +237,7 @@ func TestLockCancelRaceWakeupWins(t *testing.T) {
 	b := client(t, s.ClientURL())
 	c := client(t, s.ClientURL())
 	la, lb, lc := a.NewLock("W"), b.NewLock("W"), c.NewLock("W")
+	_, kv := rawKV(t, s.ClientURL())
 	won, lost := 0, 0
 	for i := 0; i < 30; i++ {
 		if err := la.Lock(ctx); err != nil {
@@ -233,14 +247,25 @@ func TestLockCancelRaceWakeupWins(t *testing.T) {
 		errc := make(chan error, 1)
 		go func() { errc <- lb.Lock(cctx) }()
 		waitQueued(t, ctx, a, "W", 1)
-		rel := make(chan struct{})
-		go func() { la.Unlock(ctx); close(rel) }()
-		if i%3 != 0 {
-			time.Sleep(time.Duration(i%5) * time.Millisecond) // vary the overlap
+		waitFlagged(t, ctx, kv, "lock.W.h")
+		var err error
+		if i%2 == 0 {
+			cancel()
+			err = <-errc
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("round %d: Lock cancelled before the release = %v, want context.Canceled", i, err)
+			}
+			la.Unlock(ctx)
+		} else {
+			dist.SetHandOverHook(func(string) { cancel() })
+			la.Unlock(ctx)
+			dist.SetHandOverHook(nil)
+			if cctx.Err() == nil {
+				t.Fatalf("round %d: the release did not hand over to b", i)
+			}
+			err = <-errc
 		}
 		cancel()
-		err := <-errc
-		<-rel
 		if err == nil {
 			won++
 			if ok, _ := lc.TryLock(ctx); ok {
@@ -260,6 +285,22 @@ func TestLockCancelRaceWakeupWins(t *testing.T) {
 		lc.Unlock(ctx)
 	}
 	t.Logf("wake-up won %d times, cancellation %d times", won, lost)
+}
+
+// waitFlagged waits until the holder's key hkey is flagged by a waiter (so
+// that its holder hands over on release).
+func waitFlagged(t *testing.T, ctx context.Context, kv jetstream.KeyValue, hkey string) {
+	t.Helper()
+	for {
+		e, err := kv.Get(ctx, hkey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(e.Value(), []byte(`"w":true`)) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond) // polling a state that cannot lapse
+	}
 }
 
 // A releaser that hands the lock to a waiter whose ticket was gone by then
@@ -348,17 +389,7 @@ func TestLockCancelledWaiterSeesLateHandOver(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- lb.Lock(bctx) }()
 	waitQueued(t, ctx, a, "H", 1)
-	// Wait until b flagged the holder's key (so that a hands over).
-	for {
-		e, err := kv.Get(ctx, "lock.H.h")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bytes.Contains(e.Value(), []byte(`"w":true`)) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFlagged(t, ctx, kv, "lock.H.h") // so that a hands over
 	gaveUp := make(chan struct{})
 	handed := make(chan struct{})
 	var gaveUpOnce sync.Once
@@ -406,6 +437,64 @@ func TestLockCancelledWaiterSeesLateHandOver(t *testing.T) {
 	}
 	if ok, _ := lc.TryLock(ctx); ok {
 		t.Fatal("b's Lock returned nil but the lock is free")
+	}
+	lb.Unlock(ctx)
+}
+
+// Anonymous callers of one Lock handle are one owner (see Lock's doc): after
+// the anonymous hold's lease is lost (here its key is removed by hand, as
+// an expiry would), an anonymous Lock on the handle takes the lock afresh
+// and replaces the lost hold, and the next anonymous Release ends the new
+// hold, which it reports as held to the end.
+func TestLockAnonymousHoldReplaced(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	a := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Second))
+	b := client(t, s.ClientURL())
+	la, lb := a.NewLock("AN"), b.NewLock("AN")
+	if err := la.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f1, err := la.Fence(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := la.Lost(ctx)
+	_, kv := rawKV(t, s.ClientURL())
+	if err := kv.Purge(ctx, "lock.AN.h"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-lost: // the next renewal found the key gone
+	case <-ctx.Done():
+		t.Fatal("the hold whose key was removed was never lost")
+	}
+	if _, err := la.Fence(ctx); !errors.Is(err, dist.ErrLeaseLost) {
+		t.Fatalf("Fence of the lost hold = %v, want ErrLeaseLost", err)
+	}
+	if err := la.Lock(ctx); err != nil {
+		t.Fatalf("anonymous Lock after the anonymous hold was lost = %v", err)
+	}
+	f2, err := la.Fence(ctx)
+	if err != nil || f2 <= f1 {
+		t.Fatalf("Fence of the new hold = %d, %v; want > %d and no error (the lost hold was replaced)", f2, err, f1)
+	}
+	select {
+	case <-la.Lost(ctx):
+		t.Fatal("the new hold's Lost is closed")
+	default:
+	}
+	if ok, err := lb.TryLock(ctx); ok || err != nil {
+		t.Fatalf("another client's TryLock while the new hold holds = %v, %v", ok, err)
+	}
+	if err := la.Release(ctx); err != nil {
+		t.Fatalf("anonymous Release after the replacement = %v, want nil (it ends the new hold)", err)
+	}
+	if _, err := la.Fence(ctx); !errors.Is(err, dist.ErrNotHeld) {
+		t.Fatalf("Fence after the release = %v, want ErrNotHeld (one hold, ended)", err)
+	}
+	if ok, err := lb.TryLock(ctx); !ok || err != nil {
+		t.Fatalf("TryLock after the release = %v, %v; want the lock free", ok, err)
 	}
 	lb.Unlock(ctx)
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -116,6 +117,9 @@ func (p *pool) acquire(ctx context.Context, suffix, borrower string, try bool) (
 	} else {
 		rev, err = p.c.create(ctx, key, val)
 	}
+	if hook := testHookTokenCreate.Load(); hook != nil {
+		err = (*hook)(key, err)
+	}
 	if err != nil {
 		if isCAS(err) {
 			return nil, fmt.Errorf("tock/dist: %s: %w: %s", p.op("Acquire"), ErrBorrowerBusy, borrower)
@@ -158,10 +162,18 @@ func (p *pool) acquire(ctx context.Context, suffix, borrower string, try bool) (
 		return giveUp(nil)
 	}
 	// Admitted: mark the token so that Borrowed counts it.
+	if hook := testHookAdmitted.Load(); hook != nil {
+		(*hook)()
+	}
 	dctx, cancel := p.c.detached(ctx)
 	defer cancel()
 	if err := tl.rewrite(dctx, enc(tokVal{O: owner, T: rev, B: borrower, A: true})); err != nil {
 		return giveUp(netErr(ctx, p.op("Acquire"), err))
+	}
+	// A token returned holds a live lease: if the Client was closed
+	// meanwhile (Close marks every lease lost), give the token up.
+	if err := tl.Err(); err != nil {
+		return giveUp(fmt.Errorf("tock/dist: %s: %w", p.op("Acquire"), err))
 	}
 	return &token{key: key, l: tl}, nil
 }
@@ -225,7 +237,8 @@ func (p *pool) setTotal(ctx context.Context, n int) error {
 }
 
 // rewrite replaces the lease's value now (a compare-and-set on its last
-// revision, retried if a renewal raced with it).
+// revision, retried if a renewal raced with it, after a short wait if
+// another writer did). It returns ctx's error if ctx is done while it waits.
 func (l *lease) rewrite(ctx context.Context, val []byte) error {
 	for try := 0; try < 5; try++ {
 		l.mu.Lock()
@@ -249,8 +262,42 @@ func (l *lease) rewrite(ctx context.Context, val []byte) error {
 				l.markLost(fmt.Errorf("%w: %s expired", ErrLeaseLost, l.key))
 				return l.Err()
 			}
-			time.Sleep(10 * time.Millisecond)
+			if hook := testHookRewriteWait.Load(); hook != nil {
+				(*hook)()
+			}
+			if err := sleepCtx(ctx, rewriteBackoff); err != nil {
+				return err
+			}
 		}
 	}
 	return fmt.Errorf("tock/dist: %s: rewrite kept conflicting", l.key)
+}
+
+// rewriteBackoff is how long a rewrite waits after a conflict that was not
+// a renewal of its own (a variable for tests).
+var rewriteBackoff = 10 * time.Millisecond
+
+// testHookTokenCreate, set only by tests, sees the error of the write that
+// queues a token (nil: it landed) and returns the error acquire goes on
+// with (a test makes an outcome uncertain with it).
+var testHookTokenCreate atomic.Pointer[func(key string, err error) error]
+
+// testHookAdmitted, set only by tests, runs when a token is admitted,
+// before acquire marks it so.
+var testHookAdmitted atomic.Pointer[func()]
+
+// testHookRewriteWait, set only by tests, runs when a rewrite is about to
+// wait out rewriteBackoff.
+var testHookRewriteWait atomic.Pointer[func()]
+
+// sleepCtx waits for d, or returns ctx's error as soon as ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

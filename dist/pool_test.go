@@ -2,12 +2,14 @@ package dist_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tockgo/tock"
 	"github.com/tockgo/tock/dist"
 )
@@ -256,5 +258,126 @@ func TestEvent(t *testing.T) {
 	stop()
 	if err := eb.Wait(done); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Wait with a done ctx on a set event = %v (ctx is checked first)", err)
+	}
+}
+
+// A token whose queueing write has an uncertain outcome (here: the hook
+// turns the write's result into a timeout-like error) is cleaned up only if
+// the key is ours: a write that landed is dropped (no token is left behind
+// until its TTL), and another process's token for the same borrower is left
+// alone.
+func TestCapacityLimiterUncertainCreate(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	a := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
+	b := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
+	la, err := a.NewCapacityLimiter(ctx, "U", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, err := b.NewCapacityLimiter(ctx, "U", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, kv := rawKV(t, s.ClientURL())
+	errUncertain := errors.New("no answer (test)")
+	var keys []string
+	var landed []error
+	dist.SetTokenCreateHook(func(key string, err error) error {
+		keys = append(keys, key)
+		landed = append(landed, err)
+		return errUncertain
+	})
+	defer dist.SetTokenCreateHook(nil)
+
+	// Ours: the write landed, the clean-up drops it.
+	if err := la.AcquireFor(ctx, "mine"); !errors.Is(err, dist.ErrUnavailable) || !errors.Is(err, errUncertain) {
+		t.Fatalf("AcquireFor with an uncertain create = %v, want ErrUnavailable with the cause", err)
+	}
+	if len(keys) != 1 || landed[0] != nil {
+		t.Fatalf("the hook saw %v (%v), want one write that landed", keys, landed)
+	}
+	if e, err := kv.Get(ctx, keys[0]); !errors.Is(err, jetstream.ErrKeyNotFound) && !errors.Is(err, jetstream.ErrKeyDeleted) {
+		t.Fatalf("our token's key after the clean-up = %v, %v; want it gone", e, err)
+	}
+
+	// Another process's: the write failed (the borrower's key exists), the
+	// clean-up leaves the other's token alone.
+	dist.SetTokenCreateHook(nil)
+	if err := lb.AcquireFor(ctx, "shared"); err != nil {
+		t.Fatal(err)
+	}
+	before, err := kv.Get(ctx, "lim.U.t."+base64.RawURLEncoding.EncodeToString([]byte("s:shared")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, landed = nil, nil
+	dist.SetTokenCreateHook(func(key string, err error) error {
+		keys = append(keys, key)
+		landed = append(landed, err)
+		return errUncertain
+	})
+	if err := la.AcquireFor(ctx, "shared"); !errors.Is(err, dist.ErrUnavailable) {
+		t.Fatalf("AcquireFor of another's borrower with an uncertain create = %v, want ErrUnavailable", err)
+	}
+	dist.SetTokenCreateHook(nil)
+	if len(keys) != 1 || keys[0] != before.Key() || landed[0] == nil {
+		t.Fatalf("the hook saw %v (%v), want one failed write of %s", keys, landed, before.Key())
+	}
+	after, err := kv.Get(ctx, before.Key())
+	if err != nil || after.Revision() != before.Revision() {
+		t.Fatalf("the other's token after the clean-up = %v, %v; want it untouched at %d", after, err, before.Revision())
+	}
+	if err := lb.ReleaseFor(ctx, "shared"); err != nil {
+		t.Fatalf("the other's ReleaseFor = %v, want nil (its token was left alone)", err)
+	}
+	// Nothing of ours is left: both tokens are free.
+	if err := la.AcquireFor(ctx, "mine"); err != nil {
+		t.Fatal(err)
+	}
+	if err := la.AcquireFor(ctx, "shared"); err != nil {
+		t.Fatal(err)
+	}
+	_ = la.ReleaseFor(ctx, "mine")
+	_ = la.ReleaseFor(ctx, "shared")
+}
+
+// An acquisition admitted while its Client is being closed returns
+// ErrClientClosed and leaves no token behind, rather than return a token
+// whose lease Close already marked lost. The hook closes the Client between
+// the admission and the return.
+func TestCapacityLimiterAcquireRacingClose(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	a := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
+	b := client(t, s.ClientURL())
+	la, err := a.NewCapacityLimiter(ctx, "RC", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, err := b.NewCapacityLimiter(ctx, "RC", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closes := 0
+	dist.SetAdmittedHook(func() {
+		closes++
+		a.Close()
+	})
+	defer dist.SetAdmittedHook(nil)
+	err = la.AcquireFor(ctx, "u")
+	dist.SetAdmittedHook(nil)
+	if closes != 1 || !errors.Is(err, dist.ErrClientClosed) {
+		t.Fatalf("AcquireFor racing Close = %v (hook ran %d times), want ErrClientClosed", err, closes)
+	}
+	// Nothing left: the same borrower is not busy, the token is free.
+	if err := lb.AcquireFor(ctx, "u"); err != nil {
+		t.Fatalf("the same borrower's AcquireFor in another client = %v, want nil", err)
+	}
+	if n, err := lb.Borrowed(ctx); n != 1 || err != nil {
+		t.Fatalf("Borrowed = %d, %v; want 1 (only b's token)", n, err)
+	}
+	if err := lb.ReleaseFor(ctx, "u"); err != nil {
+		t.Fatal(err)
 	}
 }

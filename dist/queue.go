@@ -201,6 +201,7 @@ func (q *Queue[T]) Take(ctx context.Context) (*Item[T], error) {
 			res <- fetched{msg: m}
 		}()
 		var r fetched
+		blocking("Queue.Take " + q.name)
 		select {
 		case r = <-res:
 		case <-ctx.Done():

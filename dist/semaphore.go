@@ -42,8 +42,10 @@ func (c *Client) NewSemaphore(ctx context.Context, name string, initial int) (*S
 // Acquire takes a token, blocking while total tokens are out (in any
 // process) or older waiters wait. It returns ctx's error without a token if
 // ctx is done first (once admitted it returns nil: the wake-up wins), an
-// error matching ErrUnavailable on a network failure, or ErrLeaseLost if its
-// place in line expired.
+// error matching ErrUnavailable on a network failure, ErrLeaseLost if its
+// place in line expired, or ErrClientClosed after Client.Close (also for a
+// Close during the call: a token returned holds a live lease, and one the
+// Close interrupted is given up).
 func (s *Semaphore) Acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
