@@ -123,6 +123,8 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 	internal.CheckSelect(s.rt)
 	internal.PrepareShared(s.rt, &s.parker)
 	armed, immediate := armAll(s, cases)
+	var refused error // a park's refusal, raised once the cases are disarmed
+	grantWon := false
 	switch {
 	case immediate:
 	case s.claim.Decided():
@@ -150,15 +152,19 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 				s.parker.Drain() // a grant claimed the Select first: it wins
 			}
 			if internal.Refused(err) {
-				for _, c := range cases[:armed] {
-					c.disarm()
-				}
-				internal.Raise(err, !won)
+				refused, grantWon = err, !won
 			}
 		}
 	}
+	// Every case leaves its queue once (a case's disarm is not repeatable:
+	// a Permit case counts its wait out), then a refusal is raised, unless
+	// it abandons a task whose grant won (it returns what it won; its next
+	// blocking call unwinds it).
 	for _, c := range cases[:armed] {
 		c.disarm()
+	}
+	if refused != nil {
+		internal.Raise(refused, grantWon)
 	}
 	w := s.claim.Winner()
 	if w < 0 {
