@@ -141,18 +141,6 @@ func (m *Monitors) addQueue(d float64) {
 	}
 }
 
-// add changes the value by d atomically (Add reads and records in two
-// steps).
-func (m *Monitor) add(d float64) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.advance()
-	m.v += d
-	m.min = min(m.min, m.v)
-	m.max = max(m.max, m.v)
-	m.changes++
-}
-
 // onLen is the wait-queue hook (internal.Queue.OnLen) that makes m.Queue
 // follow a primitive's waiters; n reports their number (the sum of several
 // queues, for a primitive that has more than one). Nil if nothing follows
@@ -165,21 +153,15 @@ func (m *Monitors) onLen(n func() int) func(int) {
 }
 
 // timed runs f, a blocking call with ctx, and records its duration in
-// m.Wait if it succeeds.
+// m.Wait if it succeeds (see timedV).
 func timed(m *Monitors, ctx context.Context, f func() error) error {
-	if m.Wait == nil || ctx == nil {
-		return f()
-	}
-	rt := internal.RuntimeOf(ctx)
-	start := rt.Now()
-	err := f()
-	if err == nil {
-		m.Wait.AddDuration(rt.Now().Sub(start))
-	}
+	_, err := timedV(m, ctx, func() (struct{}, error) { return struct{}{}, f() })
 	return err
 }
 
-// timedV is timed for a call that returns a value.
+// timedV runs f, a blocking call with ctx that returns a value, and records
+// its duration, on ctx's clock, in m.Wait if it succeeds. With no Wait
+// tally (or no ctx, for a call that panics on it) it is f().
 func timedV[T any](m *Monitors, ctx context.Context, f func() (T, error)) (T, error) {
 	if m.Wait == nil || ctx == nil {
 		return f()
