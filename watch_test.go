@@ -560,3 +560,461 @@ func TestWatchChannelDoneCtxNotCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// realMons are monitors made on the real runtime's clock, for the
+// real-runtime watch tests, which assert only what cannot lapse: counts,
+// values at states the test sequenced on, extremes, never durations.
+type realMons struct {
+	use, queue, level *tock.Monitor
+	wait              tock.Tally
+}
+
+func newRealMons(ctx context.Context) *realMons {
+	return &realMons{use: tock.NewMonitor(ctx, 0), queue: tock.NewMonitor(ctx, 0), level: tock.NewMonitor(ctx, 0)}
+}
+
+func (m *realMons) mons() *tock.Monitors {
+	return &tock.Monitors{Use: m.use, Queue: m.queue, Level: m.level, Wait: &m.wait}
+}
+
+// untilState yields until cond holds: a state the test sequences on (tasks
+// parked in a primitive). It fails after 10 s of wall clock instead of
+// hanging (a task that never parked, a hook that never recorded).
+func untilState(ctx context.Context, what string, cond func() bool) error {
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > 10*time.Second {
+			return fmt.Errorf("%s: not reached after 10s", what)
+		}
+		tock.Yield(ctx)
+	}
+	return nil
+}
+
+// parked waits until the primitive's own state (waiting) shows n tasks
+// parked, then checks the Queue monitor shows them too: the primitive
+// records the change under the mutex its state is read under, so the
+// monitor cannot lag.
+func (m *realMons) parked(ctx context.Context, n int, waiting func() int) error {
+	if err := untilState(ctx, fmt.Sprintf("%d tasks parked", n), func() bool { return waiting() == n }); err != nil {
+		return err
+	}
+	if v := m.queue.Value(); v != float64(n) {
+		return fmt.Errorf("%d tasks parked, the Queue monitor shows %g", n, v)
+	}
+	return nil
+}
+
+// settled checks the figures once every task is done: the Queue monitor
+// is back at 0 having reached exactly maxQueue (the most tasks the test
+// parked at once), and waits calls succeeded.
+func (m *realMons) settled(maxQueue, waits int) error {
+	qs, ws := m.queue.Stats(), m.wait.Stats()
+	var errs []error
+	if qs.Value != 0 || qs.Min != 0 || qs.Max != float64(maxQueue) || math.IsNaN(qs.Mean) || qs.Mean < 0 || qs.Mean > float64(maxQueue) {
+		errs = append(errs, fmt.Errorf("queue %+v, want back at 0 with max %d", qs, maxQueue))
+	}
+	if ws.Count != waits || ws.Min < 0 {
+		errs = append(errs, fmt.Errorf("waits %+v, want %d", ws, waits))
+	}
+	return errors.Join(errs...)
+}
+
+// detached runs ops with the monitors detached (Watch(nil)) and checks
+// they recorded nothing.
+func (m *realMons) detached(w tock.Watchable, ops func() error) error {
+	w.Watch(nil)
+	before := [3]int{m.use.Stats().Changes, m.queue.Stats().Changes, m.level.Stats().Changes}
+	waits := m.wait.Stats().Count
+	if err := ops(); err != nil {
+		return err
+	}
+	if after := [3]int{m.use.Stats().Changes, m.queue.Stats().Changes, m.level.Stats().Changes}; after != before || m.wait.Stats().Count != waits {
+		return fmt.Errorf("detached, the monitors changed: use/queue/level changes %v, then %v; waits %d, then %d", before, after, waits, m.wait.Stats().Count)
+	}
+	return nil
+}
+
+// valueIs checks a monitor's current value (what tells the test where the
+// primitive stands).
+func valueIs(what string, m *tock.Monitor, want float64) error {
+	if v := m.Value(); v != want {
+		return fmt.Errorf("%s is %g, want %g", what, v, want)
+	}
+	return nil
+}
+
+// TestWatchRealPrimitives: Watch on the real runtime for every primitive
+// that TestWatchReal and TestWatchStress do not cover: the Queue monitor
+// reaches exactly the number of tasks parked (sequenced on the primitive's
+// own state) and returns to 0, Use and Level follow what is held, the Wait
+// tally counts the calls that succeeded, and Watch(nil) stops the
+// recording.
+func TestWatchRealPrimitives(t *testing.T) {
+	checkLeaks(t)
+	const n = 3 // tasks parked at once
+	cases := []struct {
+		name string
+		body func(ctx context.Context, m *realMons) error
+	}{
+		{"PriorityLimiter", func(ctx context.Context, m *realMons) error {
+			l := tock.NewPriorityLimiter(1)
+			l.Watch(m.mons())
+			p, err := l.Acquire(ctx, 0) // no wait: a wait of 0
+			if err != nil {
+				return err
+			}
+			g := tock.NewGroup(ctx)
+			for i := range n {
+				g.Go(func(ctx context.Context) error {
+					q, err := l.Acquire(ctx, i+1)
+					if err != nil {
+						return err
+					}
+					q.Release()
+					return nil
+				})
+			}
+			if err := errors.Join(m.parked(ctx, n, func() int { return l.Stats().Waiting }), valueIs("use while held", m.use, 1)); err != nil {
+				return err
+			}
+			p.Release()
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			if us := m.use.Stats(); us.Value != 0 || us.Max != 1 || us.Min != 0 {
+				return fmt.Errorf("use %+v, want back at 0 with max 1", us)
+			}
+			return errors.Join(m.settled(n, n+1), m.detached(l, func() error {
+				p, err := l.Acquire(ctx, 0)
+				if err == nil {
+					p.Release()
+				}
+				return err
+			}))
+		}},
+		{"Container", func(ctx context.Context, m *realMons) error {
+			c := tock.NewContainer(n, 0)
+			c.Watch(m.mons())
+			g := tock.NewGroup(ctx)
+			for range n {
+				g.Go(func(ctx context.Context) error { return c.Get(ctx, 1) })
+			}
+			if err := m.parked(ctx, n, func() int { return c.Stats().WaitingGets }); err != nil {
+				return err
+			}
+			if err := c.Put(ctx, n); err != nil { // to the getters
+				return err
+			}
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			if err := errors.Join(valueIs("level once the getters are served", m.level, 0), c.Put(ctx, n)); err != nil { // full
+				return err
+			}
+			g = tock.NewGroup(ctx)
+			for range n {
+				g.Go(func(ctx context.Context) error { return c.Put(ctx, 1) })
+			}
+			if err := errors.Join(m.parked(ctx, n, func() int { return c.Stats().WaitingPuts }), valueIs("level when full", m.level, n)); err != nil {
+				return err
+			}
+			if err := c.Get(ctx, n); err != nil { // makes room for the putters
+				return err
+			}
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			if ls := m.level.Stats(); ls.Value != n || ls.Max != n || ls.Min != 0 {
+				return fmt.Errorf("level %+v, want %d, never above", ls, n)
+			}
+			// n Gets, the Put for them, the Put that filled it, n Puts, the Get for them
+			return errors.Join(m.settled(n, 2*n+3), m.detached(c, func() error {
+				return errors.Join(c.Get(ctx, 1), c.Put(ctx, 1))
+			}))
+		}},
+		{"Pipe", func(ctx context.Context, m *realMons) error {
+			p := tock.NewPipe(n) // n transfers share it at 1/s each
+			p.Watch(m.mons())
+			cctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			g := tock.NewGroup(ctx)
+			for range n {
+				g.Go(func(context.Context) error {
+					if err := p.Transfer(cctx, 1e12); !errors.Is(err, context.Canceled) {
+						return fmt.Errorf("a transfer of 1e12 at 1/s ended with %v", err)
+					}
+					return nil
+				})
+			}
+			if err := m.parked(ctx, n, func() int { return p.Stats().Active }); err != nil {
+				return err
+			}
+			if u := m.use.Value(); math.Abs(u-n) > 1e-9 {
+				return fmt.Errorf("use with %d transfers sharing the pipe: %g, want its throughput %d", n, u, n)
+			}
+			cancel()
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			if us := m.use.Stats(); us.Value != 0 || math.Abs(us.Max-n) > 1e-9 || us.Min != 0 {
+				return fmt.Errorf("use %+v, want back at 0 with max %d", us, n)
+			}
+			if ws := m.wait.Stats(); ws.Count != 0 {
+				return fmt.Errorf("cancelled transfers recorded as waits: %+v", ws)
+			}
+			if err := p.Transfer(ctx, 1e-6); err != nil {
+				return err
+			}
+			return errors.Join(m.settled(n, 1), m.detached(p, func() error { return p.Transfer(ctx, 1e-6) }))
+		}},
+		{"SendStream", func(ctx context.Context, m *realMons) error {
+			s, r := tock.NewStream[int](1)
+			s.Watch(m.mons())
+			if err := s.Send(ctx, 0); err != nil { // buffered
+				return err
+			}
+			g := tock.NewGroup(ctx)
+			for i := range n {
+				g.Go(func(ctx context.Context) error { return s.Send(ctx, i+1) })
+			}
+			if err := errors.Join(m.parked(ctx, n, func() int { return s.Stats().WaitingSend }), valueIs("level with the buffer full", m.level, 1)); err != nil {
+				return err
+			}
+			for range n + 1 {
+				if _, err := r.Receive(ctx); err != nil {
+					return err
+				}
+			}
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			if ls := m.level.Stats(); ls.Value != 0 || ls.Max != 1 {
+				return fmt.Errorf("level %+v, want 0, never above the buffer's 1", ls)
+			}
+			return errors.Join(m.settled(n, 2*(n+1)), m.detached(s, func() error {
+				if err := s.Send(ctx, 0); err != nil {
+					return err
+				}
+				_, err := r.Receive(ctx)
+				return err
+			}))
+		}},
+		{"ReceiveStream", func(ctx context.Context, m *realMons) error {
+			s, r := tock.NewStream[int](1)
+			r.Watch(m.mons())
+			g := tock.NewGroup(ctx)
+			for range n {
+				g.Go(func(ctx context.Context) error {
+					_, err := r.Receive(ctx)
+					return err
+				})
+			}
+			if err := m.parked(ctx, n, func() int { return r.Stats().WaitingReceive }); err != nil {
+				return err
+			}
+			for i := range n {
+				if err := s.Send(ctx, i); err != nil {
+					return err
+				}
+			}
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			if ls := m.level.Stats(); ls.Value != 0 || ls.Max > 1 {
+				return fmt.Errorf("level %+v, want 0, never above the buffer's 1", ls)
+			}
+			return errors.Join(m.settled(n, 2*n), m.detached(r, func() error {
+				if err := s.Send(ctx, 0); err != nil {
+					return err
+				}
+				_, err := r.Receive(ctx)
+				return err
+			}))
+		}},
+		{"Subscription", func(ctx context.Context, m *realMons) error {
+			c := tock.NewChannel[int]()
+			sub := c.Subscribe()
+			defer sub.Close()
+			sub.Watch(m.mons())
+			g := tock.NewGroup(ctx)
+			for range n {
+				g.Go(func(ctx context.Context) error {
+					_, err := sub.Receive(ctx)
+					return err
+				})
+			}
+			// a Subscription's Stats do not count its receivers: sequence
+			// on the monitor (a hook that never records fails the bound)
+			if err := m.parked(ctx, n, func() int { return int(m.queue.Value()) }); err != nil {
+				return err
+			}
+			for i := range n {
+				if err := c.Put(ctx, i); err != nil {
+					return err
+				}
+			}
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			if err := c.Put(ctx, n); err != nil { // buffered
+				return err
+			}
+			if err := valueIs("level with one message buffered", m.level, 1); err != nil {
+				return err
+			}
+			if _, err := sub.Receive(ctx); err != nil {
+				return err
+			}
+			if ls := m.level.Stats(); ls.Value != 0 || ls.Max != 1 {
+				return fmt.Errorf("level %+v, want back at 0 with max 1", ls)
+			}
+			return errors.Join(m.settled(n, n+1), m.detached(sub, func() error {
+				if err := c.Put(ctx, 0); err != nil {
+					return err
+				}
+				_, err := sub.Receive(ctx)
+				return err
+			}))
+		}},
+		{"Channel", func(ctx context.Context, m *realMons) error {
+			c := tock.NewChannel[int]()
+			c.Watch(m.mons())
+			g := tock.NewGroup(ctx)
+			for range n {
+				g.Go(func(ctx context.Context) error {
+					_, err := c.Receive(ctx)
+					return err
+				})
+			}
+			// a Receive is counted before it subscribes
+			if err := m.parked(ctx, n, c.Subscribers); err != nil {
+				return err
+			}
+			if err := c.Put(ctx, 1); err != nil { // to every receiver
+				return err
+			}
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			return errors.Join(m.settled(n, n), m.detached(c, func() error {
+				g = tock.NewGroup(ctx)
+				g.Go(func(ctx context.Context) error {
+					_, err := c.Receive(ctx)
+					return err
+				})
+				return errors.Join(untilState(ctx, "a detached Receive subscribed", func() bool { return c.Subscribers() == 1 }), c.Put(ctx, 2), g.Wait())
+			}))
+		}},
+		{"Event", func(ctx context.Context, m *realMons) error {
+			var e tock.Event
+			e.Watch(m.mons())
+			g := tock.NewGroup(ctx)
+			for range n {
+				g.Go(e.Wait)
+			}
+			if err := errors.Join(m.parked(ctx, n, func() int { return e.Stats().Waiting }), valueIs("level before Set", m.level, 0)); err != nil {
+				return err
+			}
+			e.Set()
+			if err := errors.Join(g.Wait(), valueIs("level after Set", m.level, 1)); err != nil {
+				return err
+			}
+			return errors.Join(m.settled(n, n), m.detached(&e, func() error { return e.Wait(ctx) }))
+		}},
+		{"Condition", func(ctx context.Context, m *realMons) error {
+			c := tock.NewCondition(nil)
+			c.Watch(m.mons())
+			waiter := func(ctx context.Context) error {
+				if err := c.Lock(ctx); err != nil {
+					return err
+				}
+				defer c.Unlock(ctx)
+				return c.Wait(ctx)
+			}
+			g := tock.NewGroup(ctx)
+			for range n {
+				g.Go(waiter)
+			}
+			if err := m.parked(ctx, n, func() int { return c.Stats().Waiting }); err != nil {
+				return err
+			}
+			notify := func(g *tock.Group) error {
+				if err := c.Lock(ctx); err != nil {
+					return err
+				}
+				c.NotifyAll(ctx)
+				c.Unlock(ctx)
+				return g.Wait()
+			}
+			if err := notify(g); err != nil {
+				return err
+			}
+			return errors.Join(m.settled(n, n), m.detached(c, func() error {
+				g := tock.NewGroup(ctx)
+				g.Go(waiter)
+				return errors.Join(untilState(ctx, "a detached Wait parked", func() bool { return c.Stats().Waiting == 1 }), notify(g))
+			}))
+		}},
+		{"Tracked", func(ctx context.Context, m *realMons) error {
+			v := tock.NewTracked(0)
+			v.Watch(m.mons())
+			atLeast1 := func(x int) bool { return x >= 1 }
+			g := tock.NewGroup(ctx)
+			for range n {
+				g.Go(func(ctx context.Context) error {
+					_, err := v.WaitUntil(ctx, atLeast1)
+					return err
+				})
+			}
+			if err := m.parked(ctx, n, func() int { return v.Stats().Waiting }); err != nil {
+				return err
+			}
+			v.Set(1)
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			return errors.Join(m.settled(n, n), m.detached(v, func() error {
+				_, err := v.WaitUntil(ctx, atLeast1)
+				return err
+			}))
+		}},
+		{"Flag", func(ctx context.Context, m *realMons) error {
+			var f tock.Flag
+			f.Watch(m.mons())
+			waitAll := func(wait func(context.Context) error, change func(), level float64) error {
+				g := tock.NewGroup(ctx)
+				for range n {
+					g.Go(wait)
+				}
+				if err := m.parked(ctx, n, func() int { return f.Stats().Waiting }); err != nil {
+					return err
+				}
+				change()
+				return errors.Join(g.Wait(), valueIs("level", m.level, level))
+			}
+			if err := errors.Join(waitAll(f.Wait, f.Set, 1), waitAll(f.WaitClear, f.Clear, 0)); err != nil {
+				return err
+			}
+			if ls := m.level.Stats(); ls.Max != 1 || ls.Changes != 2 {
+				return fmt.Errorf("level %+v, want set once and cleared once", ls)
+			}
+			return errors.Join(m.settled(n, 2*n), m.detached(&f, func() error {
+				f.Set()
+				return f.Wait(ctx)
+			}))
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := within(t, c.name, func() error {
+				return tock.Run(context.Background(), func(ctx context.Context) error {
+					return c.body(ctx, newRealMons(ctx))
+				})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
