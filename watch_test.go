@@ -1018,3 +1018,37 @@ func TestWatchRealPrimitives(t *testing.T) {
 		})
 	}
 }
+
+// A Channel's Receive leaves the Queue monitor it was counted in, and
+// records its wait in the tally it started with, even if Watch replaced
+// the monitors while it waited: the old ones end consistent (back at 0),
+// the new ones record nothing of it.
+func TestWatchChannelReceiveKeepsItsMonitors(t *testing.T) {
+	checkLeaks(t)
+	simRun(t, func(ctx context.Context) error {
+		c := tock.NewChannel[int]()
+		oldQ, newQ := tock.NewMonitor(ctx, 0), tock.NewMonitor(ctx, 0)
+		var oldW, newW tock.Tally
+		c.Watch(&tock.Monitors{Queue: oldQ, Wait: &oldW})
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error {
+			_, err := c.Receive(ctx)
+			return err
+		})
+		tock.Sleep(ctx, time.Second) // the Receive waits from 0 s
+		c.Watch(&tock.Monitors{Queue: newQ, Wait: &newW})
+		if err := errors.Join(c.Put(ctx, 1), g.Wait()); err != nil {
+			return err
+		}
+		if s := oldQ.Stats(); s.Value != 0 || s.Max != 1 || s.Changes != 2 {
+			t.Errorf("the monitor the Receive was counted in: %+v", s)
+		}
+		if s := newQ.Stats(); s.Changes != 0 || s.Max != 0 {
+			t.Errorf("the monitor attached while it waited: %+v", s)
+		}
+		if o, n := oldW.Stats(), newW.Stats(); o.Count != 1 || o.Max != 1 || n.Count != 0 {
+			t.Errorf("waits: old %+v, new %+v", o, n)
+		}
+		return nil
+	})
+}
