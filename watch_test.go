@@ -591,20 +591,6 @@ func untilState(ctx context.Context, what string, cond func() bool) error {
 	return nil
 }
 
-// parked waits until the primitive's own state (waiting) shows n tasks
-// parked, then checks the Queue monitor shows them too: the primitive
-// records the change under the mutex its state is read under, so the
-// monitor cannot lag.
-func (m *realMons) parked(ctx context.Context, n int, waiting func() int) error {
-	if err := untilState(ctx, fmt.Sprintf("%d tasks parked", n), func() bool { return waiting() == n }); err != nil {
-		return err
-	}
-	if v := m.queue.Value(); v != float64(n) {
-		return fmt.Errorf("%d tasks parked, the Queue monitor shows %g", n, v)
-	}
-	return nil
-}
-
 // settled checks the figures once every task is done: the Queue monitor
 // is back at 0 having reached exactly maxQueue (the most tasks the test
 // parked at once), and waits calls succeeded.
@@ -644,6 +630,69 @@ func valueIs(what string, m *tock.Monitor, want float64) error {
 	return nil
 }
 
+// parkThenRelease starts n tasks blocked in wait, waits until the
+// primitive's own state (waiting) shows them parked, checks atParked
+// there, then runs release (even if a check failed: no task is left
+// parked) and waits for the tasks to return.
+func parkThenRelease(ctx context.Context, n int, wait func(context.Context) error, waiting func() int, atParked, release func() error) error {
+	g := tock.NewGroup(ctx)
+	for range n {
+		g.Go(wait)
+	}
+	err := untilState(ctx, fmt.Sprintf("%d tasks parked", n), func() bool { return waiting() == n })
+	if err == nil {
+		err = atParked()
+	}
+	return errors.Join(err, release(), g.Wait())
+}
+
+// parkThenRelease is the function of that name, which also checks that the
+// Queue monitor shows the n tasks parked: the primitive records the change
+// under the mutex its state is read under, so the monitor cannot lag.
+func (m *realMons) parkThenRelease(ctx context.Context, n int, wait func(context.Context) error, waiting func() int, atParked, release func() error) error {
+	return parkThenRelease(ctx, n, wait, waiting, func() error {
+		if v := m.queue.Value(); v != float64(n) {
+			return fmt.Errorf("%d tasks parked, the Queue monitor shows %g", n, v)
+		}
+		return atParked()
+	}, release)
+}
+
+// noCheck is parkThenRelease's atParked when there is nothing more to check.
+func noCheck() error { return nil }
+
+// putN is a release that puts 0..n-1 with put.
+func putN(ctx context.Context, n int, put func(context.Context, int) error) func() error {
+	return func() error {
+		for i := range n {
+			if err := put(ctx, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// roundTrip is a detached operation: it puts 0 with put, then gets it
+// with get.
+func roundTrip(ctx context.Context, put func(context.Context, int) error, get func(context.Context) (int, error)) func() error {
+	return func() error {
+		if err := put(ctx, 0); err != nil {
+			return err
+		}
+		_, err := get(ctx)
+		return err
+	}
+}
+
+// discard adapts a call that returns a value to parkThenRelease's wait.
+func discard[T any](f func(context.Context) (T, error)) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := f(ctx)
+		return err
+	}
+}
+
 // TestWatchRealPrimitives: Watch on the real runtime for every primitive
 // that TestWatchReal and TestWatchStress do not cover: the Queue monitor
 // reaches exactly the number of tasks parked (sequenced on the primitive's
@@ -660,69 +709,41 @@ func TestWatchRealPrimitives(t *testing.T) {
 		{"PriorityLimiter", func(ctx context.Context, m *realMons) error {
 			l := tock.NewPriorityLimiter(1)
 			l.Watch(m.mons())
+			acquireRelease := func(ctx context.Context) error {
+				p, err := l.Acquire(ctx, 1)
+				if err == nil {
+					p.Release()
+				}
+				return err
+			}
 			p, err := l.Acquire(ctx, 0) // no wait: a wait of 0
 			if err != nil {
 				return err
 			}
-			g := tock.NewGroup(ctx)
-			for i := range n {
-				g.Go(func(ctx context.Context) error {
-					q, err := l.Acquire(ctx, i+1)
-					if err != nil {
-						return err
-					}
-					q.Release()
-					return nil
-				})
-			}
-			if err := errors.Join(m.parked(ctx, n, func() int { return l.Stats().Waiting }), valueIs("use while held", m.use, 1)); err != nil {
-				return err
-			}
-			p.Release()
-			if err := g.Wait(); err != nil {
+			err = m.parkThenRelease(ctx, n, acquireRelease, func() int { return l.Stats().Waiting },
+				func() error { return valueIs("use while held", m.use, 1) },
+				func() error { p.Release(); return nil })
+			if err != nil {
 				return err
 			}
 			if us := m.use.Stats(); us.Value != 0 || us.Max != 1 || us.Min != 0 {
 				return fmt.Errorf("use %+v, want back at 0 with max 1", us)
 			}
-			return errors.Join(m.settled(n, n+1), m.detached(l, func() error {
-				p, err := l.Acquire(ctx, 0)
-				if err == nil {
-					p.Release()
-				}
-				return err
-			}))
+			return errors.Join(m.settled(n, n+1), m.detached(l, func() error { return acquireRelease(ctx) }))
 		}},
 		{"Container", func(ctx context.Context, m *realMons) error {
 			c := tock.NewContainer(n, 0)
 			c.Watch(m.mons())
-			g := tock.NewGroup(ctx)
-			for range n {
-				g.Go(func(ctx context.Context) error { return c.Get(ctx, 1) })
-			}
-			if err := m.parked(ctx, n, func() int { return c.Stats().WaitingGets }); err != nil {
-				return err
-			}
-			if err := c.Put(ctx, n); err != nil { // to the getters
-				return err
-			}
-			if err := g.Wait(); err != nil {
-				return err
-			}
-			if err := errors.Join(valueIs("level once the getters are served", m.level, 0), c.Put(ctx, n)); err != nil { // full
-				return err
-			}
-			g = tock.NewGroup(ctx)
-			for range n {
-				g.Go(func(ctx context.Context) error { return c.Put(ctx, 1) })
-			}
-			if err := errors.Join(m.parked(ctx, n, func() int { return c.Stats().WaitingPuts }), valueIs("level when full", m.level, n)); err != nil {
-				return err
-			}
-			if err := c.Get(ctx, n); err != nil { // makes room for the putters
-				return err
-			}
-			if err := g.Wait(); err != nil {
+			err := errors.Join(
+				m.parkThenRelease(ctx, n, func(ctx context.Context) error { return c.Get(ctx, 1) }, func() int { return c.Stats().WaitingGets },
+					func() error { return valueIs("level with the getters parked", m.level, 0) },
+					func() error { return c.Put(ctx, n) }), // to the getters
+				valueIs("level once the getters are served", m.level, 0),
+				c.Put(ctx, n), // full
+				m.parkThenRelease(ctx, n, func(ctx context.Context) error { return c.Put(ctx, 1) }, func() int { return c.Stats().WaitingPuts },
+					func() error { return valueIs("level when full", m.level, n) },
+					func() error { return c.Get(ctx, n) })) // makes room for the putters
+			if err != nil {
 				return err
 			}
 			if ls := m.level.Stats(); ls.Value != n || ls.Max != n || ls.Min != 0 {
@@ -738,23 +759,21 @@ func TestWatchRealPrimitives(t *testing.T) {
 			p.Watch(m.mons())
 			cctx, cancel := context.WithCancel(ctx)
 			defer cancel()
-			g := tock.NewGroup(ctx)
-			for range n {
-				g.Go(func(context.Context) error {
-					if err := p.Transfer(cctx, 1e12); !errors.Is(err, context.Canceled) {
-						return fmt.Errorf("a transfer of 1e12 at 1/s ended with %v", err)
+			transfer := func(context.Context) error {
+				if err := p.Transfer(cctx, 1e12); !errors.Is(err, context.Canceled) {
+					return fmt.Errorf("a transfer of 1e12 at 1/s ended with %v", err)
+				}
+				return nil
+			}
+			err := m.parkThenRelease(ctx, n, transfer, func() int { return p.Stats().Active },
+				func() error {
+					if u := m.use.Value(); math.Abs(u-n) > 1e-9 {
+						return fmt.Errorf("use with %d transfers sharing the pipe: %g, want its throughput %d", n, u, n)
 					}
 					return nil
-				})
-			}
-			if err := m.parked(ctx, n, func() int { return p.Stats().Active }); err != nil {
-				return err
-			}
-			if u := m.use.Value(); math.Abs(u-n) > 1e-9 {
-				return fmt.Errorf("use with %d transfers sharing the pipe: %g, want its throughput %d", n, u, n)
-			}
-			cancel()
-			if err := g.Wait(); err != nil {
+				},
+				func() error { cancel(); return nil })
+			if err != nil {
 				return err
 			}
 			if us := m.use.Stats(); us.Value != 0 || math.Abs(us.Max-n) > 1e-9 || us.Min != 0 {
@@ -774,93 +793,50 @@ func TestWatchRealPrimitives(t *testing.T) {
 			if err := s.Send(ctx, 0); err != nil { // buffered
 				return err
 			}
-			g := tock.NewGroup(ctx)
-			for i := range n {
-				g.Go(func(ctx context.Context) error { return s.Send(ctx, i+1) })
-			}
-			if err := errors.Join(m.parked(ctx, n, func() int { return s.Stats().WaitingSend }), valueIs("level with the buffer full", m.level, 1)); err != nil {
-				return err
-			}
-			for range n + 1 {
-				if _, err := r.Receive(ctx); err != nil {
-					return err
-				}
-			}
-			if err := g.Wait(); err != nil {
+			err := m.parkThenRelease(ctx, n, func(ctx context.Context) error { return s.Send(ctx, 1) }, func() int { return s.Stats().WaitingSend },
+				func() error { return valueIs("level with the buffer full", m.level, 1) },
+				func() error {
+					for range n + 1 {
+						if _, err := r.Receive(ctx); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+			if err != nil {
 				return err
 			}
 			if ls := m.level.Stats(); ls.Value != 0 || ls.Max != 1 {
 				return fmt.Errorf("level %+v, want 0, never above the buffer's 1", ls)
 			}
-			return errors.Join(m.settled(n, 2*(n+1)), m.detached(s, func() error {
-				if err := s.Send(ctx, 0); err != nil {
-					return err
-				}
-				_, err := r.Receive(ctx)
-				return err
-			}))
+			return errors.Join(m.settled(n, 2*(n+1)), m.detached(s, roundTrip(ctx, s.Send, r.Receive)))
 		}},
 		{"ReceiveStream", func(ctx context.Context, m *realMons) error {
 			s, r := tock.NewStream[int](1)
 			r.Watch(m.mons())
-			g := tock.NewGroup(ctx)
-			for range n {
-				g.Go(func(ctx context.Context) error {
-					_, err := r.Receive(ctx)
-					return err
-				})
-			}
-			if err := m.parked(ctx, n, func() int { return r.Stats().WaitingReceive }); err != nil {
-				return err
-			}
-			for i := range n {
-				if err := s.Send(ctx, i); err != nil {
-					return err
-				}
-			}
-			if err := g.Wait(); err != nil {
+			err := m.parkThenRelease(ctx, n, discard(r.Receive), func() int { return r.Stats().WaitingReceive }, noCheck,
+				putN(ctx, n, s.Send))
+			if err != nil {
 				return err
 			}
 			if ls := m.level.Stats(); ls.Value != 0 || ls.Max > 1 {
 				return fmt.Errorf("level %+v, want 0, never above the buffer's 1", ls)
 			}
-			return errors.Join(m.settled(n, 2*n), m.detached(r, func() error {
-				if err := s.Send(ctx, 0); err != nil {
-					return err
-				}
-				_, err := r.Receive(ctx)
-				return err
-			}))
+			return errors.Join(m.settled(n, 2*n), m.detached(r, roundTrip(ctx, s.Send, r.Receive)))
 		}},
 		{"Subscription", func(ctx context.Context, m *realMons) error {
 			c := tock.NewChannel[int]()
 			sub := c.Subscribe()
 			defer sub.Close()
 			sub.Watch(m.mons())
-			g := tock.NewGroup(ctx)
-			for range n {
-				g.Go(func(ctx context.Context) error {
-					_, err := sub.Receive(ctx)
-					return err
-				})
-			}
 			// a Subscription's Stats do not count its receivers: sequence
 			// on the monitor (a hook that never records fails the bound)
-			if err := m.parked(ctx, n, func() int { return int(m.queue.Value()) }); err != nil {
+			err := m.parkThenRelease(ctx, n, discard(sub.Receive), func() int { return int(m.queue.Value()) }, noCheck,
+				putN(ctx, n, c.Put))
+			if err != nil {
 				return err
 			}
-			for i := range n {
-				if err := c.Put(ctx, i); err != nil {
-					return err
-				}
-			}
-			if err := g.Wait(); err != nil {
-				return err
-			}
-			if err := c.Put(ctx, n); err != nil { // buffered
-				return err
-			}
-			if err := valueIs("level with one message buffered", m.level, 1); err != nil {
+			if err := errors.Join(c.Put(ctx, n), valueIs("level with one message buffered", m.level, 1)); err != nil {
 				return err
 			}
 			if _, err := sub.Receive(ctx); err != nil {
@@ -869,55 +845,27 @@ func TestWatchRealPrimitives(t *testing.T) {
 			if ls := m.level.Stats(); ls.Value != 0 || ls.Max != 1 {
 				return fmt.Errorf("level %+v, want back at 0 with max 1", ls)
 			}
-			return errors.Join(m.settled(n, n+1), m.detached(sub, func() error {
-				if err := c.Put(ctx, 0); err != nil {
-					return err
-				}
-				_, err := sub.Receive(ctx)
-				return err
-			}))
+			return errors.Join(m.settled(n, n+1), m.detached(sub, roundTrip(ctx, c.Put, sub.Receive)))
 		}},
 		{"Channel", func(ctx context.Context, m *realMons) error {
 			c := tock.NewChannel[int]()
 			c.Watch(m.mons())
-			g := tock.NewGroup(ctx)
-			for range n {
-				g.Go(func(ctx context.Context) error {
-					_, err := c.Receive(ctx)
-					return err
-				})
-			}
+			put := func() error { return c.Put(ctx, 1) } // to every receiver
 			// a Receive is counted before it subscribes
-			if err := m.parked(ctx, n, c.Subscribers); err != nil {
-				return err
-			}
-			if err := c.Put(ctx, 1); err != nil { // to every receiver
-				return err
-			}
-			if err := g.Wait(); err != nil {
+			if err := m.parkThenRelease(ctx, n, discard(c.Receive), c.Subscribers, noCheck, put); err != nil {
 				return err
 			}
 			return errors.Join(m.settled(n, n), m.detached(c, func() error {
-				g = tock.NewGroup(ctx)
-				g.Go(func(ctx context.Context) error {
-					_, err := c.Receive(ctx)
-					return err
-				})
-				return errors.Join(untilState(ctx, "a detached Receive subscribed", func() bool { return c.Subscribers() == 1 }), c.Put(ctx, 2), g.Wait())
+				return parkThenRelease(ctx, 1, discard(c.Receive), c.Subscribers, noCheck, put)
 			}))
 		}},
 		{"Event", func(ctx context.Context, m *realMons) error {
 			var e tock.Event
 			e.Watch(m.mons())
-			g := tock.NewGroup(ctx)
-			for range n {
-				g.Go(e.Wait)
-			}
-			if err := errors.Join(m.parked(ctx, n, func() int { return e.Stats().Waiting }), valueIs("level before Set", m.level, 0)); err != nil {
-				return err
-			}
-			e.Set()
-			if err := errors.Join(g.Wait(), valueIs("level after Set", m.level, 1)); err != nil {
+			err := m.parkThenRelease(ctx, n, e.Wait, func() int { return e.Stats().Waiting },
+				func() error { return valueIs("level before Set", m.level, 0) },
+				func() error { e.Set(); return nil })
+			if err := errors.Join(err, valueIs("level after Set", m.level, 1)); err != nil {
 				return err
 			}
 			return errors.Join(m.settled(n, n), m.detached(&e, func() error { return e.Wait(ctx) }))
@@ -932,68 +880,44 @@ func TestWatchRealPrimitives(t *testing.T) {
 				defer c.Unlock(ctx)
 				return c.Wait(ctx)
 			}
-			g := tock.NewGroup(ctx)
-			for range n {
-				g.Go(waiter)
-			}
-			if err := m.parked(ctx, n, func() int { return c.Stats().Waiting }); err != nil {
-				return err
-			}
-			notify := func(g *tock.Group) error {
+			waiting := func() int { return c.Stats().Waiting }
+			notify := func() error {
 				if err := c.Lock(ctx); err != nil {
 					return err
 				}
 				c.NotifyAll(ctx)
 				c.Unlock(ctx)
-				return g.Wait()
+				return nil
 			}
-			if err := notify(g); err != nil {
+			if err := m.parkThenRelease(ctx, n, waiter, waiting, noCheck, notify); err != nil {
 				return err
 			}
 			return errors.Join(m.settled(n, n), m.detached(c, func() error {
-				g := tock.NewGroup(ctx)
-				g.Go(waiter)
-				return errors.Join(untilState(ctx, "a detached Wait parked", func() bool { return c.Stats().Waiting == 1 }), notify(g))
+				return parkThenRelease(ctx, 1, waiter, waiting, noCheck, notify)
 			}))
 		}},
 		{"Tracked", func(ctx context.Context, m *realMons) error {
 			v := tock.NewTracked(0)
 			v.Watch(m.mons())
-			atLeast1 := func(x int) bool { return x >= 1 }
-			g := tock.NewGroup(ctx)
-			for range n {
-				g.Go(func(ctx context.Context) error {
-					_, err := v.WaitUntil(ctx, atLeast1)
-					return err
-				})
-			}
-			if err := m.parked(ctx, n, func() int { return v.Stats().Waiting }); err != nil {
+			atLeast1 := func(ctx context.Context) (int, error) { return v.WaitUntil(ctx, func(x int) bool { return x >= 1 }) }
+			err := m.parkThenRelease(ctx, n, discard(atLeast1), func() int { return v.Stats().Waiting }, noCheck,
+				func() error { v.Set(1); return nil })
+			if err != nil {
 				return err
 			}
-			v.Set(1)
-			if err := g.Wait(); err != nil {
-				return err
-			}
-			return errors.Join(m.settled(n, n), m.detached(v, func() error {
-				_, err := v.WaitUntil(ctx, atLeast1)
-				return err
-			}))
+			return errors.Join(m.settled(n, n), m.detached(v, func() error { return discard(atLeast1)(ctx) }))
 		}},
 		{"Flag", func(ctx context.Context, m *realMons) error {
 			var f tock.Flag
 			f.Watch(m.mons())
-			waitAll := func(wait func(context.Context) error, change func(), level float64) error {
-				g := tock.NewGroup(ctx)
-				for range n {
-					g.Go(wait)
-				}
-				if err := m.parked(ctx, n, func() int { return f.Stats().Waiting }); err != nil {
-					return err
-				}
-				change()
-				return errors.Join(g.Wait(), valueIs("level", m.level, level))
-			}
-			if err := errors.Join(waitAll(f.Wait, f.Set, 1), waitAll(f.WaitClear, f.Clear, 0)); err != nil {
+			waiting := func() int { return f.Stats().Waiting }
+			err := errors.Join(
+				m.parkThenRelease(ctx, n, f.Wait, waiting, func() error { return valueIs("level while clear", m.level, 0) },
+					func() error { f.Set(); return nil }),
+				valueIs("level once set", m.level, 1),
+				m.parkThenRelease(ctx, n, f.WaitClear, waiting, noCheck, func() error { f.Clear(); return nil }),
+				valueIs("level once cleared", m.level, 0))
+			if err != nil {
 				return err
 			}
 			if ls := m.level.Stats(); ls.Max != 1 || ls.Changes != 2 {
