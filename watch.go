@@ -42,7 +42,8 @@ import (
 // A primitive with no Monitors attached pays one nil check per operation.
 //
 // Every Watch takes the mutex the primitive's operations change its state
-// under (a Condition's: its Lock's), and so synchronizes with them: it
+// under (a Condition's: its Lock's) and publishes the monitors atomically,
+// so it synchronizes with the primitive's operations: it
 // records into the monitors at once the state the operations before it
 // left (only where it differs from a monitor's value, so the monitors need
 // not be made with the right initial value), and every operation started
