@@ -57,10 +57,30 @@ func (m *Monitor) advance() time.Time {
 	return now
 }
 
+// record changes the value to v from now on (Set, and the primitives'
+// changes).
 func (m *Monitor) record(v float64, _ context.Context) {
 	m.usable()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.change(v)
+}
+
+// add changes the value by d from now on and returns the new value, reading
+// and changing it under one hold of m.mu, so that concurrent adds are not
+// lost (Add, and a Channel's Queue monitor).
+func (m *Monitor) add(d float64) float64 {
+	m.usable()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.change(m.v + d)
+	return m.v
+}
+
+// change is the one change of the value, to v, with m.mu held: it
+// accumulates the old value up to now, then counts the change and widens
+// the extremes.
+func (m *Monitor) change(v float64) {
 	m.advance()
 	m.v = v
 	m.min = math.Min(m.min, v)
@@ -72,15 +92,9 @@ func (m *Monitor) record(v float64, _ context.Context) {
 func (m *Monitor) Set(v float64) { m.record(v, nil) }
 
 // Add changes the value by d from now on (Add(1) when a server becomes busy,
-// Add(-1) when it becomes idle) and returns the new value.
-func (m *Monitor) Add(d float64) float64 {
-	m.usable()
-	m.mu.Lock()
-	v := m.v + d
-	m.mu.Unlock()
-	m.record(v, nil)
-	return v
-}
+// Add(-1) when it becomes idle) and returns the new value. The read and the
+// change are one step: concurrent Adds are never lost.
+func (m *Monitor) Add(d float64) float64 { return m.add(d) }
 
 // Reset forgets the history (a warm-up period) and starts again from now
 // with the current value.

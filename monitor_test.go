@@ -132,3 +132,44 @@ func ExampleTally() {
 	// Output:
 	// 3 waits: mean 1s, max 2s
 }
+
+// Concurrent Adds are never lost (Add reads and changes the value in one
+// step), and each returns the value it made: the returned values are
+// exactly 1..n.
+func TestMonitorAddConcurrent(t *testing.T) {
+	checkLeaks(t)
+	const tasks, rounds = 4, 5000
+	err := tock.Run(context.Background(), func(ctx context.Context) error {
+		m := tock.NewMonitor(ctx, 0)
+		seen := make([][]float64, tasks)
+		g := tock.NewGroup(ctx)
+		for k := range tasks {
+			g.Go(func(ctx context.Context) error {
+				for range rounds {
+					seen[k] = append(seen[k], m.Add(1))
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		n := tasks * rounds
+		if s := m.Stats(); s.Value != float64(n) || s.Max != float64(n) || s.Min != 0 || s.Changes != n {
+			return fmt.Errorf("after %d concurrent Add(1): %+v", n, s)
+		}
+		got := make([]bool, n+1)
+		for _, vs := range seen {
+			for _, v := range vs {
+				if v < 1 || v > float64(n) || got[int(v)] {
+					return fmt.Errorf("Add returned %g twice or out of 1..%d", v, n)
+				}
+				got[int(v)] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

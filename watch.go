@@ -40,11 +40,25 @@ import (
 //     operations of a Select (whose own wait may be timed with Tally.Time).
 //
 // A primitive with no Monitors attached pays one nil check per operation.
-// Attach them before the primitive is used (a Watch concurrent with
-// operations is safe, but those operations may or may not be recorded);
-// Watch(nil) detaches. Watch records the primitive's current state into
-// the monitors at once, so they need not be made with the right initial
-// value. One Monitors may be attached to one primitive at a time.
+//
+// Every Watch takes the mutex the primitive's operations change its state
+// under (a Condition's: its Lock's) and publishes the monitors atomically,
+// so it synchronizes with the primitive's operations: it
+// records into the monitors at once the state the operations before it
+// left (only where it differs from a monitor's value, so the monitors need
+// not be made with the right initial value), and every operation started
+// after Watch returns (in the happens-before sense) is recorded. An
+// operation concurrent with Watch is safe but may or may not be recorded:
+// attach the monitors before the primitive is used. An operation's changes
+// are recorded before it returns, so Stats read after it include them.
+//
+// Watch(nil) detaches: the monitors keep what they recorded and follow the
+// primitive no more, except that a blocking call in progress when Watch
+// returns still records its wait in the Wait tally it started with (and a
+// Channel's Receive its end in the Queue monitor it was counted in, which
+// keeps that monitor consistent). A Watch with other Monitors detaches the
+// old ones in the same way. One Monitors may be attached to one primitive
+// at a time.
 type Monitors struct {
 	Use   *Monitor
 	Queue *Monitor
@@ -141,18 +155,6 @@ func (m *Monitors) addQueue(d float64) {
 	}
 }
 
-// add changes the value by d atomically (Add reads and records in two
-// steps).
-func (m *Monitor) add(d float64) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.advance()
-	m.v += d
-	m.min = min(m.min, m.v)
-	m.max = max(m.max, m.v)
-	m.changes++
-}
-
 // onLen is the wait-queue hook (internal.Queue.OnLen) that makes m.Queue
 // follow a primitive's waiters; n reports their number (the sum of several
 // queues, for a primitive that has more than one). Nil if nothing follows
@@ -165,21 +167,15 @@ func (m *Monitors) onLen(n func() int) func(int) {
 }
 
 // timed runs f, a blocking call with ctx, and records its duration in
-// m.Wait if it succeeds.
+// m.Wait if it succeeds (see timedV).
 func timed(m *Monitors, ctx context.Context, f func() error) error {
-	if m.Wait == nil || ctx == nil {
-		return f()
-	}
-	rt := internal.RuntimeOf(ctx)
-	start := rt.Now()
-	err := f()
-	if err == nil {
-		m.Wait.AddDuration(rt.Now().Sub(start))
-	}
+	_, err := timedV(m, ctx, func() (struct{}, error) { return struct{}{}, f() })
 	return err
 }
 
-// timedV is timed for a call that returns a value.
+// timedV runs f, a blocking call with ctx that returns a value, and records
+// its duration, on ctx's clock, in m.Wait if it succeeds. With no Wait
+// tally (or no ctx, for a call that panics on it) it is f().
 func timedV[T any](m *Monitors, ctx context.Context, f func() (T, error)) (T, error) {
 	if m.Wait == nil || ctx == nil {
 		return f()
@@ -198,10 +194,12 @@ func timedV[T any](m *Monitors, ctx context.Context, f func() (T, error)) (T, er
 // Watch attaches m to the lock (nil detaches): Use is 1 while the lock is
 // held (by anyone, at any depth) and 0 while it is free; Queue is the
 // tasks waiting to take it (including a Condition's notified waiters);
-// Wait is the time each successful Lock took. Level is not used. A watched
-// Lock takes its internal mutex on every Lock and Unlock (the unwatched
-// fast paths are single atomic operations), so that the monitors see the
-// changes in order.
+// Wait is the time each successful Lock took. Level is not used. A watched Lock takes its internal mutex on every
+// Lock, TryLock and Unlock (the unwatched fast paths are single atomic
+// operations), so that the monitors see the changes in order. Values are
+// weighed on each monitor's clock and waits timed on the call's; Watch
+// synchronizes with the lock's operations, and Watch(nil) detaches, as
+// Monitors says.
 func (l *Lock) Watch(m *Monitors) {
 	m.check("Lock.Watch")
 	l.mu.Lock()
@@ -240,7 +238,9 @@ func (l *Lock) tryLockWatched(id uint64) bool {
 // Watch attaches m to the semaphore (nil detaches): Level is its value
 // (the units available), Queue the tasks waiting in Acquire, Wait the time
 // each successful Acquire took. Use is not used (a Semaphore does not know
-// how many units exist).
+// how many units exist). Values are weighed on each monitor's clock and
+// waits timed on the call's; Watch synchronizes with the semaphore's
+// operations, and Watch(nil) detaches, as Monitors says.
 func (s *Semaphore) Watch(m *Monitors) {
 	m.check("Semaphore.Watch")
 	s.mu.Lock()
@@ -254,7 +254,10 @@ func (s *Semaphore) Watch(m *Monitors) {
 // Watch attaches m to the limiter (nil detaches): Use is the number of
 // tokens borrowed (divide its Mean by the total for the utilisation),
 // Queue the borrowers waiting in Acquire or AcquireFor, Wait the time each
-// successful Acquire or AcquireFor took. Level is not used.
+// successful Acquire or AcquireFor took. Level is not used. Values are
+// weighed on each monitor's clock and waits timed on the call's; Watch
+// synchronizes with the limiter's operations, and Watch(nil) detaches, as
+// Monitors says.
 func (l *CapacityLimiter) Watch(m *Monitors) {
 	m.check("CapacityLimiter.Watch")
 	l.mu.Lock()
@@ -267,9 +270,12 @@ func (l *CapacityLimiter) Watch(m *Monitors) {
 
 // Watch attaches m to the limiter (nil detaches): Use is the number of
 // tokens held (divide its Mean by the total for the utilisation), Queue
-// the tasks waiting in Acquire, Wait the time each successful Acquire or
-// AcquireTimeout took (a preemption is immediate: 0). Level is not used.
-// MonitorUse and MonitorQueue set one field each.
+// the tasks waiting in Acquire or AcquireTimeout, Wait the time each
+// successful Acquire or AcquireTimeout took (a preemption is immediate:
+// 0). Level is not used. MonitorUse and MonitorQueue set one field each.
+// Values are weighed on each monitor's clock and waits timed on the
+// call's; Watch synchronizes with the limiter's operations, and Watch(nil)
+// detaches, as Monitors says.
 func (l *PriorityLimiter) Watch(m *Monitors) {
 	m.check("PriorityLimiter.Watch")
 	l.mu.Lock()
@@ -282,7 +288,9 @@ func (l *PriorityLimiter) Watch(m *Monitors) {
 // Watch attaches m to the container (nil detaches): Level is the level,
 // Queue the tasks waiting in Put and Get together, Wait the time each
 // successful Put or Get took. Use is not used. Container.Monitor sets
-// Level alone.
+// Level alone. Values are weighed on each monitor's clock and waits timed
+// on the call's; Watch synchronizes with the container's operations, and
+// Watch(nil) detaches, as Monitors says.
 func (c *Container) Watch(m *Monitors) {
 	m.check("Container.Watch")
 	c.mu.Lock()
@@ -311,7 +319,10 @@ func (p *pipe[T]) watch(m *Monitors) {
 
 // Watch attaches m to the queue (nil detaches): Level is the number of
 // items in it, Queue the tasks waiting in Get or GetWhere, Wait the time
-// each successful Get or GetWhere took. Use is not used.
+// each successful Get or GetWhere took. Use is not used. Values are
+// weighed on each monitor's clock and waits timed on the call's; Watch
+// synchronizes with the queue's operations, and Watch(nil) detaches, as
+// Monitors says.
 func (q *Queue[T]) Watch(m *Monitors) {
 	m.check("Queue.Watch")
 	q.p.watch(m)
@@ -321,12 +332,16 @@ func (q *Queue[T]) Watch(m *Monitors) {
 // detaches): Level is the number of items buffered, Queue the tasks
 // blocked in Send and Receive together, Wait the time each successful Send
 // and Receive took (through any handle of the stream). Use is not used.
+// Values are weighed on each monitor's clock and waits timed on the
+// call's; Watch synchronizes with the stream's operations, through any of
+// its handles, and Watch(nil) detaches, as Monitors says.
 func (s *SendStream[T]) Watch(m *Monitors) {
 	m.check("SendStream.Watch")
 	s.state("Watch").p.watch(m)
 }
 
-// Watch attaches m to the stream; see SendStream.Watch.
+// Watch attaches m to the stream (either end: they share it; nil
+// detaches); see SendStream.Watch.
 func (r *ReceiveStream[T]) Watch(m *Monitors) {
 	m.check("ReceiveStream.Watch")
 	r.state("Watch").p.watch(m)
@@ -334,7 +349,10 @@ func (r *ReceiveStream[T]) Watch(m *Monitors) {
 
 // Watch attaches m to the subscription (nil detaches): Level is the number
 // of messages buffered, Queue the tasks waiting in Receive, Wait the time
-// each successful Receive took. Use is not used. It panics for a zero
+// each successful Receive took. Use is not used. Values are weighed on
+// each monitor's clock and waits timed on the call's; Watch synchronizes
+// with the subscription's operations (and the channel's Puts into it),
+// and Watch(nil) detaches, as Monitors says. It panics for a zero
 // Subscription.
 func (s *Subscription[T]) Watch(m *Monitors) {
 	m.check("Subscription.Watch")
@@ -345,9 +363,13 @@ func (s *Subscription[T]) Watch(m *Monitors) {
 // Watch attaches m to the channel (nil detaches): Queue is the number of
 // tasks in Receive (plain Receive calls only, made after Watch: a Select's
 // OnChannel case and a Subscription's Receive are not counted), Wait the
-// time each successful Receive took. Level and
-// Use are not used (a Channel holds nothing; watch a Subscription for
-// what it buffers).
+// time each successful Receive took. Level and Use are not used (a
+// Channel holds nothing; watch a Subscription for what it buffers). A
+// Receive counts itself in the Queue monitor it found attached when it
+// started, and leaves that one when it returns, even if Watch changed the
+// monitors meanwhile. Values are weighed on each monitor's clock and waits
+// timed on the call's; Watch synchronizes with the channel's operations,
+// and Watch(nil) detaches, as Monitors says.
 func (c *Channel[T]) Watch(m *Monitors) {
 	m.check("Channel.Watch")
 	c.mu.Lock()
@@ -358,7 +380,9 @@ func (c *Channel[T]) Watch(m *Monitors) {
 
 // Watch attaches m to the event (nil detaches): Level is 0 until Set and 1
 // from then on, Queue the tasks waiting in Wait, Wait the time each
-// successful Wait took. Use is not used.
+// successful Wait took. Use is not used. Values are weighed on each
+// monitor's clock and waits timed on the call's; Watch synchronizes with
+// the event's operations, and Watch(nil) detaches, as Monitors says.
 func (e *Event) Watch(m *Monitors) {
 	m.check("Event.Watch")
 	e.mu.Lock()
@@ -377,7 +401,9 @@ func (e *Event) Watch(m *Monitors) {
 // tasks waiting in Wait for a notification, Wait the time each successful
 // Wait took (until it holds the lock again; WaitFor records each Wait it
 // makes). Use and Level are not used: watch the underlying Lock for its
-// use.
+// use. Values are weighed on each monitor's clock and waits timed on the
+// call's; Watch takes the Lock's internal mutex, so it synchronizes with
+// the condition's operations, and Watch(nil) detaches, as Monitors says.
 func (c *Condition) Watch(m *Monitors) {
 	m.check("Condition.Watch")
 	l := c.lock()
@@ -391,7 +417,10 @@ func (c *Condition) Watch(m *Monitors) {
 // Watch attaches m to the value (nil detaches): Queue is the number of
 // tasks waiting in WaitUntil, Wait the time each successful WaitUntil
 // took. Use and Level are not used (a value of type T need not be a
-// number: record it with a Monitor's Set where it changes).
+// number: record it with a Monitor's Set where it changes). Values are
+// weighed on each monitor's clock and waits timed on the call's; Watch
+// synchronizes with the value's operations, and Watch(nil) detaches, as
+// Monitors says.
 func (t *Tracked[T]) Watch(m *Monitors) {
 	m.check("Tracked.Watch")
 	t.mu.Lock()
@@ -401,9 +430,11 @@ func (t *Tracked[T]) Watch(m *Monitors) {
 	m.initQueue(t.q.Len())
 }
 
-// Watch attaches m to the flag, as Tracked.Watch does (Wait and WaitClear
-// are its WaitUntil), and Level is 1 while the flag is set and 0 while it
-// is clear.
+// Watch attaches m to the flag (nil detaches), as Tracked.Watch does (Wait
+// and WaitClear are its WaitUntil), and Level is 1 while the flag is set
+// and 0 while it is clear. Values are weighed on each monitor's clock and
+// waits timed on the call's; Watch synchronizes with the flag's
+// operations, and Watch(nil) detaches (the Level too), as Monitors says.
 func (f *Flag) Watch(m *Monitors) {
 	m.check("Flag.Watch")
 	f.t.Watch(m)
@@ -429,8 +460,12 @@ func (f *Flag) Watch(m *Monitors) {
 // Watch attaches m to the pipe (nil detaches): Use is the throughput in
 // use, the sum of the transfers' current rates (divide its Mean by
 // Throughput for the utilisation), Queue the number of transfers in
-// progress, Wait the duration of each Transfer that went through. Level is
-// not used.
+// progress, Wait the duration of each Transfer or TransferAt that went
+// through (one cancelled midway is not recorded). Level is not used. Use
+// and Queue change when a transfer starts or ends, when the shares are
+// planned again. Values are weighed on each monitor's clock and waits
+// timed on the call's; Watch synchronizes with the pipe's operations, and
+// Watch(nil) detaches, as Monitors says.
 func (p *Pipe) Watch(m *Monitors) {
 	m.check("Pipe.Watch")
 	p.mu.Lock()

@@ -560,3 +560,419 @@ func TestWatchChannelDoneCtxNotCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// realMons are monitors made on the real runtime's clock, for the
+// real-runtime watch tests, which assert only what cannot lapse: counts,
+// values at states the test sequenced on, extremes, never durations.
+type realMons struct {
+	use, queue, level *tock.Monitor
+	wait              tock.Tally
+}
+
+func newRealMons(ctx context.Context) *realMons {
+	return &realMons{use: tock.NewMonitor(ctx, 0), queue: tock.NewMonitor(ctx, 0), level: tock.NewMonitor(ctx, 0)}
+}
+
+func (m *realMons) mons() *tock.Monitors {
+	return &tock.Monitors{Use: m.use, Queue: m.queue, Level: m.level, Wait: &m.wait}
+}
+
+// untilState yields until cond holds: a state the test sequences on (tasks
+// parked in a primitive). It fails after 10 s of wall clock instead of
+// hanging (a task that never parked, a hook that never recorded).
+func untilState(ctx context.Context, what string, cond func() bool) error {
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > 10*time.Second {
+			return fmt.Errorf("%s: not reached after 10s", what)
+		}
+		tock.Yield(ctx)
+	}
+	return nil
+}
+
+// settled checks the figures once every task is done: the Queue monitor
+// is back at 0 having reached exactly maxQueue (the most tasks the test
+// parked at once), and waits calls succeeded.
+func (m *realMons) settled(maxQueue, waits int) error {
+	qs, ws := m.queue.Stats(), m.wait.Stats()
+	var errs []error
+	if qs.Value != 0 || qs.Min != 0 || qs.Max != float64(maxQueue) || math.IsNaN(qs.Mean) || qs.Mean < 0 || qs.Mean > float64(maxQueue) {
+		errs = append(errs, fmt.Errorf("queue %+v, want back at 0 with max %d", qs, maxQueue))
+	}
+	if ws.Count != waits || ws.Min < 0 {
+		errs = append(errs, fmt.Errorf("waits %+v, want %d", ws, waits))
+	}
+	return errors.Join(errs...)
+}
+
+// detached runs ops with the monitors detached (Watch(nil)) and checks
+// they recorded nothing.
+func (m *realMons) detached(w tock.Watchable, ops func() error) error {
+	w.Watch(nil)
+	before := [3]int{m.use.Stats().Changes, m.queue.Stats().Changes, m.level.Stats().Changes}
+	waits := m.wait.Stats().Count
+	if err := ops(); err != nil {
+		return err
+	}
+	if after := [3]int{m.use.Stats().Changes, m.queue.Stats().Changes, m.level.Stats().Changes}; after != before || m.wait.Stats().Count != waits {
+		return fmt.Errorf("detached, the monitors changed: use/queue/level changes %v, then %v; waits %d, then %d", before, after, waits, m.wait.Stats().Count)
+	}
+	return nil
+}
+
+// valueIs checks a monitor's current value (what tells the test where the
+// primitive stands).
+func valueIs(what string, m *tock.Monitor, want float64) error {
+	if v := m.Value(); v != want {
+		return fmt.Errorf("%s is %g, want %g", what, v, want)
+	}
+	return nil
+}
+
+// parkThenRelease starts n tasks blocked in wait, waits until the
+// primitive's own state (waiting) shows them parked, checks atParked
+// there, then runs release (even if a check failed: no task is left
+// parked) and waits for the tasks to return.
+func parkThenRelease(ctx context.Context, n int, wait func(context.Context) error, waiting func() int, atParked, release func() error) error {
+	g := tock.NewGroup(ctx)
+	for range n {
+		g.Go(wait)
+	}
+	err := untilState(ctx, fmt.Sprintf("%d tasks parked", n), func() bool { return waiting() == n })
+	if err == nil {
+		err = atParked()
+	}
+	return errors.Join(err, release(), g.Wait())
+}
+
+// parkThenRelease is the function of that name, which also checks that the
+// Queue monitor shows the n tasks parked: the primitive records the change
+// under the mutex its state is read under, so the monitor cannot lag.
+func (m *realMons) parkThenRelease(ctx context.Context, n int, wait func(context.Context) error, waiting func() int, atParked, release func() error) error {
+	return parkThenRelease(ctx, n, wait, waiting, func() error {
+		if v := m.queue.Value(); v != float64(n) {
+			return fmt.Errorf("%d tasks parked, the Queue monitor shows %g", n, v)
+		}
+		return atParked()
+	}, release)
+}
+
+// noCheck is parkThenRelease's atParked when there is nothing more to check.
+func noCheck() error { return nil }
+
+// putN is a release that puts 0..n-1 with put.
+func putN(ctx context.Context, n int, put func(context.Context, int) error) func() error {
+	return func() error {
+		for i := range n {
+			if err := put(ctx, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// roundTrip is a detached operation: it puts 0 with put, then gets it
+// with get.
+func roundTrip(ctx context.Context, put func(context.Context, int) error, get func(context.Context) (int, error)) func() error {
+	return func() error {
+		if err := put(ctx, 0); err != nil {
+			return err
+		}
+		_, err := get(ctx)
+		return err
+	}
+}
+
+// discard adapts a call that returns a value to parkThenRelease's wait.
+func discard[T any](f func(context.Context) (T, error)) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := f(ctx)
+		return err
+	}
+}
+
+// TestWatchRealPrimitives: Watch on the real runtime for every primitive
+// that TestWatchReal and TestWatchStress do not cover: the Queue monitor
+// reaches exactly the number of tasks parked (sequenced on the primitive's
+// own state) and returns to 0, Use and Level follow what is held, the Wait
+// tally counts the calls that succeeded, and Watch(nil) stops the
+// recording.
+func TestWatchRealPrimitives(t *testing.T) {
+	checkLeaks(t)
+	const n = 3 // tasks parked at once
+	cases := []struct {
+		name string
+		body func(ctx context.Context, m *realMons) error
+	}{
+		{"PriorityLimiter", func(ctx context.Context, m *realMons) error {
+			l := tock.NewPriorityLimiter(1)
+			l.Watch(m.mons())
+			acquireRelease := func(ctx context.Context) error {
+				p, err := l.Acquire(ctx, 1)
+				if err == nil {
+					p.Release()
+				}
+				return err
+			}
+			p, err := l.Acquire(ctx, 0) // no wait: a wait of 0
+			if err != nil {
+				return err
+			}
+			err = m.parkThenRelease(ctx, n, acquireRelease, func() int { return l.Stats().Waiting },
+				func() error { return valueIs("use while held", m.use, 1) },
+				func() error { p.Release(); return nil })
+			if err != nil {
+				return err
+			}
+			if us := m.use.Stats(); us.Value != 0 || us.Max != 1 || us.Min != 0 {
+				return fmt.Errorf("use %+v, want back at 0 with max 1", us)
+			}
+			return errors.Join(m.settled(n, n+1), m.detached(l, func() error { return acquireRelease(ctx) }))
+		}},
+		{"Container", func(ctx context.Context, m *realMons) error {
+			c := tock.NewContainer(n, 0)
+			c.Watch(m.mons())
+			err := errors.Join(
+				m.parkThenRelease(ctx, n, func(ctx context.Context) error { return c.Get(ctx, 1) }, func() int { return c.Stats().WaitingGets },
+					func() error { return valueIs("level with the getters parked", m.level, 0) },
+					func() error { return c.Put(ctx, n) }), // to the getters
+				valueIs("level once the getters are served", m.level, 0),
+				c.Put(ctx, n), // full
+				m.parkThenRelease(ctx, n, func(ctx context.Context) error { return c.Put(ctx, 1) }, func() int { return c.Stats().WaitingPuts },
+					func() error { return valueIs("level when full", m.level, n) },
+					func() error { return c.Get(ctx, n) })) // makes room for the putters
+			if err != nil {
+				return err
+			}
+			if ls := m.level.Stats(); ls.Value != n || ls.Max != n || ls.Min != 0 {
+				return fmt.Errorf("level %+v, want %d, never above", ls, n)
+			}
+			// n Gets, the Put for them, the Put that filled it, n Puts, the Get for them
+			return errors.Join(m.settled(n, 2*n+3), m.detached(c, func() error {
+				return errors.Join(c.Get(ctx, 1), c.Put(ctx, 1))
+			}))
+		}},
+		{"Pipe", func(ctx context.Context, m *realMons) error {
+			p := tock.NewPipe(n) // n transfers share it at 1/s each
+			p.Watch(m.mons())
+			cctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			transfer := func(context.Context) error {
+				if err := p.Transfer(cctx, 1e12); !errors.Is(err, context.Canceled) {
+					return fmt.Errorf("a transfer of 1e12 at 1/s ended with %v", err)
+				}
+				return nil
+			}
+			err := m.parkThenRelease(ctx, n, transfer, func() int { return p.Stats().Active },
+				func() error {
+					if u := m.use.Value(); math.Abs(u-n) > 1e-9 {
+						return fmt.Errorf("use with %d transfers sharing the pipe: %g, want its throughput %d", n, u, n)
+					}
+					return nil
+				},
+				func() error { cancel(); return nil })
+			if err != nil {
+				return err
+			}
+			if us := m.use.Stats(); us.Value != 0 || math.Abs(us.Max-n) > 1e-9 || us.Min != 0 {
+				return fmt.Errorf("use %+v, want back at 0 with max %d", us, n)
+			}
+			if ws := m.wait.Stats(); ws.Count != 0 {
+				return fmt.Errorf("cancelled transfers recorded as waits: %+v", ws)
+			}
+			if err := p.Transfer(ctx, 1e-6); err != nil {
+				return err
+			}
+			return errors.Join(m.settled(n, 1), m.detached(p, func() error { return p.Transfer(ctx, 1e-6) }))
+		}},
+		{"SendStream", func(ctx context.Context, m *realMons) error {
+			s, r := tock.NewStream[int](1)
+			s.Watch(m.mons())
+			if err := s.Send(ctx, 0); err != nil { // buffered
+				return err
+			}
+			err := m.parkThenRelease(ctx, n, func(ctx context.Context) error { return s.Send(ctx, 1) }, func() int { return s.Stats().WaitingSend },
+				func() error { return valueIs("level with the buffer full", m.level, 1) },
+				func() error {
+					for range n + 1 {
+						if _, err := r.Receive(ctx); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+			if err != nil {
+				return err
+			}
+			if ls := m.level.Stats(); ls.Value != 0 || ls.Max != 1 {
+				return fmt.Errorf("level %+v, want 0, never above the buffer's 1", ls)
+			}
+			return errors.Join(m.settled(n, 2*(n+1)), m.detached(s, roundTrip(ctx, s.Send, r.Receive)))
+		}},
+		{"ReceiveStream", func(ctx context.Context, m *realMons) error {
+			s, r := tock.NewStream[int](1)
+			r.Watch(m.mons())
+			err := m.parkThenRelease(ctx, n, discard(r.Receive), func() int { return r.Stats().WaitingReceive }, noCheck,
+				putN(ctx, n, s.Send))
+			if err != nil {
+				return err
+			}
+			if ls := m.level.Stats(); ls.Value != 0 || ls.Max > 1 {
+				return fmt.Errorf("level %+v, want 0, never above the buffer's 1", ls)
+			}
+			return errors.Join(m.settled(n, 2*n), m.detached(r, roundTrip(ctx, s.Send, r.Receive)))
+		}},
+		{"Subscription", func(ctx context.Context, m *realMons) error {
+			c := tock.NewChannel[int]()
+			sub := c.Subscribe()
+			defer sub.Close()
+			sub.Watch(m.mons())
+			// a Subscription's Stats do not count its receivers: sequence
+			// on the monitor (a hook that never records fails the bound)
+			err := m.parkThenRelease(ctx, n, discard(sub.Receive), func() int { return int(m.queue.Value()) }, noCheck,
+				putN(ctx, n, c.Put))
+			if err != nil {
+				return err
+			}
+			if err := errors.Join(c.Put(ctx, n), valueIs("level with one message buffered", m.level, 1)); err != nil {
+				return err
+			}
+			if _, err := sub.Receive(ctx); err != nil {
+				return err
+			}
+			if ls := m.level.Stats(); ls.Value != 0 || ls.Max != 1 {
+				return fmt.Errorf("level %+v, want back at 0 with max 1", ls)
+			}
+			return errors.Join(m.settled(n, n+1), m.detached(sub, roundTrip(ctx, c.Put, sub.Receive)))
+		}},
+		{"Channel", func(ctx context.Context, m *realMons) error {
+			c := tock.NewChannel[int]()
+			c.Watch(m.mons())
+			put := func() error { return c.Put(ctx, 1) } // to every receiver
+			// a Receive is counted before it subscribes
+			if err := m.parkThenRelease(ctx, n, discard(c.Receive), c.Subscribers, noCheck, put); err != nil {
+				return err
+			}
+			return errors.Join(m.settled(n, n), m.detached(c, func() error {
+				return parkThenRelease(ctx, 1, discard(c.Receive), c.Subscribers, noCheck, put)
+			}))
+		}},
+		{"Event", func(ctx context.Context, m *realMons) error {
+			var e tock.Event
+			e.Watch(m.mons())
+			err := m.parkThenRelease(ctx, n, e.Wait, func() int { return e.Stats().Waiting },
+				func() error { return valueIs("level before Set", m.level, 0) },
+				func() error { e.Set(); return nil })
+			if err := errors.Join(err, valueIs("level after Set", m.level, 1)); err != nil {
+				return err
+			}
+			return errors.Join(m.settled(n, n), m.detached(&e, func() error { return e.Wait(ctx) }))
+		}},
+		{"Condition", func(ctx context.Context, m *realMons) error {
+			c := tock.NewCondition(nil)
+			c.Watch(m.mons())
+			waiter := func(ctx context.Context) error {
+				if err := c.Lock(ctx); err != nil {
+					return err
+				}
+				defer c.Unlock(ctx)
+				return c.Wait(ctx)
+			}
+			waiting := func() int { return c.Stats().Waiting }
+			notify := func() error {
+				if err := c.Lock(ctx); err != nil {
+					return err
+				}
+				c.NotifyAll(ctx)
+				c.Unlock(ctx)
+				return nil
+			}
+			if err := m.parkThenRelease(ctx, n, waiter, waiting, noCheck, notify); err != nil {
+				return err
+			}
+			return errors.Join(m.settled(n, n), m.detached(c, func() error {
+				return parkThenRelease(ctx, 1, waiter, waiting, noCheck, notify)
+			}))
+		}},
+		{"Tracked", func(ctx context.Context, m *realMons) error {
+			v := tock.NewTracked(0)
+			v.Watch(m.mons())
+			atLeast1 := func(ctx context.Context) (int, error) { return v.WaitUntil(ctx, func(x int) bool { return x >= 1 }) }
+			err := m.parkThenRelease(ctx, n, discard(atLeast1), func() int { return v.Stats().Waiting }, noCheck,
+				func() error { v.Set(1); return nil })
+			if err != nil {
+				return err
+			}
+			return errors.Join(m.settled(n, n), m.detached(v, func() error { return discard(atLeast1)(ctx) }))
+		}},
+		{"Flag", func(ctx context.Context, m *realMons) error {
+			var f tock.Flag
+			f.Watch(m.mons())
+			waiting := func() int { return f.Stats().Waiting }
+			err := errors.Join(
+				m.parkThenRelease(ctx, n, f.Wait, waiting, func() error { return valueIs("level while clear", m.level, 0) },
+					func() error { f.Set(); return nil }),
+				valueIs("level once set", m.level, 1),
+				m.parkThenRelease(ctx, n, f.WaitClear, waiting, noCheck, func() error { f.Clear(); return nil }),
+				valueIs("level once cleared", m.level, 0))
+			if err != nil {
+				return err
+			}
+			if ls := m.level.Stats(); ls.Max != 1 || ls.Changes != 2 {
+				return fmt.Errorf("level %+v, want set once and cleared once", ls)
+			}
+			return errors.Join(m.settled(n, 2*n), m.detached(&f, func() error {
+				f.Set()
+				return f.Wait(ctx)
+			}))
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := within(t, c.name, func() error {
+				return tock.Run(context.Background(), func(ctx context.Context) error {
+					return c.body(ctx, newRealMons(ctx))
+				})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// A Channel's Receive leaves the Queue monitor it was counted in, and
+// records its wait in the tally it started with, even if Watch replaced
+// the monitors while it waited: the old ones end consistent (back at 0),
+// the new ones record nothing of it.
+func TestWatchChannelReceiveKeepsItsMonitors(t *testing.T) {
+	checkLeaks(t)
+	simRun(t, func(ctx context.Context) error {
+		c := tock.NewChannel[int]()
+		oldQ, newQ := tock.NewMonitor(ctx, 0), tock.NewMonitor(ctx, 0)
+		var oldW, newW tock.Tally
+		c.Watch(&tock.Monitors{Queue: oldQ, Wait: &oldW})
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error {
+			_, err := c.Receive(ctx)
+			return err
+		})
+		tock.Sleep(ctx, time.Second) // the Receive waits from 0 s
+		c.Watch(&tock.Monitors{Queue: newQ, Wait: &newW})
+		if err := errors.Join(c.Put(ctx, 1), g.Wait()); err != nil {
+			return err
+		}
+		if s := oldQ.Stats(); s.Value != 0 || s.Max != 1 || s.Changes != 2 {
+			t.Errorf("the monitor the Receive was counted in: %+v", s)
+		}
+		if s := newQ.Stats(); s.Changes != 0 || s.Max != 0 {
+			t.Errorf("the monitor attached while it waited: %+v", s)
+		}
+		if o, n := oldW.Stats(), newW.Stats(); o.Count != 1 || o.Max != 1 || n.Count != 0 {
+			t.Errorf("waits: old %+v, new %+v", o, n)
+		}
+		return nil
+	})
+}
