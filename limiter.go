@@ -130,6 +130,7 @@ func (l *CapacityLimiter) acquireFor(ctx context.Context, c internal.Call, op st
 	return l.acquireUntimed(ctx, c, op, borrower)
 }
 
+
 // acquireUntimed is acquireFor without the Wait tally.
 func (l *CapacityLimiter) acquireUntimed(ctx context.Context, c internal.Call, op string, borrower any) error {
 	l.mu.Lock()
@@ -262,6 +263,16 @@ func (l *CapacityLimiter) find(b any) int {
 	if l.index != nil {
 		if i, ok := l.index[b]; ok {
 			return i
+		}
+		return -1
+	}
+	if t, ok := b.(*internal.Task); ok {
+		// a task, the default borrower: compared as a pointer, without
+		// the interface comparison's call
+		for i := range l.held {
+			if h, ok := l.held[i].b.(*internal.Task); ok && h == t {
+				return i
+			}
 		}
 		return -1
 	}
