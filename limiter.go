@@ -130,7 +130,6 @@ func (l *CapacityLimiter) acquireFor(ctx context.Context, c internal.Call, op st
 	return l.acquireUntimed(ctx, c, op, borrower)
 }
 
-
 // acquireUntimed is acquireFor without the Wait tally.
 func (l *CapacityLimiter) acquireUntimed(ctx context.Context, c internal.Call, op string, borrower any) error {
 	l.mu.Lock()
