@@ -278,6 +278,12 @@ func BenchmarkCapacityLimiter64on4(b *testing.B) {
 		b.ReportAllocs()
 		parallel(b, n, func() { s.Acquire(ctx, 1); s.Release(1) })
 	})
+	// Weighted called as tock-task is, from 64 tasks with their own ctx:
+	// its Acquire then selects on the group's Done, which all share
+	b.Run("Weighted-task", func(b *testing.B) {
+		s := semaphore.NewWeighted(4)
+		runTasks(b, n, noWrap, func(ctx context.Context) { s.Acquire(ctx, 1); s.Release(1) })
+	})
 }
 
 // parallelIdx is parallel with the goroutine's index passed to fn.

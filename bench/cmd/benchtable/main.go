@@ -152,6 +152,7 @@ var targets = []target{
 	{"CapacityLimiter uncontended, task / Weighted", "CapacityLimiterUncontended", "tock-task", "semaphore.Weighted", "ns", 1.3, false},
 	{"CapacityLimiter uncontended, allocs/op", "CapacityLimiterUncontended", "tock-task", "", "allocs", 0, false},
 	{"CapacityLimiter(4) 64 tasks / Weighted(4) 64", "CapacityLimiter64on4", "tock-task", "semaphore.Weighted", "ns", 1.0, false},
+	{"CapacityLimiter(4) 64 tasks / Weighted(4) 64 tasks, task ctx", "CapacityLimiter64on4", "tock-task", "Weighted-task", "ns", 0, false},
 	{"Lock 8 goroutines / ctx-aware chan lock", "LockContended8", "tock-task", "chanlock-ctx", "ns", 1.0, false},
 	{"Lock 64 goroutines / ctx-aware chan lock", "LockContended64", "tock-task", "chanlock-ctx", "ns", 1.0, false},
 	{"Lock 8 goroutines / mutex+parker floor", "LockContended8", "tock-task", "mutex+parker", "ns", 0, false},
