@@ -128,8 +128,10 @@ func (p *Permit) Release() {
 // is cancelled meanwhile. The permit's context derives from ctx: to bound
 // only the wait (a caller who gives up), use AcquireTimeout rather than a
 // ctx with a timeout, which would also end the holder's work. A Release or
-// preemption that hands over the token happens before Acquire returns.
+// preemption that hands over the token happens before Acquire returns. It
+// panics if l is a zero PriorityLimiter (not made with NewPriorityLimiter).
 func (l *PriorityLimiter) Acquire(ctx context.Context, priority int) (*Permit, error) {
+	l.checkMade("Acquire")
 	if m := l.mons.Load(); m != nil {
 		return l.acquireWatched(m, ctx, priority)
 	}
@@ -140,6 +142,7 @@ func (l *PriorityLimiter) Acquire(ctx context.Context, priority int) (*Permit, e
 // context.DeadlineExceeded, taking nothing, if no token was handed over by
 // then. The permit's context derives from ctx, not from the timeout.
 func (l *PriorityLimiter) AcquireTimeout(ctx context.Context, priority int, d time.Duration) (*Permit, error) {
+	l.checkMade("AcquireTimeout")
 	wctx, cancel := WithTimeout(ctx, d)
 	defer cancel()
 	var p *Permit
@@ -153,6 +156,15 @@ func (l *PriorityLimiter) AcquireTimeout(ctx context.Context, priority int, d ti
 		err = ctx.Err()
 	}
 	return p, err
+}
+
+// checkMade panics if l is a zero PriorityLimiter: it has no tokens and
+// nothing can give it any, so an Acquire would wait forever. Its total is
+// set once, by NewPriorityLimiter, before l is shared: read without l.mu.
+func (l *PriorityLimiter) checkMade(op string) {
+	if l.total == 0 {
+		panic("tock: PriorityLimiter." + op + ": the PriorityLimiter was not made with NewPriorityLimiter (a zero one has no tokens)")
+	}
 }
 
 func (l *PriorityLimiter) acquire(ctx, wctx context.Context, priority int) (*Permit, error) {
@@ -189,9 +201,11 @@ func (l *PriorityLimiter) acquire(ctx, wctx context.Context, priority int) (*Per
 
 // TryAcquire takes a token with the given priority if one is free and
 // nobody waits (or, if the limiter is Preemptive, if a holder can be
-// preempted), and reports whether it did. It ignores ctx's cancellation;
+// preempted), and reports whether it did. It panics as Acquire does on a
+// zero PriorityLimiter. It ignores ctx's cancellation;
 // the permit's context derives from ctx.
 func (l *PriorityLimiter) TryAcquire(ctx context.Context, priority int) (*Permit, bool) {
+	l.checkMade("TryAcquire")
 	p := l.newPermit(ctx, priority)
 	l.mu.Lock()
 	if l.free() {

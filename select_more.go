@@ -213,11 +213,12 @@ type permitCase struct {
 // Preemptive limiter it may preempt a holder); f gets the *Permit, which the
 // caller must Release. A case that loses takes no token and preempts
 // nobody. The permit's context derives from the Select's ctx. It panics if
-// l is nil.
+// l is nil or a zero PriorityLimiter (not made with NewPriorityLimiter).
 func OnPermit(l *PriorityLimiter, priority int, f func(p *Permit)) SelectCase {
 	if l == nil {
 		panic("tock: PriorityLimiter.OnPermit: nil *PriorityLimiter; make it with NewPriorityLimiter")
 	}
+	l.checkMade("OnPermit")
 	return &permitCase{l: l, prio: priority, f: f}
 }
 
