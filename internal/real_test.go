@@ -53,6 +53,12 @@ func waitFor(t *testing.T, what string, cond func() bool) bool {
 	return true
 }
 
+// slotTaken reports whether a park with c is in its watcher's slot.
+func slotTaken(c *taskCtx) bool {
+	w := c.watch.Load()
+	return w != nil && w != noWatch && w.parked.Load() != nil
+}
+
 // recvBounded receives from ch within 10 s.
 func recvBounded[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
@@ -77,13 +83,7 @@ func TestRealWatcherDeliversCancellation(t *testing.T) {
 	Real.Spawn(parent, "", func(ctx context.Context) {
 		c := ctx.(*taskCtx)
 		go func() {
-			waitQueued(t, &mu, &q, 1)
-			w := c.watch.Load()
-			for i := 0; i < 10000 && (w == nil || w.parked.Load() == nil); i++ {
-				time.Sleep(100 * time.Microsecond)
-				w = c.watch.Load()
-			}
-			inSlot <- w != nil && w != noWatch && w.parked.Load() != nil
+			inSlot <- waitQueued(t, &mu, &q, 1) && waitFor(t, "a park in the watcher's slot", func() bool { return slotTaken(c) })
 			cancel()
 		}()
 		mu.Lock()
@@ -193,10 +193,7 @@ func TestRealWatcherSharedAndOutliving(t *testing.T) {
 		// All queued, and one of them parked in the watcher's slot: it
 		// outlives the task (the others select, or reach the slot later)
 		waitQueued(t, &mu, &q, n)
-		waitFor(t, "a park in the watcher's slot", func() bool {
-			w := c.watch.Load()
-			return w != nil && w != noWatch && w.parked.Load() != nil
-		})
+		waitFor(t, "a park in the watcher's slot", func() bool { return slotTaken(c) })
 		ended <- c // the task returns; the goroutines stay parked
 	})
 	c := recvBounded(t, ended, "task")
@@ -285,7 +282,8 @@ func TestRealWatcherStoppedAfterOutlivingPark(t *testing.T) {
 		}()
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			if w := c.watch.Load(); w != nil && w != noWatch && w.parked.Load() != nil {
+			if slotTaken(c) {
+				w := c.watch.Load()
 				got <- [2]any{c, w}
 				return // the task ends with the park under way
 			}
@@ -384,10 +382,7 @@ func TestRealWatcherCancelThenGrant(t *testing.T) {
 	Real.Spawn(parent, "", func(ctx context.Context) {
 		c := ctx.(*taskCtx)
 		go func() {
-			if !waitQueued(t, &mu, &q, 1) || !waitFor(t, "a park in the watcher's slot", func() bool {
-				w := c.watch.Load()
-				return w != nil && w != noWatch && w.parked.Load() != nil
-			}) {
+			if !waitQueued(t, &mu, &q, 1) || !waitFor(t, "a park in the watcher's slot", func() bool { return slotTaken(c) }) {
 				return
 			}
 			wt := c.watch.Load()
