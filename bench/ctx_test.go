@@ -64,12 +64,8 @@ func runTasks(b *testing.B, n int, wrap func(context.Context) (context.Context, 
 		var ready sync.WaitGroup
 		ready.Add(n)
 		start := make(chan struct{})
-		per := b.N / n
 		for i := 0; i < n; i++ {
-			k := per
-			if i == 0 {
-				k += b.N % n
-			}
+			k := share(b.N, n, i)
 			g.Go(func(ctx context.Context) error {
 				ctx, cancel := wrap(ctx)
 				defer cancel()

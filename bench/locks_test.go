@@ -16,24 +16,38 @@ type chanLock chan struct{}
 func (c chanLock) Lock()   { c <- struct{}{} }
 func (c chanLock) Unlock() { <-c }
 
-// parallel runs fn on n goroutines, b.N iterations in all.
-func parallel(b *testing.B, n int, fn func()) {
+// share is goroutine i's part of total iterations split among n (the
+// first takes the remainder).
+func share(total, n, i int) int {
+	k := total / n
+	if i == 0 {
+		k += total % n
+	}
+	return k
+}
+
+// spread runs body(i, k) on n goroutines, goroutine i doing its share k of
+// b.N iterations, and waits for them all.
+func spread(b *testing.B, n int, body func(i, k int)) {
 	var wg sync.WaitGroup
-	per := b.N / n
 	for i := 0; i < n; i++ {
-		k := per
-		if i == 0 {
-			k += b.N % n
-		}
+		k := share(b.N, n, i)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := 0; j < k; j++ {
-				fn()
-			}
+			body(i, k)
 		}()
 	}
 	wg.Wait()
+}
+
+// parallel runs fn on n goroutines, b.N iterations in all.
+func parallel(b *testing.B, n int, fn func()) {
+	spread(b, n, func(_, k int) {
+		for j := 0; j < k; j++ {
+			fn()
+		}
+	})
 }
 
 // floorCtx is a derived ctx of the same depth as tock-derived's (three
@@ -160,26 +174,18 @@ func (l *parkLock) unlock() {
 	l.mu.Unlock()
 }
 
-// parallelState is parallel with a state of its own (made by mk) for each
-// goroutine, passed to fn.
+// parallelState is parallel with a state of its own (made by mk, before
+// the goroutines start) for each goroutine, passed to fn.
 func parallelState[S any](b *testing.B, n int, mk func() S, fn func(S)) {
-	var wg sync.WaitGroup
-	per := b.N / n
-	for i := 0; i < n; i++ {
-		k := per
-		if i == 0 {
-			k += b.N % n
-		}
-		s := mk()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := 0; j < k; j++ {
-				fn(s)
-			}
-		}()
+	st := make([]S, n)
+	for i := range st {
+		st[i] = mk()
 	}
-	wg.Wait()
+	spread(b, n, func(i, k int) {
+		for j := 0; j < k; j++ {
+			fn(st[i])
+		}
+	})
 }
 
 func BenchmarkLockContended2(b *testing.B)  { benchLockContended(b, 2) }
@@ -288,22 +294,11 @@ func BenchmarkCapacityLimiter64on4(b *testing.B) {
 
 // parallelIdx is parallel with the goroutine's index passed to fn.
 func parallelIdx(b *testing.B, n int, fn func(i int)) {
-	var wg sync.WaitGroup
-	per := b.N / n
-	for i := 0; i < n; i++ {
-		k := per
-		if i == 0 {
-			k += b.N % n
+	spread(b, n, func(i, k int) {
+		for j := 0; j < k; j++ {
+			fn(i)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := 0; j < k; j++ {
-				fn(i)
-			}
-		}()
-	}
-	wg.Wait()
+	})
 }
 
 // EventWait: Wait on an Event that is set (the uncontended path). The peer
