@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tockgo/tock/dist"
 )
 
@@ -206,14 +205,7 @@ func TestLockTakenOverIsLost(t *testing.T) {
 	if err := la.Lock(ctx); err != nil {
 		t.Fatal(err)
 	}
-	js, err := jetstream.New(connect(t, s.ClientURL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv, err := js.KeyValue(ctx, "tock")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, kv := rawKV(t, s.ClientURL())
 	if _, err := kv.Put(ctx, "lock.over.h", []byte(`{"o":"intruder","c":true}`)); err != nil {
 		t.Fatal(err)
 	}

@@ -317,14 +317,7 @@ func TestLockHandOverToAWaiterThatLeft(t *testing.T) {
 	if err := la.Lock(ctx); err != nil {
 		t.Fatal(err)
 	}
-	js, err := jetstream.New(connect(t, s.ClientURL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv, err := js.KeyValue(ctx, "tock")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, kv := rawKV(t, s.ClientURL())
 	const ghost = "lock.G.q.ghost"
 	if _, err := kv.Create(ctx, ghost, []byte(`{"o":"ghost"}`)); err != nil {
 		t.Fatal(err)
@@ -376,14 +369,7 @@ func TestLockCancelledWaiterSeesLateHandOver(t *testing.T) {
 	if err := la.Lock(ctx); err != nil {
 		t.Fatal(err)
 	}
-	js, err := jetstream.New(connect(t, s.ClientURL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv, err := js.KeyValue(ctx, "tock")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, kv := rawKV(t, s.ClientURL())
 	bctx, cancelB := context.WithCancel(ctx)
 	defer cancelB()
 	errc := make(chan error, 1)
@@ -417,6 +403,7 @@ func TestLockCancelledWaiterSeesLateHandOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	dist.SetHandOverHook(nil)
+	var err error
 	select {
 	case err = <-errc:
 	case <-time.After(30 * time.Second):
