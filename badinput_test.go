@@ -353,74 +353,60 @@ func within(t testing.TB, what string, f func() error) error {
 // The zero value of every primitive whose constructor takes no argument, and
 // of Condition, CapacityLimiter and ResourceGuard, is usable.
 func TestZeroValuesUsable(t *testing.T) {
-	checkLeaks(t)
-	for _, run := range []struct {
-		name string
-		run  func(body func(ctx context.Context, h *H) error) (*H, error)
-	}{
-		{"sim", func(body func(ctx context.Context, h *H) error) (*H, error) { return runSim(body) }},
-		{"real", runReal},
-	} {
-		t.Run(run.name, func(t *testing.T) {
-			_, err := run.run(func(ctx context.Context, h *H) error {
-				var c tock.Condition // over a Lock of its own
-				if err := c.Lock(ctx); err != nil {
-					return err
-				}
-				g := tock.NewGroup(ctx)
-				ready := false
-				g.Go(func(ctx context.Context) error {
-					c.Lock(ctx)
-					defer c.Unlock(ctx)
-					return c.WaitFor(ctx, func() bool { return ready })
-				})
-				c.Unlock(ctx)
-				h.WaitUntil(ctx, "waiting", func() bool { return c.Stats().Waiting == 1 })
-				c.Lock(ctx)
-				ready = true
-				c.NotifyAll(ctx)
-				c.Unlock(ctx)
-				if err := g.Wait(); err != nil {
-					return err
-				}
-				var lim tock.CapacityLimiter // total 0: nobody until SetTotal
-				if lim.TryAcquireFor("x") {
-					return fmt.Errorf("zero limiter lent a token")
-				}
-				lim.SetTotal(1)
-				if err := lim.AcquireFor(ctx, "x"); err != nil {
-					return err
-				}
-				lim.ReleaseFor("x")
-				var guard tock.ResourceGuard
-				if err := guard.Enter(); err != nil {
-					return err
-				}
-				var busy *tock.BusyResourceError
-				if err := guard.Enter(); err == nil || !errors.As(err, &busy) || busy.Action != "using" {
-					return fmt.Errorf("second Enter: %v", err)
-				}
-				guard.Exit()
-				var sem tock.Semaphore
-				sem.Release()
-				if err := sem.Acquire(ctx); err != nil {
-					return err
-				}
-				var ev tock.Event
-				ev.Set()
-				if err := ev.Wait(ctx); err != nil {
-					return err
-				}
-				var l tock.Lock
-				if err := l.Lock(ctx); err != nil {
-					return err
-				}
-				l.Unlock(ctx)
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+	bothRuntimes(t, func(t *testing.T, ctx context.Context, h *H) error {
+		var c tock.Condition // over a Lock of its own
+		if err := c.Lock(ctx); err != nil {
+			return err
+		}
+		g := tock.NewGroup(ctx)
+		ready := false
+		g.Go(func(ctx context.Context) error {
+			c.Lock(ctx)
+			defer c.Unlock(ctx)
+			return c.WaitFor(ctx, func() bool { return ready })
 		})
-	}
+		c.Unlock(ctx)
+		h.WaitUntil(ctx, "waiting", func() bool { return c.Stats().Waiting == 1 })
+		c.Lock(ctx)
+		ready = true
+		c.NotifyAll(ctx)
+		c.Unlock(ctx)
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		var lim tock.CapacityLimiter // total 0: nobody until SetTotal
+		if lim.TryAcquireFor("x") {
+			return fmt.Errorf("zero limiter lent a token")
+		}
+		lim.SetTotal(1)
+		if err := lim.AcquireFor(ctx, "x"); err != nil {
+			return err
+		}
+		lim.ReleaseFor("x")
+		var guard tock.ResourceGuard
+		if err := guard.Enter(); err != nil {
+			return err
+		}
+		var busy *tock.BusyResourceError
+		if err := guard.Enter(); err == nil || !errors.As(err, &busy) || busy.Action != "using" {
+			return fmt.Errorf("second Enter: %v", err)
+		}
+		guard.Exit()
+		var sem tock.Semaphore
+		sem.Release()
+		if err := sem.Acquire(ctx); err != nil {
+			return err
+		}
+		var ev tock.Event
+		ev.Set()
+		if err := ev.Wait(ctx); err != nil {
+			return err
+		}
+		var l tock.Lock
+		if err := l.Lock(ctx); err != nil {
+			return err
+		}
+		l.Unlock(ctx)
+		return nil
+	})
 }

@@ -261,3 +261,27 @@ func (h *H) CancelRace(ctx context.Context, cancelFirst bool, wait func(ctx cont
 	g.Wait()
 	return err
 }
+
+// bothRuntimes runs body under the simulation and under the real runtime
+// (bounded by within), each as a subtest.
+func bothRuntimes(t *testing.T, body func(t *testing.T, ctx context.Context, h *H) error) {
+	t.Helper()
+	for _, run := range []struct {
+		name string
+		run  func(body func(ctx context.Context, h *H) error) (*H, error)
+	}{
+		{"sim", func(body func(ctx context.Context, h *H) error) (*H, error) { return runSim(body) }},
+		{"real", runReal},
+	} {
+		t.Run(run.name, func(t *testing.T) {
+			checkLeaks(t)
+			err := within(t, "the scenario", func() error {
+				_, err := run.run(func(ctx context.Context, h *H) error { return body(t, ctx, h) })
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -10,30 +10,6 @@ import (
 	"github.com/tockgo/tock"
 )
 
-// bothRuntimes runs body under the simulation and under the real runtime
-// (bounded by within), each as a subtest.
-func bothRuntimes(t *testing.T, body func(t *testing.T, ctx context.Context, h *H) error) {
-	t.Helper()
-	for _, run := range []struct {
-		name string
-		run  func(body func(ctx context.Context, h *H) error) (*H, error)
-	}{
-		{"sim", func(body func(ctx context.Context, h *H) error) (*H, error) { return runSim(body) }},
-		{"real", runReal},
-	} {
-		t.Run(run.name, func(t *testing.T) {
-			checkLeaks(t)
-			err := within(t, "the scenario", func() error {
-				_, err := run.run(func(ctx context.Context, h *H) error { return body(t, ctx, h) })
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-}
-
 // A case that a grant won while a later case was being armed gives back what
 // the grant handed it when that later arm panics: the unit, lock, token,
 // permit, amount or item goes back to its primitive (an item to the front of
