@@ -303,12 +303,8 @@ func TestSelectBorrowTaskWaitsOnce(t *testing.T) {
 			_, err := tock.Select(wctx, tock.OnBorrow(l, nil))
 			res <- err
 		}()
-		deadline := tock.Now(ctx).Add(10 * time.Second)
-		for l.Stats().Waiting != 1 {
-			if tock.Now(ctx).After(deadline) {
-				t.Fatal("the goroutine's Select did not queue")
-			}
-			tock.Sleep(ctx, time.Millisecond)
+		if err := untilState(ctx, "the goroutine's Select queued", func() bool { return l.Stats().Waiting == 1 }); err != nil {
+			t.Fatal(err)
 		}
 		expectPanic(t, "tock: CapacityLimiter.Acquire: this borrower is already waiting for a token", func() {
 			tctx, stop := tock.WithTimeout(ctx, 5*time.Second) // bounded: a second wait that is not refused times out
