@@ -24,10 +24,27 @@ func startCluster(t *testing.T) *embed.Cluster {
 	return c
 }
 
+// clusterClient connects a client with R3 to the cluster. Connect is
+// retried, each attempt bounded by 5 s, for up to a minute: a
+// JetStream API request sent while a fresh cluster settles can go
+// unanswered, and a request under a ctx with a deadline waits for that
+// deadline (a CI run once lost 30 s so), where a new attempt is answered.
 func clusterClient(t *testing.T, urls string, ttl time.Duration) *dist.Client {
 	t.Helper()
 	nc := connect(t, urls, nats.Timeout(2*time.Second))
-	return newClient(t, nc, dist.WithReplicas(3), dist.WithLeaseTTL(ttl), dist.WithRequestTimeout(2*time.Second))
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, err := dist.Connect(ctx, nc, dist.WithReplicas(3), dist.WithLeaseTTL(ttl), dist.WithRequestTimeout(2*time.Second))
+		cancel()
+		if err == nil {
+			t.Cleanup(c.Close)
+			return c
+		}
+		if time.Now().After(deadline) || !(errors.Is(err, dist.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)) {
+			t.Fatalf("dist.Connect to the cluster: %v", err)
+		}
+	}
 }
 
 // retry runs f until it returns nil or an error that is not a network one,
