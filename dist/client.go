@@ -166,7 +166,11 @@ type Client struct {
 
 // Connect makes a Client over nc, creating (or reusing) the KV bucket and the
 // two streams it needs. It returns an error matching ErrUnavailable if the
-// server cannot be reached or has no JetStream.
+// server cannot be reached or has no JetStream, and ctx's error if ctx is
+// done first. Its requests wait for ctx's deadline if ctx has one (else for
+// the request timeout, WithRequestTimeout): a request that goes unanswered,
+// as one can while a fresh cluster settles, then costs the whole deadline,
+// so give each attempt a short deadline and retry on either error.
 func Connect(ctx context.Context, nc *nats.Conn, opts ...Option) (*Client, error) {
 	cfg := config{prefix: "tock", ttl: 5 * time.Second, replicas: 1, codec: JSON, timeout: 5 * time.Second}
 	for _, o := range opts {
