@@ -105,6 +105,9 @@ func (l *CapacityLimiter) Acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if m := l.mons.Load(); m == nil || m.Wait == nil {
+		return l.acquireUntimed(ctx, c, "Acquire", b)
+	}
 	return l.acquireFor(ctx, c, "Acquire", b)
 }
 
@@ -133,7 +136,9 @@ func (l *CapacityLimiter) acquireFor(ctx context.Context, c internal.Call, op st
 // acquireUntimed is acquireFor without the Wait tally.
 func (l *CapacityLimiter) acquireUntimed(ctx context.Context, c internal.Call, op string, borrower any) error {
 	l.mu.Lock()
-	l.checkNotHolding(op, borrower)
+	if len(l.held) != 0 || !l.notWaiting(borrower) {
+		l.checkNotHolding(op, borrower)
+	}
 	if len(l.held) < l.total && (l.q.Len() == 0 || l.q.FrontLive() == nil) {
 		l.add(borrower)
 		l.mu.Unlock()
@@ -141,6 +146,16 @@ func (l *CapacityLimiter) acquireUntimed(ctx context.Context, c internal.Call, o
 		return nil
 	}
 	return l.acquireSlow(ctx, c, borrower)
+}
+
+// notWaiting reports, without a look-up, that borrower awaits no token: a
+// task that waits on no limiter, or any borrower while none but tasks
+// wait. l.mu is held.
+func (l *CapacityLimiter) notWaiting(borrower any) bool {
+	if t, ok := borrower.(*internal.Task); ok {
+		return t.LimiterWaits.Load() == 0
+	}
+	return len(l.waiting) == 0
 }
 
 // acquireSlow waits for a token, with l.mu held; it returns with l.mu
@@ -206,7 +221,14 @@ func (l *CapacityLimiter) tryAcquireFor(op string, borrower any) bool {
 // if ctx is nil or carries no tock task.
 func (l *CapacityLimiter) Release(ctx context.Context) {
 	panicIfNilCtx("CapacityLimiter.Release", ctx)
-	l.releaseFor("Release", defaultBorrower("Release", internal.Decode(ctx)))
+	t := defaultBorrower("Release", internal.Decode(ctx)).(*internal.Task)
+	l.mu.Lock()
+	i := l.findTask(t)
+	if i < 0 {
+		l.mu.Unlock()
+		panic("tock: CapacityLimiter.Release: this borrower holds none of the limiter's tokens")
+	}
+	l.release(i)
 }
 
 // ReleaseFor returns borrower's token; it goes to the oldest waiter if the
@@ -224,8 +246,16 @@ func (l *CapacityLimiter) releaseFor(op string, borrower any) {
 		l.mu.Unlock()
 		panic("tock: CapacityLimiter." + op + ": this borrower holds none of the limiter's tokens")
 	}
+	l.release(i)
+}
+
+// release gives back the token of held[i] and unlocks l.mu, which the
+// caller holds.
+func (l *CapacityLimiter) release(i int) {
 	l.remove(i)
-	l.grant()
+	if l.q.Len() > 0 {
+		l.grant()
+	}
 	l.mu.Unlock()
 }
 
@@ -266,14 +296,7 @@ func (l *CapacityLimiter) find(b any) int {
 		return -1
 	}
 	if t, ok := b.(*internal.Task); ok {
-		// a task, the default borrower: compared as a pointer, without
-		// the interface comparison's call
-		for i := range l.held {
-			if h, ok := l.held[i].b.(*internal.Task); ok && h == t {
-				return i
-			}
-		}
-		return -1
+		return l.findTask(t)
 	}
 	for i := range l.held {
 		if l.held[i].b == b {
@@ -283,10 +306,29 @@ func (l *CapacityLimiter) find(b any) int {
 	return -1
 }
 
+// findTask is find for a task, the default borrower: compared as a
+// pointer, without the interface comparison's call.
+func (l *CapacityLimiter) findTask(t *internal.Task) int {
+	if l.index != nil {
+		if i, ok := l.index[t]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range l.held {
+		if h, ok := l.held[i].b.(*internal.Task); ok && h == t {
+			return i
+		}
+	}
+	return -1
+}
+
 func (l *CapacityLimiter) add(b any) {
 	l.seq++
 	l.held = append(l.held, heldToken{b: b, seq: l.seq})
-	l.mons.Load().use(len(l.held))
+	if m := l.mons.Load(); m != nil {
+		m.use(len(l.held))
+	}
 	switch {
 	case l.index != nil:
 		l.index[b] = len(l.held) - 1
@@ -300,12 +342,17 @@ func (l *CapacityLimiter) add(b any) {
 
 // remove drops held[i], moving the last holder into its place.
 func (l *CapacityLimiter) remove(i int) {
-	last := len(l.held) - 1
-	b := l.held[i].b
-	l.held[i] = l.held[last]
-	l.held[last] = heldToken{}
-	l.held = l.held[:last]
-	l.mons.Load().use(last)
+	h := l.held
+	last := len(h) - 1
+	b := h[i].b
+	if i != last {
+		h[i] = h[last]
+	}
+	h[last].b = nil // no longer kept alive by the array
+	l.held = h[:last]
+	if m := l.mons.Load(); m != nil {
+		m.use(last)
+	}
 	if l.index != nil {
 		delete(l.index, b)
 		if i != last {
