@@ -72,9 +72,8 @@ func (q *Queue[T]) get(ctx context.Context) (T, error) {
 	nonEmpty := q.p.buf.n > 0
 	q.p.mu.Unlock()
 	if nonEmpty {
-		c.RT.Checkpoint()
-		if err := ctx.Err(); err != nil {
-			return zero, err
+		if c.RT.Checkpoint() && ctx.Err() != nil {
+			return zero, ctx.Err()
 		}
 	}
 	q.p.mu.Lock()

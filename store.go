@@ -61,9 +61,8 @@ func (q *Queue[T]) getWhere(ctx context.Context, pred func(T) bool) (T, error) {
 	p.mu.Lock()
 	if p.find(pred) >= 0 {
 		p.mu.Unlock()
-		internal.Decode(ctx).RT.Checkpoint()
-		if err := ctx.Err(); err != nil {
-			return zero, err
+		if internal.Decode(ctx).RT.Checkpoint() && ctx.Err() != nil {
+			return zero, ctx.Err()
 		}
 		p.mu.Lock()
 	}

@@ -299,8 +299,10 @@ func checkpoint(ctx context.Context) (internal.Call, error) {
 		return internal.Call{}, err
 	}
 	c := internal.Decode(ctx)
-	c.RT.Checkpoint()
-	return c, ctx.Err()
+	if c.RT.Checkpoint() {
+		return c, ctx.Err()
+	}
+	return c, nil
 }
 
 // sendWatched is Send timed into m.Wait, apart so that an unwatched

@@ -366,3 +366,66 @@ func ExampleNewStream() {
 }
 
 var _ = errors.Is
+
+// TestSimCheckpointCancellation: in a simulation, a call that could finish
+// at once yields first (its checkpoint), and the other runnable tasks run;
+// one of them cancelling the caller's ctx meanwhile makes the call return
+// ctx's error and take nothing, as a cancellation before the call would.
+// The canceller is spawned just before the call (after the set-up, which
+// yields too), so it runs only at the call's checkpoint.
+func TestSimCheckpointCancellation(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		// setup makes the primitive; it returns the call, to run with
+		// done, and what the primitive holds afterwards (nothing may have
+		// been taken or added)
+		setup func(ctx context.Context) (call func(done context.Context) error, left func() int)
+		want  int
+	}{
+		{"SendStream.Send", func(ctx context.Context) (func(context.Context) error, func() int) {
+			s, r := tock.NewStream[int](1)
+			return func(done context.Context) error { return s.Send(done, 1) },
+				func() int { return r.Stats().BufferUsed }
+		}, 0},
+		{"ReceiveStream.Receive", func(ctx context.Context) (func(context.Context) error, func() int) {
+			s, r := tock.NewStream[int](1)
+			s.Send(ctx, 7)
+			return func(done context.Context) error { _, err := r.Receive(done); return err },
+				func() int { return r.Stats().BufferUsed }
+		}, 1},
+		{"Queue.Get", func(ctx context.Context) (func(context.Context) error, func() int) {
+			q := tock.NewQueue[int]()
+			q.Put(ctx, 7)
+			return func(done context.Context) error { _, err := q.Get(done); return err }, q.Len
+		}, 1},
+		{"Queue.GetWhere", func(ctx context.Context) (func(context.Context) error, func() int) {
+			q := tock.NewQueue[int]()
+			q.Put(ctx, 7)
+			return func(done context.Context) error {
+				_, err := q.GetWhere(done, func(v int) bool { return v == 7 })
+				return err
+			}, q.Len
+		}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var err error
+			var left int
+			runErr := sim.Run(context.Background(), func(ctx context.Context) error {
+				call, held := c.setup(ctx)
+				done, cancel := tock.WithCancel(ctx)
+				defer cancel()
+				g := tock.NewGroup(ctx)
+				g.Go(func(context.Context) error { cancel(); return nil })
+				err = call(done)
+				left = held()
+				return g.Wait()
+			})
+			if runErr != nil {
+				t.Fatal(runErr)
+			}
+			if !errors.Is(err, context.Canceled) || left != c.want {
+				t.Errorf("%s cancelled at its checkpoint: err %v, left %d; want context.Canceled, left %d", c.name, err, left, c.want)
+			}
+		})
+	}
+}

@@ -19,10 +19,10 @@ var Real Runtime = realRuntime{}
 // nextTaskID numbers every task of every runtime: a task ID is never reused.
 var nextTaskID uint64Counter
 
-func (realRuntime) Now() time.Time  { return time.Now() }
-func (realRuntime) Simulated() bool { return false }
-func (realRuntime) Checkpoint()     {}
-func (realRuntime) Yield()          { gosched() }
+func (realRuntime) Now() time.Time   { return time.Now() }
+func (realRuntime) Simulated() bool  { return false }
+func (realRuntime) Checkpoint() bool { return false }
+func (realRuntime) Yield()           { gosched() }
 
 // Prepare gives p its two-slot channel. It refuses a caller that runs a
 // simulated task: a ctx with no tock task reached a blocking call inside a

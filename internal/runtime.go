@@ -41,8 +41,12 @@ type Runtime interface {
 	Park(ctx context.Context, p *Parker, what string) error
 	// Checkpoint is the schedule point of AnyIO-style primitives: in a
 	// simulation the caller runs again after every task already runnable.
-	// On the real runtime it does nothing.
-	Checkpoint()
+	// On the real runtime it does nothing. It reports whether other tasks
+	// may have run meanwhile (so that the caller's ctx may have been
+	// cancelled since it was checked): false on the real runtime, where a
+	// cancellation landing now is no different from one landing a moment
+	// after the call returns.
+	Checkpoint() bool
 	// Yield is the public tock.Yield after its cancellation check.
 	Yield()
 	// SleepUntil blocks until the clock reaches t or ctx is done.

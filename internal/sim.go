@@ -325,21 +325,22 @@ func (s *Sched) alone() bool {
 
 // Checkpoint lets every task already runnable at this instant run first. If
 // there is none, the task goes on without a switch: the same result.
-func (s *Sched) Checkpoint() {
+func (s *Sched) Checkpoint() bool {
 	t := s.current("checkpoint")
 	if s.alone() {
 		s.events++
 		s.progress()
-		return
+		return false
 	}
 	if s.x != nil && s.x.goOn(s) { // exploration hook: the checkpoint goes on
 		s.events++
 		s.progress()
-		return
+		return false
 	}
 	t.state = stRunnable
 	s.runq.push(t)
 	s.suspend(t)
+	return true
 }
 
 // Yield is Checkpoint for tock.Yield.
