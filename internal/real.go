@@ -243,6 +243,9 @@ func (c *taskCtx) park(p *Parker) error {
 		}
 		return c.Err() // the watcher took p (c is cancelled)
 	}
+	if hook := testHookParkEnding.Load(); hook != nil {
+		(*hook)()
+	}
 	if w.parked.CompareAndSwap(p, nil) {
 		if w.ended.Load() {
 			w.stop() // as above; stop is idempotent, end may have stopped it too
@@ -255,6 +258,12 @@ func (c *taskCtx) park(p *Parker) error {
 	<-p.ch // the watcher took p and sends (or a grant did first)
 	return c.Err()
 }
+
+// testHookParkEnding, set only by tests (nil in production), runs in
+// taskCtx.park on its cold path alone: p is in the watcher's slot but c is
+// already cancelled or its task has ended, and the park is about to take p
+// back out of the slot (unless the watcher took it first).
+var testHookParkEnding atomic.Pointer[func()]
 
 func (realRuntime) WithCancel(parent context.Context) (context.Context, context.CancelCauseFunc) {
 	return context.WithCancelCause(parent)

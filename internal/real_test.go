@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -409,5 +410,64 @@ func TestRealWatcherCancelThenGrant(t *testing.T) {
 	})
 	if err := recvBounded(t, res, "park"); err != nil {
 		t.Fatalf("park: %v (the grant came before the wait ended, so it wins)", err)
+	}
+}
+
+// A park with a task's ctx that is already cancelled when p enters the
+// watcher's slot, whose watcher takes p out of the slot before the park
+// can: the park receives the watcher's signal and returns the ctx's error,
+// leaving p's channel empty and the slot free. The hook runs the watcher's
+// fire itself at that point (the AfterFunc, registered on a parent already
+// cancelled, may have run before p entered the slot and found it empty).
+func TestRealWatcherTakesSlotOfCancelledPark(t *testing.T) {
+	parent, cancel := context.WithCancel(context.Background())
+	cancel()
+	type result struct {
+		err     error
+		left    int  // signals left in p's channel
+		inSlot  bool // a park still in the watcher's slot
+		reached bool // the hook ran
+		armed   bool // the park armed a watcher
+	}
+	res := make(chan result, 1)
+	Real.Spawn(parent, "", func(ctx context.Context) {
+		c := ctx.(*taskCtx)
+		var reached atomic.Bool
+		hook := func() {
+			reached.Store(true)
+			c.watch.Load().fire() // c's Err is set: the watcher may fire
+		}
+		testHookParkEnding.Store(&hook)
+		defer testHookParkEnding.Store(nil)
+		var p Parker
+		if err := Real.Prepare(&p, "test"); err != nil {
+			res <- result{err: err}
+			return
+		}
+		err := Real.Park(ctx, &p, "test")
+		w := c.watch.Load()
+		res <- result{
+			err:     err,
+			left:    len(p.ch),
+			inSlot:  slotTaken(c),
+			reached: reached.Load(),
+			armed:   w != nil && w != noWatch,
+		}
+	})
+	r := recvBounded(t, res, "park")
+	if !r.armed {
+		t.Fatal("the park armed no watcher")
+	}
+	if !r.reached {
+		t.Fatal("the park did not take the path of a ctx already cancelled in the watcher's slot")
+	}
+	if !errors.Is(r.err, context.Canceled) {
+		t.Errorf("park returned %v, want context.Canceled", r.err)
+	}
+	if r.left != 0 {
+		t.Errorf("%d signals left in the parker, want 0 (the watcher's was not received)", r.left)
+	}
+	if r.inSlot {
+		t.Error("a park left in the watcher's slot")
 	}
 }
