@@ -56,6 +56,18 @@ func SetTokenCreateHook(f func(key string, err error) error) {
 	testHookTokenCreate.Store(&f)
 }
 
+// SetTokenCleanupHook sets (nil: removes) a function that a Semaphore or
+// CapacityLimiter acquisition calls with the token's key when, cleaning up
+// after a failed queueing write, it read the key and found it its own,
+// before it drops the key at the revision it read.
+func SetTokenCleanupHook(f func(key string)) {
+	if f == nil {
+		testHookTokenCleanup.Store(nil)
+		return
+	}
+	testHookTokenCleanup.Store(&f)
+}
+
 // SetBlockHook sets (nil: removes) a function that a wait (a Lock or
 // Acquire at its watch, an Event's watch, Queue.Take,
 // Subscription.Receive) calls as it is about to block, with what it waits

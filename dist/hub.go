@@ -110,6 +110,9 @@ func (h *hub) start(ctx context.Context) (err error) {
 		}
 		return netErr(ctx, "watch "+h.pattern, err)
 	}
+	if hook := testHookHub.Load(); hook != nil {
+		(*hook)("watched")
+	}
 	started := c.goWorker(func() {
 		defer wcancel()
 		defer func() { _ = w.Stop() }()
@@ -136,8 +139,9 @@ func (h *hub) start(ctx context.Context) (err error) {
 }
 
 // testHookHub, set only by tests, runs in Client.hub with "setup" before a
-// caller sets up a hub's watch, and "wait" before a caller waits for the
-// setup of a hub that another started.
+// caller sets up a hub's watch, "watched" once the watch is set up and
+// before its worker starts, and "wait" before a caller waits for the setup
+// of a hub that another started.
 var testHookHub atomic.Pointer[func(event string)]
 
 func (h *hub) fail(err error) {

@@ -225,3 +225,40 @@ func TestHubSetupDuringClose(t *testing.T) {
 		t.Fatal("a setup failed by Close left its hub in the Client")
 	}
 }
+
+// A Close that lands after a hub's watch is set up and before its worker
+// starts (the hook closes the Client there) fails the setup with
+// ErrClientClosed: the caller gets no hub, none is left in the Client, and
+// no worker runs (the Client's workers are all done).
+func TestHubWatchedThenClosed(t *testing.T) {
+	c := testClient(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	watched := 0
+	setHubHook(t, func(event string) {
+		if event == "watched" {
+			watched++
+			c.Close()
+		}
+	})
+	h, err := c.hub(ctx, "test.watched.>", "")
+	if watched != 1 {
+		t.Fatalf("the hook saw %d set-up watches, want 1", watched)
+	}
+	if h != nil || !errors.Is(err, ErrClientClosed) {
+		t.Fatalf("hub with the Client closed between its watch and its worker = %v, %v; want nil, ErrClientClosed", h, err)
+	}
+	if c.peekHub("test.watched.>") != nil {
+		t.Fatal("a setup failed by Close left its hub in the Client")
+	}
+	done := make(chan struct{})
+	go func() {
+		c.workers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t.Fatal("a worker is still running after Close")
+	}
+}

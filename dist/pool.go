@@ -128,6 +128,9 @@ func (p *pool) acquire(ctx context.Context, suffix, borrower string, try bool) (
 		// ours (a borrower's key recurs across processes), at its revision.
 		dctx, cancel := p.c.detached(ctx)
 		if e, ok, gerr := p.c.get(dctx, key); gerr == nil && ok && decRec(e.Value()).O == owner {
+			if hook := testHookTokenCleanup.Load(); hook != nil {
+				(*hook)(key)
+			}
 			_, _ = p.c.drop(dctx, key, e.Revision())
 		}
 		cancel()
@@ -281,6 +284,11 @@ var rewriteBackoff = 10 * time.Millisecond
 // queues a token (nil: it landed) and returns the error acquire goes on
 // with (a test makes an outcome uncertain with it).
 var testHookTokenCreate atomic.Pointer[func(key string, err error) error]
+
+// testHookTokenCleanup, set only by tests, runs when acquire, cleaning up
+// after a failed queueing write, read the key and found it ours, before it
+// drops the key at the revision it read.
+var testHookTokenCleanup atomic.Pointer[func(key string)]
 
 // testHookAdmitted, set only by tests, runs when a token is admitted,
 // before acquire marks it so.

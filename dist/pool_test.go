@@ -342,6 +342,50 @@ func TestCapacityLimiterUncertainCreate(t *testing.T) {
 	_ = la.ReleaseFor(ctx, "shared")
 }
 
+// The clean-up after an uncertain queueing write drops the key only at the
+// revision it read: another writer that updates the key between the
+// clean-up's read and its drop (the cleanup hook writes there) keeps its
+// value.
+func TestCapacityLimiterUncertainCreateCleanupKeepsNewerWrite(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	a := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
+	la, err := a.NewCapacityLimiter(ctx, "UW", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, kv := rawKV(t, s.ClientURL())
+	errUncertain := errors.New("no answer (test)")
+	dist.SetTokenCreateHook(func(key string, err error) error { return errUncertain })
+	defer dist.SetTokenCreateHook(nil)
+	var cleaned []string
+	var otherRev uint64
+	var otherErr error
+	dist.SetTokenCleanupHook(func(key string) {
+		cleaned = append(cleaned, key)
+		otherRev, otherErr = kv.Put(ctx, key, []byte("other writer"))
+	})
+	defer dist.SetTokenCleanupHook(nil)
+	if err := la.AcquireFor(ctx, "mine"); !errors.Is(err, dist.ErrUnavailable) || !errors.Is(err, errUncertain) {
+		t.Fatalf("AcquireFor with an uncertain create = %v, want ErrUnavailable with the cause", err)
+	}
+	dist.SetTokenCreateHook(nil)
+	dist.SetTokenCleanupHook(nil)
+	if len(cleaned) != 1 {
+		t.Fatalf("the clean-up hook saw %v, want one key", cleaned)
+	}
+	if otherErr != nil {
+		t.Fatalf("the other writer's put: %v", otherErr)
+	}
+	e, err := kv.Get(ctx, cleaned[0])
+	if err != nil {
+		t.Fatalf("the other writer's key after the clean-up = %v; want its value kept", err)
+	}
+	if string(e.Value()) != "other writer" || e.Revision() != otherRev {
+		t.Fatalf("the key after the clean-up = %q at %d, want %q at %d (the other writer's)", e.Value(), e.Revision(), "other writer", otherRev)
+	}
+}
+
 // An acquisition admitted while its Client is being closed returns
 // ErrClientClosed and leaves no token behind, rather than return a token
 // whose lease Close already marked lost. The hook closes the Client between
