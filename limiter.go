@@ -223,12 +223,7 @@ func (l *CapacityLimiter) Release(ctx context.Context) {
 	panicIfNilCtx("CapacityLimiter.Release", ctx)
 	t := defaultBorrower("Release", internal.Decode(ctx)).(*internal.Task)
 	l.mu.Lock()
-	i := l.findTask(t)
-	if i < 0 {
-		l.mu.Unlock()
-		panic("tock: CapacityLimiter.Release: this borrower holds none of the limiter's tokens")
-	}
-	l.release(i)
+	l.release("Release", l.findTask(t))
 }
 
 // ReleaseFor returns borrower's token; it goes to the oldest waiter if the
@@ -241,17 +236,17 @@ func (l *CapacityLimiter) ReleaseFor(borrower any) {
 
 func (l *CapacityLimiter) releaseFor(op string, borrower any) {
 	l.mu.Lock()
-	i := l.find(borrower)
+	l.release(op, l.find(borrower))
+}
+
+// release gives back the token of held[i] and unlocks l.mu, which the
+// caller holds; i < 0 (the borrower holds no token) panics, naming op,
+// once l.mu is released.
+func (l *CapacityLimiter) release(op string, i int) {
 	if i < 0 {
 		l.mu.Unlock()
 		panic("tock: CapacityLimiter." + op + ": this borrower holds none of the limiter's tokens")
 	}
-	l.release(i)
-}
-
-// release gives back the token of held[i] and unlocks l.mu, which the
-// caller holds.
-func (l *CapacityLimiter) release(i int) {
 	l.remove(i)
 	if l.q.Len() > 0 {
 		l.grant()
@@ -289,14 +284,14 @@ func (l *CapacityLimiter) grant() {
 
 // find returns b's place in held, or -1.
 func (l *CapacityLimiter) find(b any) int {
+	if t, ok := b.(*internal.Task); ok {
+		return l.findTask(t)
+	}
 	if l.index != nil {
 		if i, ok := l.index[b]; ok {
 			return i
 		}
 		return -1
-	}
-	if t, ok := b.(*internal.Task); ok {
-		return l.findTask(t)
 	}
 	for i := range l.held {
 		if l.held[i].b == b {
