@@ -98,7 +98,7 @@ func (p *Pipe) transferAt(ctx context.Context, total, rate float64) error {
 	p.plan(now, t)
 	for t.finish.After(now) {
 		dctx, cancel := rt.WithDeadline(ctx, t.finish)
-		_, err := internal.Block(dctx, internal.Decode(dctx), &p.mu, &t.q, struct{}{}, "Pipe.Transfer")
+		_, err := internal.Block(dctx, internal.DecodeRT(dctx), &p.mu, &t.q, struct{}{}, "Pipe.Transfer")
 		cancel()
 		p.mu.Lock()
 		now = rt.Now()

@@ -109,7 +109,7 @@ func (c *Channel[T]) Put(ctx context.Context, v T) error {
 		s.p.mu.Unlock()
 	}
 	c.mu.Unlock()
-	internal.Decode(ctx).RT.Checkpoint()
+	internal.RuntimeOf(ctx).Checkpoint()
 	return nil
 }
 
@@ -243,7 +243,7 @@ func (s *Subscription[T]) receive(ctx context.Context) (T, error) {
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
-	c := internal.Decode(ctx) // before the mutex: a misuse check may panic
+	c := internal.DecodeRT(ctx) // before the mutex: a misuse check may panic
 	s.p.mu.Lock()
 	if v, done, err := s.p.poll(); done {
 		return v, err

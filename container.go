@@ -94,13 +94,13 @@ func (c *Container) op(ctx context.Context, amount float64, put bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	call := internal.Decode(ctx) // before the mutex: a misuse check may panic
+	call := internal.DecodeRT(ctx) // before the mutex: a misuse check may panic
 	c.mu.Lock()
 	if q.FrontLive() == nil && c.fits(amount, put) {
 		c.apply(ctx, amount, put)
 		c.dispatch(ctx)
 		c.mu.Unlock()
-		internal.Decode(ctx).RT.Checkpoint()
+		call.RT.Checkpoint()
 		return nil
 	}
 	_, err := internal.Block(ctx, call, &c.mu, q, amount, "Container."+name)

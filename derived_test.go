@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -407,5 +410,100 @@ func TestEveryTockContextHasAfterFunc(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// countingCtx counts the look-ups that reach it: a call that searches its
+// ctx for a task walks through it.
+type countingCtx struct {
+	context.Context
+	n *int
+}
+
+func (c countingCtx) Value(k any) any { *c.n++; return c.Context.Value(k) }
+
+// In a process that never made a simulation, a call that needs only its
+// runtime (an Event's, a Semaphore's, a queue's or a stream's; the clock)
+// does not search a derived ctx for its task: no ctx of a simulation can
+// exist yet. A Lock still does (the owner is the task), and once a
+// simulation was made every such call searches again, so that a
+// simulation's ctx is recognised and checked. The test runs in a child
+// process, where no simulation was made before it.
+func TestDerivedCtxNotSearchedWithoutSimulation(t *testing.T) {
+	if os.Getenv("TOCK_NOSIM_CHILD") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestDerivedCtxNotSearchedWithoutSimulation$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), "TOCK_NOSIM_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestDerivedCtxNotSearchedWithoutSimulation") {
+			t.Fatalf("child run: %v\n%s", err, out)
+		}
+		return
+	}
+	var ev tock.Event
+	ev.Set()
+	sem := tock.NewSemaphore(1)
+	var q tock.Queue[int]
+	send, recv := tock.NewStream[int](1)
+	runtimeOnly := func(ctx context.Context) error {
+		if err := ev.Wait(ctx); err != nil {
+			return err
+		}
+		if err := sem.Acquire(ctx); err != nil {
+			return err
+		}
+		sem.Release()
+		if err := q.Put(ctx, 1); err != nil {
+			return err
+		}
+		if _, err := q.Get(ctx); err != nil {
+			return err
+		}
+		if err := send.Send(ctx, 1); err != nil {
+			return err
+		}
+		if _, err := recv.Receive(ctx); err != nil {
+			return err
+		}
+		_ = tock.Now(ctx)
+		return nil
+	}
+	// counts runs fn in a task with a ctx derived through a countingCtx
+	// and returns the look-ups that reached it.
+	counts := func(fn func(ctx context.Context) error) int {
+		n := 0
+		err := tock.Run(context.Background(), func(ctx context.Context) error {
+			d, cancel := context.WithCancel(context.WithValue(countingCtx{ctx, &n}, derivedKey{}, 1))
+			defer cancel()
+			n = 0 // WithCancel looks up its parent's cancelCtx
+			return fn(d)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := counts(runtimeOnly); n != 0 {
+		t.Errorf("no simulation made yet: calls that need only their runtime searched the derived ctx %d times, want 0", n)
+	}
+	var l tock.Lock
+	owner := func(ctx context.Context) error {
+		if err := l.Lock(ctx); err != nil {
+			return err
+		}
+		defer l.Unlock(ctx)
+		if !l.TryLock(context.WithoutCancel(ctx)) { // the same task re-enters
+			return errors.New("Lock taken with a derived ctx is not owned by the task")
+		}
+		l.Unlock(ctx)
+		return nil
+	}
+	if n := counts(owner); n == 0 {
+		t.Error("Lock did not search the derived ctx for its owner")
+	}
+	if err := sim.Run(context.Background(), func(ctx context.Context) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n := counts(runtimeOnly); n == 0 {
+		t.Error("a simulation was made: the calls no longer search a derived ctx for a simulation's task")
 	}
 }

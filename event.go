@@ -65,7 +65,7 @@ func (e *Event) wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c := internal.Decode(ctx)
+	c := internal.DecodeRT(ctx)
 	e.mu.Lock()
 	if e.set {
 		e.mu.Unlock()

@@ -48,7 +48,7 @@ func NewGroup(ctx context.Context) *Group {
 	if ctx == nil {
 		panic("tock: NewGroup: nil context (use context.Background(), or the ctx of the calling task)")
 	}
-	rt := internal.Decode(ctx).RT
+	rt := internal.RuntimeOf(ctx)
 	gctx, cancel := rt.WithCancel(ctx)
 	g := &Group{rt: rt, parent: ctx, ctx: gctx, cancel: cancel}
 	g.waiters.Res = (*groupHolding)(g) // Wait waits for the group's tasks

@@ -172,7 +172,7 @@ func (l *PriorityLimiter) acquire(ctx, wctx context.Context, priority int) (*Per
 		return nil, err
 	}
 	p := l.newPermit(ctx, priority)
-	call := internal.Decode(wctx) // before the mutex: a misuse check may panic
+	call := internal.DecodeRT(wctx) // before the mutex: a misuse check may panic
 	l.mu.Lock()
 	if l.take(p) {
 		return p, nil
@@ -239,7 +239,7 @@ func (l *PriorityLimiter) take(p *Permit) bool {
 	}
 	l.addHolder(p)
 	l.mu.Unlock()
-	internal.Decode(p.ctx).RT.Checkpoint()
+	internal.RuntimeOf(p.ctx).Checkpoint()
 	return true
 }
 

@@ -46,7 +46,7 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 	q.p.max = Unbounded // a queue never blocks a Put: also for the zero value
 	q.p.offer(v)
 	q.p.mu.Unlock()
-	internal.Decode(ctx).RT.Checkpoint()
+	internal.RuntimeOf(ctx).Checkpoint()
 	return nil
 }
 
@@ -67,7 +67,7 @@ func (q *Queue[T]) get(ctx context.Context) (T, error) {
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
-	c := internal.Decode(ctx)
+	c := internal.DecodeRT(ctx)
 	q.p.mu.Lock()
 	nonEmpty := q.p.buf.n > 0
 	q.p.mu.Unlock()

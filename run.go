@@ -41,7 +41,7 @@ func Run(ctx context.Context, main func(ctx context.Context) error) error {
 // on a nil ctx.
 func Simulated(ctx context.Context) bool {
 	panicIfNilCtx("Simulated", ctx)
-	return internal.Decode(ctx).RT.Simulated()
+	return internal.RuntimeOf(ctx).Simulated()
 }
 
 // TaskID returns the ID of the task in ctx (unique in the process, never 0),

@@ -87,7 +87,7 @@ func (s *Semaphore) acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c := internal.Decode(ctx)
+	c := internal.DecodeRT(ctx)
 	s.mu.Lock()
 	if s.value > 0 {
 		s.value--

@@ -57,11 +57,11 @@ func (q *Queue[T]) getWhere(ctx context.Context, pred func(T) bool) (T, error) {
 		return zero, err
 	}
 	p := &q.p
-	call := internal.Decode(ctx) // before the mutex: a misuse check may panic
+	call := internal.DecodeRT(ctx) // before the mutex: a misuse check may panic
 	p.mu.Lock()
 	if p.find(pred) >= 0 {
 		p.mu.Unlock()
-		if internal.Decode(ctx).RT.Checkpoint() && ctx.Err() != nil {
+		if call.RT.Checkpoint() && ctx.Err() != nil {
 			return zero, ctx.Err()
 		}
 		p.mu.Lock()

@@ -298,7 +298,7 @@ func checkpoint(ctx context.Context) (internal.Call, error) {
 	if err := ctx.Err(); err != nil {
 		return internal.Call{}, err
 	}
-	c := internal.Decode(ctx)
+	c := internal.DecodeRT(ctx)
 	if c.RT.Checkpoint() {
 		return c, ctx.Err()
 	}

@@ -11,7 +11,7 @@ import (
 // virtual clock inside a simulation. It panics if ctx is nil.
 func Now(ctx context.Context) time.Time {
 	panicIfNilCtx("Now", ctx)
-	return internal.Decode(ctx).RT.Now()
+	return internal.RuntimeOf(ctx).Now()
 }
 
 // Sleep blocks for d on ctx's clock. It returns ctx's error if ctx is done
@@ -23,7 +23,7 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return internal.Decode(ctx).RT.Sleep(ctx, d)
+	return internal.RuntimeOf(ctx).Sleep(ctx, d)
 }
 
 // SleepUntil blocks until ctx's clock reaches t, with the cancellation rules of
@@ -33,7 +33,7 @@ func SleepUntil(ctx context.Context, t time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return internal.Decode(ctx).RT.SleepUntil(ctx, t)
+	return internal.RuntimeOf(ctx).SleepUntil(ctx, t)
 }
 
 // Yield is a checkpoint: it returns ctx's error if ctx is done; otherwise it
@@ -46,7 +46,7 @@ func Yield(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	internal.Decode(ctx).RT.Yield()
+	internal.RuntimeOf(ctx).Yield()
 	return nil
 }
 
@@ -56,7 +56,7 @@ func Yield(ctx context.Context) error {
 // its timer as soon as the work is done. It panics if ctx is nil.
 func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	panicIfNilCtx("WithTimeout", ctx)
-	rt := internal.Decode(ctx).RT
+	rt := internal.RuntimeOf(ctx)
 	return rt.WithDeadline(ctx, rt.Now().Add(d))
 }
 
@@ -64,7 +64,7 @@ func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context
 // panics if ctx is nil.
 func WithDeadline(ctx context.Context, t time.Time) (context.Context, context.CancelFunc) {
 	panicIfNilCtx("WithDeadline", ctx)
-	return internal.Decode(ctx).RT.WithDeadline(ctx, t)
+	return internal.RuntimeOf(ctx).WithDeadline(ctx, t)
 }
 
 // WithCancel is context.WithCancel; inside a simulation its cancellation wakes
@@ -72,7 +72,7 @@ func WithDeadline(ctx context.Context, t time.Time) (context.Context, context.Ca
 // task's context work in a simulation too. It panics if ctx is nil.
 func WithCancel(ctx context.Context) (context.Context, context.CancelFunc) {
 	panicIfNilCtx("WithCancel", ctx)
-	c, cancel := internal.Decode(ctx).RT.WithCancel(ctx)
+	c, cancel := internal.RuntimeOf(ctx).WithCancel(ctx)
 	return c, func() { cancel(context.Canceled) }
 }
 

@@ -111,12 +111,12 @@ func (t *Tracked[T]) waitUntil(ctx context.Context, pred func(T) bool) (T, error
 	if err := ctx.Err(); err != nil {
 		return t.Get(), err
 	}
-	call := internal.Decode(ctx) // before the mutex: a misuse check may panic
+	call := internal.DecodeRT(ctx) // before the mutex: a misuse check may panic
 	t.mu.Lock()
 	if ok := t.check(pred); ok {
 		v := t.v
 		t.mu.Unlock()
-		internal.Decode(ctx).RT.Checkpoint()
+		call.RT.Checkpoint()
 		return v, nil
 	}
 	w, err := internal.Block(ctx, call, &t.mu, &t.q, trackedWait[T]{pred: pred}, "Tracked.WaitUntil")

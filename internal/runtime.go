@@ -93,6 +93,29 @@ func Decode(ctx context.Context) Call {
 	return decode(ctx)
 }
 
+// DecodeRT is Decode for a call whose waiters need no owner (an Event, a
+// Semaphore, a stream's or a queue's ends): the same runtime, and the same
+// task wherever the call can use it, but on the real runtime a ctx that is
+// not a task's own is not searched for its task while no simulation was
+// ever made in the process (none of its contexts can exist then, so the
+// runtime is the real one, and such a call reads its waiters' Task only in
+// a simulation). A service that never simulates skips the walk up a
+// derived ctx's chain on every call; a process that simulated walks it as
+// Decode does, and makes the same checks.
+func DecodeRT(ctx context.Context) Call {
+	if c, ok := ctx.(*taskCtx); ok && c.real {
+		return c.Call
+	}
+	if !everSimulated.Load() {
+		return Call{RT: Real}
+	}
+	return decode(ctx)
+}
+
+// everSimulated is set by the process's first NewSched, before any context
+// of a simulation exists: until then every ctx runs on the real runtime.
+var everSimulated atomic.Bool
+
 func decode(ctx context.Context) Call {
 	c, ok := ctx.(*taskCtx)
 	if !ok {
@@ -204,8 +227,8 @@ func WithTask(ctx context.Context, t *Task) context.Context {
 // Decode).
 func TaskOf(ctx context.Context) *Task { return Decode(ctx).Task }
 
-// RuntimeOf returns ctx's runtime (see Decode).
-func RuntimeOf(ctx context.Context) Runtime { return Decode(ctx).RT }
+// RuntimeOf returns ctx's runtime (see DecodeRT).
+func RuntimeOf(ctx context.Context) Runtime { return DecodeRT(ctx).RT }
 
 // Panic is a panic recovered from a simulated task: the value and the stack
 // of the task at the panic. Package sim re-raises the main task's as a

@@ -135,6 +135,9 @@ type Sched struct {
 // at until: work scheduled at exactly until still runs, then every task is
 // cancelled.
 func NewSched(start time.Time, until time.Time, hasUntil bool) *Sched {
+	if !everSimulated.Load() {
+		everSimulated.Store(true)
+	}
 	s := &Sched{start: start}
 	if hasUntil {
 		s.hasUntil = true
