@@ -10,7 +10,7 @@ import (
 // when it was prepared by a simulation, through a channel when it was
 // prepared by the real runtime. A grant wakes it at most once per park; on
 // the real runtime a task's cancellation watcher may send it a second
-// signal (see taskCtx.park), hence the channel's two slots.
+// signal (see watcher.park), hence the channel's two slots.
 type Parker struct {
 	task *simTask      // simulation: the task to make runnable
 	ch   chan struct{} // real runtime: a grant's signal, and the watcher's

@@ -5,11 +5,12 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // The real runtime: goroutines on the wall clock. A parked task waits on its
 // Parker's channel. Parked with a task's own ctx, it waits on that channel
-// alone: the task's cancellation watcher signals it there (taskCtx.park);
+// alone: the task's cancellation watcher signals it there (watcher.park);
 // parked with any other ctx, cancellation is a select on the ctx's Done.
 type realRuntime struct{}
 
@@ -33,7 +34,7 @@ func (realRuntime) Prepare(p *Parker, what string) error {
 	}
 	if cap(p.ch) < 2 { // none yet, or the one slot a simulation's Prepare made
 		// Two slots: a grant's signal and a cancellation watcher's, so
-		// that neither sender ever blocks (see taskCtx.park).
+		// that neither sender ever blocks (see watcher.park).
 		p.ch = make(chan struct{}, 2)
 	}
 	p.task = nil
@@ -42,14 +43,23 @@ func (realRuntime) Prepare(p *Parker, what string) error {
 
 // Park receives p's signal. A task's own ctx is watched for cancellation by
 // the task's watcher, so the park is a receive on p's channel alone (see
-// taskCtx.park); so is a park with a ctx that is never done (a nil Done
-// channel, such as context.Background()'s). Any other ctx is a select on
-// p's channel and its Done.
+// watcher.park); so is a park with a ctx that is never done (a nil Done
+// channel, such as context.Background()'s), and a park with a ctx derived
+// from a task's that a watcher sees (see parkDerived). Any other ctx is a
+// select on p's channel and its Done.
 func (realRuntime) Park(ctx context.Context, p *Parker, what string) error {
 	if c, ok := ctx.(*taskCtx); ok {
-		return c.park(p)
+		if w := c.watcher(); w != noWatch {
+			return c.park(w, p)
+		}
+		return parkSelect(c, p)
 	}
-	return parkSelect(ctx, p)
+	done := ctx.Done()
+	if done == nil {
+		<-p.ch
+		return nil
+	}
+	return parkDerived(ctx, done, p)
 }
 
 // parkSelect parks on p's channel and ctx's Done.
@@ -59,6 +69,11 @@ func parkSelect(ctx context.Context, p *Parker) error {
 		<-p.ch
 		return nil
 	}
+	return parkSelectDone(ctx, done, p)
+}
+
+// parkSelectDone is parkSelect with ctx's Done, done, already read.
+func parkSelectDone(ctx context.Context, done <-chan struct{}, p *Parker) error {
 	select {
 	case <-p.ch:
 		return nil
@@ -124,10 +139,21 @@ func runReal(ctx *taskCtx, fn func(ctx context.Context)) {
 // signal to the Parker parked in it. A park with the task's ctx then
 // receives on its Parker's channel alone, instead of selecting on it and on
 // the parent's Done (which all the tasks of a group share).
+//
+// A task's watcher may hold a second one, for a ctx derived from the task's
+// with a cancellation of its own (context.WithCancel, tock.WithTimeout)
+// that the task parks with again and again: see parkDerived.
 type watcher struct {
-	parked atomic.Pointer[Parker] // the park under way with the task's ctx
-	ended  atomic.Bool            // the task has ended (end)
+	parked atomic.Pointer[Parker] // the park under way
+	ended  atomic.Bool            // retired: the task has ended, or a derived watcher was replaced
 	stop   func() bool            // the AfterFunc's stop
+
+	// a task's watcher only:
+	derived atomic.Pointer[watcher] // the derived ctx's watcher, if one is armed
+	last    atomic.Uintptr          // the Done of the derived ctx parked with last (an identity only)
+	runs    atomic.Int32            // how many parks in a row had that Done
+	// a derived watcher only: the Done of the ctx it watches
+	done <-chan struct{}
 }
 
 // noWatch is the watcher of a ctx that has none: parks select.
@@ -196,6 +222,19 @@ func (c *taskCtx) end() {
 	if w == nil || w == noWatch {
 		return
 	}
+	w.retire()
+	if d := w.derived.Swap(nil); d != nil {
+		d.retire()
+	}
+}
+
+// retire ends w: its AfterFunc is stopped now, or, if a park is under way
+// in w, by that park when it returns (so that the park still sees its
+// cancellation); later parks with w back out (see watcher.park). ended is
+// set before the slot is read, and a park reads ended after entering the
+// slot: either the park backs out or retire leaves the stop to it. It is
+// idempotent.
+func (w *watcher) retire() {
 	w.ended.Store(true)
 	if w.parked.Load() == nil {
 		w.stop()
@@ -210,57 +249,176 @@ func EndTask(ctx context.Context) {
 	}
 }
 
-// park is Park with c, a real task's own ctx: its Done is its parent's, so
-// c's watcher sees its cancellation. p enters the watcher's slot and the
-// task receives on p's channel alone. A signal comes from a grant (at most
-// one, counted by the waiter's Granted) or from the watcher (at most one,
-// and only if it took p out of the slot, after c's Err was set). So:
-// p still in the slot after the receive means the grant's signal, and the
-// park succeeds; p taken by the watcher means a cancellation, and the park
-// returns c's error with the channel holding, once the watcher has sent,
-// exactly one signal if the waiter was granted (which abandon drains) and
-// none otherwise, as after a select that chose ctx's Done.
-//
-// A second park with c under way at the same time (goroutines sharing a
-// task's ctx), or one after the task has ended, selects instead.
-func (c *taskCtx) park(p *Parker) error {
-	w := c.watch.Load()
-	if w == nil {
-		w = c.arm()
+// watcher returns c's watcher, arming it at c's first park.
+func (c *taskCtx) watcher() *watcher {
+	if w := c.watch.Load(); w != nil {
+		return w
 	}
-	if w == noWatch || !w.parked.CompareAndSwap(nil, p) {
+	return c.arm()
+}
+
+// park parks p in w, whose AfterFunc watches ctx's cancellation: ctx is a
+// real task's own ctx (its Done is its parent's, which the task's watcher
+// watches), or one derived from it (see parkDerived). p enters w's slot
+// and the task receives on p's channel alone. A signal comes from a grant
+// (at most one, counted by the waiter's Granted) or from the watcher (at
+// most one, and only if it took p out of the slot, after ctx's Err was
+// set). So: p still in the slot after the receive means the grant's
+// signal, and the park succeeds; p taken by the watcher means a
+// cancellation, and the park returns ctx's error with the channel holding,
+// once the watcher has sent, exactly one signal if the waiter was granted
+// (which abandon drains) and none otherwise, as after a select that chose
+// ctx's Done.
+//
+// A second park in w under way at the same time (goroutines sharing a
+// ctx), or one after w was retired (its task ended), selects instead.
+func (w *watcher) park(ctx context.Context, p *Parker) error {
+	if !w.parked.CompareAndSwap(nil, p) {
+		return parkSelect(ctx, p)
+	}
+	// ended is read after p entered the slot and retire reads the slot
+	// after setting ended: either this park backs out or retire leaves the
+	// stop to it.
+	if w.ended.Load() || ctx.Err() != nil {
+		return w.backOut(ctx, p)
+	}
+	<-p.ch
+	return w.leave(ctx, p)
+}
+
+// park is watcher.park for a park with c itself, the usual one: the same
+// steps, with c's methods called directly (measured: 5% of a contended
+// Lock's hand-off).
+func (c *taskCtx) park(w *watcher, p *Parker) error {
+	if !w.parked.CompareAndSwap(nil, p) {
 		return parkSelect(c, p)
 	}
-	// ended is read after p entered the slot and end reads the slot after
-	// setting ended: either this park backs out or end keeps the watcher.
-	if !w.ended.Load() && c.Err() == nil {
-		<-p.ch
-		if w.parked.CompareAndSwap(p, nil) {
-			if w.ended.Load() {
-				w.stop() // the task ended during this park: end left it to us
-			}
-			return nil // the grant's signal: the watcher will not send
-		}
-		return c.Err() // the watcher took p (c is cancelled)
+	if w.ended.Load() || c.Err() != nil {
+		return w.backOut(c, p)
 	}
+	<-p.ch
+	return w.leave(c, p)
+}
+
+// leave ends a park in w that received p's signal.
+func (w *watcher) leave(ctx context.Context, p *Parker) error {
+	if w.parked.CompareAndSwap(p, nil) {
+		if w.ended.Load() {
+			w.stop() // retired during this park: retire left it to us
+		}
+		return nil // the grant's signal: the watcher will not send
+	}
+	return cancelled(ctx) // the watcher took p (ctx is cancelled)
+}
+
+// backOut ends a park in w that found, with p in w's slot, ctx already
+// cancelled or w retired: p leaves the slot, unless the watcher took it
+// first, and a retired w's park selects.
+func (w *watcher) backOut(ctx context.Context, p *Parker) error {
 	if hook := testHookParkEnding.Load(); hook != nil {
 		(*hook)()
 	}
 	if w.parked.CompareAndSwap(p, nil) {
 		if w.ended.Load() {
-			w.stop() // as above; stop is idempotent, end may have stopped it too
+			w.stop() // stop is idempotent, retire may have stopped it too
 		}
-		if err := c.Err(); err != nil {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
-		return parkSelect(c, p) // the task has ended
+		return parkSelect(ctx, p) // w is retired
 	}
 	<-p.ch // the watcher took p and sends (or a grant did first)
-	return c.Err()
+	return cancelled(ctx)
 }
 
+// cancelled is the error of a park the watcher ended: ctx's Err, which its
+// cancellation set before the watcher ran (context.Canceled should a ctx of
+// the user's own type not say so: the park was not granted, and must fail).
+func cancelled(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return context.Canceled
+}
+
+// armAfter is how many parks in a row with one derived ctx's Done a task
+// makes before that ctx gets a watcher of its own. Arming costs an
+// AfterFunc, and the ctx's cancellation then runs the watcher's fire in a
+// goroutine of its own (as context.AfterFunc does), which a few parks
+// without a select pay for; a ctx made for one call (a request's timeout)
+// parks once or twice and keeps selecting.
+const armAfter = 8
+
+// parkDerived is Park with ctx, which is not a task's own ctx and whose
+// Done is done (not nil). If ctx is derived from a real task's ctx, the
+// park receives on p's channel alone when a watcher sees ctx's
+// cancellation: the task's own watcher if ctx has the task's Done
+// (context.WithValue over the task's ctx), or a watcher of ctx's own if the
+// task has parked with ctx's Done armAfter times in a row (a worker's
+// ctx.WithCancel of its task's ctx, waited on in a loop). That watcher is
+// kept until the task parks armAfter times with another ctx, or ends; it
+// holds a reference to ctx until then. Any other park selects.
+func parkDerived(ctx context.Context, done <-chan struct{}, p *Parker) error {
+	c, _ := ctx.Value(taskKey).(*taskCtx)
+	if c == nil || !c.real {
+		return parkSelectDone(ctx, done, p)
+	}
+	w := c.watcher()
+	if w == noWatch {
+		return parkSelectDone(ctx, done, p)
+	}
+	if c.Done() == done {
+		return w.park(ctx, p) // ctx is cancelled with the task's ctx only
+	}
+	d := w.derived.Load()
+	if d == nil || d.done != done {
+		if d = w.armDerived(ctx, done, d); d == nil {
+			return parkSelectDone(ctx, done, p)
+		}
+	}
+	return d.park(ctx, p)
+}
+
+// armDerived counts a park with ctx, derived from w's task's ctx with a
+// Done of its own, done, whose watcher is not old (w's derived watcher, or
+// nil), and returns the watcher to park in, or nil to select: after
+// armAfter parks in a row with done, it arms a watcher for ctx in old's
+// place and retires old. A context whose cancellation cannot be watched
+// without a goroutine (see watchable) is never armed.
+func (w *watcher) armDerived(ctx context.Context, done <-chan struct{}, old *watcher) *watcher {
+	id := chanID(done)
+	if w.last.Swap(id) != id {
+		w.runs.Store(1)
+		return nil
+	}
+	if w.runs.Add(1) < armAfter || !watchable(ctx) {
+		return nil
+	}
+	d := &watcher{done: done}
+	d.stop = context.AfterFunc(ctx, d.fire)
+	if !w.derived.CompareAndSwap(old, d) {
+		d.stop() // another park of the task armed one first
+		return nil
+	}
+	if old != nil {
+		old.retire()
+	}
+	if w.ended.Load() {
+		// The task ended meanwhile: end may have read w.derived before d
+		// entered it. Retiring twice is harmless.
+		d.retire()
+		return nil
+	}
+	return d
+}
+
+// chanID is an identity of ch for armDerived's count: its address, kept as
+// a number (it does not keep the channel alive; a reused address only
+// miscounts, and arming checks the channel itself).
+func chanID(ch <-chan struct{}) uintptr { return *(*uintptr)(unsafe.Pointer(&ch)) }
+
 // testHookParkEnding, set only by tests (nil in production), runs in
-// taskCtx.park on its cold path alone: p is in the watcher's slot but c is
+// watcher.backOut, the parks' cold path,: p is in the watcher's slot but ctx is
 // already cancelled or its task has ended, and the park is about to take p
 // back out of the slot (unless the watcher took it first).
 var testHookParkEnding atomic.Pointer[func()]

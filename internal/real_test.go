@@ -353,7 +353,10 @@ func TestRealWatcherNotOverCustomDone(t *testing.T) {
 		Real.Spawn(outer, "", func(ctx context.Context) {
 			c := ctx.(*taskCtx)
 			go func() {
+				// the watcher is decided at the park, after the waiter
+				// is queued
 				waitQueued(t, &mu, &q, 1)
+				waitFor(t, "the park's watcher", func() bool { return c.watch.Load() != nil })
 				watch <- c.watch.Load()
 				close(root.done)
 			}()

@@ -178,7 +178,7 @@ type taskCtx struct {
 	context.Context
 	Call      // the task, and the runtime its calls run on
 	real bool // a real task's: Decode needs no check
-	// watch is a real task's cancellation watcher (see taskCtx.park in
+	// watch is a real task's cancellation watcher (see watcher.park in
 	// real.go), made at its first park; noWatch once the task has ended
 	// or if its parent's cancellation cannot be watched.
 	watch atomic.Pointer[watcher]
