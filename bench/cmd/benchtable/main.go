@@ -38,8 +38,9 @@ var (
 	memory   = regexp.MustCompile(`\s([\d.e+]+) (B/task|MiB-peak)`)
 )
 
-// The simulated cases are BenchmarkSim* and BenchmarkMM1; -skip takes one
-// of these to run the others.
+// The simulated cases are BenchmarkSim* and BenchmarkMM1; realCases are
+// all the others. (Not -skip: it would also skip the synctest bubbles the
+// simulated cases run with testing.RunTests.)
 const (
 	simCases  = `^Benchmark(Sim|MM1)`
 	realCases = `^Benchmark([^SM]|S[^i]|Si[^m]|M[^M])`
@@ -64,11 +65,15 @@ func main() {
 	// The real-runtime cases run in a process of their own, which makes no
 	// simulation, as a service does: once a process has made one, a call
 	// that needs only its runtime searches a derived ctx for a simulation's
-	// task (see internal.DecodeRT), and the simulated cases (Sim*, MM1) run
-	// in a second process.
+	// task (see internal.DecodeRT). The simulated cases (Sim*, MM1) run in
+	// a second process. A -bench of the caller's own runs as given, in one.
+	patterns := []string{*bench}
+	if *bench == "." {
+		patterns = []string{realCases, simCases}
+	}
 	var out []byte
-	for _, skip := range []string{simCases, realCases} {
-		cmd := exec.Command("go", "test", "-run", "^$", "-bench", *bench, "-skip", skip, "-benchmem",
+	for _, pat := range patterns {
+		cmd := exec.Command("go", "test", "-run", "^$", "-bench", pat, "-benchmem",
 			"-count", strconv.Itoa(*count), "-benchtime", *benchtime, ".")
 		cmd.Stderr = os.Stderr
 		o, err := cmd.Output()
