@@ -224,23 +224,7 @@ func TestRealDerivedWatcherGrantRacesCancel(t *testing.T) {
 			res <- err
 		})
 		cancel := recvBounded(t, cancels, "the task's start")
-		mustQueue(t, &mu, &q, 1)
-		done := make(chan bool)
-		go func() {
-			mu.Lock()
-			ok := false
-			if w := q.PopLive(); w != nil {
-				ok = true
-				w.Grant()
-			}
-			mu.Unlock()
-			done <- ok
-		}()
-		if i%2 == 0 {
-			time.Sleep(time.Duration(i%7) * time.Microsecond)
-		}
-		cancel()
-		if recvBounded(t, done, "grant") {
+		if raceGrant(t, i, &mu, &q, cancel) {
 			granted++
 		}
 		if err := recvBounded(t, res, "park"); err == nil {
@@ -251,23 +235,6 @@ func TestRealDerivedWatcherGrantRacesCancel(t *testing.T) {
 	}
 	if granted != succeeded {
 		t.Fatalf("%d grants, %d successful waits", granted, succeeded)
-	}
-}
-
-// ownDone is a ctx of the user's own type with a Done of its own and no
-// AfterFunc: its cancellation cannot be watched without a goroutine.
-type ownDone struct {
-	context.Context
-	done chan struct{}
-}
-
-func (c ownDone) Done() <-chan struct{} { return c.done }
-func (c ownDone) Err() error {
-	select {
-	case <-c.done:
-		return context.Canceled
-	default:
-		return nil
 	}
 }
 
@@ -283,7 +250,7 @@ func TestRealDerivedUnwatchableNotArmed(t *testing.T) {
 	d := make(chan struct{})
 	last := make(chan bool, 1) // the task's last park is next
 	Real.Spawn(parent, "", func(ctx context.Context) {
-		own := ownDone{ctx, d}
+		own := &ownDoneCtx{Context: ctx, done: d} // a ctx of the user's own type
 		w := ctx.(*taskCtx).watcher()
 		for i := 0; i < 2*armAfter; i++ {
 			g := grantNext(t, &mu, &q)

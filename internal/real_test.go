@@ -138,23 +138,7 @@ func TestRealWatcherGrantRacesCancel(t *testing.T) {
 			}
 			res <- err
 		})
-		mustQueue(t, &mu, &q, 1)
-		done := make(chan bool)
-		go func() {
-			mu.Lock()
-			ok := false
-			if w := q.PopLive(); w != nil {
-				ok = true
-				w.Grant()
-			}
-			mu.Unlock()
-			done <- ok
-		}()
-		if i%2 == 0 {
-			time.Sleep(time.Duration(i%7) * time.Microsecond)
-		}
-		cancel()
-		if recvBounded(t, done, "grant") {
+		if raceGrant(t, i, &mu, &q, cancel) {
 			granted++
 		}
 		if err := recvBounded(t, res, "first park"); err == nil {
@@ -169,6 +153,30 @@ func TestRealWatcherGrantRacesCancel(t *testing.T) {
 	if granted != succeeded {
 		t.Fatalf("%d grants, %d successful waits", granted, succeeded)
 	}
+}
+
+// raceGrant grants q's queued waiter from another goroutine while cancel
+// cancels the waiter's ctx (round i picks a small delay before the
+// cancel), and reports whether the grant found the waiter live.
+func raceGrant(t *testing.T, i int, mu *sync.Mutex, q *Queue[int], cancel func()) bool {
+	t.Helper()
+	mustQueue(t, mu, q, 1)
+	done := make(chan bool)
+	go func() {
+		mu.Lock()
+		ok := false
+		if w := q.PopLive(); w != nil {
+			ok = true
+			w.Grant()
+		}
+		mu.Unlock()
+		done <- ok
+	}()
+	if i%2 == 0 {
+		time.Sleep(time.Duration(i%7) * time.Microsecond)
+	}
+	cancel()
+	return recvBounded(t, done, "grant")
 }
 
 // Goroutines that share a task's ctx park at the same time: one takes the
