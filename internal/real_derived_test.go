@@ -35,35 +35,7 @@ func blockOnce(ctx context.Context, mu *sync.Mutex, q *Queue[int]) error {
 	return err
 }
 
-// A ctx derived from a real task's with no cancellation of its own
-// (context.WithValue) parks in the task's watcher's slot, as the task's
-// own ctx does, and the task's cancellation reaches it there.
-func TestRealDerivedSameDoneParksInTaskWatcher(t *testing.T) {
-	parent, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var mu sync.Mutex
-	var q Queue[int]
-	res := make(chan error, 1)
-	inSlot := make(chan bool, 1)
-	Real.Spawn(parent, "", func(ctx context.Context) {
-		c := ctx.(*taskCtx)
-		go func() {
-			inSlot <- waitQueued(t, &mu, &q, 1) && waitFor(t, "a park in the task's watcher's slot", func() bool { return slotTaken(c) })
-			cancel()
-		}()
-		res <- blockOnce(context.WithValue(ctx, derivedTestKey{}, 1), &mu, &q)
-	})
-	if !recvBounded(t, inSlot, "slot") {
-		t.Error("the park with a WithValue of the task's ctx is not in the task's watcher's slot")
-	}
-	if err := recvBounded(t, res, "park"); !errors.Is(err, context.Canceled) {
-		t.Fatalf("park returned %v, want context.Canceled", err)
-	}
-	if q.Len() != 0 {
-		t.Errorf("%d waiters left queued", q.Len())
-	}
-}
-
+// derivedTestKey is the key of the derived contexts of the watcher tests.
 type derivedTestKey struct{}
 
 // A ctx derived from a real task's with a cancellation of its own gets a

@@ -74,31 +74,45 @@ func recvBounded[T any](t *testing.T, ch <-chan T, what string) T {
 
 // A real task parked with its own ctx is cancelled by its watcher: the park
 // is in the watcher's slot (a receive on its parker alone), and the
-// cancellation of the task's parent ends it with the cause's error.
+// cancellation of the task's parent ends it with the cause's error. So is
+// a park with a ctx derived from the task's with no cancellation of its
+// own (context.WithValue): it parks in the task's watcher too.
 func TestRealWatcherDeliversCancellation(t *testing.T) {
-	parent, cancel := context.WithCancel(context.Background())
-	var mu sync.Mutex
-	var q Queue[int]
-	res := make(chan error, 1)
-	inSlot := make(chan bool, 1)
-	Real.Spawn(parent, "", func(ctx context.Context) {
-		c := ctx.(*taskCtx)
-		go func() {
-			inSlot <- waitQueued(t, &mu, &q, 1) && waitFor(t, "a park in the watcher's slot", func() bool { return slotTaken(c) })
-			cancel()
-		}()
-		mu.Lock()
-		_, err := Block(ctx, Decode(ctx), &mu, &q, 0, "test")
-		res <- err
-	})
-	if !recvBounded(t, inSlot, "slot") {
-		t.Errorf("the park with the task's ctx is not in its watcher's slot")
-	}
-	if err := recvBounded(t, res, "park"); !errors.Is(err, context.Canceled) {
-		t.Fatalf("park returned %v, want context.Canceled", err)
-	}
-	if q.Len() != 0 {
-		t.Errorf("%d waiters left queued", q.Len())
+	for _, k := range []struct {
+		name string
+		wrap func(context.Context) context.Context
+	}{
+		{"task ctx", func(ctx context.Context) context.Context { return ctx }},
+		{"WithValue", func(ctx context.Context) context.Context { return context.WithValue(ctx, derivedTestKey{}, 1) }},
+	} {
+		t.Run(k.name, func(t *testing.T) {
+			parent, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var mu sync.Mutex
+			var q Queue[int]
+			res := make(chan error, 1)
+			inSlot := make(chan bool, 1)
+			Real.Spawn(parent, "", func(ctx context.Context) {
+				c := ctx.(*taskCtx)
+				go func() {
+					inSlot <- waitQueued(t, &mu, &q, 1) && waitFor(t, "a park in the watcher's slot", func() bool { return slotTaken(c) })
+					cancel()
+				}()
+				ctx = k.wrap(ctx)
+				mu.Lock()
+				_, err := Block(ctx, Decode(ctx), &mu, &q, 0, "test")
+				res <- err
+			})
+			if !recvBounded(t, inSlot, "slot") {
+				t.Errorf("the park is not in the task's watcher's slot")
+			}
+			if err := recvBounded(t, res, "park"); !errors.Is(err, context.Canceled) {
+				t.Fatalf("park returned %v, want context.Canceled", err)
+			}
+			if q.Len() != 0 {
+				t.Errorf("%d waiters left queued", q.Len())
+			}
+		})
 	}
 }
 
