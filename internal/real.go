@@ -355,7 +355,7 @@ const armAfter = 8
 // cancellation: the task's own watcher if ctx has the task's Done
 // (context.WithValue over the task's ctx), or a watcher of ctx's own if the
 // task has parked with ctx's Done armAfter times in a row (a worker's
-// ctx.WithCancel of its task's ctx, waited on in a loop). That watcher is
+// context.WithCancel of its task's ctx, waited on in a loop). That watcher is
 // kept until the task parks armAfter times with another ctx, or ends; it
 // holds a reference to ctx until then. Any other park selects.
 func parkDerived(ctx context.Context, done <-chan struct{}, p *Parker) error {
