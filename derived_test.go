@@ -507,3 +507,88 @@ func TestDerivedCtxNotSearchedWithoutSimulation(t *testing.T) {
 		t.Error("a simulation was made: the calls no longer search a derived ctx for a simulation's task")
 	}
 }
+
+// A worker waits again and again with one ctx derived from its task's (a
+// WithCancel, and a WithValue of the task's ctx), as a loop does: under
+// both runtimes every item comes through in order, and the derived ctx's
+// cancellation ends the wait under way with context.Canceled, taking
+// nothing. On the real runtime the loop's later waits park in a watcher
+// (internal/real.go: parkDerived); each wait here is a real park, since
+// the producer puts only once the worker is queued.
+func TestDerivedCtxRepeatedWaits(t *testing.T) {
+	const items = 20
+	for _, d := range []struct {
+		name   string
+		derive func(ctx context.Context) (context.Context, context.CancelFunc)
+	}{
+		{"WithCancel", func(ctx context.Context) (context.Context, context.CancelFunc) { return context.WithCancel(ctx) }},
+		{"WithValue", func(ctx context.Context) (context.Context, context.CancelFunc) {
+			return context.WithValue(ctx, derivedKey{}, 1), func() {}
+		}},
+	} {
+		t.Run(d.name, func(t *testing.T) {
+			bothRuntimes(t, func(t *testing.T, ctx context.Context, h *H) error {
+				var q tock.Queue[int]
+				// The worker's own cancel for WithCancel; for WithValue,
+				// the cancellation is the worker task's, through its group.
+				g := tock.NewGroup(ctx)
+				var cancelWait context.CancelFunc
+				var ready tock.Event
+				var result error // the worker's, read after g.Wait
+				g.Go(func(ctx context.Context) error {
+					c, cancel := d.derive(ctx)
+					defer cancel()
+					if d.name == "WithCancel" {
+						cancelWait = cancel
+					} else {
+						cancelWait = g.Cancel
+					}
+					ready.Set()
+					for i := 0; ; i++ {
+						v, err := q.Get(c)
+						if err != nil {
+							if i != items {
+								err = fmt.Errorf("the wait ended after %d items: %w", i, err)
+							}
+							result = err
+							return nil
+						}
+						if v != i {
+							result = fmt.Errorf("item %d is %d", i, v)
+							return nil
+						}
+					}
+				})
+				if err := ready.Wait(ctx); err != nil {
+					return err
+				}
+				queued := func() error { // the worker is parked in Get (a state that cannot lapse)
+					for q.Waiting() == 0 {
+						if err := tock.Sleep(ctx, h.U(1)); err != nil {
+							return err
+						}
+					}
+					return nil
+				}
+				for i := 0; i < items; i++ {
+					if err := queued(); err != nil {
+						return err
+					}
+					q.Put(ctx, i)
+				}
+				if err := queued(); err != nil {
+					return err
+				}
+				cancelWait()
+				g.Wait()
+				if err := result; !errors.Is(err, context.Canceled) {
+					return fmt.Errorf("the last wait: %v, want context.Canceled", err)
+				}
+				if q.Len() != 0 || q.Waiting() != 0 {
+					return fmt.Errorf("%d items, %d waiters left", q.Len(), q.Waiting())
+				}
+				return nil
+			})
+		})
+	}
+}
