@@ -102,7 +102,7 @@ func (l *CapacityLimiter) Acquire(ctx context.Context) error {
 	panicIfNilCtx("CapacityLimiter.Acquire", ctx)
 	c := internal.Decode(ctx)
 	b := defaultBorrower("Acquire", c)
-	if err := ctx.Err(); err != nil {
+	if err := internal.Err(ctx); err != nil {
 		return err
 	}
 	if m := l.mons.Load(); m == nil || m.Wait == nil {

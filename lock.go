@@ -54,7 +54,7 @@ type LockStats struct {
 // next returns.
 func (l *Lock) Lock(ctx context.Context) error {
 	panicIfNilCtx("Lock.Lock", ctx)
-	if err := ctx.Err(); err != nil {
+	if err := internal.Err(ctx); err != nil {
 		return err
 	}
 	c := internal.Decode(ctx)

@@ -118,7 +118,7 @@ func (r realRuntime) Sleep(ctx context.Context, d time.Duration) error {
 func (realRuntime) Spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
 	id := nextTaskID.add()
 	t := &Task{ID: id, num: id, name: name}
-	ctx := &taskCtx{Context: parent, Call: Call{RT: Real, Task: t}, real: true} // a real group's parent is not a simulation's
+	ctx := newRealCtx(parent, Call{RT: Real, Task: t}) // a real group's parent is not a simulation's
 	if name != "" {
 		goNamed(t, ctx, fn)
 		return t

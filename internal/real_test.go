@@ -496,3 +496,41 @@ func TestRealWatcherTakesSlotOfCancelledPark(t *testing.T) {
 		t.Error("a park left in the watcher's slot")
 	}
 }
+
+// errCountCtx counts the calls of its Err.
+type errCountCtx struct {
+	context.Context
+	n *int
+}
+
+func (c errCountCtx) Err() error { *c.n++; return c.Context.Err() }
+
+// A real task's ctx over a parent that is never done (no Done channel:
+// context.Background(), a WithValue over it) answers Err without asking
+// the parent, through Err and through its own method; over a parent that
+// can be cancelled it asks the parent every time, and so reports the
+// parent's cancellation at once.
+func TestRealTaskCtxErrOfNeverDoneParent(t *testing.T) {
+	n := 0
+	never := WithTask(errCountCtx{context.WithValue(context.Background(), &ctxKey{"test"}, 1), &n}, &Task{ID: 1})
+	if err := Err(never); err != nil || n != 0 {
+		t.Errorf("Err over a never-done parent: %v, with %d calls of the parent's Err, want nil with none", err, n)
+	}
+	if err := never.Err(); err != nil || n != 0 {
+		t.Errorf("ctx.Err over a never-done parent: %v, with %d calls of the parent's Err, want nil with none", err, n)
+	}
+
+	parent, cancel := context.WithCancel(context.Background())
+	m := 0
+	live := WithTask(errCountCtx{parent, &m}, &Task{ID: 2})
+	if err := Err(live); err != nil || m != 1 {
+		t.Errorf("Err over a live cancellable parent: %v, with %d calls of the parent's Err, want nil with 1", err, m)
+	}
+	cancel()
+	if err := Err(live); err != context.Canceled {
+		t.Errorf("Err over a cancelled parent: %v, want context.Canceled", err)
+	}
+	if err := live.Err(); err != context.Canceled {
+		t.Errorf("ctx.Err over a cancelled parent: %v, want context.Canceled", err)
+	}
+}

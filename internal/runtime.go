@@ -93,6 +93,15 @@ func Decode(ctx context.Context) Call {
 	return decode(ctx)
 }
 
+// Err is ctx.Err(), read with no call for a real task's ctx whose parent
+// is never done (its Err is nil for good): a blocking call's first check.
+func Err(ctx context.Context) error {
+	if t, ok := ctx.(*taskCtx); ok && t.never {
+		return nil
+	}
+	return ctx.Err()
+}
+
 // DecodeRT is Decode for a call whose waiters need no owner (an Event, a
 // Semaphore, a stream's or a queue's ends): the same runtime, and the same
 // task wherever the call can use it, but on the real runtime a ctx that is
@@ -178,6 +187,9 @@ type taskCtx struct {
 	context.Context
 	Call      // the task, and the runtime its calls run on
 	real bool // a real task's: Decode needs no check
+	// never: a real task's whose parent has no Done (context.Background(),
+	// a WithValue over it): its Err is nil for good, read with no call.
+	never bool
 	// watch is a real task's cancellation watcher (see watcher.park in
 	// real.go), made at its first park; noWatch once the task has ended
 	// or if its parent's cancellation cannot be watched.
@@ -196,6 +208,9 @@ func (c *taskCtx) Value(k any) any {
 // Err is the parent's: a simulation node's is read directly (it is asked on
 // every blocking call).
 func (c *taskCtx) Err() error {
+	if c.never {
+		return nil
+	}
 	if n, ok := c.Context.(*node); ok {
 		return n.Err()
 	}
@@ -220,7 +235,12 @@ func (c *taskCtx) AfterFunc(f func()) func() bool {
 // simulation's context the calls made with it run on that simulation, as
 // the calls made with ctx itself do.
 func WithTask(ctx context.Context, t *Task) context.Context {
-	return &taskCtx{Context: ctx, Call: Call{RT: Decode(ctx).RT, Task: t}, real: true}
+	return newRealCtx(ctx, Call{RT: Decode(ctx).RT, Task: t})
+}
+
+// newRealCtx is the ctx of a real task over parent.
+func newRealCtx(parent context.Context, c Call) *taskCtx {
+	return &taskCtx{Context: parent, Call: c, real: true, never: parent.Done() == nil}
 }
 
 // TaskOf returns the task in ctx, or nil for an anonymous caller (see
