@@ -106,6 +106,10 @@ func (c *Condition) wait(ctx context.Context) error {
 		}
 	}()
 	err := rt.Park(ctx, &w.Parker, "Condition.Wait")
+	// a method of ctx panicked in the park: raised, and the deferred
+	// abandon takes w out of its queue (or passes on the lock it was
+	// handed)
+	internal.RaiseCtxPanic(err)
 	if err != nil {
 		l.mu.Lock()
 		switch {

@@ -379,7 +379,7 @@ func (l *CapacityLimiter) checkNotHolding(op string, b any) {
 		waits = t.LimiterWaits.Load() != 0 && l.queued(b)
 	} else if len(l.waiting) > 0 {
 		w, ok := l.waiting[b]
-		waits = ok && w.ctx.Err() == nil
+		waits = ok && internal.CtxLive(w.ctx)
 	}
 	if waits {
 		l.mu.Unlock()

@@ -306,7 +306,7 @@ func (c *recvCase[T]) arm(s *selector, i int) armResult {
 	// A blocked sender (a rendezvous stream): claim it and us together.
 	for w := p.sendq.Front(); w != nil; {
 		next := w.Next()
-		if w.Sel == s.claim || (w.Ctx != nil && w.Ctx.Err() != nil) {
+		if w.Sel == s.claim || !internal.CtxLive(w.Ctx) {
 			w = next
 			continue
 		}
@@ -414,7 +414,7 @@ func (c *sendCase[T]) arm(s *selector, i int) armResult {
 	// A waiting receiver: claim it and us together.
 	for w := p.recvq.Front(); w != nil; {
 		next := w.Next()
-		if w.Sel == s.claim || (w.Ctx != nil && w.Ctx.Err() != nil) {
+		if w.Sel == s.claim || !internal.CtxLive(w.Ctx) {
 			w = next
 			continue
 		}

@@ -90,7 +90,7 @@ func (p *pipe[T]) popReceiver(v T) *internal.Waiter[slot[T]] {
 	for w := p.recvq.Front(); w != nil; {
 		next := w.Next()
 		switch {
-		case w.Ctx != nil && w.Ctx.Err() != nil:
+		case !internal.CtxLive(w.Ctx):
 			p.recvq.Remove(w) // cancelled first: it returns its error
 		case w.Val.pred == nil || p.call(w.Val.pred, v):
 			p.recvq.Remove(w)

@@ -95,7 +95,7 @@ func (w *Waiter[T]) Claim() bool { return w.Sel == nil || w.Sel.TryClaim(w.SelId
 // Live reports whether w can still be served: its context is not done and,
 // if it is a case of a Select, no case has won yet.
 func (w *Waiter[T]) Live() bool {
-	return (w.Ctx == nil || w.Ctx.Err() == nil) && (w.Sel == nil || !w.Sel.Decided())
+	return CtxLive(w.Ctx) && (w.Sel == nil || !w.Sel.Decided())
 }
 
 // PrepareShared readies p, the one parker of a Select, for ctx's runtime;
@@ -122,19 +122,38 @@ func ParkSelect(ctx context.Context, rt Runtime, p *Parker) error {
 	return rt.Park(ctx, p, "Select")
 }
 
-// Refused reports whether err is a park's refusal.
+// Refused reports whether err is a park's refusal, or a panic it recovered
+// from a method of its ctx (see Raise).
 func Refused(err error) bool {
-	_, ok := err.(*refusal)
-	return ok
+	switch err.(type) {
+	case *refusal, *ctxPanic:
+		return true
+	}
+	return false
 }
 
 // Raise panics with a park's refusal err once the Select holds no queued
 // waiter and no lock, unless a grant won first and the refusal only
 // unwinds an abandoned task (the grant wins; the next blocking call
 // unwinds it).
+//
+// A *ctxPanic (a method of the Select's ctx panicked in its park) is
+// raised unless a grant won first (the grant wins, as over a cancellation).
 func Raise(err error, granted bool) {
+	if p, ok := err.(*ctxPanic); ok && !granted {
+		panic(p.v)
+	}
 	if r, ok := err.(*refusal); ok && !(granted && r == errAbort) {
 		r.raise()
+	}
+}
+
+// RaiseCtxPanic panics with the value a park recovered from a method of
+// its ctx if err is such a park's error (see Runtime.Park), and does
+// nothing otherwise.
+func RaiseCtxPanic(err error) {
+	if p, ok := err.(*ctxPanic); ok {
+		panic(p.v)
 	}
 }
 

@@ -140,11 +140,38 @@ func (q *Queue[T]) Remove(w *Waiter[T]) bool {
 func (q *Queue[T]) PopLive() *Waiter[T] {
 	for w := q.l.front(); w != nil; w = q.l.front() {
 		q.Remove(w)
-		if (w.Ctx == nil || w.Ctx.Err() == nil) && w.Claim() {
+		if CtxLive(w.Ctx) && w.Claim() {
 			return w
 		}
 	}
 	return nil
+}
+
+// CtxLive reports whether ctx, a waiter's (nil for one that no longer
+// gives up), is not done. A granter asks it of another task's ctx with the
+// primitive's mutex held, so a panic in the Err of a ctx of the user's own
+// type is recovered here: the waiter counts as live, and is granted (its
+// own call then returns what it was handed; see parkPanicked).
+func CtxLive(ctx context.Context) bool {
+	if ctx == nil {
+		return true
+	}
+	if t, ok := ctx.(*taskCtx); ok && t.safe {
+		return t.Err() == nil
+	}
+	if stdErr(ctx) {
+		return ctx.Err() == nil
+	}
+	return ctxLive(ctx)
+}
+
+func ctxLive(ctx context.Context) (live bool) {
+	defer func() {
+		if recover() != nil {
+			live = true
+		}
+	}()
+	return ctx.Err() == nil
 }
 
 // Grant hands w what it waits for and wakes it. Call it under the lock that
@@ -209,8 +236,25 @@ func Wait[T any](ctx context.Context, rt Runtime, mu *sync.Mutex, q *Queue[T], w
 // granted); to unwind an abandoned task unless it was granted first (then the
 // grant wins: the task has what it waited for, and its next blocking call
 // unwinds it).
+//
+// If err is a *ctxPanic (a method of ctx, of the user's own type, panicked
+// in the park), a grant that came first wins as it wins over a
+// cancellation, and the panic is dropped (the ctx's owner meets it again
+// at the ctx's next use); otherwise w leaves q and the panic goes on. w
+// must not be reused then: a watcher may still signal its channel.
 func (q *Queue[T]) abandon(mu *sync.Mutex, w *Waiter[T], err error) error {
 	mu.Lock()
+	if p, ok := err.(*ctxPanic); ok {
+		granted := w.Granted
+		if !granted {
+			q.Remove(w)
+		}
+		mu.Unlock()
+		if !granted {
+			panic(p.v)
+		}
+		return nil
+	}
 	if w.Granted {
 		mu.Unlock()
 		w.drain()
@@ -259,6 +303,10 @@ func Block[T any](ctx context.Context, c Call, mu *sync.Mutex, q *Queue[T], val 
 	mu.Unlock()
 	err := c.RT.Park(ctx, &w.Parker, what)
 	if err != nil {
+		if _, ok := err.(*ctxPanic); ok {
+			q.abandon(mu, w, err) // panics unless granted
+			return w.Val, nil     // w is not reused (see abandon)
+		}
 		err = q.abandon(mu, w, err)
 	}
 	v := w.Val

@@ -47,12 +47,35 @@ func (realRuntime) Prepare(p *Parker, what string) error {
 // channel, such as context.Background()'s), and a park with a ctx derived
 // from a task's that a watcher sees (see parkDerived). Any other ctx is a
 // select on p's channel and its Done.
+//
+// A park with any ctx but a safe task context (see taskCtx.safe) may run
+// the user's code in the ctx's methods; a panic there is returned as a
+// *ctxPanic (see Block).
 func (realRuntime) Park(ctx context.Context, p *Parker, what string) error {
+	if c, ok := ctx.(*taskCtx); ok && c.safe {
+		return parkTask(c, p)
+	}
+	if isRoot(ctx) {
+		<-p.ch // never done
+		return nil
+	}
+	return parkAny(ctx, p)
+}
+
+// parkTask is Park with a task's own ctx.
+func parkTask(c *taskCtx, p *Parker) error {
+	if w := c.watcher(); w != noWatch {
+		return c.park(w, p)
+	}
+	return parkSelect(c, p)
+}
+
+// parkAny is Park with any ctx; a panic from ctx's methods is returned as
+// a *ctxPanic.
+func parkAny(ctx context.Context, p *Parker) (err error) {
+	defer catchCtxPanic(&err)
 	if c, ok := ctx.(*taskCtx); ok {
-		if w := c.watcher(); w != noWatch {
-			return c.park(w, p)
-		}
-		return parkSelect(c, p)
+		return parkTask(c, p)
 	}
 	done := ctx.Done()
 	if done == nil {

@@ -505,19 +505,33 @@ type errCountCtx struct {
 
 func (c errCountCtx) Err() error { *c.n++; return c.Context.Err() }
 
-// A real task's ctx over a parent that is never done (no Done channel:
-// context.Background(), a WithValue over it) answers Err without asking
-// the parent, through Err and through its own method; over a parent that
-// can be cancelled it asks the parent every time, and so reports the
-// parent's cancellation at once.
+// A real task's ctx over a parent that is never done (context.Background(),
+// context.TODO(), a task's ctx over one) answers Err without asking the
+// parent, through Err and through its own method; over a parent that can
+// be cancelled it asks the parent every time, and so reports the parent's
+// cancellation at once.
 func TestRealTaskCtxErrOfNeverDoneParent(t *testing.T) {
-	n := 0
-	never := WithTask(errCountCtx{context.WithValue(context.Background(), &ctxKey{"test"}, 1), &n}, &Task{ID: 1})
-	if err := Err(never); err != nil || n != 0 {
-		t.Errorf("Err over a never-done parent: %v, with %d calls of the parent's Err, want nil with none", err, n)
+	for _, parent := range []context.Context{context.Background(), context.TODO(), WithTask(context.Background(), &Task{ID: 9})} {
+		never := WithTask(parent, &Task{ID: 1})
+		if !never.(*taskCtx).never {
+			t.Errorf("a task ctx over %T is not marked never done", parent)
+		}
+		if err := Err(never); err != nil {
+			t.Errorf("Err over %T: %v, want nil", parent, err)
+		}
 	}
-	if err := never.Err(); err != nil || n != 0 {
-		t.Errorf("ctx.Err over a never-done parent: %v, with %d calls of the parent's Err, want nil with none", err, n)
+	// a never-done task ctx is answered without its parent's Err (were the
+	// flag set here, over a parent that counts, no call would reach it)
+	n := 0
+	counted := &taskCtx{Context: errCountCtx{context.Background(), &n}, Call: Call{RT: Real, Task: &Task{ID: 1}}, real: true, never: true}
+	if err := Err(counted); err != nil || n != 0 {
+		t.Errorf("Err of a never-done task ctx: %v, with %d calls of the parent's Err, want nil with none", err, n)
+	}
+	if err := counted.Err(); err != nil || n != 0 {
+		t.Errorf("ctx.Err of a never-done task ctx: %v, with %d calls of the parent's Err, want nil with none", err, n)
+	}
+	if WithTask(errCountCtx{context.Background(), &n}, &Task{ID: 1}).(*taskCtx).never {
+		t.Error("a task ctx over a parent of the user's own type is marked never done (its methods were not asked)")
 	}
 
 	parent, cancel := context.WithCancel(context.Background())
@@ -532,5 +546,48 @@ func TestRealTaskCtxErrOfNeverDoneParent(t *testing.T) {
 	}
 	if err := live.Err(); err != context.Canceled {
 		t.Errorf("ctx.Err over a cancelled parent: %v, want context.Canceled", err)
+	}
+}
+
+// donePanicCtx is a context of the user's own type whose Done panics.
+type donePanicCtx struct{ context.Context }
+
+func (donePanicCtx) Done() <-chan struct{} { panic("donePanicCtx.Done") }
+
+// A park with a real task's ctx over a parent of the user's own type
+// calls the parent's methods (arming the task's watcher asks its Done): a
+// panic there is returned as a *ctxPanic, for Block to take the waiter out
+// of its queue before raising it. A task context over a standard-library
+// context needs no guard (safe), one over the user's type does.
+func TestRealParkReturnsCtxPanic(t *testing.T) {
+	ctx := WithTask(donePanicCtx{context.Background()}, &Task{ID: 1}).(*taskCtx)
+	if ctx.safe {
+		t.Fatal("a task ctx over a parent of the user's own type is marked safe")
+	}
+	var p Parker
+	if err := Real.Prepare(&p, "test"); err != nil {
+		t.Fatal(err)
+	}
+	err := Real.Park(ctx, &p, "test")
+	if cp, ok := err.(*ctxPanic); !ok || cp.v != "donePanicCtx.Done" {
+		t.Fatalf("Park: %v, want a *ctxPanic of donePanicCtx.Done", err)
+	}
+	for _, parent := range []context.Context{context.Background(), context.TODO(), ctx.Context} {
+		parent := parent
+		if _, ok := parent.(donePanicCtx); ok {
+			continue
+		}
+		c, cancel := context.WithCancel(parent)
+		d, cancelD := context.WithTimeout(parent, time.Hour)
+		for _, p := range []context.Context{parent, c, d} {
+			if !WithTask(p, &Task{ID: 2}).(*taskCtx).safe {
+				t.Errorf("a task ctx over %T is not marked safe", p)
+			}
+		}
+		cancel()
+		cancelD()
+	}
+	if WithTask(context.WithValue(context.Background(), &ctxKey{"k"}, 1), &Task{ID: 3}).(*taskCtx).safe {
+		t.Error("a task ctx over a WithValue (whose methods ask its parent's) is marked safe")
 	}
 }

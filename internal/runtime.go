@@ -6,6 +6,8 @@ package internal
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 	"sync/atomic"
@@ -37,7 +39,9 @@ type Runtime interface {
 	Prepare(p *Parker, what string) error
 	// Park blocks the calling task until p is woken (nil) or ctx is done
 	// (ctx's error). what names the wait for deadlock reports. It returns a
-	// refusal instead of parking when the caller may not park.
+	// refusal instead of parking when the caller may not park, and a
+	// *ctxPanic if a method of ctx (one of the user's own type) panicked
+	// (see Block).
 	Park(ctx context.Context, p *Parker, what string) error
 	// Checkpoint is the schedule point of AnyIO-style primitives: in a
 	// simulation the caller runs again after every task already runnable.
@@ -187,9 +191,14 @@ type taskCtx struct {
 	context.Context
 	Call      // the task, and the runtime its calls run on
 	real bool // a real task's: Decode needs no check
-	// never: a real task's whose parent has no Done (context.Background(),
-	// a WithValue over it): its Err is nil for good, read with no call.
+	// never: a real task's whose parent is never done (see neverDone): its
+	// Err is nil for good, read with no call.
 	never bool
+	// safe: no method of c reaches code of the user's (its parent is a
+	// simulation's node, a standard-library root or cancellable context,
+	// or a safe task context), so a park with c needs no guard against a
+	// panic from it (see guarded).
+	safe bool
 	// watch is a real task's cancellation watcher (see watcher.park in
 	// real.go), made at its first park; noWatch once the task has ended
 	// or if its parent's cancellation cannot be watched.
@@ -240,7 +249,82 @@ func WithTask(ctx context.Context, t *Task) context.Context {
 
 // newRealCtx is the ctx of a real task over parent.
 func newRealCtx(parent context.Context, c Call) *taskCtx {
-	return &taskCtx{Context: parent, Call: c, real: true, never: parent.Done() == nil}
+	return &taskCtx{Context: parent, Call: c, real: true, never: neverDone(parent), safe: safeParent(parent)}
+}
+
+// neverDone reports, with no call of parent's methods (parent may be of the
+// user's own type, and a spawn must not run its code), that parent is never
+// done: context.Background(), context.TODO(), or a task's ctx over one.
+func neverDone(parent context.Context) bool {
+	if p, ok := parent.(*taskCtx); ok {
+		return p.never
+	}
+	return isRoot(parent)
+}
+
+// safeParent reports whether parent's methods run none of the user's code
+// (see taskCtx.safe): the standard library's roots and cancellable contexts
+// answer Err, Done, the look-up of their own cancelCtx and AfterFunc's
+// registration from their own fields.
+func safeParent(parent context.Context) bool {
+	switch p := parent.(type) {
+	case *taskCtx:
+		return p.safe
+	case *node:
+		return true
+	}
+	return stdErr(parent)
+}
+
+// stdErr reports whether ctx is one of the standard library's root or
+// cancellable contexts, whose Err and Done read their own fields (no
+// parent's, no code of the user's).
+func stdErr(ctx context.Context) bool {
+	t := reflect.TypeOf(ctx)
+	return t == stdCancelType || t == stdTimerType || isRoot(ctx)
+}
+
+// isRoot reports whether ctx is context.Background() or context.TODO().
+func isRoot(ctx context.Context) bool {
+	t := reflect.TypeOf(ctx)
+	return t == stdBackgroundType || t == stdTODOType
+}
+
+var (
+	stdBackgroundType = reflect.TypeOf(context.Background())
+	stdTODOType       = reflect.TypeOf(context.TODO())
+	stdCancelType     = func() reflect.Type {
+		c, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		return reflect.TypeOf(c)
+	}()
+	stdTimerType = func() reflect.Type {
+		c, cancel := context.WithTimeout(context.Background(), time.Hour)
+		defer cancel()
+		return reflect.TypeOf(c)
+	}()
+)
+
+// ctxPanic is what a park returns when a method of its ctx panicked with
+// v: the caller takes its waiter out of the queue (unless a grant came
+// first) and then raises v (see Block).
+type ctxPanic struct{ v any }
+
+func (p *ctxPanic) Error() string { return fmt.Sprintf("tock: a method of the ctx panicked: %v", p.v) }
+
+// guarded runs park, a park that may call methods of its ctx, and returns
+// a panic of theirs as a *ctxPanic.
+func guarded(park func() error) (err error) {
+	defer catchCtxPanic(&err)
+	return park()
+}
+
+// catchCtxPanic, deferred by a park that may call methods of its ctx,
+// turns a panic of theirs into the park's error, a *ctxPanic.
+func catchCtxPanic(err *error) {
+	if r := recover(); r != nil {
+		*err = &ctxPanic{r}
+	}
 }
 
 // TaskOf returns the task in ctx, or nil for an anonymous caller (see

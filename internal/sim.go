@@ -561,22 +561,14 @@ func (s *Sched) watch(ctx context.Context, t *simTask) error {
 			return err
 		}
 	} else {
-		done := ctx.Done()
-		if done == nil {
-			if _, ok := ctx.Deadline(); ok {
-				return ErrWallClockDeadline
-			}
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
+		// a ctx of the user's own type may panic: returned as a *ctxPanic
+		var stop bool
+		err := guarded(func() (err error) {
+			n, stop, err = foreignNode(ctx)
 			return err
-		}
-		n = nodeOf(ctx)
-		if dl, ok := ctx.Deadline(); ok && (n == nil || !n.hasDeadline || !dl.Equal(n.deadline)) {
-			return ErrWallClockDeadline
-		}
-		if n != nil && n.Done() != done {
-			n = nil // ctx's cancellation is not (only) tock's: poll it
+		})
+		if stop || err != nil {
+			return err
 		}
 	}
 	if n != nil {
@@ -608,6 +600,31 @@ func (s *Sched) watch(ctx context.Context, t *simTask) error {
 	return nil
 }
 
+// foreignNode is watch for a ctx that is neither a node nor a task's
+// context over one: the node whose cancellation is ctx's (nil: poll ctx),
+// or stop with the park's result (ctx is never done, or is done already,
+// or has a deadline of the wall clock).
+func foreignNode(ctx context.Context) (n *node, stop bool, err error) {
+	done := ctx.Done()
+	if done == nil {
+		if _, ok := ctx.Deadline(); ok {
+			return nil, true, ErrWallClockDeadline
+		}
+		return nil, true, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, true, err
+	}
+	n = nodeOf(ctx)
+	if dl, ok := ctx.Deadline(); ok && (n == nil || !n.hasDeadline || !dl.Equal(n.deadline)) {
+		return nil, true, ErrWallClockDeadline
+	}
+	if n != nil && n.Done() != done {
+		n = nil // ctx's cancellation is not (only) tock's: poll it
+	}
+	return n, false, nil
+}
+
 func (s *Sched) unwatch(t *simTask) {
 	if n := t.wnode; n != nil {
 		if n != t.home {
@@ -632,8 +649,8 @@ func (s *Sched) scanForeign() {
 	}
 	for t := s.polled.front(); t != nil; t = t.polled.link.after() {
 		if t.state == stParked {
-			if err := t.polled.ctx.Err(); err != nil {
-				s.wakeWith(t, err)
+			if err := guarded(t.polled.ctx.Err); err != nil {
+				s.wakeWith(t, err) // a *ctxPanic if Err panicked: raised in t
 			}
 		}
 	}

@@ -1,0 +1,273 @@
+package tock_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/tockgo/tock"
+)
+
+// A ctx of the user's own type whose methods panic, at the points where
+// tock calls them while a waiter is queued: the waiter's own park (Done,
+// in the real runtime's park and in the simulation's) and a granter, with
+// the primitive's mutex held, asking whether the waiter gave up (Err).
+// Nothing may stay queued, no mutex may stay held, and nothing handed out
+// may be lost.
+
+// panickyCtx wraps a task's ctx: its Done panics if doneBoom is set, its
+// Done is nil if nilDone is set (so that a park calls no method of it),
+// and its Err panics while errBoom is set.
+type panickyCtx struct {
+	context.Context
+	doneBoom bool
+	nilDone  bool
+	errBoom  *atomic.Bool
+	// doneHook, if set, runs in Done before it panics (a test holds the
+	// park there)
+	doneHook func()
+}
+
+func (c *panickyCtx) Done() <-chan struct{} {
+	if c.doneBoom {
+		if c.doneHook != nil {
+			c.doneHook()
+		}
+		panic("panickyCtx.Done")
+	}
+	if c.nilDone {
+		return nil
+	}
+	return c.Context.Done()
+}
+
+func (c *panickyCtx) Err() error {
+	if c.errBoom != nil && c.errBoom.Load() {
+		panic("panickyCtx.Err")
+	}
+	return c.Context.Err()
+}
+
+// A Lock's waiter whose ctx's Done panics in its park: the panic reaches
+// the caller, the waiter is gone from the queue, and the owner's Unlock
+// frees the lock (before, the lock went to the dead waiter and stayed
+// held).
+func TestCtxDonePanicsInPark(t *testing.T) {
+	bothRuntimes(t, func(t *testing.T, ctx context.Context, h *H) error {
+		var l tock.Lock
+		l.Lock(ctx)
+		g := tock.NewGroup(ctx)
+		var got atomic.Value
+		g.Go(func(ctx context.Context) error {
+			got.Store(panicOf(func() { l.Lock(&panickyCtx{Context: ctx, doneBoom: true}) }))
+			return nil
+		})
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		if s, _ := got.Load().(string); s != "panickyCtx.Done" {
+			return fmt.Errorf("Lock with a ctx whose Done panics: panic %q, want panickyCtx.Done", s)
+		}
+		if st := l.Stats(); st.Waiting != 0 {
+			return fmt.Errorf("after the panic %d waiters are queued, want 0", st.Waiting)
+		}
+		l.Unlock(ctx)
+		if st := l.Stats(); st.Locked {
+			return fmt.Errorf("after the owner's Unlock the lock is held by %d, want free", st.Owner)
+		}
+		return nil
+	})
+}
+
+// A grant that reaches the waiter before its park's panic wins, as it wins
+// over a cancellation: the Lock returns nil and the caller owns the lock.
+// Real runtime only: the test holds the park inside Done while the owner
+// unlocks.
+func TestCtxDonePanicsAfterGrant(t *testing.T) {
+	err := within(t, "the test", func() error {
+		return tock.Run(context.Background(), func(ctx context.Context) error {
+			var l tock.Lock
+			l.Lock(ctx)
+			entered, release := make(chan struct{}), make(chan struct{})
+			g := tock.NewGroup(ctx)
+			var lockErr atomic.Value
+			g.Go(func(ctx context.Context) error {
+				pc := &panickyCtx{Context: ctx, doneBoom: true, doneHook: func() {
+					close(entered)
+					<-release //tockvet:ignore the real runtime: the test holds the park inside Done
+				}}
+				msg := panicOf(func() { lockErr.Store(fmt.Sprint(l.Lock(pc))) })
+				if msg != "" {
+					return fmt.Errorf("Lock granted before its ctx's Done panicked: panic %q, want it to return nil", msg)
+				}
+				if !l.Available(ctx) || l.Stats().Owner != tock.TaskID(ctx) {
+					return fmt.Errorf("the granted waiter does not own the lock: %+v", l.Stats())
+				}
+				l.Unlock(ctx)
+				return nil
+			})
+			<-entered     //tockvet:ignore the real runtime: the waiter is queued and in its park's Done
+			l.Unlock(ctx) // grants the waiter
+			close(release)
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			if s := lockErr.Load(); s != "<nil>" {
+				return fmt.Errorf("Lock returned %v, want nil", s)
+			}
+			if st := l.Stats(); st.Locked || st.Waiting != 0 {
+				return fmt.Errorf("at the end: %+v, want free and nobody waiting", st)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A granter asks a waiter's ctx whether it gave up, with the primitive's
+// mutex held: a panic in that ctx's Err is recovered there, the waiter
+// counts as live and is granted. Before, the owner's Unlock panicked with
+// the Lock's mutex held, and every later call on the lock hung.
+func TestCtxErrPanicsInGranter(t *testing.T) {
+	bothRuntimes(t, func(t *testing.T, ctx context.Context, h *H) error {
+		var l tock.Lock
+		l.Lock(ctx)
+		var boom atomic.Bool
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error {
+			if err := l.Lock(&panickyCtx{Context: ctx, nilDone: true, errBoom: &boom}); err != nil {
+				return fmt.Errorf("the waiter's Lock: %v, want nil", err)
+			}
+			l.Unlock(ctx)
+			return nil
+		})
+		h.WaitUntil(ctx, "the waiter queued", func() bool { return l.Stats().Waiting == 1 })
+		boom.Store(true)
+		msg := panicOf(func() { l.Unlock(ctx) })
+		boom.Store(false)
+		if msg != "" {
+			return fmt.Errorf("the owner's Unlock panicked: %q", msg)
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		if err := l.Lock(ctx); err != nil {
+			return err
+		}
+		l.Unlock(ctx)
+		return nil
+	})
+}
+
+// A Select whose ctx's Done panics in its park: every case leaves its
+// queue before the panic goes on, so an item put afterwards is not handed
+// to the dead Select (before, it was, and was lost).
+func TestCtxDonePanicsInSelect(t *testing.T) {
+	bothRuntimes(t, func(t *testing.T, ctx context.Context, h *H) error {
+		var q tock.Queue[int]
+		var ev tock.Event
+		g := tock.NewGroup(ctx)
+		var got atomic.Value
+		g.Go(func(ctx context.Context) error {
+			got.Store(panicOf(func() {
+				tock.Select(&panickyCtx{Context: ctx, doneBoom: true}, tock.OnGet(&q, nil), tock.OnEvent(&ev, nil))
+			}))
+			return nil
+		})
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		if s, _ := got.Load().(string); s != "panickyCtx.Done" {
+			return fmt.Errorf("Select with a ctx whose Done panics: panic %q, want panickyCtx.Done", s)
+		}
+		if err := q.Put(ctx, 7); err != nil {
+			return err
+		}
+		if n := q.Len(); n != 1 {
+			return fmt.Errorf("after a Put the queue holds %d items, want 1 (the item went to the dead Select)", n)
+		}
+		if v, err := q.Get(ctx); v != 7 || err != nil {
+			return fmt.Errorf("Get: %d, %v, want 7, nil", v, err)
+		}
+		return nil
+	})
+}
+
+// A Condition.Wait whose ctx's Done panics in its park: the waiter leaves
+// the condition's queue, and the lock (released by Wait) can be taken.
+func TestCtxDonePanicsInConditionWait(t *testing.T) {
+	bothRuntimes(t, func(t *testing.T, ctx context.Context, h *H) error {
+		c := tock.NewCondition(nil)
+		g := tock.NewGroup(ctx)
+		var got atomic.Value
+		g.Go(func(ctx context.Context) error {
+			c.Lock(ctx)
+			got.Store(panicOf(func() { c.Wait(&panickyCtx{Context: ctx, doneBoom: true}) }))
+			if c.Stats().Lock.Owner == tock.TaskID(ctx) {
+				c.Unlock(ctx)
+			}
+			return nil
+		})
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		if s, _ := got.Load().(string); s != "panickyCtx.Done" {
+			return fmt.Errorf("Condition.Wait with a ctx whose Done panics: panic %q, want panickyCtx.Done", s)
+		}
+		if st := c.Stats(); st.Waiting != 0 || st.Lock.Waiting != 0 || st.Lock.Locked {
+			return fmt.Errorf("after the panic: %+v, want nobody waiting and the lock free", st)
+		}
+		return c.Lock(ctx)
+	})
+}
+
+// In a simulation a waiter's ctx whose cancellation is not the
+// simulation's own is polled after every step; a panic in its Err there
+// reaches the waiting task (its wait ends with the panic, its waiter out
+// of the queue), not the scheduler.
+func TestCtxErrPanicsWhenPolled(t *testing.T) {
+	_, err := runSim(func(ctx context.Context, h *H) error {
+		var l tock.Lock
+		l.Lock(ctx)
+		var boom atomic.Bool
+		g := tock.NewGroup(ctx)
+		var got atomic.Value
+		g.Go(func(ctx context.Context) error {
+			own := make(chan struct{}) // a Done of the ctx's own: polled
+			got.Store(panicOf(func() { l.Lock(&ownDonePanicky{panickyCtx{Context: ctx, errBoom: &boom}, own}) }))
+			return nil
+		})
+		h.WaitUntil(ctx, "the waiter queued", func() bool { return l.Stats().Waiting == 1 })
+		boom.Store(true)
+		tock.Yield(ctx) // a step: the poll
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		boom.Store(false)
+		if s, _ := got.Load().(string); s != "panickyCtx.Err" {
+			return fmt.Errorf("Lock whose polled ctx's Err panics: panic %q, want panickyCtx.Err", s)
+		}
+		if st := l.Stats(); st.Waiting != 0 {
+			return fmt.Errorf("after the panic %d waiters are queued, want 0", st.Waiting)
+		}
+		l.Unlock(ctx)
+		if l.Locked() {
+			return fmt.Errorf("the lock is held after its owner's Unlock")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ownDonePanicky is a panickyCtx with a Done channel of its own.
+type ownDonePanicky struct {
+	panickyCtx
+	done chan struct{}
+}
+
+func (c *ownDonePanicky) Done() <-chan struct{} { return c.done }
