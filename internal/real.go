@@ -64,6 +64,10 @@ func (realRuntime) Park(ctx context.Context, p *Parker, what string) error {
 
 // parkTask is Park with a task's own ctx.
 func parkTask(c *taskCtx, p *Parker) error {
+	if c.never {
+		<-p.ch // c is never done
+		return nil
+	}
 	if w := c.watcher(); w != noWatch {
 		return c.park(w, p)
 	}
@@ -182,6 +186,9 @@ type watcher struct {
 // noWatch is the watcher of a ctx that has none: parks select.
 var noWatch = &watcher{}
 
+// stopNothing is the stop of a watcher with no AfterFunc (see arm).
+func stopNothing() bool { return false }
+
 // fire is the watcher's AfterFunc: the ctx is cancelled (its Err is set). It
 // signals the park under way, if any, once; that park's channel has room
 // for it beside a grant's signal.
@@ -222,7 +229,17 @@ func watchable(parent context.Context) bool {
 }
 
 // arm makes c's watcher at c's first park, or records that c has none.
+// A ctx that is never done gets a watcher with nothing to watch, which only
+// holds the watcher of a derived ctx (see parkDerived): its own parks
+// receive on their channel alone (see parkTask).
 func (c *taskCtx) arm() *watcher {
+	if c.never {
+		w := &watcher{stop: stopNothing}
+		if !c.watch.CompareAndSwap(nil, w) {
+			return c.watch.Load() // another goroutine with c armed it first, or c ended
+		}
+		return w
+	}
 	if !watchable(c.Context) {
 		c.watch.CompareAndSwap(nil, noWatch)
 		return c.watch.Load()

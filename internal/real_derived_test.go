@@ -43,7 +43,20 @@ type derivedTestKey struct{}
 // its parks select), its cancellation reaches the park there, a ctx the
 // task then parks with armAfter times replaces it (the old one is retired:
 // its AfterFunc stopped), and the task's end retires the last one.
+//
+// It runs over a parent that can be cancelled (the task's own watcher
+// watches it) and over context.Background() (the task's ctx is never done:
+// its watcher watches nothing, and holds the derived one).
 func TestRealDerivedWatcherArmedReplacedRetired(t *testing.T) {
+	t.Run("cancellable", func(t *testing.T) {
+		parent, cancelParent := context.WithCancel(context.Background())
+		defer cancelParent()
+		testDerivedWatcherArmedReplacedRetired(t, parent)
+	})
+	t.Run("never done", func(t *testing.T) { testDerivedWatcherArmedReplacedRetired(t, context.Background()) })
+}
+
+func testDerivedWatcherArmedReplacedRetired(t *testing.T, parent context.Context) {
 	var mu sync.Mutex
 	var q Queue[int]
 	type report struct {
@@ -54,8 +67,6 @@ func TestRealDerivedWatcherArmedReplacedRetired(t *testing.T) {
 	fail := func(err error) { reports <- report{err: err} }
 	var old, last *watcher
 	var cancel2 context.CancelFunc
-	parent, cancelParent := context.WithCancel(context.Background()) // a parent the task's watcher watches
-	defer cancelParent()
 	{
 		Real.Spawn(parent, "", func(ctx context.Context) {
 			c := ctx.(*taskCtx)
