@@ -108,3 +108,20 @@ func TestGrantWinsOverAbandonment(t *testing.T) {
 		t.Errorf("%d waiters left queued", q.Len())
 	}
 }
+
+// A simulated task's ctx (over its node) is safe: a granter reads its Err
+// with no guard.
+func TestSimTaskCtxSafe(t *testing.T) {
+	s := NewSched(time.Time{}, time.Time{}, false)
+	ran := false
+	s.Run(context.Background(), func(ctx context.Context) error {
+		ran = true
+		if c, ok := ctx.(*taskCtx); !ok || !c.safe {
+			t.Errorf("the main task's ctx %T is not a safe task ctx", ctx)
+		}
+		return nil
+	})
+	if !ran {
+		t.Fatal("the simulation did not run its main task")
+	}
+}

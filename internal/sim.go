@@ -389,7 +389,7 @@ func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.C
 	s.nextID++
 	t := &simTask{s: s, Task: Task{ID: nextTaskID.add(), name: name, num: s.nextID}}
 	t.Task.sim = t
-	t.tctx = taskCtx{Context: parent, Call: Call{RT: s, Task: &t.Task}}
+	t.tctx = taskCtx{Context: parent, Call: Call{RT: s, Task: &t.Task}, safe: safeParent(parent)}
 	t.fn = fn
 	s.live.pushBack(&t.live, t)
 	t.state = stRunnable
