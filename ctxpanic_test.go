@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tockgo/tock"
 )
@@ -271,3 +272,31 @@ type ownDonePanicky struct {
 }
 
 func (c *ownDonePanicky) Done() <-chan struct{} { return c.done }
+
+// In a simulation a context made over a ctx whose cancellation is not the
+// simulation's own (tock.WithTimeout over a ctx of the user's own type
+// with a Done of its own) polls that ctx's Err after every step: a panic
+// there is recovered, and the context counts as not cancelled (the ctx's
+// owner meets the panic at its own next call), instead of killing the
+// scheduler.
+func TestCtxErrPanicsInForeignParentPoll(t *testing.T) {
+	_, err := runSim(func(ctx context.Context, h *H) error {
+		var boom atomic.Bool
+		parent := &ownDonePanicky{panickyCtx{Context: ctx, errBoom: &boom}, make(chan struct{})}
+		c, cancel := tock.WithTimeout(parent, time.Hour)
+		defer cancel()
+		boom.Store(true)
+		err := tock.Sleep(ctx, time.Second) // steps: each polls parent
+		boom.Store(false)
+		if err != nil {
+			return err
+		}
+		if err := c.Err(); err != nil {
+			return fmt.Errorf("the context over the panicking parent: %v, want nil (not cancelled)", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -637,12 +637,25 @@ func (s *Sched) unwatch(t *simTask) {
 	}
 }
 
+// parentErr is the Err of a foreign node's parent, polled by the loop: a
+// panic of a ctx of the user's own type there is recovered (the node is
+// not cancelled; the ctx's owner meets the panic at its own next call), so
+// that it does not end the scheduler's goroutine.
+func parentErr(parent context.Context) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = nil
+		}
+	}()
+	return parent.Err()
+}
+
 // scanForeign wakes the parked tasks, and cancels the nodes, whose foreign
 // context was cancelled during the last step.
 func (s *Sched) scanForeign() {
 	for i := 0; i < len(s.fnodes); i++ {
 		n := s.fnodes[i]
-		if err := n.parent.Err(); err != nil {
+		if err := parentErr(n.parent); err != nil {
 			n.cancel(err, context.Cause(n.parent))
 			i = -1 // the list changed; rescan from the start
 		}
