@@ -24,18 +24,25 @@ func startCluster(t *testing.T) *embed.Cluster {
 	return c
 }
 
-// clusterClient connects a client with R3 to the cluster. Connect is
-// retried, each attempt bounded by 5 s, for up to a minute: a
-// JetStream API request sent while a fresh cluster settles can go
-// unanswered, and a request under a ctx with a deadline waits for that
-// deadline (a CI run once lost 30 s so), where a new attempt is answered.
+// clusterClient connects a client with R3 to the cluster (see
+// connectRetrying).
 func clusterClient(t *testing.T, urls string, ttl time.Duration) *dist.Client {
 	t.Helper()
 	nc := connect(t, urls, nats.Timeout(2*time.Second))
+	return connectRetrying(t, nc, dist.WithReplicas(3), dist.WithLeaseTTL(ttl), dist.WithRequestTimeout(2*time.Second))
+}
+
+// connectRetrying connects a client over nc, retrying Connect, each
+// attempt bounded by 5 s, for up to a minute: a JetStream API request sent
+// while a fresh cluster settles can go unanswered, and a request under a
+// ctx with a deadline waits for that deadline (a CI run once lost 30 s
+// so), where a new attempt is answered.
+func connectRetrying(t *testing.T, nc *nats.Conn, opts ...dist.Option) *dist.Client {
+	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		c, err := dist.Connect(ctx, nc, dist.WithReplicas(3), dist.WithLeaseTTL(ttl), dist.WithRequestTimeout(2*time.Second))
+		c, err := dist.Connect(ctx, nc, opts...)
 		cancel()
 		if err == nil {
 			t.Cleanup(c.Close)
@@ -238,9 +245,11 @@ func TestClusterCutHolder(t *testing.T) {
 	p := newProxy(t, strings.TrimPrefix(cl.URL(0), "nats://"))
 	b := clusterClient(t, cl.URL(1)+","+cl.URL(2), ttl)
 	ncA := connect(t, p.URL(), nats.Timeout(time.Second), nats.IgnoreDiscoveredServers())
-	a := newClient(t, ncA, dist.WithReplicas(3), dist.WithLeaseTTL(ttl), dist.WithRequestTimeout(2*time.Second))
+	a := connectRetrying(t, ncA, dist.WithReplicas(3), dist.WithLeaseTTL(ttl), dist.WithRequestTimeout(2*time.Second))
 	la, lb := a.NewLock("cut"), b.NewLock("cut")
-	if err := la.Lock(ctx); err != nil {
+	// the fresh cluster may still be settling: a request can go unanswered
+	// (CI once saw "no response from stream" here), and a retry is answered
+	if err := retry(ctx, func() error { return la.Lock(ctx) }); err != nil {
 		t.Fatal(err)
 	}
 	fa, _ := la.Fence(ctx)
