@@ -230,35 +230,38 @@ func TestCtxDonePanicsInConditionWait(t *testing.T) {
 // reaches the waiting task (its wait ends with the panic, its waiter out
 // of the queue), not the scheduler.
 func TestCtxErrPanicsWhenPolled(t *testing.T) {
-	_, err := runSim(func(ctx context.Context, h *H) error {
-		var l tock.Lock
-		l.Lock(ctx)
-		var boom atomic.Bool
-		g := tock.NewGroup(ctx)
-		var got atomic.Value
-		g.Go(func(ctx context.Context) error {
-			own := make(chan struct{}) // a Done of the ctx's own: polled
-			got.Store(panicOf(func() { l.Lock(&ownDonePanicky{panickyCtx{Context: ctx, errBoom: &boom}, own}) }))
+	err := within(t, "the simulation", func() error {
+		_, err := runSim(func(ctx context.Context, h *H) error {
+			var l tock.Lock
+			l.Lock(ctx)
+			var boom atomic.Bool
+			g := tock.NewGroup(ctx)
+			var got atomic.Value
+			g.Go(func(ctx context.Context) error {
+				own := make(chan struct{}) // a Done of the ctx's own: polled
+				got.Store(panicOf(func() { l.Lock(&ownDonePanicky{panickyCtx{Context: ctx, errBoom: &boom}, own}) }))
+				return nil
+			})
+			h.WaitUntil(ctx, "the waiter queued", func() bool { return l.Stats().Waiting == 1 })
+			boom.Store(true)
+			tock.Yield(ctx) // a step: the poll
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			boom.Store(false)
+			if s, _ := got.Load().(string); s != "panickyCtx.Err" {
+				return fmt.Errorf("Lock whose polled ctx's Err panics: panic %q, want panickyCtx.Err", s)
+			}
+			if st := l.Stats(); st.Waiting != 0 {
+				return fmt.Errorf("after the panic %d waiters are queued, want 0", st.Waiting)
+			}
+			l.Unlock(ctx)
+			if l.Locked() {
+				return fmt.Errorf("the lock is held after its owner's Unlock")
+			}
 			return nil
 		})
-		h.WaitUntil(ctx, "the waiter queued", func() bool { return l.Stats().Waiting == 1 })
-		boom.Store(true)
-		tock.Yield(ctx) // a step: the poll
-		if err := g.Wait(); err != nil {
-			return err
-		}
-		boom.Store(false)
-		if s, _ := got.Load().(string); s != "panickyCtx.Err" {
-			return fmt.Errorf("Lock whose polled ctx's Err panics: panic %q, want panickyCtx.Err", s)
-		}
-		if st := l.Stats(); st.Waiting != 0 {
-			return fmt.Errorf("after the panic %d waiters are queued, want 0", st.Waiting)
-		}
-		l.Unlock(ctx)
-		if l.Locked() {
-			return fmt.Errorf("the lock is held after its owner's Unlock")
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -280,21 +283,24 @@ func (c *ownDonePanicky) Done() <-chan struct{} { return c.done }
 // owner meets the panic at its own next call), instead of killing the
 // scheduler.
 func TestCtxErrPanicsInForeignParentPoll(t *testing.T) {
-	_, err := runSim(func(ctx context.Context, h *H) error {
-		var boom atomic.Bool
-		parent := &ownDonePanicky{panickyCtx{Context: ctx, errBoom: &boom}, make(chan struct{})}
-		c, cancel := tock.WithTimeout(parent, time.Hour)
-		defer cancel()
-		boom.Store(true)
-		err := tock.Sleep(ctx, time.Second) // steps: each polls parent
-		boom.Store(false)
-		if err != nil {
-			return err
-		}
-		if err := c.Err(); err != nil {
-			return fmt.Errorf("the context over the panicking parent: %v, want nil (not cancelled)", err)
-		}
-		return nil
+	err := within(t, "the simulation", func() error {
+		_, err := runSim(func(ctx context.Context, h *H) error {
+			var boom atomic.Bool
+			parent := &ownDonePanicky{panickyCtx{Context: ctx, errBoom: &boom}, make(chan struct{})}
+			c, cancel := tock.WithTimeout(parent, time.Hour)
+			defer cancel()
+			boom.Store(true)
+			err := tock.Sleep(ctx, time.Second) // steps: each polls parent
+			boom.Store(false)
+			if err != nil {
+				return err
+			}
+			if err := c.Err(); err != nil {
+				return fmt.Errorf("the context over the panicking parent: %v, want nil (not cancelled)", err)
+			}
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,15 @@
 //   - Misuse (unlock by a non-owner, release beyond a maximum, negative sizes)
 //     panics with a message naming the type and the rule. Conditions that
 //     happen at run time are errors matchable with errors.Is and errors.As.
+//   - A ctx of your own type may panic in its methods: tock calls its Err,
+//     Done and Value (and an AfterFunc method) while a call waits, from the
+//     waiting goroutine, and its Err from the goroutine that hands the
+//     resource over. A panic in the waiting call's own ctx is raised from
+//     that call, with its value, once the call has left the wait queue;
+//     if the resource was handed over first, the call returns normally
+//     with it and the panic is dropped. A panic in Err asked by the
+//     goroutine handing over is recovered there, and the waiter counts as
+//     not cancelled. No internal lock stays held either way.
 //
 // A context.Context with no tock task, such as context.Background(), is a
 // valid caller on the real runtime: it acts as an anonymous task.

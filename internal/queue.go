@@ -165,13 +165,10 @@ func CtxLive(ctx context.Context) bool {
 	return ctxLive(ctx)
 }
 
-func ctxLive(ctx context.Context) (live bool) {
-	defer func() {
-		if recover() != nil {
-			live = true
-		}
-	}()
-	return ctx.Err() == nil
+func ctxLive(ctx context.Context) bool {
+	err := guarded(ctx.Err)
+	_, panicked := err.(*ctxPanic)
+	return err == nil || panicked
 }
 
 // Grant hands w what it waits for and wakes it. Call it under the lock that

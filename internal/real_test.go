@@ -568,7 +568,9 @@ func TestRealParkReturnsCtxPanic(t *testing.T) {
 	if err := Real.Prepare(&p, "test"); err != nil {
 		t.Fatal(err)
 	}
-	err := Real.Park(ctx, &p, "test")
+	parked := make(chan error, 1)
+	go func() { parked <- Real.Park(ctx, &p, "test") }()
+	err := recvBounded(t, parked, "the park")
 	if cp, ok := err.(*ctxPanic); !ok || cp.v != "donePanicCtx.Done" {
 		t.Fatalf("Park: %v, want a *ctxPanic of donePanicCtx.Done", err)
 	}

@@ -312,11 +312,11 @@ type ctxPanic struct{ v any }
 
 func (p *ctxPanic) Error() string { return fmt.Sprintf("tock: a method of the ctx panicked: %v", p.v) }
 
-// guarded runs park, a park that may call methods of its ctx, and returns
+// guarded runs f, a call of a ctx's methods (a park, an Err), and returns
 // a panic of theirs as a *ctxPanic.
-func guarded(park func() error) (err error) {
+func guarded(f func() error) (err error) {
 	defer catchCtxPanic(&err)
-	return park()
+	return f()
 }
 
 // catchCtxPanic, deferred by a park that may call methods of its ctx,

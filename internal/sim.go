@@ -641,13 +641,12 @@ func (s *Sched) unwatch(t *simTask) {
 // panic of a ctx of the user's own type there is recovered (the node is
 // not cancelled; the ctx's owner meets the panic at its own next call), so
 // that it does not end the scheduler's goroutine.
-func parentErr(parent context.Context) (err error) {
-	defer func() {
-		if recover() != nil {
-			err = nil
-		}
-	}()
-	return parent.Err()
+func parentErr(parent context.Context) error {
+	err := guarded(parent.Err)
+	if _, panicked := err.(*ctxPanic); panicked {
+		return nil
+	}
+	return err
 }
 
 // scanForeign wakes the parked tasks, and cancels the nodes, whose foreign
