@@ -105,7 +105,29 @@ func (l *CapacityLimiter) Acquire(ctx context.Context) error {
 	if err := internal.Err(ctx); err != nil {
 		return err
 	}
-	if m := l.mons.Load(); m == nil || m.Wait == nil {
+	m := l.mons.Load()
+	if m == nil {
+		// The common case, flattened: an unwatched limiter with a token
+		// free, nobody waiting (so neither does this task), and few
+		// enough holders to be found by a scan (Release's fast path is
+		// its mirror). Otherwise the long path, with l.mu still held.
+		l.mu.Lock()
+		if l.mons.Load() == nil {
+			if len(l.held) < l.total && l.q.Len() == 0 &&
+				(len(l.held) == 0 || l.findTask(c.Task) < 0) &&
+				l.index == nil && len(l.held) < scanMax {
+				l.seq++
+				l.held = append(l.held, heldToken{b: b, seq: l.seq})
+				l.mu.Unlock()
+				c.RT.Checkpoint()
+				return nil
+			}
+			return l.acquireLocked(ctx, c, "Acquire", b)
+		}
+		l.mu.Unlock() // watched meanwhile: the Wait tally may apply
+		m = l.mons.Load()
+	}
+	if m == nil || m.Wait == nil {
 		return l.acquireUntimed(ctx, c, "Acquire", b)
 	}
 	return l.acquireFor(ctx, c, "Acquire", b)
@@ -136,6 +158,12 @@ func (l *CapacityLimiter) acquireFor(ctx context.Context, c internal.Call, op st
 // acquireUntimed is acquireFor without the Wait tally.
 func (l *CapacityLimiter) acquireUntimed(ctx context.Context, c internal.Call, op string, borrower any) error {
 	l.mu.Lock()
+	return l.acquireLocked(ctx, c, op, borrower)
+}
+
+// acquireLocked is acquireUntimed with l.mu held; it returns with l.mu
+// released.
+func (l *CapacityLimiter) acquireLocked(ctx context.Context, c internal.Call, op string, borrower any) error {
 	if len(l.held) != 0 || !l.notWaiting(borrower) {
 		l.checkNotHolding(op, borrower)
 	}
@@ -223,7 +251,16 @@ func (l *CapacityLimiter) Release(ctx context.Context) {
 	panicIfNilCtx("CapacityLimiter.Release", ctx)
 	t := defaultBorrower("Release", internal.Decode(ctx)).(*internal.Task)
 	l.mu.Lock()
-	l.release("Release", l.findTask(t))
+	i := l.findTask(t)
+	if last := len(l.held) - 1; i == last && i >= 0 && l.index == nil && l.q.Len() == 0 && l.mons.Load() == nil {
+		// Acquire's fast path mirrored: the newest holder, no index, no
+		// waiter to grant, no monitor.
+		l.held[i].b = nil
+		l.held = l.held[:i]
+		l.mu.Unlock()
+		return
+	}
+	l.release("Release", i)
 }
 
 // ReleaseFor returns borrower's token; it goes to the oldest waiter if the

@@ -452,3 +452,55 @@ func TestCapacityLimiterTaskBorrowerWaitsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A task borrower's Acquire and Release take a shorter path while the
+// limiter has a free token, nobody waits and no monitor watches, and while
+// few enough borrowers hold tokens that they are found by a scan. The same
+// rules hold on it as on the long path: a second Acquire of a holding task
+// is refused (alone, behind another holder, and once the limiter has
+// indexed its borrowers because more than eight held at once), and a
+// holder indexed on the long path is released from the index too.
+func TestCapacityLimiterTaskFastPath(t *testing.T) {
+	bothRuntimes(t, func(t *testing.T, ctx context.Context, h *H) error {
+		const holds = "tock: CapacityLimiter.Acquire: this borrower already holds one of the limiter's tokens"
+		l := tock.NewCapacityLimiter(16)
+		// cycle borrows and returns the task's token n times, and checks
+		// that it is refused a second one while it holds it, with want
+		// borrowers holding before it.
+		cycle := func(stage string, want int) {
+			for i := 0; i < 3; i++ {
+				if err := l.Acquire(ctx); err != nil {
+					t.Fatalf("%s: Acquire: %v", stage, err)
+				}
+				s := l.Stats()
+				if s.Borrowed != want+1 || len(s.Borrowers) != want+1 {
+					t.Fatalf("%s: after Acquire %+v, want %d borrowers", stage, s, want+1)
+				}
+				if _, isInt := s.Borrowers[want].(int); isInt {
+					t.Fatalf("%s: the task is not the newest borrower: %v", stage, s.Borrowers)
+				}
+				expectPanic(t, holds, func() { l.Acquire(ctx) })
+				l.Release(ctx)
+				if got := l.Borrowed(); got != want {
+					t.Fatalf("%s: after Release %d borrowed, want %d", stage, got, want)
+				}
+			}
+		}
+		cycle("alone", 0)
+		l.AcquireFor(ctx, 0)
+		cycle("behind a holder", 1)
+		for i := 1; i <= 8; i++ { // nine holders: the limiter indexes them
+			l.AcquireFor(ctx, i)
+		}
+		cycle("beside nine indexed holders", 9)
+		for i := 0; i <= 8; i++ {
+			l.ReleaseFor(i)
+		}
+		cycle("indexed, the others gone", 0)
+		l.AcquireFor(ctx, 100)
+		cycle("indexed, behind a holder", 1)
+		l.ReleaseFor(100)
+		expectPanic(t, "tock: CapacityLimiter.Release: this borrower holds none of the limiter's tokens", func() { l.Release(ctx) })
+		return nil
+	})
+}
