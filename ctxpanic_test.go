@@ -3,6 +3,7 @@ package tock_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -304,5 +305,113 @@ func TestCtxErrPanicsInForeignParentPoll(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// stopPanicsCtx is a ctx of the user's own type, with a Done of its own
+// (never closed) and an AfterFunc method whose stop func panics: a real
+// task that parks with it again and again gets a watcher registered
+// through that method (context.AfterFunc calls it, the Done being no
+// standard-library context's), and the task's end stops it.
+type stopPanicsCtx struct {
+	context.Context
+	done  chan struct{}
+	stops *atomic.Int32
+}
+
+func (c stopPanicsCtx) Done() <-chan struct{} { return c.done }
+func (c stopPanicsCtx) Err() error            { return nil }
+
+func (c stopPanicsCtx) AfterFunc(f func()) func() bool {
+	return func() bool {
+		c.stops.Add(1)
+		panic("stopPanicsCtx stop")
+	}
+}
+
+// A group task whose derived ctx's AfterFunc stop panics when the task
+// ends: the panic reaches Wait as the task's *PanicError (before, it was
+// raised on the task's goroutine after the group had recorded the task,
+// and ended the process). Go and Start tasks that return, a task that ends
+// by runtime.Goexit (the stop's panic still reaches Wait), and one that
+// panics itself (its own panic reaches Wait, and the stop is still called);
+// tock.Run's main task likewise (Run panics with the stop's *PanicError).
+func TestCtxAfterFuncStopPanicsAtTaskEnd(t *testing.T) {
+	checkLeaks(t)
+	for _, how := range []string{"Go", "Start", "Goexit", "panic", "Run"} {
+		t.Run(how, func(t *testing.T) {
+			var stops atomic.Int32
+			var r any
+			err := within(t, "Wait", func() error {
+				defer func() { r = recover() }()
+				g := tock.NewGroup(context.Background())
+				q := tock.NewQueue[int]()
+				worker := func(ctx context.Context) error {
+					uctx := stopPanicsCtx{ctx, make(chan struct{}), &stops}
+					for range 20 {
+						if _, err := q.Get(uctx); err != nil {
+							return err
+						}
+					}
+					switch how {
+					case "Goexit":
+						runtime.Goexit()
+					case "panic":
+						panic("the task's own")
+					}
+					return nil
+				}
+				producer := func(ctx context.Context) error {
+					for range 20 {
+						for q.Waiting() == 0 {
+							runtime.Gosched() // the worker parks (a state that does not lapse)
+						}
+						if err := q.Put(ctx, 1); err != nil {
+							return err
+						}
+					}
+					return nil
+				}
+				switch how {
+				case "Run": // tock.Run's main task is the worker
+					return tock.Run(context.Background(), func(ctx context.Context) error {
+						g := tock.NewGroup(ctx)
+						g.Go(producer)
+						if err := worker(ctx); err != nil {
+							return err
+						}
+						return g.Wait()
+					})
+				case "Start":
+					if err := g.Start(func(ctx context.Context, started func()) error {
+						started()
+						return worker(ctx)
+					}); err != nil {
+						return err
+					}
+				default:
+					g.Go(worker)
+				}
+				g.Go(producer)
+				return g.Wait()
+			})
+			if err != nil {
+				t.Fatalf("Wait returned %v; want it to panic", err)
+			}
+			pe, ok := r.(*tock.PanicError)
+			if !ok {
+				t.Fatalf("Wait panicked with %T %v; want a *tock.PanicError", r, r)
+			}
+			want := "stopPanicsCtx stop"
+			if how == "panic" {
+				want = "the task's own"
+			}
+			if fmt.Sprint(pe.Value) != want {
+				t.Fatalf("PanicError.Value = %v; want %q", pe.Value, want)
+			}
+			if stops.Load() != 1 {
+				t.Fatalf("stop called %d times; want 1", stops.Load())
+			}
+		})
 	}
 }

@@ -28,7 +28,10 @@
 //     if the resource was handed over first, the call returns normally
 //     with it and the panic is dropped. A panic in Err asked by the
 //     goroutine handing over is recovered there, and the waiter counts as
-//     not cancelled. No internal lock stays held either way.
+//     not cancelled. No internal lock stays held either way. When a task
+//     of a Group ends, the stop func of an AfterFunc registered through
+//     such a ctx is called; its panic counts as the task's (Wait panics
+//     with it as a *PanicError), after a panic of the task's own.
 //
 // A context.Context with no tock task, such as context.Background(), is a
 // valid caller on the real runtime: it acts as an anonymous task.

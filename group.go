@@ -66,7 +66,7 @@ func (g *Group) Go(task func(ctx context.Context) error, opts ...TaskOption) {
 	}
 	g.add("Go")
 	g.rt.Spawn(g.ctx, taskName(opts), func(ctx context.Context) {
-		g.done(g.call(ctx, task, func() { g.done(ErrGoexit, nil) }))
+		g.done(g.call(ctx, task, func(p *PanicError) { g.done(ErrGoexit, p) }))
 	})
 }
 
@@ -132,7 +132,7 @@ func (g *Group) Start(task func(ctx context.Context, started func()) error, opts
 			g.done(terr, p)
 		}
 		finish(g.call(ctx, func(ctx context.Context) error { return task(ctx, markStarted) },
-			func() { finish(ErrGoexit, nil) }))
+			func(p *PanicError) { finish(ErrGoexit, p) }))
 	})
 	g.mu.Lock()
 	q.Res = t // Start waits for t
@@ -219,14 +219,20 @@ func (g *Group) add(op string) {
 	g.running++
 }
 
-// call runs task, turning a panic into a *PanicError. If task ends its
-// goroutine with runtime.Goexit instead (t.Fatal in a task), call runs
-// exited while the Goexit unwinds: the task's end is recorded, with
-// ErrGoexit, and nothing waits for it forever.
-func (g *Group) call(ctx context.Context, task func(ctx context.Context) error, exited func()) (err error, p *PanicError) {
+// call runs task, turning a panic into a *PanicError, and ends the task's
+// ctx (internal.EndTask: a real task's watcher is stopped) before its result
+// is recorded, inside the same recover: stopping a watcher of a derived ctx
+// of the user's own type calls that type's code (its AfterFunc's stop),
+// whose panic then reaches Wait as the task's *PanicError (a panic of the
+// task itself comes first) instead of ending the process on the task's
+// goroutine. If task ends its goroutine with runtime.Goexit instead (t.Fatal
+// in a task), call runs exited while the Goexit unwinds: the task's end is
+// recorded, with ErrGoexit, and nothing waits for it forever.
+func (g *Group) call(ctx context.Context, task func(ctx context.Context) error, exited func(p *PanicError)) (err error, p *PanicError) {
 	returned := false
 	defer func() {
 		if returned {
+			p = endTask(ctx)
 			return
 		}
 		if r := recover(); r != nil {
@@ -234,13 +240,29 @@ func (g *Group) call(ctx context.Context, task func(ctx context.Context) error, 
 				panic(r)
 			}
 			p = asPanicError(r) // one layer: a nested Group's *PanicError as it is
+			endTask(ctx)
 			return
 		}
-		exited() // runtime.Goexit: no panic, and task did not return
+		exited(endTask(ctx)) // runtime.Goexit: no panic, and task did not return
 	}()
 	err = task(ctx)
 	returned = true
 	return err, nil
+}
+
+// endTask ends ctx's task (see call), returning a panic of the user's code
+// it called as a *PanicError.
+func endTask(ctx context.Context) (p *PanicError) {
+	defer func() {
+		if r := recover(); r != nil {
+			if internal.IsAbort(r) {
+				panic(r)
+			}
+			p = asPanicError(r)
+		}
+	}()
+	internal.EndTask(ctx)
+	return nil
 }
 
 func isCancellation(err error) bool {
