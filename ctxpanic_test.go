@@ -415,3 +415,60 @@ func TestCtxAfterFuncStopPanicsAtTaskEnd(t *testing.T) {
 		})
 	}
 }
+
+// tock.Sleep with a ctx whose Done panics raises that panic, with its
+// value, from the call under both runtimes: in a simulation whether or not
+// the sleeper is the next event (before, the simulation returned it as an
+// error when another task was runnable, and slept through without asking
+// the ctx when it was alone), and the simulation goes on. A ctx whose
+// Deadline panics likewise in a simulation, which asks it (a deadline of
+// the wall clock is refused there); the real runtime sleeps without asking.
+func TestCtxPanicsInSleep(t *testing.T) {
+	for _, c := range []struct {
+		name, want string
+		make       func(ctx context.Context) context.Context
+	}{
+		{"Done", "panickyCtx.Done", func(ctx context.Context) context.Context {
+			return &panickyCtx{Context: ctx, doneBoom: true}
+		}},
+		{"Deadline", "deadlinePanicky.Deadline", func(ctx context.Context) context.Context {
+			return deadlinePanicky{ctx}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			bothRuntimes(t, func(t *testing.T, ctx context.Context, h *H) error {
+				if c.name == "Deadline" && !tock.Simulated(ctx) {
+					return nil
+				}
+				for _, alone := range []bool{true, false} {
+					g := tock.NewGroup(ctx)
+					if !alone { // runnable again when the sleeper parks
+						g.Go(func(ctx context.Context) error { return tock.Yield(ctx) })
+					}
+					g.Go(func(ctx context.Context) error {
+						defer func() {
+							r := recover()
+							if fmt.Sprint(r) != c.want {
+								t.Errorf("alone %v: Sleep panicked with %v; want %q", alone, r, c.want)
+							}
+						}()
+						err := tock.Sleep(c.make(ctx), h.U(1))
+						t.Errorf("alone %v: Sleep returned %v; want a panic", alone, err)
+						return nil
+					})
+					if err := g.Wait(); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		})
+	}
+}
+
+// deadlinePanicky is a ctx whose Deadline panics and whose Done is nil
+// (never done).
+type deadlinePanicky struct{ context.Context }
+
+func (deadlinePanicky) Deadline() (time.Time, bool) { panic("deadlinePanicky.Deadline") }
+func (deadlinePanicky) Done() <-chan struct{}       { return nil }

@@ -261,7 +261,7 @@ func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) e
 		// switch.
 		if s.alone() && (!s.hasUntil || when <= s.until) {
 			if next, ok := s.timers.next(); !ok || next.when > when {
-				if _, has := ctx.Deadline(); !has || s.watchable(ctx) {
+				if sleepsThrough(ctx) {
 					s.now = when
 					s.events++
 					s.progress()
@@ -351,21 +351,42 @@ func (s *Sched) Yield() { s.Checkpoint() }
 
 // SleepUntil parks the current task until the virtual clock reaches t.
 func (s *Sched) SleepUntil(ctx context.Context, at time.Time) error {
-	return unwound(s.park(ctx, "Sleep", true, int64(at.Sub(s.start))))
+	return slept(s.park(ctx, "Sleep", true, int64(at.Sub(s.start))))
+}
+
+// slept is the result of a Sleep's park: a refusal or a panic of a method of
+// ctx (a *ctxPanic) is raised, with no lock or queued waiter held.
+func slept(err error) error {
+	RaiseCtxPanic(err)
+	return unwound(err)
 }
 
 // Sleep parks the current task for d of virtual time.
 // A d past the end of the clock's range sleeps until that end (now is never
 // negative, so the subtraction cannot overflow).
 func (s *Sched) Sleep(ctx context.Context, d time.Duration) error {
-	return unwound(s.park(ctx, "Sleep", true, s.now+min(int64(d), math.MaxInt64-s.now)))
+	return slept(s.park(ctx, "Sleep", true, s.now+min(int64(d), math.MaxInt64-s.now)))
 }
 
-// watchable reports whether ctx's deadline is one the simulation controls.
-func (s *Sched) watchable(ctx context.Context) bool {
-	dl, _ := ctx.Deadline()
-	n := nodeOf(ctx)
-	return n != nil && n.hasDeadline && dl.Equal(n.deadline)
+// sleepsThrough reports whether a timed park with ctx that is the next
+// event may go on without parking: ctx is a node or a task's context over
+// one (its deadline is the simulation's), or the park's watch would accept
+// ctx as it is (see foreignNode: not done, no deadline of the wall clock).
+// A ctx of the user's own type whose methods panic is not slept through:
+// the park's watch meets the panic again, and the caller raises it.
+func sleepsThrough(ctx context.Context) bool {
+	switch c := ctx.(type) {
+	case *taskCtx:
+		if _, ok := c.Context.(*node); ok {
+			return true
+		}
+	case *node:
+		return true
+	}
+	return guarded(func() error {
+		_, _, err := foreignNode(ctx)
+		return err
+	}) == nil
 }
 
 // Label names a live task of the simulation by its name (see TaskLabel); an ID
