@@ -308,6 +308,63 @@ func TestCtxErrPanicsInForeignParentPoll(t *testing.T) {
 	}
 }
 
+// valuePanicky is a ctx of the user's own type with a Done of its own,
+// done once done is closed, whose Value panics while boom is set.
+type valuePanicky struct {
+	context.Context
+	done chan struct{}
+	boom *atomic.Bool
+}
+
+func (c *valuePanicky) Done() <-chan struct{} { return c.done }
+func (c *valuePanicky) Err() error {
+	select {
+	case <-c.done:
+		return context.Canceled
+	default:
+		return nil
+	}
+}
+func (c *valuePanicky) Value(key any) any {
+	if c.boom.Load() {
+		panic("valuePanicky.Value")
+	}
+	return c.Context.Value(key)
+}
+
+// In a simulation, a context over a foreign ctx that the loop's poll finds
+// done is cancelled with the ctx's error and its cause (context.Cause asks
+// the ctx's Value): a panic of Value there is recovered, and the cause is
+// the error (before, the scheduler's goroutine panicked).
+func TestCtxValuePanicsInForeignParentCause(t *testing.T) {
+	err := within(t, "the simulation", func() error {
+		_, err := runSim(func(ctx context.Context, h *H) error {
+			var boom atomic.Bool
+			parent := &valuePanicky{ctx, make(chan struct{}), &boom}
+			c, cancel := tock.WithTimeout(parent, time.Hour)
+			defer cancel()
+			boom.Store(true)
+			close(parent.done)
+			err := tock.Sleep(ctx, time.Second) // steps: each polls parent
+			boom.Store(false)
+			if err != nil {
+				return err
+			}
+			if err := c.Err(); err != context.Canceled {
+				return fmt.Errorf("the context over the cancelled parent: Err %v, want context.Canceled", err)
+			}
+			if cause := context.Cause(c); cause != context.Canceled {
+				return fmt.Errorf("the context over the cancelled parent: cause %v, want context.Canceled", cause)
+			}
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // stopPanicsCtx is a ctx of the user's own type, with a Done of its own
 // (never closed) and an AfterFunc method whose stop func panics: a real
 // task that parks with it again and again gets a watcher registered

@@ -375,12 +375,7 @@ func (s *Sched) Sleep(ctx context.Context, d time.Duration) error {
 // A ctx of the user's own type whose methods panic is not slept through:
 // the park's watch meets the panic again, and the caller raises it.
 func sleepsThrough(ctx context.Context) bool {
-	switch c := ctx.(type) {
-	case *taskCtx:
-		if _, ok := c.Context.(*node); ok {
-			return true
-		}
-	case *node:
+	if directNode(ctx) != nil {
 		return true
 	}
 	return guarded(func() error {
@@ -670,13 +665,28 @@ func parentErr(parent context.Context) error {
 	return err
 }
 
+// parentCause is context.Cause of a foreign node's parent, done with err:
+// a panic of the parent's methods there (Value, of a ctx of the user's own
+// type) is recovered, and the cause is err.
+func parentCause(parent context.Context, err error) (cause error) {
+	cause = err
+	guarded(func() error {
+		cause = context.Cause(parent)
+		return nil
+	})
+	if cause == nil {
+		cause = err
+	}
+	return cause
+}
+
 // scanForeign wakes the parked tasks, and cancels the nodes, whose foreign
 // context was cancelled during the last step.
 func (s *Sched) scanForeign() {
 	for i := 0; i < len(s.fnodes); i++ {
 		n := s.fnodes[i]
 		if err := parentErr(n.parent); err != nil {
-			n.cancel(err, context.Cause(n.parent))
+			n.cancel(err, parentCause(n.parent, err))
 			i = -1 // the list changed; rescan from the start
 		}
 	}
