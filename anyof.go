@@ -19,15 +19,18 @@ import (
 // keeps what it took.
 //
 // If no wait succeeds, AnyOf returns -1 and ctx's error if ctx is done, or
-// else every wait's error, joined. It returns -1 and ctx's error at once if
+// else every wait's error, joined (ErrGoexit for a wait that ended its
+// goroutine with runtime.Goexit). It returns -1 and ctx's error at once if
 // ctx is done when it is called. In a simulation, a tie (two waits that
 // succeed at one instant) goes to the one that ran first. A panic in a wait
-// is re-raised by AnyOf (as Group.Wait does). AnyOf panics if waits is
-// empty. Everything a winning wait did happens before AnyOf returns.
+// is re-raised by AnyOf (as Group.Wait does). AnyOf panics if ctx is nil,
+// if waits is empty or if a wait is nil. Everything a winning wait did happens before AnyOf returns.
 func AnyOf(ctx context.Context, waits ...func(ctx context.Context) error) (int, error) {
+	panicIfNilCtx("AnyOf", ctx)
 	if len(waits) == 0 {
 		panic("tock: AnyOf: no wait given")
 	}
+	checkWaits("AnyOf", waits)
 	if err := ctx.Err(); err != nil {
 		return -1, err
 	}
@@ -53,14 +56,23 @@ func AnyOf(ctx context.Context, waits ...func(ctx context.Context) error) (int, 
 			return nil
 		})
 	}
-	g.Wait()
+	gerr := g.Wait() // ErrGoexit for a wait that ended its goroutine (the tasks return nil)
 	if winner >= 0 {
 		return winner, nil
 	}
 	if err := ctx.Err(); err != nil {
 		return -1, err
 	}
-	return -1, errors.Join(errs...)
+	return -1, errors.Join(append(errs, gerr)...)
+}
+
+// checkWaits panics, naming op, if a wait is nil.
+func checkWaits(op string, waits []func(ctx context.Context) error) {
+	for _, w := range waits {
+		if w == nil {
+			panic("tock: " + op + ": nil wait function")
+		}
+	}
 }
 
 // AllOf runs every wait concurrently, each in a task of its own with a
@@ -68,8 +80,11 @@ func AnyOf(ctx context.Context, waits ...func(ctx context.Context) error) (int, 
 // collect, SimPy's all_of). The first to fail cancels the others; AllOf
 // returns the failures as Group.Wait does (joined, without the
 // cancellations it caused), nil if every wait succeeded. A panic in a wait
-// is re-raised. Everything the waits did happens before AllOf returns.
+// is re-raised. Everything the waits did happens before AllOf returns. It
+// panics if ctx is nil or a wait is nil.
 func AllOf(ctx context.Context, waits ...func(ctx context.Context) error) error {
+	panicIfNilCtx("AllOf", ctx)
+	checkWaits("AllOf", waits)
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -26,6 +26,10 @@ type Channel[T any] struct {
 	subs   []*Subscription[T]
 	closed bool
 	mons   atomic.Pointer[Monitors] // see Watch (watch.go)
+	// the watched Receives under way, by the Queue monitor each counted
+	// itself in (with mu held), so that Watch attaching that monitor
+	// again starts it from them
+	counted map[*Monitor]int
 }
 
 // NewChannel returns an open channel with no subscriber.
@@ -155,9 +159,27 @@ func (c *Channel[T]) receiveWatched(m *Monitors, ctx context.Context) (T, error)
 		var zero T
 		return zero, err // it never waited: not counted
 	}
-	m.addQueue(1)
-	defer m.addQueue(-1)
+	q := m.Queue
+	c.countIn(q, 1)
+	defer c.countIn(q, -1)
 	return timedV(m, ctx, func() (T, error) { return c.receive(ctx) })
+}
+
+// countIn adds d to q, a Queue monitor, for a watched Receive, and
+// records it in c.counted (q may be nil).
+func (c *Channel[T]) countIn(q *Monitor, d int) {
+	if q == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.counted == nil {
+		c.counted = map[*Monitor]int{}
+	}
+	if c.counted[q] += d; c.counted[q] == 0 {
+		delete(c.counted, q)
+	}
+	q.add(float64(d))
 }
 
 func (c *Channel[T]) receive(ctx context.Context) (T, error) {

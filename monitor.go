@@ -117,7 +117,9 @@ type MonitorStats struct {
 }
 
 // Stats returns the statistics from the start (or the last Reset) to now.
+// It panics on the zero Monitor.
 func (m *Monitor) Stats() MonitorStats {
+	m.usable()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.advance()
@@ -130,7 +132,8 @@ func (m *Monitor) Stats() MonitorStats {
 	return s
 }
 
-// Mean is Stats().Mean: the time-weighted mean up to now.
+// Mean is Stats().Mean: the time-weighted mean up to now. It panics on
+// the zero Monitor.
 func (m *Monitor) Mean() float64 { return m.Stats().Mean }
 
 // Value is the current value.

@@ -62,8 +62,7 @@ func (p *pipe[T]) offer(v T) bool {
 	switch p.overflow {
 	case overflowDropOldest:
 		if p.max > 0 {
-			p.buf.pop()
-			p.buf.push(v)
+			p.buf.replaceOldest(v)
 		}
 		p.dropped++
 		return true
@@ -117,6 +116,14 @@ func (p *pipe[T]) unget(v T) {
 		if p.overflow == overflowDropOldest {
 			return
 		}
+		// One out, one in: a watched level records no dip. Restored
+		// also if a priority order panics below (then v is not in).
+		lvl := p.buf.lvl
+		p.buf.lvl = nil
+		defer func() {
+			p.buf.lvl = lvl
+			lvl.resync(float64(p.buf.n))
+		}()
 		p.buf.popBack()
 	}
 	if p.less == nil {
@@ -243,6 +250,21 @@ func (r *ring[T]) pushFront(v T) {
 	if r.lvl != nil {
 		r.lvl.record(float64(r.n), nil)
 	}
+}
+
+// replaceOldest drops the oldest item and appends v, in one step: the
+// number of items does not change, so a watched level records nothing.
+// The ring is not empty.
+func (r *ring[T]) replaceOldest(v T) {
+	mask := len(r.b) - 1
+	if r.n < len(r.b) {
+		var zero T
+		r.b[(r.head+r.n)&mask] = v
+		r.b[r.head] = zero
+	} else {
+		r.b[r.head] = v // full: the oldest slot becomes the newest
+	}
+	r.head = (r.head + 1) & mask
 }
 
 // popBack drops the newest item; the ring is not empty.

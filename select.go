@@ -2,6 +2,7 @@ package tock
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -77,7 +78,9 @@ func enqueue[T any](s *selector, q *internal.Queue[T], w *internal.Waiter[T], i 
 // and its callback is not called.
 //
 // Select returns -1 and ctx's error if ctx is done when it is called or
-// before a case completes. In a simulation, a Select that completes at
+// before a case completes, and -1 and the error a blocking call with ctx
+// would return if its wait fails otherwise (in a simulation,
+// sim.ErrWallClockDeadline for a ctx with a deadline of the wall clock). In a simulation, a Select that completes at
 // once is a checkpoint (the tasks already runnable run first).
 //
 // The operation of the winning case happens before Select returns, with
@@ -91,7 +94,8 @@ func enqueue[T any](s *selector, q *internal.Queue[T], w *internal.Waiter[T], i 
 // each OnX), or when Select starts, for what needs the Select's ctx or its
 // other cases (an OnBorrow whose ctx carries no tock task, a borrower that
 // already holds or awaits a token of the limiter, or that two cases
-// borrow for). Select panics if ctx is nil or no case is given. What can
+// borrow for). Select panics if ctx is nil, if no case is given or if a
+// case is nil. What can
 // still panic while the cases are armed is a Tracked condition (user
 // code), or a borrower that another goroutine made a holder or waiter
 // after the check. Then no case stays queued, and a case that a grant
@@ -114,7 +118,11 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 	}
 	call := internal.Decode(ctx) // before any mutex: a misuse check may panic
 	s := &selector{ctx: ctx, rt: call.RT, task: call.Task, claim: internal.NewClaim(), timer: -1}
-	for _, c := range cases {
+	defer endAll(cases) // also the cases not armed: the Select returned or panicked first
+	for i, c := range cases {
+		if c == nil {
+			panic(fmt.Sprintf("tock: Select: case %d is nil", i))
+		}
 		c.check(s)
 	}
 	if err := ctx.Err(); err != nil {
@@ -124,6 +132,7 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 	internal.PrepareShared(s.rt, &s.parker)
 	armed, immediate := armAll(s, cases)
 	var refused error // a park's refusal, raised once the cases are disarmed
+	var parkErr error // the park's error, if it failed for a reason of its own
 	grantWon := false
 	switch {
 	case immediate:
@@ -143,10 +152,13 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 			switch {
 			case internal.Refused(err):
 				won = s.claim.Cancel()
-			case ctx.Err() == nil && s.timer >= 0:
+			case ctx.Err() == nil && s.timer >= 0 && wctx.Err() != nil:
 				won = s.claim.TryClaim(s.timer) // the deadline passed
 			default:
+				// ctx is done, or the park failed for a reason of its own
+				// (in a simulation, a deadline of the wall clock on ctx)
 				won = s.claim.Cancel()
+				parkErr = err
 			}
 			if !won {
 				s.parker.Drain() // a grant claimed the Select first: it wins
@@ -168,7 +180,10 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 	}
 	w := s.claim.Winner()
 	if w < 0 {
-		return -1, ctx.Err()
+		if err := ctx.Err(); err != nil || parkErr == nil {
+			return -1, err
+		}
+		return -1, parkErr
 	}
 	if immediate {
 		s.rt.Checkpoint()
@@ -240,6 +255,29 @@ type recvCase[T any] struct {
 	err    error
 	f      func(T)
 	done   func() // after the Select, e.g. a Channel's temporary subscription is closed
+	ended  bool   // done was called
+}
+
+// end calls the case's done once: at its disarm, or, for a case the
+// Select never armed (it returned or panicked first), when Select returns.
+func (c *recvCase[T]) end() {
+	if c.done != nil && !c.ended {
+		c.ended = true
+		c.done()
+	}
+}
+
+// ender is a case that holds something until its Select returns, armed or
+// not (OnChannel's temporary subscription).
+type ender interface{ end() }
+
+// endAll ends the cases that hold something (see ender), armed or not.
+func endAll(cases []SelectCase) {
+	for _, c := range cases {
+		if e, ok := c.(ender); ok {
+			e.end()
+		}
+	}
 }
 
 // OnReceive is a Select case that receives from r, as r.Receive does; f
@@ -342,9 +380,7 @@ func (c *recvCase[T]) disarm() {
 		}
 		c.p.mu.Unlock()
 	}
-	if c.done != nil {
-		c.done()
-	}
+	c.end()
 }
 
 // giveBack puts the item a grant handed the case back as its pipe's next
@@ -483,7 +519,8 @@ type unitCase struct {
 	take func(s *selector) bool // with mu held: take the unit if it is free now
 	undo func()                 // with mu held: give back what take took
 	back func()                 // without mu: give back a unit a grant handed the waiter
-	pre  func()                 // with mu held, before queueing
+	won  func()                 // if set, in the caller's goroutine when the case won, before f
+	pre  func() bool            // with mu held, before queueing; false: the unit came free meanwhile, take again
 	w    *internal.Waiter[struct{}]
 	f    func()
 }
@@ -533,6 +570,7 @@ func OnLock(l *Lock, f func()) SelectCase {
 	return &unitCase{mu: &l.mu, q: &l.q, f: f,
 		take: func(s *selector) bool {
 			id := s.task.IDOrZero()
+			reentered = false
 			for {
 				st := l.state.Load()
 				if st == 0 {
@@ -544,11 +582,19 @@ func OnLock(l *Lock, f func()) SelectCase {
 					continue
 				}
 				if id != 0 && ownerOf(st) == id {
+					if internal.CheckedReal {
+						l.checkReentry("OnLock") // before the Select is claimed: armAll unwinds it
+					}
 					l.extra.Add(1)
 					reentered = true
 					return true
 				}
 				return false
+			}
+		},
+		won: func() { // taken or handed over: this goroutine took the lock, as Lock records
+			if internal.CheckedReal && !reentered {
+				l.g.Store(internal.CurGoid())
 			}
 		},
 		undo: func() {
@@ -560,11 +606,18 @@ func OnLock(l *Lock, f func()) SelectCase {
 			}
 		},
 		back: l.release, // handed over by a release: the task owns it once
-		pre: func() { // mark the queue non-empty, as lockSlow does
+		// Mark the queue non-empty, as lockSlow does. The owner's Unlock
+		// takes no mutex while nobody is marked waiting, so the lock may
+		// have come free since take looked: then take it instead (marking
+		// a free lock would queue the waiter behind nobody, for good).
+		pre: func() bool {
 			for {
 				st := l.state.Load()
+				if st == 0 {
+					return false
+				}
 				if st&waitersBit != 0 || l.state.CompareAndSwap(st, st|waitersBit) {
-					return
+					return true
 				}
 			}
 		},
@@ -577,20 +630,22 @@ func (c *unitCase) arm(s *selector, i int) armResult {
 	c.w = nil // a case may be used again
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.take(s) {
-		if !s.claim.TryClaim(i) {
-			if c.undo != nil {
-				c.undo()
+	for {
+		if c.take(s) {
+			if !s.claim.TryClaim(i) {
+				if c.undo != nil {
+					c.undo()
+				}
+				return armDecided
 			}
+			return armDone
+		}
+		if s.claim.Decided() {
 			return armDecided
 		}
-		return armDone
-	}
-	if s.claim.Decided() {
-		return armDecided
-	}
-	if c.pre != nil {
-		c.pre()
+		if c.pre == nil || c.pre() {
+			break
+		}
 	}
 	c.w = new(internal.Waiter[struct{}])
 	enqueue(s, c.q, c.w, i)
@@ -621,6 +676,9 @@ func (c *unitCase) giveBack() {
 }
 
 func (c *unitCase) finish() error {
+	if c.won != nil {
+		c.won()
+	}
 	if c.f != nil {
 		c.f()
 	}

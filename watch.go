@@ -148,13 +148,6 @@ func (m *Monitor) resync(v float64) {
 	}
 }
 
-// addQueue changes the Queue monitor by d, atomically.
-func (m *Monitors) addQueue(d float64) {
-	if m != nil && m.Queue != nil {
-		m.Queue.add(d)
-	}
-}
-
 // onLen is the wait-queue hook (internal.Queue.OnLen) that makes m.Queue
 // follow a primitive's waiters; n reports their number (the sum of several
 // queues, for a primitive that has more than one). Nil if nothing follows
@@ -375,7 +368,9 @@ func (c *Channel[T]) Watch(m *Monitors) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.mons.Store(m)
-	m.initQueue(0)
+	if m != nil && m.Queue != nil {
+		m.initQueue(c.counted[m.Queue]) // the Receives under way counted in it
+	}
 }
 
 // Watch attaches m to the event (nil detaches): Level is 0 until Set and 1
