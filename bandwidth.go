@@ -31,6 +31,7 @@ type transfer struct {
 	want      float64
 	rate      float64
 	finish    time.Time
+	capped    bool // finish was capped (see seconds): not the real end
 	q         internal.Queue[struct{}]
 }
 
@@ -47,8 +48,10 @@ func NewPipe(throughput float64) *Pipe {
 func (p *Pipe) Throughput() float64 { return p.throughput }
 
 // Transfer moves total units through the pipe at up to its whole
-// throughput, and blocks until they are through (see TransferAt).
+// throughput, and blocks until they are through (see TransferAt, whose
+// panics it shares).
 func (p *Pipe) Transfer(ctx context.Context, total float64) error {
+	panicIfNilCtx("Pipe.Transfer", ctx)
 	return p.TransferAt(ctx, total, p.throughput)
 }
 
@@ -61,8 +64,11 @@ func (p *Pipe) Transfer(ctx context.Context, total float64) error {
 // a Yield. It returns ctx's error if ctx is done when it is called or before
 // the transfer ends; the units moved so far are then lost and the others'
 // shares grow at once. It panics if total is negative, NaN or infinite, if
-// rate is not positive, or if the Pipe was not made with NewPipe.
+// rate is not positive, if ctx is nil, or if the Pipe was not made with
+// NewPipe. A panic of ctx's methods (a ctx of the user's own type) takes
+// the transfer out of the pipe before it goes on to the caller.
 func (p *Pipe) TransferAt(ctx context.Context, total, rate float64) error {
+	panicIfNilCtx("Pipe.TransferAt", ctx)
 	if m := p.mons.Load(); m != nil {
 		return p.transferAtWatched(m, ctx, total, rate)
 	}
@@ -96,26 +102,70 @@ func (p *Pipe) transferAt(ctx context.Context, total, rate float64) error {
 	p.progress(now)
 	p.active = append(p.active, t)
 	p.plan(now, t)
-	for t.finish.After(now) {
-		dctx, cancel := rt.WithDeadline(ctx, t.finish)
-		_, err := internal.Block(dctx, internal.DecodeRT(dctx), &p.mu, &t.q, struct{}{}, "Pipe.Transfer")
-		cancel()
-		p.mu.Lock()
-		now = rt.Now()
-		if cerr := ctx.Err(); cerr != nil {
-			p.leave(now, t)
+	p.mu.Unlock()
+	// p.mu is not held from here on but where it is taken and given back
+	// around plain bookkeeping: ctx's methods (WithDeadline's, Err) and the
+	// park, which may panic (a ctx of the user's own type, a refused
+	// caller, a simulation unwinding its task), run without it, and a
+	// panic takes t out of the pipe.
+	through := false
+	defer func() {
+		if !through {
+			p.mu.Lock()
+			p.leave(rt.Now(), t)
 			p.mu.Unlock()
-			return cerr
 		}
-		if err != nil {
-			// Our own deadline: the transfer slept its whole planned time
-			// without a re-plan, so it is through (whatever rounding left).
-			break
+	}()
+	for {
+		err, done := p.wait(ctx, rt, t)
+		if err != nil || done {
+			p.mu.Lock()
+			p.leave(rt.Now(), t)
+			through = true
+			p.mu.Unlock()
+			return err
 		}
 	}
-	p.leave(now, t)
+}
+
+// wait waits once for t's planned finish, or a re-plan (another transfer
+// started or ended), and reports ctx's error if ctx is done, or whether t
+// is through. It is called and returns without p.mu held.
+func (p *Pipe) wait(ctx context.Context, rt internal.Runtime, t *transfer) (error, bool) {
+	p.mu.Lock()
+	finish := t.finish
+	if now := rt.Now(); !finish.After(now) {
+		p.mu.Unlock()
+		return nil, true
+	}
 	p.mu.Unlock()
-	return nil
+	dctx, cancel := rt.WithDeadline(ctx, finish)
+	defer cancel()
+	p.mu.Lock()
+	if !t.finish.Equal(finish) {
+		p.mu.Unlock()
+		return nil, false // re-planned meanwhile: wait for the new finish
+	}
+	_, err := internal.Block(dctx, internal.DecodeRT(dctx), &p.mu, &t.q, struct{}{}, "Pipe.Transfer")
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr, false
+	}
+	if err == nil {
+		return nil, false // woken by a re-plan
+	}
+	// Our own deadline: the transfer waited its whole planned time without
+	// a re-plan, so it is through (whatever rounding left), unless that
+	// time was capped (a finish beyond the Duration's range): then it goes
+	// on from here.
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !t.capped {
+		return nil, true
+	}
+	now := rt.Now()
+	p.progress(now)
+	t.plan(now)
+	return nil, false
 }
 
 // progress accounts the units moved since the last re-plan, with p.mu held.
@@ -135,13 +185,23 @@ func (p *Pipe) plan(now time.Time, self *transfer) {
 	for _, t := range p.active {
 		sum += t.want
 	}
-	scale := 1.0
-	if sum > p.throughput {
-		scale = p.throughput / sum
+	// Over the throughput, each gets throughput * want / sum, computed with
+	// the asks divided by the largest first, so that a sum beyond the
+	// float range (asks near math.MaxFloat64) does not overflow.
+	var top, rel float64
+	for _, t := range p.active {
+		top = math.Max(top, t.want)
 	}
 	for _, t := range p.active {
-		t.rate = t.want * scale
-		t.finish = now.Add(seconds(t.remaining / t.rate))
+		rel += t.want / top
+	}
+	for _, t := range p.active {
+		if sum > p.throughput {
+			t.rate = p.throughput * (t.want / top) / rel
+		} else {
+			t.rate = t.want
+		}
+		t.plan(now)
 		if t != self {
 			if w := t.q.Front(); w != nil {
 				t.q.Remove(w)
@@ -153,6 +213,14 @@ func (p *Pipe) plan(now time.Time, self *transfer) {
 		m.useRate(math.Min(sum, p.throughput))
 		m.queue(len(p.active))
 	}
+}
+
+// plan sets t's finish from its rate, as of now: capped if it is beyond a
+// Duration's range (about 146 years; see seconds).
+func (t *transfer) plan(now time.Time) {
+	d := seconds(t.remaining / t.rate)
+	t.capped = d == maxWait
+	t.finish = now.Add(d)
 }
 
 // leave removes t and re-plans the others, with p.mu held.
@@ -171,11 +239,14 @@ func (p *Pipe) leave(now time.Time, t *transfer) {
 // capped at about 146 years.
 func seconds(s float64) time.Duration {
 	ns := math.Round(s * 1e9)
-	if ns > math.MaxInt64/2 {
-		return math.MaxInt64 / 2
+	if ns >= maxWait {
+		return maxWait
 	}
 	return time.Duration(ns)
 }
+
+// maxWait is the longest wait seconds returns.
+const maxWait = math.MaxInt64 / 2
 
 // PipeStats is a snapshot of a Pipe.
 type PipeStats struct {

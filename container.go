@@ -67,9 +67,10 @@ func (c *Container) checkAmount(op string, amount float64) {
 // capacity or an earlier Put waits. It returns ctx's error, adding nothing,
 // if ctx is done before the amount is added (even if it fits); once added,
 // Put returns nil even if ctx is cancelled meanwhile. It panics if amount is
-// negative, NaN, infinite or above the capacity. A Put happens before the
-// Gets it lets through return.
+// negative, NaN, infinite or above the capacity, and if ctx is nil. A Put
+// happens before the Gets it lets through return.
 func (c *Container) Put(ctx context.Context, amount float64) error {
+	panicIfNilCtx("Container.Put", ctx)
 	if m := c.mons.Load(); m != nil {
 		return c.putWatched(m, ctx, amount)
 	}
@@ -79,6 +80,7 @@ func (c *Container) Put(ctx context.Context, amount float64) error {
 // Get takes amount from the level, blocking while the level is below amount
 // or an earlier Get waits, with the cancellation rules and panics of Put.
 func (c *Container) Get(ctx context.Context, amount float64) error {
+	panicIfNilCtx("Container.Get", ctx)
 	if m := c.mons.Load(); m != nil {
 		return c.getWatched(m, ctx, amount)
 	}
@@ -103,13 +105,19 @@ func (c *Container) op(ctx context.Context, amount float64, put bool) error {
 		call.RT.Checkpoint()
 		return nil
 	}
+	// A waiter that left (it gave up, or its park panicked: a ctx of the
+	// user's own type, a simulation unwinding the task) may have held back
+	// the ones behind it.
+	served := false
+	defer func() {
+		if !served {
+			c.mu.Lock()
+			c.dispatch(ctx)
+			c.mu.Unlock()
+		}
+	}()
 	_, err := internal.Block(ctx, call, &c.mu, q, amount, "Container."+name)
-	if err != nil {
-		// A waiter that left may have held back the ones behind it.
-		c.mu.Lock()
-		c.dispatch(ctx)
-		c.mu.Unlock()
-	}
+	served = err == nil
 	return err
 }
 

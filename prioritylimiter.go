@@ -92,8 +92,10 @@ func (p *Permit) Context() context.Context { return p.ctx }
 // Priority is the priority the permit was acquired with.
 func (p *Permit) Priority() int { return p.prio }
 
-// Preempted reports whether the token was taken by a preemption.
+// Preempted reports whether the token was taken by a preemption. It panics
+// on a nil or zero Permit.
 func (p *Permit) Preempted() bool {
+	p.check("Preempted")
 	p.l.mu.Lock()
 	defer p.l.mu.Unlock()
 	return p.preempted
@@ -102,8 +104,10 @@ func (p *Permit) Preempted() bool {
 // Release returns the token: to the most urgent waiter (lowest priority
 // value, oldest among equals), or to the limiter. It never blocks, and
 // cancels the permit's context. After a preemption it does nothing (the
-// token already went to the preemptor). It panics if called twice.
+// token already went to the preemptor). It panics if called twice, and on
+// a nil or zero Permit.
 func (p *Permit) Release() {
+	p.check("Release")
 	l := p.l
 	l.mu.Lock()
 	if p.released {
@@ -121,6 +125,16 @@ func (p *Permit) Release() {
 	p.cancel(errReleased)
 }
 
+// check panics on a nil or zero Permit (one not returned by an Acquire).
+func (p *Permit) check(op string) {
+	if p == nil {
+		panic("tock: Permit." + op + ": nil *Permit")
+	}
+	if p.l == nil {
+		panic("tock: Permit." + op + ": the zero Permit is not usable; a Permit comes from PriorityLimiter.Acquire")
+	}
+}
+
 // Acquire takes a token with the given priority (lower is more urgent),
 // blocking while none is free and no holder can be preempted. It returns
 // ctx's error, taking nothing, if ctx is done before a token is handed over
@@ -129,8 +143,10 @@ func (p *Permit) Release() {
 // only the wait (a caller who gives up), use AcquireTimeout rather than a
 // ctx with a timeout, which would also end the holder's work. A Release or
 // preemption that hands over the token happens before Acquire returns. It
-// panics if l is a zero PriorityLimiter (not made with NewPriorityLimiter).
+// panics if ctx is nil or l is a zero PriorityLimiter (not made with
+// NewPriorityLimiter).
 func (l *PriorityLimiter) Acquire(ctx context.Context, priority int) (*Permit, error) {
+	panicIfNilCtx("PriorityLimiter.Acquire", ctx)
 	l.checkMade("Acquire")
 	if m := l.mons.Load(); m != nil {
 		return l.acquireWatched(m, ctx, priority)
@@ -140,8 +156,10 @@ func (l *PriorityLimiter) Acquire(ctx context.Context, priority int) (*Permit, e
 
 // AcquireTimeout is Acquire waiting at most d (on ctx's clock): it returns
 // context.DeadlineExceeded, taking nothing, if no token was handed over by
-// then. The permit's context derives from ctx, not from the timeout.
+// then. The permit's context derives from ctx, not from the timeout. It
+// panics as Acquire does.
 func (l *PriorityLimiter) AcquireTimeout(ctx context.Context, priority int, d time.Duration) (*Permit, error) {
+	panicIfNilCtx("PriorityLimiter.AcquireTimeout", ctx)
 	l.checkMade("AcquireTimeout")
 	wctx, cancel := WithTimeout(ctx, d)
 	defer cancel()
@@ -187,24 +205,36 @@ func (l *PriorityLimiter) acquire(ctx, wctx context.Context, priority int) (*Per
 	lvl := l.level(priority)
 	l.waiting++
 	l.recordQueue()
+	// The wait is counted out, and an empty level dropped, also if the
+	// park panics (a refused caller, a ctx of the user's own type, a
+	// simulation unwinding the task); a permit not handed out is cancelled.
+	granted := false
+	defer func() {
+		l.mu.Lock()
+		l.waiting--
+		l.recordQueue()
+		l.prune(priority)
+		l.mu.Unlock()
+		if !granted {
+			p.cancel(context.Canceled)
+		}
+	}()
 	_, err := internal.Block(wctx, call, &l.mu, &lvl.q, p, "PriorityLimiter.Acquire")
-	l.mu.Lock()
-	l.waiting--
-	l.recordQueue()
-	l.mu.Unlock()
 	if err != nil {
 		p.cancel(err)
 		return nil, err
 	}
+	granted = true
 	return p, nil
 }
 
 // TryAcquire takes a token with the given priority if one is free and
 // nobody waits (or, if the limiter is Preemptive, if a holder can be
 // preempted), and reports whether it did. It panics as Acquire does on a
-// zero PriorityLimiter. It ignores ctx's cancellation;
+// zero PriorityLimiter, and if ctx is nil. It ignores ctx's cancellation;
 // the permit's context derives from ctx.
 func (l *PriorityLimiter) TryAcquire(ctx context.Context, priority int) (*Permit, bool) {
+	panicIfNilCtx("PriorityLimiter.TryAcquire", ctx)
 	l.checkMade("TryAcquire")
 	p := l.newPermit(ctx, priority)
 	l.mu.Lock()
@@ -310,6 +340,17 @@ func (l *PriorityLimiter) level(priority int) *prioLevel {
 	copy(l.levels[i+1:], l.levels[i:])
 	l.levels[i] = lvl
 	return lvl
+}
+
+// prune drops priority's wait queue if nobody waits in it, so that an idle
+// limiter keeps no queue of a priority once waited on. With l.mu held.
+func (l *PriorityLimiter) prune(priority int) {
+	i := sort.Search(len(l.levels), func(i int) bool { return l.levels[i].prio >= priority })
+	if i < len(l.levels) && l.levels[i].prio == priority && l.levels[i].q.Len() == 0 {
+		copy(l.levels[i:], l.levels[i+1:])
+		l.levels[len(l.levels)-1] = nil
+		l.levels = l.levels[:len(l.levels)-1]
+	}
 }
 
 // dispatch hands free tokens to the most urgent live waiters.

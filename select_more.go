@@ -266,6 +266,7 @@ func (k *permitCase) disarm() {
 		if k.w.Queued() {
 			l.level(k.prio).q.Remove(k.w)
 		}
+		l.prune(k.prio)
 		l.waiting--
 		l.recordQueue()
 		granted = k.w.Granted

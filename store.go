@@ -40,8 +40,10 @@ func NewPriorityQueue[T any](less func(a, b T) bool) *Queue[T] {
 // accepts an item, under the queue's internal lock: it must be quick and
 // must not call the queue; if it panics, the panic propagates out of that
 // call (a Put's item is then not queued). GetWhere panics if pred is nil.
-// As with Get, a non-blocking GetWhere is a checkpoint.
+// As with Get, a non-blocking GetWhere is a checkpoint. It panics if ctx
+// is nil.
 func (q *Queue[T]) GetWhere(ctx context.Context, pred func(T) bool) (T, error) {
+	panicIfNilCtx("Queue.GetWhere", ctx)
 	if m := q.p.mons.Load(); m != nil {
 		return q.getWhereWatched(m, ctx, pred)
 	}

@@ -97,7 +97,9 @@ func (t *Tracked[T]) notify() {
 // holds (see Set). WaitUntil panics if pred is nil.
 //
 // A Set or Update that wakes the waiter happens before WaitUntil returns.
+// It panics if ctx is nil.
 func (t *Tracked[T]) WaitUntil(ctx context.Context, pred func(T) bool) (T, error) {
+	panicIfNilCtx("Tracked.WaitUntil", ctx)
 	if m := t.mons.Load(); m != nil {
 		return t.waitUntilWatched(m, ctx, pred)
 	}
@@ -173,14 +175,16 @@ func (f *Flag) IsSet() bool { return f.t.Get() }
 
 // Wait blocks until the flag is set, with the rules of Tracked.WaitUntil:
 // ctx's error if ctx is done first, nil once a Set woke it, a checkpoint if
-// it is already set.
+// it is already set. It panics if ctx is nil.
 func (f *Flag) Wait(ctx context.Context) error {
+	panicIfNilCtx("Flag.Wait", ctx)
 	_, err := f.t.WaitUntil(ctx, isTrue)
 	return err
 }
 
 // WaitClear blocks until the flag is cleared, with the rules of Wait.
 func (f *Flag) WaitClear(ctx context.Context) error {
+	panicIfNilCtx("Flag.WaitClear", ctx)
 	_, err := f.t.WaitUntil(ctx, isFalse)
 	return err
 }
