@@ -147,11 +147,15 @@ func (g *Group) Start(task func(ctx context.Context, started func()) error, opts
 
 // Cancel cancels the group's context: every task's ctx is done. The
 // cancellations this causes are not failures: Wait does not report them.
-// It panics on a Group not made by NewGroup.
+// If the group's context was done already (its parent was cancelled, or a
+// task failed), Cancel changes nothing: Wait still reports that. It panics
+// on a Group not made by NewGroup.
 func (g *Group) Cancel() {
 	g.check("Cancel")
 	g.mu.Lock()
-	g.self = true
+	if g.ctx.Err() == nil {
+		g.self = true
+	}
 	g.mu.Unlock()
 	g.cancel(errGroupCancelled)
 }

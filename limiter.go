@@ -3,6 +3,7 @@ package tock
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -94,6 +95,9 @@ func checkBorrower(op string, b any) {
 	if !reflect.ValueOf(b).Comparable() {
 		panic("tock: CapacityLimiter." + op + ": borrower of type " + reflect.TypeOf(b).String() + " is not comparable; a borrower must be usable as a map key (==)")
 	}
+	if b != b {
+		panic("tock: CapacityLimiter." + op + ": borrower " + fmt.Sprint(b) + " of type " + reflect.TypeOf(b).String() + " is not equal to itself (a NaN in it): it could never be found again to release its token")
+	}
 }
 
 // Acquire borrows a token for the task in ctx (see AcquireFor). It panics if
@@ -138,7 +142,8 @@ func (l *CapacityLimiter) Acquire(ctx context.Context) error {
 // before a token is handed over (even if one is free); once handed over, it
 // returns nil even if ctx is cancelled meanwhile. It panics if ctx is nil,
 // if borrower is nil or not comparable (a []int, or a struct or array
-// holding one), or if borrower already holds or awaits a token.
+// holding one) or not equal to itself (a NaN, or a value holding one), or
+// if borrower already holds or awaits a token.
 func (l *CapacityLimiter) AcquireFor(ctx context.Context, borrower any) error {
 	panicIfNilCtx("CapacityLimiter.AcquireFor", ctx)
 	checkBorrower("AcquireFor", borrower)
@@ -227,8 +232,8 @@ func (l *CapacityLimiter) TryAcquire(ctx context.Context) bool {
 }
 
 // TryAcquireFor borrows a token for borrower if one is free and nobody waits,
-// and reports whether it did. It panics if borrower is nil or not comparable,
-// or if it already holds or awaits a token.
+// and reports whether it did. It panics on a borrower AcquireFor refuses,
+// and if it already holds or awaits a token.
 func (l *CapacityLimiter) TryAcquireFor(borrower any) bool {
 	checkBorrower("TryAcquireFor", borrower)
 	return l.tryAcquireFor("TryAcquireFor", borrower)
@@ -264,8 +269,8 @@ func (l *CapacityLimiter) Release(ctx context.Context) {
 }
 
 // ReleaseFor returns borrower's token; it goes to the oldest waiter if the
-// limiter has spare capacity. It panics if borrower holds no token, or is
-// nil or not comparable.
+// limiter has spare capacity. It panics if borrower holds no token, and on
+// a borrower AcquireFor refuses.
 func (l *CapacityLimiter) ReleaseFor(borrower any) {
 	checkBorrower("ReleaseFor", borrower)
 	l.releaseFor("ReleaseFor", borrower)

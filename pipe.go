@@ -286,10 +286,15 @@ func (r *ring[T]) pop() T {
 	if r.lvl != nil {
 		r.lvl.record(float64(r.n), nil)
 	}
+	r.shrink()
+	return v
+}
+
+// shrink halves the buffer once a quarter of it or less is used.
+func (r *ring[T]) shrink() {
 	if len(r.b) > ringMin && r.n <= len(r.b)/4 {
 		r.resize(len(r.b) / 2)
 	}
-	return v
 }
 
 // resize moves the items to a new buffer of size slots (a power of two, at

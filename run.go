@@ -14,13 +14,17 @@ import (
 // If main panics, Run panics with a *PanicError carrying the original value
 // and the panicking stack; a *PanicError (one that a Group.Wait in main
 // re-raised) is re-raised as it is, so the caller sees exactly one layer.
-// Run panics if ctx or main is nil.
+// Run panics if ctx or main is nil, and if ctx belongs to a simulation
+// (sim.Run): a task of the real runtime cannot run inside one.
 func Run(ctx context.Context, main func(ctx context.Context) error) error {
 	if ctx == nil {
 		panic("tock: Run: nil context (use context.Background())")
 	}
 	if main == nil {
 		panic("tock: Run: nil main function")
+	}
+	if internal.RuntimeOf(ctx).Simulated() {
+		panic("tock: Run: ctx belongs to a simulation, and Run runs main on the real runtime; inside a simulated task, start a task with NewGroup(ctx).Go, or call main(ctx)")
 	}
 	defer func() {
 		if r := recover(); r != nil {

@@ -329,8 +329,8 @@ func OnBorrow(l *CapacityLimiter, f func()) SelectCase {
 }
 
 // OnBorrowFor is OnBorrow for borrower, as l.AcquireFor does; the caller
-// must ReleaseFor it. It panics if l is nil, or borrower is nil or not
-// comparable; the Select panics before it arms any case if borrower
+// must ReleaseFor it. It panics if l is nil, and on a borrower AcquireFor
+// refuses (nil, not comparable, not equal to itself); the Select panics before it arms any case if borrower
 // already holds or awaits a token of l, or another of its cases borrows
 // from l for borrower too.
 func OnBorrowFor(l *CapacityLimiter, borrower any, f func()) SelectCase {

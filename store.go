@@ -160,18 +160,29 @@ func (p *pipe[T]) unlockUnless(done *bool) {
 func (r *ring[T]) at(i int) T     { return r.b[(r.head+i)%len(r.b)] }
 func (r *ring[T]) set(i int, v T) { r.b[(r.head+i)%len(r.b)] = v }
 
-// removeAt removes and returns the i-th item, keeping the others in order.
+// removeAt removes and returns the i-th item, keeping the others in order:
+// it moves the items on the shorter side of i (a GetWhere that takes the
+// oldest item costs what a Get does), and gives memory back as pop does.
 func (r *ring[T]) removeAt(i int) T {
 	v := r.at(i)
-	for k := i; k < r.n-1; k++ {
-		r.set(k, r.at(k+1))
-	}
 	var zero T
-	r.set(r.n-1, zero)
+	if i < r.n/2 {
+		for k := i; k > 0; k-- {
+			r.set(k, r.at(k-1))
+		}
+		r.set(0, zero)
+		r.head = (r.head + 1) & (len(r.b) - 1)
+	} else {
+		for k := i; k < r.n-1; k++ {
+			r.set(k, r.at(k+1))
+		}
+		r.set(r.n-1, zero)
+	}
 	r.n--
 	if r.lvl != nil {
 		r.lvl.record(float64(r.n), nil)
 	}
+	r.shrink()
 	return v
 }
 

@@ -98,11 +98,17 @@ func TestToolkitHardeningPipeCtxErrPanicLeavesMutexHeld(t *testing.T) {
 		var got atomic.Value
 		g := tock.NewGroup(ctx)
 		g.Go(func(ctx context.Context) error {
-			got.Store(panicOf(func() { p.Transfer(&panickyCtx{Context: ctx, nilDone: true, errBoom: &boom}, 2) }))
+			// long enough (10,000 units) not to end on its own while the
+			// test runs: the state waited on below cannot lapse
+			got.Store(panicOf(func() { p.Transfer(&panickyCtx{Context: ctx, nilDone: true, errBoom: &boom}, 10000) }))
 			return nil
 		})
 		h.WaitUntil(ctx, "the transfer started", func() bool { return p.Stats().Active == 1 })
-		boom.Store(true) // the transfer ends at 2 units: its wake-up asks Err
+		boom.Store(true)
+		// a second transfer re-plans the pipe: the first wakes and asks Err
+		if err := p.Transfer(ctx, 1); err != nil {
+			return err
+		}
 		if err := g.Wait(); err != nil {
 			return err
 		}

@@ -74,6 +74,10 @@ type node struct {
 	children dlist[node] // child nodes
 	child    link[node]  // in the parent's children
 	foreign  bool        // in s.fnodes: the parent's cancellation is polled
+	// wall: a deadline of the wall clock is above it (a context.WithTimeout
+	// in its chain), which a simulated wait refuses (ErrWallClockDeadline)
+	// even where the node's own, virtual, deadline is earlier
+	wall bool
 }
 
 type afterEntry struct {
@@ -112,6 +116,8 @@ func (s *Sched) newNode(parent context.Context) *node {
 	n := &node{parent: parent, s: s, pnode: nodeOf(parent)}
 	if dl, ok := parent.Deadline(); ok {
 		n.deadline, n.hasDeadline = dl, true
+		p := n.pnode
+		n.wall = p == nil || p.wall || !p.hasDeadline || !dl.Equal(p.deadline)
 	}
 	if err := parent.Err(); err != nil {
 		n.errp.Store(&err)

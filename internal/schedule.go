@@ -1,6 +1,7 @@
 package internal
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/bits"
@@ -133,9 +134,14 @@ type Schedule struct {
 	devs    []Deviation
 
 	// PCT
-	steps   uint64
-	prios   []uint64 // by task number (see prio)
-	changes []uint64 // changes[i]: the step at which change point i+1 applies
+	steps uint64
+	prios []uint64 // by task number (see prio)
+	// the change points, by step: at changes[j].at the task that ran last
+	// gets priority changes[j].prio (the highest change point drawn for
+	// that step, as applying them in order would leave), in step order;
+	// next is the first not passed yet
+	changes []changePoint
+	nextCP  int
 	last    *simTask
 	pq      prioHeap // the run queue's priorities
 
@@ -164,13 +170,33 @@ func NewSchedule(c ScheduleConfig) *Schedule {
 		x.jitter = uint64(c.Jitter)
 	}
 	if c.Strategy == PCT {
+		// Depth-1 change points, each at a step drawn in [1, k]; more
+		// than k of them cannot all fall on steps of their own, so a
+		// depth beyond the run's length draws k (and a huge depth costs
+		// no more than the run).
 		k := max(c.Length, 1)
-		for i := 1; i < c.Depth; i++ {
-			x.changes = append(x.changes, 1+x.uniform(k))
+		n := min(uint64(c.Depth-1), k)
+		for i := uint64(1); i <= n; i++ {
+			x.changes = append(x.changes, changePoint{at: 1 + x.uniform(k), prio: i})
 		}
+		slices.SortStableFunc(x.changes, func(a, b changePoint) int { return cmp.Compare(a.at, b.at) })
+		// one per step: the last of each run of equal steps (the highest
+		// priority value, drawn last)
+		out := x.changes[:0]
+		for j, cp := range x.changes {
+			if j+1 < len(x.changes) && x.changes[j+1].at == cp.at {
+				continue
+			}
+			out = append(out, cp)
+		}
+		x.changes = out
 	}
 	return x
 }
+
+// changePoint is a PCT change point: at step at, the task that ran last
+// gets priority prio.
+type changePoint struct{ at, prio uint64 }
 
 // SetSchedule makes s follow x (nil: FIFO). Call it before Run.
 func (s *Sched) SetSchedule(x *Schedule) {
@@ -258,12 +284,13 @@ func (x *Schedule) next(s *Sched) *simTask {
 	r := &s.runq
 	x.steps++
 	if x.strat == PCT {
-		for i, at := range x.changes {
-			if at == x.steps && x.last != nil {
+		for x.nextCP < len(x.changes) && x.changes[x.nextCP].at <= x.steps {
+			if cp := x.changes[x.nextCP]; cp.at == x.steps && x.last != nil {
 				// x.last ran the step before: if it is runnable again,
 				// it is among the newcomers that pq has not seen yet
-				*x.prio(x.last) = uint64(i + 1)
+				*x.prio(x.last) = cp.prio
 			}
+			x.nextCP++
 		}
 	}
 	if r.n == 1 {

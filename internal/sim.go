@@ -375,8 +375,8 @@ func (s *Sched) Sleep(ctx context.Context, d time.Duration) error {
 // A ctx of the user's own type whose methods panic is not slept through:
 // the park's watch meets the panic again, and the caller raises it.
 func sleepsThrough(ctx context.Context) bool {
-	if directNode(ctx) != nil {
-		return true
+	if n := directNode(ctx); n != nil {
+		return !n.wall // a wall-clock deadline above: the watch refuses it
 	}
 	return guarded(func() error {
 		_, _, err := foreignNode(ctx)
@@ -546,9 +546,13 @@ func (s *Sched) WithDeadline(parent context.Context, d time.Time) (context.Conte
 	if n.Err() == nil && (!n.hasDeadline || d.Before(n.deadline)) {
 		n.deadline, n.hasDeadline = d, true
 		when := int64(d.Sub(s.start))
-		if when <= s.now {
+		switch {
+		case d.After(s.start.Add(math.MaxInt64)):
+			// beyond the clock's range (Sub saturated): the clock never
+			// gets there, so no timer
+		case when <= s.now:
 			n.cancel(context.DeadlineExceeded, context.DeadlineExceeded)
-		} else {
+		default:
 			if s.x != nil { // exploration hook: jitter
 				when = s.x.late(when)
 			}
@@ -575,6 +579,9 @@ func (s *Sched) watch(ctx context.Context, t *simTask) error {
 		// ctx is n, or a task's context over n: its Err and Deadline are n's
 		if err := n.Err(); err != nil {
 			return err
+		}
+		if n.wall {
+			return ErrWallClockDeadline
 		}
 	} else {
 		// a ctx of the user's own type may panic: returned as a *ctxPanic
@@ -632,7 +639,7 @@ func foreignNode(ctx context.Context) (n *node, stop bool, err error) {
 		return nil, true, err
 	}
 	n = nodeOf(ctx)
-	if dl, ok := ctx.Deadline(); ok && (n == nil || !n.hasDeadline || !dl.Equal(n.deadline)) {
+	if dl, ok := ctx.Deadline(); ok && (n == nil || n.wall || !n.hasDeadline || !dl.Equal(n.deadline)) {
 		return nil, true, ErrWallClockDeadline
 	}
 	if n != nil && n.Done() != done {

@@ -268,12 +268,11 @@ func (e *ScheduleError) Unwrap() error { return e.Err }
 //
 // With Replay, Explore runs exactly that schedule, once. The other options
 // (Start, Until, For, ...) apply to every run. If ctx is cancelled, Explore
-// stops and returns ctx's error.
+// stops and returns ctx's error. Explore panics, before running anything,
+// on the programming errors Run panics on (a nil ctx, main or Option, an
+// Until before the start).
 func Explore(ctx context.Context, main func(ctx context.Context) error, opts ...Option) error {
-	var c config
-	for _, o := range opts {
-		o(&c)
-	}
+	c := checkRun("Explore", ctx, main, opts) // as Run would panic, before running anything
 	x := c.ex()
 	began := time.Now()
 	st := ExploreStats{Workers: 1}
@@ -404,7 +403,8 @@ func Explore(ctx context.Context, main func(ctx context.Context) error, opts ...
 // (it fails another way, or passes, or takes other steps), Test reports that
 // the program is not deterministic, with the first event at which the two
 // runs diverge. When it explored, Test logs how many schedules it ran, and
-// how many per second.
+// how many per second. Test panics on the programming errors Run panics
+// on.
 func Test(t testing.TB, main func(ctx context.Context) error, opts ...Option) {
 	t.Helper()
 	seed := os.Getenv("TOCK_SEED")
@@ -415,10 +415,7 @@ func Test(t testing.TB, main func(ctx context.Context) error, opts ...Option) {
 		}
 		opts = append(opts[:len(opts):len(opts)], Replay(seed))
 	}
-	var c config
-	for _, o := range opts {
-		o(&c)
-	}
+	c := checkRun("Test", t.Context(), main, opts)
 	explores := c.x != nil && (c.x.hasSchedules || c.x.hasStrategy || c.x.hasReplay)
 	if !explores {
 		opts = append(opts[:len(opts):len(opts)], Schedules(1))

@@ -150,24 +150,7 @@ func For(d time.Duration) Option {
 // (use context.Background()), a nil main, a nil Option, or an Until instant
 // before the start.
 func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Option) error {
-	if ctx == nil {
-		panic("tock/sim: Run: nil ctx; use context.Background()")
-	}
-	if main == nil {
-		panic("tock/sim: Run: main is nil; Run needs a function to run as the first task")
-	}
-	c := config{start: DefaultStart, stall: DefaultStallTimeout}
-	for i, o := range opts {
-		if o == nil {
-			panic(fmt.Sprintf("tock/sim: Run: option %d (counting from 0) is nil", i))
-		}
-		o(&c)
-	}
-	if c.hasFor {
-		c.until, c.hasUntil = c.start.Add(c.forD), true
-	} else if c.hasUntil && c.until.Before(c.start) {
-		panic("tock/sim: Run: Until(" + c.until.Format(time.RFC3339Nano) + ") is before the start " + c.start.Format(time.RFC3339Nano) + "; the clock cannot run backwards")
-	}
+	c := checkRun("Run", ctx, main, opts)
 	s := internal.NewSched(c.start, c.until, c.hasUntil)
 	s.SetStallTimeout(c.stall)
 	if c.checked {
@@ -187,6 +170,30 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Opti
 		return newDeadlockError(res)
 	}
 	return res.Err
+}
+
+// checkRun panics, naming op, on Run's programming errors (see Run), and
+// returns the configuration opts make.
+func checkRun(op string, ctx context.Context, main func(ctx context.Context) error, opts []Option) config {
+	if ctx == nil {
+		panic("tock/sim: " + op + ": nil ctx; use context.Background()")
+	}
+	if main == nil {
+		panic("tock/sim: " + op + ": main is nil; " + op + " needs a function to run as the first task")
+	}
+	c := config{start: DefaultStart, stall: DefaultStallTimeout}
+	for i, o := range opts {
+		if o == nil {
+			panic(fmt.Sprintf("tock/sim: %s: option %d (counting from 0) is nil", op, i))
+		}
+		o(&c)
+	}
+	if c.hasFor {
+		c.until, c.hasUntil = c.start.Add(c.forD), true
+	} else if c.hasUntil && c.until.Before(c.start) {
+		panic("tock/sim: " + op + ": Until(" + c.until.Format(time.RFC3339Nano) + ") is before the start " + c.start.Format(time.RFC3339Nano) + "; the clock cannot run backwards")
+	}
+	return c
 }
 
 // panicError is the one *tock.PanicError of a panic recovered from main: the
