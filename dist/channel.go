@@ -30,7 +30,7 @@ type Channel[T any] struct {
 }
 
 // NewChannel returns the Channel called name. It makes no request. It
-// panics if name is not made of letters, digits, '-' and '_'.
+// panics if name is not made of letters, digits, '-' and '_', or is longer than 200 characters.
 func NewChannel[T any](c *Client, name string) *Channel[T] {
 	checkName("NewChannel", name)
 	return &Channel[T]{c: c, name: name, subject: c.cfg.prefix + ".ch." + name}
@@ -83,15 +83,24 @@ type Subscription[T any] struct {
 }
 
 // Subscribe returns a Subscription that receives every value put from now
-// on (one request). Close it when done. It returns an error matching
+// on (two requests). Close it when done. It returns an error matching
 // ErrUnavailable if the server cannot be reached.
 func (ch *Channel[T]) Subscribe(ctx context.Context) (*Subscription[T], error) {
 	if err := ch.check(ctx); err != nil {
 		return nil, err
 	}
+	// Start right after the stream's last value, by sequence: an ordered
+	// consumer that the client recreates (the server restarted) before it
+	// delivered anything starts from its policy again, and "new" would then
+	// skip what was put meanwhile.
+	st, err := ch.c.js.Stream(ctx, ch.c.channels)
+	if err != nil {
+		return nil, netErr(ctx, "Channel.Subscribe "+ch.name, err)
+	}
 	cons, err := ch.c.js.OrderedConsumer(ctx, ch.c.channels, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{ch.subject},
-		DeliverPolicy:  jetstream.DeliverNewPolicy,
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    st.CachedInfo().State.LastSeq + 1,
 	})
 	if err != nil {
 		return nil, netErr(ctx, "Channel.Subscribe "+ch.name, err)
@@ -112,7 +121,8 @@ func (ch *Channel[T]) Subscribe(ctx context.Context) (*Subscription[T], error) {
 // first (no value is lost: the next Receive returns it), an error matching
 // ErrUnavailable if the server cannot be reached (it checks the connection
 // once per lease TTL while it waits), ErrCodec for a value the Codec cannot
-// decode (it is skipped), tock.ErrClosedResource after Close.
+// decode (it is skipped), tock.ErrClosedResource after Close, and
+// ErrClientClosed after the Client's Close (also one that ends the wait).
 func (s *Subscription[T]) Receive(ctx context.Context) (T, error) {
 	var zero T
 	if err := ctx.Err(); err != nil {
@@ -125,9 +135,14 @@ func (s *Subscription[T]) Receive(ctx context.Context) (T, error) {
 		if closed {
 			return zero, fmt.Errorf("tock/dist: Subscription %s: %w", s.ch.name, tock.ErrClosedResource)
 		}
+		if err := s.ch.c.checkOpen(); err != nil {
+			return zero, err
+		}
 		nctx, cancel := context.WithTimeout(ctx, s.ch.c.cfg.ttl)
+		stop := context.AfterFunc(s.ch.c.ctx, cancel) // the Client's Close ends the wait
 		blocking("Subscription.Receive " + s.ch.name)
 		m, err := s.it.Next(jetstream.NextContext(nctx))
+		stop()
 		cancel()
 		if err == nil {
 			var v T
@@ -138,6 +153,9 @@ func (s *Subscription[T]) Receive(ctx context.Context) (T, error) {
 		}
 		if cerr := ctx.Err(); cerr != nil {
 			return zero, cerr
+		}
+		if err := s.ch.c.checkOpen(); err != nil {
+			return zero, err
 		}
 		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 			return zero, fmt.Errorf("tock/dist: Subscription %s: %w", s.ch.name, tock.ErrClosedResource)

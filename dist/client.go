@@ -96,7 +96,7 @@ type config struct {
 
 // WithPrefix names the KV bucket and streams the Client uses (default
 // "tock"); processes share primitives only within one prefix. It panics if
-// the prefix is not made of letters, digits, '-' and '_'.
+// the prefix is not made of letters, digits, '-' and '_', or is longer than 200 characters.
 func WithPrefix(p string) Option {
 	checkName("WithPrefix", p)
 	return func(c *config) { c.prefix = p }
@@ -284,7 +284,13 @@ func checkName(op, name string) {
 	if !nameRE.MatchString(name) {
 		panic(fmt.Sprintf("tock/dist: %s: the name %q must be non-empty letters, digits, '-' or '_'", op, name))
 	}
+	if len(name) > maxName {
+		panic(fmt.Sprintf("tock/dist: %s: the name %.40q... is %d characters long, over %d (it becomes part of the server's subjects, keys and consumer names, which it bounds)", op, name, len(name), maxName))
+	}
 }
+
+// maxName is the longest name (and prefix) a primitive may have.
+const maxName = 200
 
 // netErr turns an error of a request into the error the caller sees: ctx's
 // own error if ctx is done, else one matching ErrUnavailable (keeping err in

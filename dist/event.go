@@ -15,7 +15,7 @@ type Event struct {
 }
 
 // NewEvent returns the Event called name. It makes no request. It panics if
-// name is not made of letters, digits, '-' and '_'.
+// name is not made of letters, digits, '-' and '_', or is longer than 200 characters.
 func (c *Client) NewEvent(name string) *Event {
 	checkName("NewEvent", name)
 	return &Event{c: c, key: "event." + name}

@@ -2,7 +2,9 @@ package dist
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"sync"
@@ -33,7 +35,7 @@ type CapacityLimiter struct {
 // process to make it sets its total (later ones share the existing total).
 // It returns an error matching ErrUnavailable if the server cannot be
 // reached. It panics if total is negative or name is not made of letters,
-// digits, '-' and '_'.
+// digits, '-' and '_', or is longer than 200 characters.
 func (c *Client) NewCapacityLimiter(ctx context.Context, name string, total int) (*CapacityLimiter, error) {
 	p, err := c.newPool(ctx, "CapacityLimiter", "lim", name, total)
 	if err != nil {
@@ -57,6 +59,22 @@ func borrowerLabel(b any) string {
 	}
 	return fmt.Sprintf("%T:%v", b, b)
 }
+
+// borrowerKey is the key suffix of borrower label b: b in base64, or, for a
+// label longer than maxLabel, "=" and the hex SHA-256 of b (no base64
+// suffix holds an "="), so that a key stays short whatever the borrower
+// (the server refuses a subject beyond its control line, and the
+// connection with it).
+func borrowerKey(b string) string {
+	if len(b) > maxLabel {
+		sum := sha256.Sum256([]byte(b))
+		return "=" + hex.EncodeToString(sum[:])
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(b))
+}
+
+// maxLabel is the longest borrower label kept in its key as it is.
+const maxLabel = 192
 
 // Acquire borrows a token for the task in ctx (see AcquireFor). It panics if
 // ctx carries no tock task.
@@ -91,7 +109,9 @@ func (l *CapacityLimiter) TryAcquireFor(ctx context.Context, borrower any) (bool
 }
 
 func (l *CapacityLimiter) try(ctx context.Context, op, b string) (bool, error) {
-	if err := l.acquire(ctx, op, b, true); err != nil {
+	// a try ignores ctx's cancellation (its requests are bounded as every
+	// request is), as Lock.TryLock does
+	if err := l.acquire(context.WithoutCancel(ctx), op, b, true); err != nil {
 		return false, err
 	}
 	l.mu.Lock()
@@ -111,7 +131,7 @@ func (l *CapacityLimiter) acquire(ctx context.Context, op, b string, try bool) e
 		panic("tock/dist: CapacityLimiter." + op + ": " + b + " already holds a token of " + l.p.name)
 	}
 	l.mu.Unlock()
-	t, err := l.p.acquire(ctx, base64.RawURLEncoding.EncodeToString([]byte(b)), b, try)
+	t, err := l.p.acquire(ctx, borrowerKey(b), b, try)
 	if err != nil || t == nil {
 		return err
 	}

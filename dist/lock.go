@@ -110,7 +110,7 @@ func decQ(e jetstream.KeyValueEntry) qVal {
 }
 
 // NewLock returns the Lock called name. It makes no request. It panics if
-// name is not made of letters, digits, '-' and '_'.
+// name is not made of letters, digits, '-' and '_', or is longer than 200 characters.
 func (c *Client) NewLock(name string) *Lock {
 	checkName("NewLock", name)
 	return &Lock{c: c, name: name, hkey: "lock." + name + ".h", qpre: "lock." + name + ".q.", pat: "lock." + name + ".>", holds: map[uint64]*lockHold{}}

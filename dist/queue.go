@@ -53,7 +53,7 @@ func RedeliverAfter(d time.Duration) QueueOption {
 // NewQueue returns the Queue called name, creating its consumer on the
 // server if needed. It returns an error matching ErrUnavailable if the
 // server cannot be reached. It panics if name is not made of letters,
-// digits, '-' and '_'.
+// digits, '-' and '_', or is longer than 200 characters.
 func NewQueue[T any](ctx context.Context, c *Client, name string, opts ...QueueOption) (*Queue[T], error) {
 	checkName("NewQueue", name)
 	cfg := queueConfig{redeliver: 30 * time.Second}

@@ -30,7 +30,7 @@ type Semaphore struct {
 // it sets its total to initial (later ones share the existing total). It
 // returns an error matching ErrUnavailable if the server cannot be reached.
 // It panics if initial is negative or name is not made of letters, digits,
-// '-' and '_'.
+// '-' and '_', or is longer than 200 characters.
 func (c *Client) NewSemaphore(ctx context.Context, name string, initial int) (*Semaphore, error) {
 	p, err := c.newPool(ctx, "Semaphore", "sem", name, initial)
 	if err != nil {
@@ -64,7 +64,7 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 // waiting, and reports whether it did. It ignores ctx's cancellation; the
 // error is a network one.
 func (s *Semaphore) TryAcquire(ctx context.Context) (bool, error) {
-	t, err := s.p.acquire(ctx, nuid.Next(), "", true)
+	t, err := s.p.acquire(context.WithoutCancel(ctx), nuid.Next(), "", true)
 	if err != nil || t == nil {
 		return false, err
 	}
