@@ -138,8 +138,11 @@ type checker struct {
 	byObj   map[types.Object]*fn // *types.Func of a declaration, or a *types.Var bound once to a literal
 	taskCtx map[*types.Var]*fn   // every task context, with the task code it belongs to
 	ignores map[*token.File]map[int]bool
-	skip    map[*token.File]bool // files with //tockvet:ignore above their package clause
-	ranges  [][2]token.Pos       // functions whose doc comment says //tockvet:ignore
+	skip    map[*token.File]bool    // files with //tockvet:ignore above their package clause
+	ranges  [][2]token.Pos          // functions whose doc comment says //tockvet:ignore
+	litVar  map[ast.Node]*types.Var // a literal bound once to a variable (see bindLit)
+	offTask map[*ast.Ident]bool     // a variable's use as `go v()` or a starter's function
+	offOnly map[*types.Var]bool     // variables used only so (built at first need)
 }
 
 func run(pass *analysis.Pass) (any, error) {
@@ -153,6 +156,8 @@ func run(pass *analysis.Pass) (any, error) {
 		taskCtx: map[*types.Var]*fn{},
 		ignores: map[*token.File]map[int]bool{},
 		skip:    map[*token.File]bool{},
+		litVar:  map[ast.Node]*types.Var{},
+		offTask: map[*ast.Ident]bool{},
 	}
 	for _, f := range pass.Files {
 		c.index(f)
@@ -257,6 +262,16 @@ func (c *checker) index(file *ast.File) {
 			}
 		case *ast.FuncLit:
 			c.add(&fn{node: n, typ: n.Type, body: n.Body, file: file})
+		case *ast.GoStmt:
+			if id, ok := ast.Unparen(n.Call.Fun).(*ast.Ident); ok {
+				c.offTask[id] = true
+			}
+		case *ast.CallExpr:
+			if i := c.starter(n); i >= 0 {
+				if id, ok := ast.Unparen(n.Args[i]).(*ast.Ident); ok {
+					c.offTask[id] = true
+				}
+			}
 		case *ast.AssignStmt:
 			// v := func(...) {...}: calls of v are calls of the literal.
 			if len(n.Lhs) == len(n.Rhs) {
@@ -266,6 +281,17 @@ func (c *checker) index(file *ast.File) {
 							if v, ok := c.pass.TypesInfo.ObjectOf(id).(*types.Var); ok {
 								c.bindLit(v, r)
 							}
+						}
+					}
+				}
+			}
+		case *ast.ValueSpec:
+			// var v = func(...) {...}, at package level or in a function
+			if len(n.Names) == len(n.Values) {
+				for i, r := range n.Values {
+					if _, ok := ast.Unparen(r).(*ast.FuncLit); ok {
+						if v, ok := c.pass.TypesInfo.Defs[n.Names[i]].(*types.Var); ok {
+							c.bindLit(v, r)
 						}
 					}
 				}
@@ -287,7 +313,7 @@ func (c *checker) index(file *ast.File) {
 			if cm.Pos() < file.Package {
 				c.skip[tf] = true
 			}
-			line := tf.Line(cm.Pos())
+			line := rawLine(tf, cm.Pos())
 			if c.ignores[tf] == nil {
 				c.ignores[tf] = map[int]bool{}
 			}
@@ -301,12 +327,38 @@ func (c *checker) index(file *ast.File) {
 
 // bindLit records that v names the literal lit, unless v is bound twice.
 func (c *checker) bindLit(v *types.Var, lit ast.Expr) {
-	if _, dup := c.byObj[v]; dup {
+	if old, dup := c.byObj[v]; dup {
+		if old != nil {
+			delete(c.litVar, old.node)
+		}
 		c.byObj[v] = nil
 		return
 	}
 	// The literal's fn is added when Inspect reaches it; resolve lazily.
 	c.byObj[v] = &fn{node: ast.Unparen(lit)}
+	c.litVar[ast.Unparen(lit)] = v
+}
+
+// onlyOffTask reports whether every use of v runs it on another goroutine
+// (`go v()`, a starter's function: see starter), so that the literal bound
+// to v is not the task's code where it is written.
+func (c *checker) onlyOffTask(v *types.Var) bool {
+	if c.offOnly == nil {
+		c.offOnly = map[*types.Var]bool{}
+		total, off := map[*types.Var]int{}, map[*types.Var]int{}
+		for id, obj := range c.pass.TypesInfo.Uses {
+			if u, ok := obj.(*types.Var); ok {
+				total[u]++
+				if c.offTask[id] {
+					off[u]++
+				}
+			}
+		}
+		for u, n := range total {
+			c.offOnly[u] = n == off[u]
+		}
+	}
+	return c.offOnly[v]
 }
 
 func (c *checker) lookup(obj types.Object) *fn {
@@ -352,6 +404,11 @@ func hasIgnore(g *ast.CommentGroup) bool {
 	return false
 }
 
+// rawLine is pos's line in tf itself, not the one a //line directive maps
+// it to: suppressions are matched by the file's own lines (a generated
+// file's directives may map them anywhere, or past its end).
+func rawLine(tf *token.File, pos token.Pos) int { return tf.PositionFor(pos, false).Line }
+
 // standalone reports whether the comment at pos is the first thing on its line.
 func (c *checker) standalone(tf *token.File, pos token.Pos) bool {
 	src, err := c.readFile(tf.Name())
@@ -359,7 +416,7 @@ func (c *checker) standalone(tf *token.File, pos token.Pos) bool {
 		return false
 	}
 	off := tf.Offset(pos)
-	start := tf.Offset(tf.LineStart(tf.Line(pos)))
+	start := tf.Offset(tf.LineStart(rawLine(tf, pos)))
 	return off <= len(src) && len(bytes.TrimSpace(src[start:off])) == 0
 }
 
@@ -372,7 +429,7 @@ func (c *checker) readFile(name string) ([]byte, error) {
 
 func (c *checker) report(d analysis.Diagnostic) {
 	tf := c.pass.Fset.File(d.Pos)
-	if c.skip[tf] || c.ignores[tf][tf.Line(d.Pos)] {
+	if c.skip[tf] || c.ignores[tf][rawLine(tf, d.Pos)] {
 		return
 	}
 	for _, r := range c.ranges {
@@ -384,6 +441,39 @@ func (c *checker) report(d analysis.Diagnostic) {
 }
 
 // ---- which functions are task code ----
+
+// isChan reports whether t is a channel type, or a type parameter whose
+// every type is one (ranging over it ranges over a channel).
+func isChan(t types.Type) bool {
+	tp, ok := types.Unalias(t).(*types.TypeParam)
+	if !ok {
+		_, ok := t.Underlying().(*types.Chan)
+		return ok
+	}
+	iface, ok := tp.Constraint().Underlying().(*types.Interface)
+	if !ok {
+		return false
+	}
+	found := false
+	for i := 0; i < iface.NumEmbeddeds(); i++ {
+		terms := []*types.Term{}
+		switch e := iface.EmbeddedType(i).(type) {
+		case *types.Union:
+			for j := 0; j < e.Len(); j++ {
+				terms = append(terms, e.Term(j))
+			}
+		default:
+			terms = append(terms, types.NewTerm(false, e))
+		}
+		for _, term := range terms {
+			if _, ok := term.Type().Underlying().(*types.Chan); !ok {
+				return false
+			}
+			found = true
+		}
+	}
+	return found
+}
 
 func isContext(t types.Type) bool {
 	n, ok := types.Unalias(t).(*types.Named)
@@ -441,7 +531,14 @@ func (c *checker) findTasks() {
 					continue
 				}
 				var f *fn
-				switch a := ast.Unparen(arg).(type) {
+				a := ast.Unparen(arg)
+				switch x := a.(type) { // an instance of a generic function: the function
+				case *ast.IndexExpr:
+					a = x.X
+				case *ast.IndexListExpr:
+					a = x.X
+				}
+				switch a := a.(type) {
 				case *ast.FuncLit:
 					f = c.byNode[a]
 				case *ast.Ident:
@@ -693,6 +790,9 @@ func (c *checker) checkBody(f *fn) {
 			if g := c.byNode[n]; g != nil && g.isTaskCode() && g != f {
 				return false // checked on its own
 			}
+			if v := c.litVar[n]; v != nil && c.onlyOffTask(v) {
+				return false // it runs on another goroutine: `w := func...; go w()`
+			}
 		case *ast.GoStmt:
 			// The call runs on the new goroutine, not in the task; only its
 			// arguments are evaluated by the task.
@@ -727,7 +827,7 @@ func (c *checker) checkBody(f *fn) {
 			}
 		case *ast.RangeStmt:
 			if t := c.pass.TypesInfo.TypeOf(n.X); t != nil {
-				if _, ok := t.Underlying().(*types.Chan); ok {
+				if isChan(t) {
 					c.report(analysis.Diagnostic{Pos: n.For, End: n.X.End(), Category: "chanop",
 						Message: "tockvet: range over a channel in tock task code blocks outside tock (a simulation stalls on it): range over a tock.Queue's, stream's or Channel's All(ctx)"})
 				}
@@ -869,10 +969,15 @@ func (c *checker) shortLocks(f *fn) map[*ast.CallExpr]bool {
 			}
 		}
 	}
+	// a function's body, the task's or a literal's: a deferred unlock
+	// there ends the critical section at the body's end
+	bodies := map[*ast.BlockStmt]bool{f.body: true}
 	ast.Inspect(f.body, func(n ast.Node) bool {
 		switch n := n.(type) {
+		case *ast.FuncLit:
+			bodies[n.Body] = true
 		case *ast.BlockStmt:
-			scan(n.List, n == f.body)
+			scan(n.List, bodies[n])
 		case *ast.CaseClause:
 			scan(n.Body, false)
 		case *ast.CommClause:
@@ -940,7 +1045,10 @@ func (c *checker) findParks() {
 }
 
 // parksIn reports whether n makes a call that may park (see parksCall),
-// outside the bodies of go statements.
+// outside the bodies of go statements. A function literal parks where it is
+// called: one called at once, or passed to a call that may call it (not to
+// a tock Group's Go or a starter, which run it on another task or
+// goroutine); one only defined or stored does not park here.
 func (c *checker) parksIn(n ast.Node) bool {
 	found := false
 	ast.Inspect(n, func(m ast.Node) bool {
@@ -953,12 +1061,41 @@ func (c *checker) parksIn(n ast.Node) bool {
 				found = found || c.parksIn(a)
 			}
 			return false
+		case *ast.FuncLit:
+			return false // not called here (calls are handled below)
 		case *ast.CallExpr:
-			found = c.parksCall(m)
+			if found = c.parksCall(m); found {
+				return false
+			}
+			if lit, ok := ast.Unparen(m.Fun).(*ast.FuncLit); ok {
+				found = c.parksIn(lit.Body)
+			} else {
+				found = c.parksIn(m.Fun)
+			}
+			elsewhere := c.runsElsewhere(m)
+			for _, a := range m.Args {
+				if lit, ok := ast.Unparen(a).(*ast.FuncLit); ok {
+					if !elsewhere {
+						found = found || c.parksIn(lit.Body)
+					}
+					continue
+				}
+				found = found || c.parksIn(a)
+			}
+			return false
 		}
 		return !found
 	})
 	return found
+}
+
+// runsElsewhere reports whether call runs a function it is given on another
+// task or goroutine: a tock Group's Go, or a starter (see starter).
+func (c *checker) runsElsewhere(call *ast.CallExpr) bool {
+	if f := c.calleeFunc(call); isTock(f) && f.Name() == "Go" {
+		return true
+	}
+	return c.starter(call) >= 0
 }
 
 // mayPark reports whether a call in stmts may park the task.
@@ -1230,6 +1367,9 @@ func (c *checker) receivers(n ast.Node) map[*ast.Ident]bool {
 // checkGo reports a go statement that uses a task context declared outside it.
 func (c *checker) checkGo(f *fn, g *ast.GoStmt) {
 	used := c.usesTaskCtx(g.Call)
+	if lit := c.boundLit(g.Call.Fun); used == nil && lit != nil {
+		used = c.usesTaskCtx(lit) // h := func() {...}; go h()
+	}
 	if used == nil {
 		return
 	}
@@ -1257,6 +1397,24 @@ func (c *checker) usesTaskCtx(n ast.Node) *ast.Ident {
 		return true
 	})
 	return used
+}
+
+// boundLit returns the literal a variable e names was bound to once (v :=
+// func...), or nil.
+func (c *checker) boundLit(e ast.Expr) *ast.FuncLit {
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	if !ok {
+		return nil
+	}
+	v, ok := c.pass.TypesInfo.Uses[id].(*types.Var)
+	if !ok {
+		return nil
+	}
+	if f := c.byObj[v]; f != nil {
+		lit, _ := f.node.(*ast.FuncLit)
+		return lit
+	}
+	return nil
 }
 
 // starter returns the index of the argument of call that is a function run
@@ -1295,7 +1453,10 @@ func (c *checker) starter(call *ast.CallExpr) int {
 // task context (see checkGo).
 func (c *checker) checkStarter(call *ast.CallExpr, arg ast.Expr) {
 	lit, ok := ast.Unparen(arg).(*ast.FuncLit)
-	if !ok {
+	pos, end := arg.Pos(), arg.End()
+	if ok {
+		end = lit.Type.End()
+	} else if lit = c.boundLit(arg); lit == nil {
 		return
 	}
 	used := c.usesTaskCtx(lit)
@@ -1303,7 +1464,7 @@ func (c *checker) checkStarter(call *ast.CallExpr, arg ast.Expr) {
 		return
 	}
 	name := c.src(call.Fun)
-	c.report(analysis.Diagnostic{Pos: lit.Pos(), End: lit.Type.End(), Category: "gostmt",
+	c.report(analysis.Diagnostic{Pos: pos, End: end, Category: "gostmt",
 		Message: fmt.Sprintf("tockvet: the function passed to %s runs on another goroutine and uses the task context %s: the goroutine is not a task, yet tock takes it for the task (a false deadlock or a race in a simulation, a shared Lock on the real runtime): %s", name, used.Name, useGroup(used.Name))})
 }
 
