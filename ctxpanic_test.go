@@ -226,6 +226,28 @@ func TestCtxDonePanicsInConditionWait(t *testing.T) {
 	})
 }
 
+// panicWhenPolled runs wait in a task of its own with a ctx of the user's
+// own type whose Done is its own (so the simulation polls its Err after
+// every step), waits until queued holds, makes that Err panic for one step,
+// and returns the panic the wait raised (its message) once the task ended.
+func panicWhenPolled(ctx context.Context, h *H, wait func(ctx context.Context), queued func() bool) (string, error) {
+	var boom atomic.Bool
+	var got atomic.Value
+	g := tock.NewGroup(ctx)
+	g.Go(func(ctx context.Context) error {
+		own := make(chan struct{}) // a Done of the ctx's own: polled
+		got.Store(panicOf(func() { wait(&ownDonePanicky{panickyCtx{Context: ctx, errBoom: &boom}, own}) }))
+		return nil
+	})
+	h.WaitUntil(ctx, "the waiter queued", queued)
+	boom.Store(true)
+	tock.Yield(ctx) // a step: the poll
+	err := g.Wait()
+	boom.Store(false)
+	s, _ := got.Load().(string)
+	return s, err
+}
+
 // In a simulation a waiter's ctx whose cancellation is not the
 // simulation's own is polled after every step; a panic in its Err there
 // reaches the waiting task (its wait ends with the panic, its waiter out
@@ -235,22 +257,12 @@ func TestCtxErrPanicsWhenPolled(t *testing.T) {
 		_, err := runSim(func(ctx context.Context, h *H) error {
 			var l tock.Lock
 			l.Lock(ctx)
-			var boom atomic.Bool
-			g := tock.NewGroup(ctx)
-			var got atomic.Value
-			g.Go(func(ctx context.Context) error {
-				own := make(chan struct{}) // a Done of the ctx's own: polled
-				got.Store(panicOf(func() { l.Lock(&ownDonePanicky{panickyCtx{Context: ctx, errBoom: &boom}, own}) }))
-				return nil
-			})
-			h.WaitUntil(ctx, "the waiter queued", func() bool { return l.Stats().Waiting == 1 })
-			boom.Store(true)
-			tock.Yield(ctx) // a step: the poll
-			if err := g.Wait(); err != nil {
+			s, err := panicWhenPolled(ctx, h, func(ctx context.Context) { l.Lock(ctx) },
+				func() bool { return l.Stats().Waiting == 1 })
+			if err != nil {
 				return err
 			}
-			boom.Store(false)
-			if s, _ := got.Load().(string); s != "panickyCtx.Err" {
+			if s != "panickyCtx.Err" {
 				return fmt.Errorf("Lock whose polled ctx's Err panics: panic %q, want panickyCtx.Err", s)
 			}
 			if st := l.Stats(); st.Waiting != 0 {

@@ -138,15 +138,8 @@ func TestSelectAdversarialCloseWhileWaiting(t *testing.T) {
 			sem := tock.NewSemaphore(0)
 			var l tock.Lock
 			holder := tock.NewGroup(ctx)
-			locked, unlock := new(tock.Event), new(tock.Event)
-			holder.Go(func(ctx context.Context) error {
-				l.Lock(ctx)
-				locked.Set()
-				unlock.Wait(ctx)
-				l.Unlock(ctx)
-				return nil
-			})
-			if err := locked.Wait(ctx); err != nil {
+			unlock, err := advSelHoldLock(ctx, holder, &l)
+			if err != nil {
 				return err
 			}
 			called := -1
@@ -208,7 +201,7 @@ func TestSelectAdversarialCloseWhileWaiting(t *testing.T) {
 			if n := ch.Subscribers(); (k == 3 && n != 0) || (k != 3 && k != 4 && n != 1) {
 				t.Errorf("close %d: %d subscribers left", k, n)
 			}
-			unlock.Set()
+			unlock()
 			if err := holder.Wait(); err != nil {
 				return err
 			}
@@ -321,20 +314,15 @@ func TestSelectHardeningOnLockCheckedReentry(t *testing.T) {
 			l.Unlock(ctx)
 			// handed over to a waiting case
 			g := tock.NewGroup(ctx)
-			locked, unlock := new(tock.Event), new(tock.Event)
-			g.Go(func(ctx context.Context) error {
-				l.Lock(ctx)
-				locked.Set()
-				unlock.Wait(ctx)
-				l.Unlock(ctx)
-				return nil
-			})
-			locked.Wait(ctx)
+			unlock, err := advSelHoldLock(ctx, g, &l)
+			if err != nil {
+				return err
+			}
 			g.Go(func(ctx context.Context) error {
 				for l.Stats().Waiting == 0 {
 					tock.Yield(ctx)
 				}
-				unlock.Set()
+				unlock()
 				return nil
 			})
 			if i, err := tock.Select(ctx, tock.OnLock(&l, nil)); i != 0 || err != nil {
@@ -426,8 +414,7 @@ func TestSelectHardeningOddInputsUnnamedPanics(t *testing.T) {
 // Expected (and now so): Level Min 2, Changes 0 (the level stays 2 throughout).
 // Before the fix: Min 1, Changes 2 per dropped message.
 func TestSelectHardeningDropOldestLevelPhantomDip(t *testing.T) {
-	checkLeaks(t)
-	simRun(t, func(ctx context.Context) error {
+	bothRuntimes(t, func(t *testing.T, ctx context.Context, h *H) error {
 		ch := tock.NewChannel[int]()
 		sub := ch.Subscribe(tock.MaxBuffer(2, tock.DropOldest))
 		defer sub.Close()
@@ -435,14 +422,14 @@ func TestSelectHardeningDropOldestLevelPhantomDip(t *testing.T) {
 		ch.Put(ctx, 2)
 		lvl := tock.NewMonitor(ctx, 2)
 		sub.Watch(&tock.Monitors{Level: lvl})
-		tock.Sleep(ctx, time.Second)
+		tock.Sleep(ctx, h.U(1))
 		ch.Put(ctx, 3) // drops 1
-		tock.Sleep(ctx, time.Second)
+		tock.Sleep(ctx, h.U(1))
 		if st := sub.Stats(); st.Buffered != 2 || st.Dropped != 1 {
-			t.Fatalf("subscription: %+v", st)
+			return fmt.Errorf("subscription: %+v", st)
 		}
 		if s := lvl.Stats(); s.Min != 2 || s.Changes != 0 || s.Value != 2 {
-			t.Errorf("level monitor: min %v changes %d value %v; want 2 0 2 (the level never changed)", s.Min, s.Changes, s.Value)
+			return fmt.Errorf("level monitor: min %v changes %d value %v; want 2 0 2 (the level never changed)", s.Min, s.Changes, s.Value)
 		}
 		return nil
 	})
@@ -486,7 +473,7 @@ func TestSelectHardeningWallClockDeadlineLost(t *testing.T) {
 // the lock over (lockSlow, by contrast, retries the take when it sees 0).
 // The Select waits until its timeout and every later Lock queues forever.
 // Expected (and now so): the Select gets the lock (it is free), and Lock never times out
-// on a lock nobody holds. Actual (within a few thousand rounds on 2 cores):
+// on a lock nobody holds. Before the fix (within a few thousand rounds on 2 cores):
 // "Lock: context deadline exceeded; lock {Locked:false ... Waiting:1}".
 func TestSelectHardeningOnLockLostWakeup(t *testing.T) {
 	checkLeaks(t)
@@ -551,15 +538,10 @@ func TestSelectAdversarialWatchReattachWhileSelectWaits(t *testing.T) {
 		sub := ch.Subscribe()
 		defer sub.Close()
 		holder := tock.NewGroup(ctx)
-		locked, unlock := new(tock.Event), new(tock.Event)
-		holder.Go(func(ctx context.Context) error {
-			l.Lock(ctx)
-			locked.Set()
-			unlock.Wait(ctx)
-			l.Unlock(ctx)
-			return nil
-		})
-		locked.Wait(ctx)
+		unlock, err := advSelHoldLock(ctx, holder, &l)
+		if err != nil {
+			return err
+		}
 		prims := []tock.Watchable{q, sem, &l, &ev, pl, tr, tank, cl, sub}
 		mons := make([]*tock.Monitors, len(prims))
 		for i, p := range prims {
@@ -607,7 +589,7 @@ func TestSelectAdversarialWatchReattachWhileSelectWaits(t *testing.T) {
 			}
 		}
 		// Everything still works, and nothing was taken.
-		unlock.Set()
+		unlock()
 		if err := holder.Wait(); err != nil {
 			return err
 		}
@@ -754,4 +736,20 @@ func TestSelectAdversarialRawGoroutinesDerivedCtxCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// advSelHoldLock starts a task of g that takes l and holds it until the
+// returned unlock is called; it returns once the task holds l.
+func advSelHoldLock(ctx context.Context, g *tock.Group, l *tock.Lock) (unlock func(), err error) {
+	var locked, release tock.Event
+	g.Go(func(ctx context.Context) error {
+		if err := l.Lock(ctx); err != nil {
+			return err
+		}
+		locked.Set()
+		release.Wait(ctx)
+		l.Unlock(ctx)
+		return nil
+	})
+	return release.Set, locked.Wait(ctx)
 }

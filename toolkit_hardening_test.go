@@ -17,49 +17,31 @@ import (
 // store options (GetWhere, NewPriorityQueue), Container, Pipe (bandwidth),
 // Tracked and ResourceGuard.
 
-// advNoHang runs f on a goroutine of its own and returns an error if it has
-// not returned within 3 s of wall time (an internal mutex left held). It may
-// be called inside a simulated task: it blocks that task's goroutine for at
-// most 3 s, well below the stall watchdog's limit.
-func advNoHang(what string, f func()) error {
-	done := make(chan struct{})
-	go func() { //tockvet:ignore a raw goroutine that only probes whether an internal mutex is free
-		defer close(done)
-		f()
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-time.After(3 * time.Second): //tockvet:ignore a wall-clock bound on a probe that may hang
+// noHang runs f and returns an error if it has not returned within 3 s of
+// wall time (an internal mutex left held). It may be called inside a
+// simulated task: it blocks that task's goroutine for at most 3 s, well
+// below the stall watchdog's limit.
+func noHang(what string, f func()) error {
+	if _, ok := returnsWithin(3*time.Second, func() error { f(); return nil }); !ok {
 		return fmt.Errorf("%s: still blocked after 3 s (an internal mutex was left held)", what)
 	}
-}
-
-// advBothNoLeakCheck is bothRuntimes without the goroutine-leak check, for
-// tests whose failure leaves a probe goroutine blocked on a held mutex for
-// good (the leak check would only add its own wait to the report).
-func advBothNoLeakCheck(t *testing.T, body func(t *testing.T, ctx context.Context, h *H) error) {
-	t.Helper()
-	for _, run := range []struct {
-		name string
-		run  func(body func(ctx context.Context, h *H) error) (*H, error)
-	}{
-		{"sim", func(body func(ctx context.Context, h *H) error) (*H, error) { return runSim(body) }},
-		{"real", runReal},
-	} {
-		t.Run(run.name, func(t *testing.T) {
-			err := within(t, "the scenario", func() error {
-				_, err := run.run(func(ctx context.Context, h *H) error { return body(t, ctx, h) })
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
+	return nil
 }
 
 // ---- Pipe ----
+
+// pipeIdle reports an error unless p's mutex is free (Stats returns) and no
+// transfer is active: what a panic in a transfer must leave.
+func pipeIdle(p *tock.Pipe) error {
+	var st tock.PipeStats
+	if err := noHang("Pipe.Stats after the panic", func() { st = p.Stats() }); err != nil {
+		return err
+	}
+	if st.Active != 0 {
+		return fmt.Errorf("after the panic %d transfers are active, want 0", st.Active)
+	}
+	return nil
+}
 
 // Fixed. A Transfer whose ctx (of the user's own type) panics in Done: the
 // design says such a panic must leave no internal mutex held. Expected: the
@@ -69,20 +51,13 @@ func advBothNoLeakCheck(t *testing.T, body func(t *testing.T, ctx context.Contex
 // escapes with the Pipe's mutex held and the transfer left in p.active:
 // every later call on the Pipe hangs.
 func TestToolkitHardeningPipeCtxDonePanicLeavesMutexHeld(t *testing.T) {
-	advBothNoLeakCheck(t, func(t *testing.T, ctx context.Context, h *H) error {
+	bothRuntimesLeak(t, false, func(t *testing.T, ctx context.Context, h *H) error {
 		p := tock.NewPipe(1 / h.U(1).Seconds())
 		msg := panicOf(func() { p.Transfer(&panickyCtx{Context: ctx, doneBoom: true}, 10) })
 		if msg != "panickyCtx.Done" {
 			return fmt.Errorf("Transfer with a ctx whose Done panics: panic %q, want panickyCtx.Done", msg)
 		}
-		var st tock.PipeStats
-		if err := advNoHang("Pipe.Stats after the panic", func() { st = p.Stats() }); err != nil {
-			return err
-		}
-		if st.Active != 0 {
-			return fmt.Errorf("after the panic %d transfers are active, want 0", st.Active)
-		}
-		return nil
+		return pipeIdle(p)
 	})
 }
 
@@ -92,7 +67,7 @@ func TestToolkitHardeningPipeCtxDonePanicLeavesMutexHeld(t *testing.T) {
 // wake-up Transfer takes p.mu and then asks ctx.Err() (bandwidth.go:103-105),
 // so the panic escapes with p.mu held; every later call on the Pipe hangs.
 func TestToolkitHardeningPipeCtxErrPanicLeavesMutexHeld(t *testing.T) {
-	advBothNoLeakCheck(t, func(t *testing.T, ctx context.Context, h *H) error {
+	bothRuntimesLeak(t, false, func(t *testing.T, ctx context.Context, h *H) error {
 		p := tock.NewPipe(1 / h.U(1).Seconds())
 		var boom atomic.Bool
 		var got atomic.Value
@@ -116,14 +91,7 @@ func TestToolkitHardeningPipeCtxErrPanicLeavesMutexHeld(t *testing.T) {
 		if s, _ := got.Load().(string); s != "panickyCtx.Err" {
 			return fmt.Errorf("the transfer: panic %q, want panickyCtx.Err", s)
 		}
-		var st tock.PipeStats
-		if err := advNoHang("Pipe.Stats after the panic", func() { st = p.Stats() }); err != nil {
-			return err
-		}
-		if st.Active != 0 {
-			return fmt.Errorf("after the panic %d transfers are active, want 0", st.Active)
-		}
-		return nil
+		return pipeIdle(p)
 	})
 }
 
@@ -220,22 +188,12 @@ func TestToolkitHardeningPriorityLimiterCtxPanicLeavesWaiting(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		var boom atomic.Bool
-		var got atomic.Value
-		g := tock.NewGroup(ctx)
-		g.Go(func(ctx context.Context) error {
-			own := make(chan struct{}) // a Done of its own: polled by the simulation
-			got.Store(panicOf(func() { l.Acquire(&ownDonePanicky{panickyCtx{Context: ctx, errBoom: &boom}, own}, 1) }))
-			return nil
-		})
-		h.WaitUntil(ctx, "the waiter queued", func() bool { return l.Stats().Waiting == 1 })
-		boom.Store(true)
-		tock.Yield(ctx) // a step: the poll
-		if err := g.Wait(); err != nil {
+		s, err := panicWhenPolled(ctx, h, func(ctx context.Context) { l.Acquire(ctx, 1) },
+			func() bool { return l.Stats().Waiting == 1 })
+		if err != nil {
 			return err
 		}
-		boom.Store(false)
-		if s, _ := got.Load().(string); s != "panickyCtx.Err" {
+		if s != "panickyCtx.Err" {
 			return fmt.Errorf("Acquire whose polled ctx's Err panics: panic %q, want panickyCtx.Err", s)
 		}
 		if st := l.Stats(); st.Waiting != 0 {
@@ -495,21 +453,10 @@ func TestToolkitAdversarialGetWhereCtxPanicKeepsItem(t *testing.T) {
 	checkLeaks(t)
 	_, err := runSim(func(ctx context.Context, h *H) error {
 		q := tock.NewPriorityQueue(func(a, b int) bool { return a < b })
-		var boom atomic.Bool
-		var got atomic.Value
-		g := tock.NewGroup(ctx)
-		g.Go(func(ctx context.Context) error {
-			own := make(chan struct{})
-			got.Store(panicOf(func() {
-				q.GetWhere(&ownDonePanicky{panickyCtx{Context: ctx, errBoom: &boom}, own}, func(v int) bool { return v == 5 })
-			}))
-			return nil
-		})
-		h.WaitUntil(ctx, "the GetWhere waits", func() bool { return q.Waiting() == 1 })
-		boom.Store(true)
-		tock.Yield(ctx)
-		boom.Store(false)
-		if err := g.Wait(); err != nil {
+		msg, err := panicWhenPolled(ctx, h, func(ctx context.Context) {
+			q.GetWhere(ctx, func(v int) bool { return v == 5 })
+		}, func() bool { return q.Waiting() == 1 })
+		if err != nil {
 			return err
 		}
 		q.Put(ctx, 9)
@@ -521,8 +468,8 @@ func TestToolkitAdversarialGetWhereCtxPanicKeepsItem(t *testing.T) {
 		if err != nil || v != 5 {
 			return fmt.Errorf("GetWhere: %d %v", v, err)
 		}
-		if s, _ := got.Load().(string); s != "panickyCtx.Err" {
-			return fmt.Errorf("panic %q, want panickyCtx.Err", s)
+		if msg != "panickyCtx.Err" {
+			return fmt.Errorf("panic %q, want panickyCtx.Err", msg)
 		}
 		return nil
 	})

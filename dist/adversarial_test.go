@@ -73,7 +73,7 @@ func advServer(t *testing.T) (url string, restart func()) {
 // limiter.go:86), as Lock.TryLock does (it runs under
 // context.WithoutCancel, lock.go:188).
 // Before the fix: (false, context.Canceled).
-// Suspected cause: Semaphore.TryAcquire passes ctx straight to pool.acquire
+// Cause (fixed): Semaphore.TryAcquire passes ctx straight to pool.acquire
 // (semaphore.go:67), whose queueing write c.create(ctx, ...) (pool.go:115/118)
 // and hub setup c.hub(ctx, ...) (pool.go:148) run under the caller's ctx;
 // only the await is made cancellation-proof (pool.go:152-155).
@@ -124,7 +124,7 @@ func TestDistHardeningSemaphoreTryAcquireIgnoresCancel(t *testing.T) {
 // restarts and reconnections (within the minute the server keeps
 // values)", channel.go:17-20, README "Channel").
 // Before the fix: neither: Receive times out; both values are silently skipped.
-// Suspected cause: Subscribe makes a nats.go ordered consumer with
+// Cause (fixed): Subscribe makes a nats.go ordered consumer with
 // DeliverNewPolicy (channel.go:92-95). After the reconnection its next
 // Next recreates the (in-memory) server consumer, and since it has
 // delivered nothing yet (cursor.streamSeq == 0) nats.go reuses the
@@ -185,7 +185,7 @@ func TestDistHardeningChannelSubscriptionLosesValuesAcrossRestart(t *testing.T) 
 // return it, also when Close interrupts them).
 // Before the fix: Receive ignores the Close: it blocks until ctx's deadline and
 // returns context.DeadlineExceeded (or a value, if one is put).
-// Suspected cause: Subscription.Receive (channel.go:116-155) never checks
+// Cause (fixed): Subscription.Receive (channel.go:116-155) never checks
 // c.checkOpen() nor selects on c.done; the iterator lives on the
 // nats.Conn, which Close does not close.
 func TestDistHardeningSubscriptionReceiveIgnoresClientClose(t *testing.T) {
@@ -237,7 +237,7 @@ func TestDistHardeningSubscriptionReceiveIgnoresClientClose(t *testing.T) {
 // Exceeded' and the nats.Conn is closed for good (no reconnect): Lock
 // returns ErrUnavailable ("connection closed") and so does every later
 // call on the Client, for every primitive.
-// Suspected cause: checkName (client.go:283, nameRE client.go:281)
+// Cause (fixed): checkName (client.go:283, nameRE client.go:281)
 // bounds the characters but not the length of names (nor does
 // borrowerLabel bound a borrower, limiter.go:54, whose base64 becomes a
 // key: a long string borrower does the same).
@@ -285,7 +285,7 @@ func TestDistHardeningLongNameKillsConnection(t *testing.T) {
 // reached") although the server answered: it refuses the durable consumer
 // name "q_"+name as too long (JetStream's 255-character limit on consumer
 // names, observed here as an API error).
-// Suspected cause: checkName (client.go:283) has no length bound, and
+// Cause (fixed): checkName (client.go:283) has no length bound, and
 // NewQueue wraps every error of CreateOrUpdateConsumer with netErr
 // (queue.go:74), which marks it ErrUnavailable.
 func TestDistHardeningLongQueueNameIsUnavailable(t *testing.T) {

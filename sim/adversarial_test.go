@@ -14,37 +14,14 @@ import (
 	"github.com/tockgo/tock/sim"
 )
 
-// advSimWithin runs f on its own goroutine and fails t if it has not
-// returned within limit; a panic of f is returned as its value.
-func advSimWithin(t *testing.T, limit time.Duration, f func() error) (err error, p any) {
-	t.Helper()
-	type res struct {
-		err error
-		p   any
-	}
-	done := make(chan res, 1)
-	go func() { //tockvet:ignore the bounded wait runs f off the test goroutine
-		var r res
-		defer func() { r.p = recover(); done <- r }()
-		r.err = f()
-	}()
-	select {
-	case r := <-done:
-		return r.err, r.p
-	case <-time.After(limit): //tockvet:ignore bounded wait
-		t.Fatalf("still running after %v", limit)
-		return nil, nil
-	}
-}
-
 // ---- Explore's programming errors ----
 
-// Bug: Explore does not check its input as Run does. A nil Option makes
+// Fixed: Explore does not check its input as Run does. A nil Option makes
 // Explore crash with a nil-pointer dereference (sim/explore.go:275, `o(&c)`
 // called on nil), not a panic naming the rule like Run's "option 0
 // (counting from 0) is nil".
 func TestSimHardeningExploreNilOption(t *testing.T) {
-	_, p := advSimWithin(t, 30*time.Second, func() error {
+	_, p := boundedCall(t, 30*time.Second, func() error {
 		return sim.Explore(context.Background(), func(ctx context.Context) error { return nil }, nil)
 	})
 	if msg := fmt.Sprint(p); !strings.Contains(msg, "nil") || !strings.Contains(msg, "tock/sim") {
@@ -52,13 +29,13 @@ func TestSimHardeningExploreNilOption(t *testing.T) {
 	}
 }
 
-// Bug: Explore given an Until before the start does not panic at the call:
+// Fixed: Explore given an Until before the start does not panic at the call:
 // runSchedule (sim/explore.go:511) recovers Run's programming-error panic
 // and turns it into a *tock.PanicError, so Explore returns a
 // *ScheduleError ("schedule 1 failed") as if the program had failed.
 // Expected: a panic naming the rule, as Run does (sim/sim.go:169).
 func TestSimHardeningExploreUntilBeforeStartIsAFailure(t *testing.T) {
-	err, p := advSimWithin(t, 30*time.Second, func() error {
+	err, p := boundedCall(t, 30*time.Second, func() error {
 		return sim.Explore(context.Background(), func(ctx context.Context) error { return nil },
 			sim.Until(sim.DefaultStart.Add(-time.Hour)), sim.Schedules(3))
 	})
@@ -70,11 +47,11 @@ func TestSimHardeningExploreUntilBeforeStartIsAFailure(t *testing.T) {
 	}
 }
 
-// Bug: Explore(nil ctx) crashes with a nil-pointer dereference
+// Fixed: Explore(nil ctx) crashes with a nil-pointer dereference
 // (sim/explore.go:523, ctx.Err() on the nil ctx in runSchedule, after Run's
 // "nil ctx" panic was recovered) instead of a panic naming the rule.
 func TestSimHardeningExploreNilCtx(t *testing.T) {
-	_, p := advSimWithin(t, 30*time.Second, func() error {
+	_, p := boundedCall(t, 30*time.Second, func() error {
 		//lint:ignore SA1012 nil ctx on purpose
 		return sim.Explore(nil, func(ctx context.Context) error { return nil }) //nolint
 	})
@@ -85,7 +62,7 @@ func TestSimHardeningExploreNilCtx(t *testing.T) {
 
 // ---- Group ----
 
-// Bug: the parent of a group is cancelled, then the group is cancelled
+// Fixed: the parent of a group is cancelled, then the group is cancelled
 // with Cancel (say by a supervisor that noticed the shutdown). The tasks
 // return the cancellation they saw, the parent's, yet Wait returns nil.
 // Doc (group.go:143): "If the group's parent context was cancelled and
@@ -121,7 +98,7 @@ func TestSimHardeningGroupCancelAfterParentHidesParentError(t *testing.T) {
 func TestSimAdversarialGroupMixedFailures(t *testing.T) {
 	leaktest.Check(t)
 	errA := errors.New("A failed")
-	_, p := advSimWithin(t, 30*time.Second, func() error {
+	_, p := boundedCall(t, 30*time.Second, func() error {
 		return sim.Run(context.Background(), func(ctx context.Context) error {
 			g := tock.NewGroup(ctx)
 			g.Go(func(ctx context.Context) error { return errA })
@@ -145,7 +122,7 @@ func TestSimAdversarialGroupMixedFailures(t *testing.T) {
 
 // ---- wall-clock deadlines ----
 
-// Bug: a wall-clock deadline (context.WithTimeout) under a tock.WithTimeout
+// Fixed: a wall-clock deadline (context.WithTimeout) under a tock.WithTimeout
 // reaches a simulated wait without being refused with ErrWallClockDeadline:
 // the simulated node takes the earlier virtual deadline as its own
 // (internal/sim.go:546, d.Before(n.deadline) with n.deadline the wall
@@ -154,14 +131,14 @@ func TestSimAdversarialGroupMixedFailures(t *testing.T) {
 // only for non-nodes). The node is then polled (internal/node.go:132), so the wait
 // ends when the machine's clock passes the wall deadline: the run depends
 // on the machine. Expected: the wait returns sim.ErrWallClockDeadline at
-// once (as it does on the context.WithTimeout ctx itself); actual: it
+// once (as it does on the context.WithTimeout ctx itself); before the fix: it
 // waits and is cancelled by the wall clock, at a virtual instant that
 // depends on how fast the machine runs.
 func TestSimHardeningWallClockDeadlineHiddenByTockTimeout(t *testing.T) {
 	leaktest.Check(t)
 	var direct, wrapped error
 	var wokeAfterYields int
-	err, p := advSimWithin(t, 60*time.Second, func() error {
+	err, p := boundedCall(t, 60*time.Second, func() error {
 		return sim.Run(context.Background(), func(ctx context.Context) error {
 			var ev tock.Event
 			g := tock.NewGroup(ctx)
@@ -200,7 +177,7 @@ func TestSimHardeningWallClockDeadlineHiddenByTockTimeout(t *testing.T) {
 
 // ---- the ends of the clock ----
 
-// Bug: a deadline past the end of the virtual clock's range (more than
+// Fixed: a deadline past the end of the virtual clock's range (more than
 // ~292 years after the start) fires at the end of the range, before the
 // deadline: the ctx reports DeadlineExceeded while tock.Now(ctx) is still
 // before ctx.Deadline(). Cause: WithDeadline clamps (internal/sim.go:548,
@@ -212,7 +189,7 @@ func TestSimHardeningDeadlinePastEndOfClockFiresEarly(t *testing.T) {
 	leaktest.Check(t)
 	var now, dl time.Time
 	var werr error
-	err, p := advSimWithin(t, 30*time.Second, func() error {
+	err, p := boundedCall(t, 30*time.Second, func() error {
 		return sim.Run(context.Background(), func(ctx context.Context) error {
 			c, cancel := tock.WithDeadline(ctx, sim.DefaultStart.AddDate(400, 0, 0))
 			defer cancel()
@@ -297,7 +274,7 @@ func TestSimAdversarialDeadlineEdges(t *testing.T) {
 func TestSimAdversarialUntilUnwindsStuckTasks(t *testing.T) {
 	leaktest.Check(t)
 	var log []string
-	err, p := advSimWithin(t, 30*time.Second, func() error {
+	err, p := boundedCall(t, 30*time.Second, func() error {
 		return sim.Run(context.Background(), func(ctx context.Context) error {
 			g := tock.NewGroup(ctx)
 			var ev tock.Event
@@ -349,7 +326,7 @@ func TestSimAdversarialUntilUnwindsStuckTasks(t *testing.T) {
 // panics; Run reports the deadlock (the panic is the unwinding's).
 func TestSimAdversarialDeadlockMainDeferPanics(t *testing.T) {
 	leaktest.Check(t)
-	err, p := advSimWithin(t, 30*time.Second, func() error {
+	err, p := boundedCall(t, 30*time.Second, func() error {
 		return sim.Run(context.Background(), func(ctx context.Context) error {
 			defer func() { panic("main's defer") }()
 			var ev tock.Event
@@ -398,7 +375,7 @@ func TestSimAdversarialNestedRuns(t *testing.T) {
 	}
 	for _, stall := range []time.Duration{0, sim.DefaultStallTimeout} {
 		var got1, got2 []string
-		err, p := advSimWithin(t, 30*time.Second, func() error {
+		err, p := boundedCall(t, 30*time.Second, func() error {
 			return sim.Run(context.Background(), func(ctx context.Context) error {
 				tock.Sleep(ctx, 5*time.Hour)
 				if err := sim.Run(ctx, inner(&got1), sim.StallTimeout(stall)); err != nil {
@@ -413,7 +390,7 @@ func TestSimAdversarialNestedRuns(t *testing.T) {
 		if err != nil || p != nil {
 			t.Fatalf("stall %v: nested in a simulation: %v %v", stall, err, p)
 		}
-		err, p = advSimWithin(t, 30*time.Second, func() error {
+		err, p = boundedCall(t, 30*time.Second, func() error {
 			return tock.Run(context.Background(), func(ctx context.Context) error {
 				return sim.Run(ctx, inner(&got2), sim.StallTimeout(stall))
 			})
@@ -431,7 +408,7 @@ func TestSimAdversarialNestedRuns(t *testing.T) {
 // simulation's task ctx (running, blocked in the inner sim.Run) is caught.
 func TestSimAdversarialNestedForeignCtxChecked(t *testing.T) {
 	leaktest.Check(t)
-	err, p := advSimWithin(t, 30*time.Second, func() error {
+	err, p := boundedCall(t, 30*time.Second, func() error {
 		return sim.Run(context.Background(), func(outer context.Context) error {
 			return sim.Run(outer, func(ctx context.Context) error {
 				return tock.Sleep(outer, time.Second) //tockvet:ignore the outer task's ctx in the inner simulation, on purpose: the misuse under test
@@ -528,7 +505,7 @@ func TestSimAdversarialExploreReplayShrink(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			main := advSimModel(5)
 			var st sim.ExploreStats
-			err1, p := advSimWithin(t, 120*time.Second, func() error {
+			err1, p := boundedCall(t, 120*time.Second, func() error {
 				return sim.Explore(context.Background(), main, append(tc.opts, sim.Report(&st))...)
 			})
 			if p != nil {
@@ -547,7 +524,7 @@ func TestSimAdversarialExploreReplayShrink(t *testing.T) {
 			if st.Shrunk > st.Deviations {
 				t.Fatalf("shrunk to %d from %d deviations", st.Shrunk, st.Deviations)
 			}
-			err2, _ := advSimWithin(t, 120*time.Second, func() error {
+			err2, _ := boundedCall(t, 120*time.Second, func() error {
 				return sim.Explore(context.Background(), main, tc.opts...)
 			})
 			var se2 *sim.ScheduleError
@@ -590,7 +567,7 @@ func TestSimAdversarialRunStrategiesDeterministic(t *testing.T) {
 
 // ---- tock.Run given a simulated task's ctx ----
 
-// Bug: tock.Run (run.go:35) given a simulated task's ctx does not refuse it
+// Fixed: tock.Run (run.go:35) given a simulated task's ctx does not refuse it
 // and does not run main on the real runtime as documented ("Run runs main as
 // a task on the real runtime"): internal.WithTask (internal/runtime.go:247)
 // keeps the simulation as the runtime and makes a real-flagged task ctx
@@ -604,7 +581,7 @@ func TestSimAdversarialRunStrategiesDeterministic(t *testing.T) {
 // simulation names the holder "main" and reports the cycle).
 func TestSimHardeningTockRunInsideSimulation(t *testing.T) {
 	leaktest.Check(t)
-	err, p := advSimWithin(t, 30*time.Second, func() error {
+	err, p := boundedCall(t, 30*time.Second, func() error {
 		return sim.Run(context.Background(), func(ctx context.Context) error {
 			return tock.Run(ctx, func(ctx context.Context) error {
 				var l tock.Lock
@@ -632,7 +609,7 @@ func TestSimHardeningTockRunInsideSimulation(t *testing.T) {
 
 // ---- odd option values ----
 
-// Bug: PCT(depth) has no upper bound and its cost grows with depth, not
+// Fixed: PCT(depth) has no upper bound and its cost grows with depth, not
 // with the run: NewSchedule (internal/schedule.go:168, the `for i := 1; i <
 // c.Depth; i++` loop) draws depth-1 change points up front, 8 bytes each,
 // and Schedule.next scans all of them at every pick (internal/schedule.go:261). PCT(1<<20) on a program of ~800 steps allocates tens of
@@ -640,7 +617,7 @@ func TestSimHardeningTockRunInsideSimulation(t *testing.T) {
 // 8 GB per schedule). Change points can only fall on steps 1..Length, so
 // a depth beyond the run's length should cost no more than depth=Length.
 // Expected: a run's allocation does not depend on a depth larger than the
-// run; actual: it grows linearly with depth.
+// run; before the fix: it grew linearly with depth.
 func TestSimHardeningPCTHugeDepthCost(t *testing.T) {
 	prog := func(ctx context.Context) error {
 		g := tock.NewGroup(ctx)

@@ -20,6 +20,18 @@ import (
 // not returned within limit (a hang is a failure with a message).
 func runBounded(t *testing.T, limit time.Duration, ctx context.Context, main func(ctx context.Context) error, opts ...sim.Option) error {
 	t.Helper()
+	err, p := boundedCall(t, limit, func() error { return sim.Run(ctx, main, opts...) })
+	if p != nil {
+		panic(p)
+	}
+	return err
+}
+
+// boundedCall runs f on its own goroutine and returns its error, or the
+// value it panicked with; it fails the test if f has not returned within
+// limit (a hang is a failure with a message).
+func boundedCall(t *testing.T, limit time.Duration, f func() error) (err error, p any) {
+	t.Helper()
 	type result struct {
 		err error
 		p   any
@@ -28,17 +40,14 @@ func runBounded(t *testing.T, limit time.Duration, ctx context.Context, main fun
 	go func() {
 		var r result
 		defer func() { r.p = recover(); done <- r }()
-		r.err = sim.Run(ctx, main, opts...)
+		r.err = f()
 	}()
 	select {
 	case r := <-done:
-		if r.p != nil {
-			panic(r.p)
-		}
-		return r.err
+		return r.err, r.p
 	case <-time.After(limit):
-		t.Fatalf("sim.Run has not returned after %s", limit)
-		return nil
+		t.Fatalf("still running after %s", limit)
+		return nil, nil
 	}
 }
 
