@@ -60,8 +60,9 @@ func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context
 	return rt.WithDeadline(ctx, rt.Now().Add(d))
 }
 
-// WithDeadline is context.WithDeadline on ctx's clock (see WithTimeout). It
-// panics if ctx is nil.
+// WithDeadline is context.WithDeadline on ctx's clock (see WithTimeout). In
+// a simulation a deadline beyond the virtual clock's range (about 292 years
+// after the run's start) never fires. It panics if ctx is nil.
 func WithDeadline(ctx context.Context, t time.Time) (context.Context, context.CancelFunc) {
 	panicIfNilCtx("WithDeadline", ctx)
 	return internal.RuntimeOf(ctx).WithDeadline(ctx, t)

@@ -360,9 +360,10 @@ func (s *Subscription[T]) Watch(m *Monitors) {
 // Channel holds nothing; watch a Subscription for what it buffers). A
 // Receive counts itself in the Queue monitor it found attached when it
 // started, and leaves that one when it returns, even if Watch changed the
-// monitors meanwhile. Values are weighed on each monitor's clock and waits
-// timed on the call's; Watch synchronizes with the channel's operations,
-// and Watch(nil) detaches, as Monitors says.
+// monitors meanwhile (attaching a Queue monitor again starts it from the
+// Receives under way that counted themselves in it). Values are weighed on
+// each monitor's clock and waits timed on the call's; Watch synchronizes
+// with the channel's operations, and Watch(nil) detaches, as Monitors says.
 func (c *Channel[T]) Watch(m *Monitors) {
 	m.check("Channel.Watch")
 	c.mu.Lock()

@@ -24,8 +24,9 @@ type abortPanic struct{}
 
 // ErrWallClockDeadline is returned by a simulated wait whose context carries a
 // deadline that the simulation does not control (context.WithTimeout or
-// context.WithDeadline on the wall clock). Inside a simulation, derive
-// deadlines with tock.WithTimeout or tock.WithDeadline.
+// context.WithDeadline on the wall clock) anywhere above it (node.wall).
+// Inside a simulation, derive deadlines with tock.WithTimeout or
+// tock.WithDeadline.
 var ErrWallClockDeadline = errors.New("tock/sim: a wall-clock deadline (context.WithTimeout/WithDeadline) reached a simulated wait; use tock.WithTimeout or tock.WithDeadline inside a simulation")
 
 // Result is how a simulation ended.

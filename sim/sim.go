@@ -55,8 +55,11 @@ import (
 var DefaultStart = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // ErrWallClockDeadline is returned by a simulated wait whose context has a
-// wall-clock deadline (from context.WithTimeout or context.WithDeadline),
-// which a simulation cannot honour. Use tock.WithTimeout or tock.WithDeadline.
+// wall-clock deadline (from context.WithTimeout or context.WithDeadline)
+// anywhere in its chain, which a simulation cannot honour: also under a
+// tock.WithTimeout whose virtual deadline is earlier (the wait's end would
+// otherwise depend on the machine's speed). Use tock.WithTimeout or
+// tock.WithDeadline.
 var ErrWallClockDeadline = internal.ErrWallClockDeadline
 
 // Option configures Run, Explore and Test. A nil Option is a programming
