@@ -378,16 +378,25 @@ func TestLockCancelledWaiterSeesLateHandOver(t *testing.T) {
 	waitFlagged(t, ctx, kv, "lock.H.h") // so that a hands over
 	gaveUp := make(chan struct{})
 	handed := make(chan struct{})
+	released := make(chan struct{}) // a's Release returned: its hand-over is final
 	var gaveUpOnce sync.Once
 	dist.SetGiveUpHook(func() {
 		gaveUpOnce.Do(func() { close(gaveUp) })
-		// Hold the ticket until the lock is handed to b.
+		// Hold the ticket until the lock is handed to b, and until a's
+		// Release has returned: a releaser takes a hand-over back if it
+		// finds the waiter's ticket gone when it checks right after its
+		// write, so the wake-up wins for a waiter that gives up after that
+		// check (polling the key alone raced it: about 1 run in 30).
 		for ctx.Err() == nil {
 			if e, err := kv.Get(ctx, "lock.H.h"); err == nil && !bytes.Contains(e.Value(), []byte(a.ID())) {
 				close(handed)
-				return
+				break
 			}
 			time.Sleep(5 * time.Millisecond)
+		}
+		select {
+		case <-released:
+		case <-ctx.Done(): // bounded: the test fails below
 		}
 	})
 	defer dist.SetGiveUpHook(nil)
@@ -402,6 +411,7 @@ func TestLockCancelledWaiterSeesLateHandOver(t *testing.T) {
 	if err := la.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
+	close(released)
 	dist.SetHandOverHook(nil)
 	var err error
 	select {
