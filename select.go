@@ -606,7 +606,7 @@ func OnLock(l *Lock, f func()) SelectCase {
 			}
 		},
 		back: l.release, // handed over by a release: the task owns it once
-		// Mark the queue non-empty, as lockSlow does. The owner's Unlock
+		// Mark the queue non-empty, as Lock.lockOwnedOrSlow does. The owner's Unlock
 		// takes no mutex while nobody is marked waiting, so the lock may
 		// have come free since take looked: then take it instead (marking
 		// a free lock would queue the waiter behind nobody, for good).

@@ -28,8 +28,8 @@ func TestPrepareNeverPanics(t *testing.T) {
 	s := NewSched(time.Time{}, time.Time{}, false)
 	var p Parker
 	s.Prepare(&p, "Lock.Lock") // no current task
-	if p.task != nil || p.ch == nil {
-		t.Fatalf("Prepare outside a task: task %v, ch %v; want no task and a channel", p.task, p.ch)
+	if p.task != nil || p.sig == nil {
+		t.Fatalf("Prepare outside a task: task %v, signal %v; want no task and a signal", p.task, p.sig)
 	}
 	p.wake() // a grant meanwhile neither blocks nor wakes a task
 	err := s.Park(context.Background(), &p, "Lock.Lock")

@@ -7,13 +7,14 @@ import (
 )
 
 // Parker is how one parked task is woken: through the scheduler's run queue
-// when it was prepared by a simulation, through a channel when it was
-// prepared by the real runtime. A grant wakes it at most once per park; on
-// the real runtime a task's cancellation watcher may send it a second
-// signal (see watcher.park), hence the channel's two slots.
+// when it was prepared by a simulation, through a signal (realpark.go) when
+// it was prepared by the real runtime. A grant wakes it at most once per
+// park; on the real runtime a task's cancellation watcher may send it a
+// second signal (see watcher.park). Copies of a Parker (a Select's cases)
+// share its signal.
 type Parker struct {
-	task *simTask      // simulation: the task to make runnable
-	ch   chan struct{} // real runtime: a grant's signal, and the watcher's
+	task *simTask // simulation: the task to make runnable
+	sig  *signal  // real runtime: a grant's signal, and the watcher's
 }
 
 // wake makes the parked task runnable. It is called at most once per park,
@@ -25,13 +26,13 @@ func (p *Parker) wake() {
 		t.s.wake(t)
 		return
 	}
-	p.ch <- struct{}{}
+	p.sig.send()
 }
 
 // drain consumes the signal of a grant that raced with a cancellation.
 func (p *Parker) drain() {
-	if p.ch != nil {
-		<-p.ch
+	if p.sig != nil {
+		p.sig.recv()
 	}
 }
 
@@ -94,7 +95,7 @@ func (q *Queue[T]) Alloc() *Waiter[T] {
 }
 
 // Free keeps w for the next Alloc; it needs no lock. w must have left the
-// queue and its Wait must have returned; its parker's channel is then empty
+// queue and its Wait must have returned; its parker's signal is then empty
 // (every signal sent to it, a grant's and a watcher's, was received or
 // drained), so it can be reused as is.
 func (q *Queue[T]) Free(w *Waiter[T]) {
@@ -238,7 +239,7 @@ func Wait[T any](ctx context.Context, rt Runtime, mu *sync.Mutex, q *Queue[T], w
 // in the park), a grant that came first wins as it wins over a
 // cancellation, and the panic is dropped (the ctx's owner meets it again
 // at the ctx's next use); otherwise w leaves q and the panic goes on. w
-// must not be reused then: a watcher may still signal its channel.
+// must not be reused then: a watcher may still signal it.
 func (q *Queue[T]) abandon(mu *sync.Mutex, w *Waiter[T], err error) error {
 	mu.Lock()
 	if p, ok := err.(*ctxPanic); ok {
@@ -298,7 +299,25 @@ func Block[T any](ctx context.Context, c Call, mu *sync.Mutex, q *Queue[T], val 
 	}
 	w.Val = val
 	mu.Unlock()
-	err := c.RT.Park(ctx, &w.Parker, what)
+	var err error
+	if t, ok := ctx.(*taskCtx); ok && t.real && t.safe {
+		// A real task's own ctx, the usual wait, parks here, in this
+		// frame: parkTask's steps for an armed watcher (see parkTask; a
+		// woken waiter returns through every frame above its receive).
+		p := &w.Parker
+		if wt := t.watch.Load(); wt != nil && wt != noWatch && !t.never && wt.parked.CompareAndSwap(nil, p) {
+			if wt.ended.Load() || t.Err() != nil {
+				err = wt.backOut(t, p)
+			} else {
+				p.sig.recv()
+				err = wt.leave(t, p)
+			}
+		} else {
+			err = parkTask(t, p)
+		}
+	} else {
+		err = c.RT.Park(ctx, &w.Parker, what)
+	}
 	if err != nil {
 		if _, ok := err.(*ctxPanic); ok {
 			q.abandon(mu, w, err) // panics unless granted

@@ -200,7 +200,7 @@ func TestRealDerivedWatcherGrantRacesCancel(t *testing.T) {
 					err = errors.New("the park did not arm the derived ctx's watcher")
 				} else if sp := q.spare.Load(); sp == nil {
 					err = errors.New("the waiter was not kept for reuse")
-				} else if len(sp.ch) != 0 {
+				} else if sp.sig.pending() != 0 {
 					err = errors.New("a stale signal left in the parker")
 				}
 			}

@@ -136,7 +136,7 @@ func TestRealWatcherGrantRacesCancel(t *testing.T) {
 			// the watcher's too), or the next park would wake at once.
 			if w := q.spare.Load(); w == nil {
 				err = errors.New("the waiter was not kept for reuse")
-			} else if len(w.ch) != 0 {
+			} else if w.sig.pending() != 0 {
 				err = errors.New("a stale signal left in the parker")
 			}
 			res <- err
@@ -428,7 +428,7 @@ func TestRealWatcherCancelThenGrant(t *testing.T) {
 		if err == nil && v != 7 {
 			err = errors.New("the granted value was lost")
 		}
-		if w := q.spare.Load(); err == nil && (w == nil || len(w.ch) != 0) {
+		if w := q.spare.Load(); err == nil && (w == nil || w.sig.pending() != 0) {
 			err = errors.New("a stale signal left in the parker (or the waiter not kept)")
 		}
 		res <- err
@@ -473,7 +473,7 @@ func TestRealWatcherTakesSlotOfCancelledPark(t *testing.T) {
 		w := c.watch.Load()
 		res <- result{
 			err:     err,
-			left:    len(p.ch),
+			left:    p.sig.pending(),
 			inSlot:  slotTaken(c),
 			reached: reached.Load(),
 			armed:   w != nil && w != noWatch,

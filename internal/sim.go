@@ -217,12 +217,14 @@ func unwound(err error) error {
 // refuses neither blocks nor wakes another task, and park then refuses.
 func (s *Sched) Prepare(p *Parker, what string) error {
 	if t := s.cur; t != nil && !t.aborting {
-		p.task, p.ch = t, nil
+		p.task, p.sig = t, nil
 		return nil
 	}
 	p.task = nil
-	if p.ch == nil {
-		p.ch = make(chan struct{}, 1)
+	if p.sig == nil {
+		p.sig = newSignal()
+	} else {
+		p.sig.reset()
 	}
 	return nil
 }

@@ -1,0 +1,31 @@
+//go:build race || asan || msan
+
+package internal
+
+// signal is realpark.go's, as a channel: under the race detector (and
+// asan, msan), whose instrumentation sees a channel's synchronization but
+// not the runtime's park and ready, and must not run on the scheduler's
+// stack, where realpark.go's commit runs. Two slots: a wait is sent at most
+// two signals (a grant's and a cancellation watcher's), and a send never
+// blocks.
+type signal struct{ ch chan struct{} }
+
+func newSignal() *signal { return &signal{ch: make(chan struct{}, 2)} }
+
+func (s *signal) reset() {}
+
+func (s *signal) send() { s.ch <- struct{}{} }
+
+func (s *signal) recv() { <-s.ch }
+
+func (s *signal) recvOr(done <-chan struct{}) bool {
+	select {
+	case <-s.ch:
+		return true
+	case <-done:
+		return false
+	}
+}
+
+// pending is the number of signals sent and not received (for tests).
+func (s *signal) pending() int { return len(s.ch) }
