@@ -124,6 +124,12 @@ func benchLockContended(b *testing.B, n int) {
 		b.ReportAllocs()
 		parallelState(b, n, newParked, func(w *parked) { l.lock(w); l.unlock() })
 	})
+	// the same on tock's own parker (see newSignalParked)
+	b.Run("mutex+signal", func(b *testing.B) {
+		var l parkLock
+		b.ReportAllocs()
+		parallelState(b, n, newSignalParked, func(w *parked) { l.lock(w); l.unlock() })
+	})
 }
 
 // parkLock is the floor of a FIFO lock on the architecture DESIGN.md
@@ -155,7 +161,7 @@ func (l *parkLock) lock(w *parked) {
 	}
 	l.tail = w
 	l.mu.Unlock()
-	<-w.ch // the lock was handed over
+	w.wait() // the lock was handed over
 }
 
 func (l *parkLock) unlock() {
@@ -170,7 +176,7 @@ func (l *parkLock) unlock() {
 		l.tail = nil
 	}
 	w.next = nil
-	w.ch <- struct{}{} // under the mutex, as tock's Unlock
+	w.wake() // under the mutex, as tock's Unlock
 	l.mu.Unlock()
 }
 

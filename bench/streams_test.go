@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tockgo/tock"
+	"github.com/tockgo/tock/internal"
 )
 
 // BenchmarkStreamBuffered128: one producer, one consumer, buffer of 128; per
@@ -192,14 +193,14 @@ func BenchmarkStreamPingPong(b *testing.B) {
 		chanSend(ctx, p, -1)
 		wg.Wait()
 	})
-	b.Run("mutex+parker", func(b *testing.B) {
+	floor := func(b *testing.B, mk func() *parked) {
 		b.ReportAllocs()
 		p, q := new(rendezvous), new(rendezvous)
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := newParked()
+			w := mk()
 			for {
 				v := p.receive(w)
 				if v < 0 {
@@ -208,14 +209,17 @@ func BenchmarkStreamPingPong(b *testing.B) {
 				q.send(v)
 			}
 		}()
-		w := newParked()
+		w := mk()
 		for i := 0; b.Loop(); i++ {
 			p.send(i)
 			q.receive(w)
 		}
 		p.send(-1)
 		wg.Wait()
-	})
+	}
+	b.Run("mutex+parker", func(b *testing.B) { floor(b, newParked) })
+	// the same on tock's own parker (see newSignalParked)
+	b.Run("mutex+signal", func(b *testing.B) { floor(b, newSignalParked) })
 }
 
 // rendezvous is the floor of the architecture DESIGN.md prescribes for the
@@ -230,11 +234,35 @@ type rendezvous struct {
 
 type parked struct {
 	ch   chan struct{}
+	sig  *internal.Signal // the mutex+signal rows: tock's own parker, instead of ch
 	val  int
 	next *parked // parkLock's queue
 }
 
 func newParked() *parked { return &parked{ch: make(chan struct{}, 1)} }
+
+// newSignalParked is newParked for the mutex+signal rows: the floor of the
+// architecture as tock builds it, parked on tock's own signal (a count,
+// with the goroutine parked and readied by the runtime) rather than on a
+// channel.
+func newSignalParked() *parked { return &parked{sig: internal.NewSignal()} }
+
+// wake and wait are the parker's send and receive.
+func (w *parked) wake() {
+	if w.sig != nil {
+		w.sig.Send()
+		return
+	}
+	w.ch <- struct{}{}
+}
+
+func (w *parked) wait() {
+	if w.sig != nil {
+		w.sig.Recv()
+		return
+	}
+	<-w.ch
+}
 
 // send hands v to the waiting receiver, waiting (spinning: the floor has no
 // sender queue) until there is one.
@@ -245,7 +273,7 @@ func (r *rendezvous) send(v int) {
 			r.w = nil
 			w.val = v
 			r.mu.Unlock()
-			w.ch <- struct{}{}
+			w.wake()
 			return
 		}
 		r.mu.Unlock()
@@ -257,7 +285,7 @@ func (r *rendezvous) receive(w *parked) int {
 	r.mu.Lock()
 	r.w = w
 	r.mu.Unlock()
-	<-w.ch
+	w.wait()
 	return w.val
 }
 
