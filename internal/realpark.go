@@ -4,6 +4,7 @@ package internal
 
 import (
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -29,6 +30,9 @@ type signal struct {
 	woken bool    // set by the send that readied the parked receiver
 	g     uintptr // the parked receiver's goroutine (a *g, kept alive by the runtime)
 	ch    chan struct{}
+	// bubbled: made inside a testing/synctest bubble, s is a channel for
+	// good (see newSignal)
+	bubbled bool
 }
 
 const (
@@ -42,13 +46,33 @@ func gopark(unlockf func(gp uintptr, s unsafe.Pointer) bool, s unsafe.Pointer, r
 //go:linkname goready runtime.goready
 func goready(gp uintptr, traceskip int)
 
-func newSignal() *signal { return new(signal) }
+// newSignal returns a signal with nothing sent. One made inside a
+// testing/synctest bubble is a channel for good (the selecting state,
+// never reset): the bubble counts a goroutine blocked on a channel made in
+// it as durably blocked, and advances its fake clock once all are, while a
+// goroutine the runtime parks for a package outside the standard library
+// counts as running (the bubble would never go idle, and a time.Sleep in
+// it would never end). A bubble is recognized by its clock, which starts
+// at midnight UTC on 2000-01-01: a clock before 2010 is taken for one (a
+// machine whose clock is that wrong only parks through a channel).
+func newSignal() *signal {
+	s := new(signal)
+	if time.Now().Unix() < bubbleClockBefore {
+		s.ch = make(chan struct{}, 2)
+		s.n.Store(sigSelecting)
+		s.bubbled = true
+	}
+	return s
+}
+
+// bubbleClockBefore is 2010-01-01 00:00:00 UTC, in Unix seconds.
+const bubbleClockBefore = 1262304000
 
 // reset readies s for a new wait, at a Prepare: a wait that selected
 // leaves s in the selecting state (its channel is empty: every signal of
 // the wait was received).
 func (s *signal) reset() {
-	if s.n.Load() == sigSelecting {
+	if s.n.Load() == sigSelecting && !s.bubbled {
 		s.n.Store(0)
 	}
 }
