@@ -85,13 +85,7 @@ func parkTask(c *taskCtx, p *Parker) error {
 		return w.backOut(c, p)
 	}
 	p.sig.recv()
-	if w.parked.CompareAndSwap(p, nil) {
-		if w.ended.Load() {
-			w.stop() // retired during this park: retire left it to us
-		}
-		return nil // the grant's signal: the watcher will not send
-	}
-	return cancelled(c) // the watcher took p (c is cancelled)
+	return w.leave(c, p)
 }
 
 // parkAny is Park with any ctx; a panic from ctx's methods is returned as
