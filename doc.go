@@ -36,6 +36,18 @@
 // A context.Context with no tock task, such as context.Background(), is a
 // valid caller on the real runtime: it acts as an anonymous task.
 //
+// Under testing/synctest (Go 1.25), the real runtime's waits inside a
+// bubble count as durably blocked, as a receive on a channel made in the
+// bubble does, so the bubble's fake clock advances while goroutines wait
+// in tock calls. The rules are the bubble's rules for channels: make the
+// primitives a bubble waits on inside it (a primitive whose waits were
+// made outside may keep its waiting goroutines from counting as durably
+// blocked there), and do not wait on a primitive from inside a bubble
+// while goroutines outside it use it: a grant from outside to a waiter
+// inside would be a send on the bubble's channel, which the Go runtime
+// answers by ending the process. A primitive may be used in a bubble and,
+// after the bubble's test, outside it (a package-level one).
+//
 // The caller is the task in the ctx a call receives. Inside a task started by
 // Group.Go, use the ctx that task was given: a closure that captures an outer
 // task's ctx acts as that outer task (it would re-enter that task's Lock, or

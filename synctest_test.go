@@ -4,6 +4,7 @@ package tock_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -48,6 +49,78 @@ func TestRealRuntimeInSynctestBubble(t *testing.T) {
 				return g.Wait()
 			})
 		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A primitive used first inside a synctest bubble and then outside it (a
+// package-level Lock or stream that one synctest test and then a plain test
+// use): the waiter a wait in the bubble left for reuse must not carry the
+// bubble's channel out of it. Before, the next wait outside received on
+// that channel and panicked ("receive on synctest channel from outside
+// bubble") with its waiter still queued, and the grant that followed
+// panicked with the primitive's mutex held.
+func TestRealPrimitiveUsedInThenOutOfSynctestBubble(t *testing.T) {
+	ctx := context.Background()
+	var l tock.Lock
+	snd, rcv := tock.NewStream[int](0)
+	err := within(t, "waits in a synctest bubble", func() error {
+		synctest.Test(t, func(t *testing.T) {
+			l.Lock(ctx)
+			go func() {
+				time.Sleep(time.Second)
+				l.Unlock(ctx) // an anonymous owner: any anonymous caller unlocks
+				snd.Send(ctx, 1)
+			}()
+			if err := l.Lock(ctx); err != nil { // parks in the bubble
+				t.Errorf("Lock in the bubble: %v", err)
+			}
+			l.Unlock(ctx)
+			if _, err := rcv.Receive(ctx); err != nil { // parks in the bubble
+				t.Errorf("Receive in the bubble: %v", err)
+			}
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// outside the bubble: the same primitives' waits park again
+	err = within(t, "the same primitives' waits outside the bubble", func() error {
+		l.Lock(ctx)
+		done := make(chan string, 2)
+		waiter := func(f func() error) {
+			go func() {
+				msg := panicOf(func() {
+					if err := f(); err != nil {
+						panic(err)
+					}
+				})
+				done <- msg
+			}()
+		}
+		waiter(func() error {
+			if err := l.Lock(ctx); err != nil {
+				return err
+			}
+			l.Unlock(ctx)
+			return nil
+		})
+		waiter(func() error { _, err := rcv.Receive(ctx); return err })
+		for l.Stats().Waiting != 1 || snd.Stats().WaitingReceive != 1 {
+			time.Sleep(time.Millisecond) //tockvet:ignore polls a state that cannot lapse: the waiters stay queued until released
+		}
+		if msg := panicOf(func() { l.Unlock(ctx); snd.Send(ctx, 2) }); msg != "" {
+			return fmt.Errorf("the grant outside the bubble panicked: %s", msg)
+		}
+		for range 2 {
+			if msg := <-done; msg != "" {
+				return fmt.Errorf("a wait outside the bubble panicked: %s", msg)
+			}
+		}
 		return nil
 	})
 	if err != nil {

@@ -29,6 +29,19 @@ func (p *Parker) wake() {
 	p.sig.send()
 }
 
+// readySignal gives p a signal with nothing sent for a wait on the real
+// runtime: its own, reset, or a new one. A signal made inside a
+// testing/synctest bubble serves one wait only: the waiter may be reused
+// outside the bubble (or in another one), where its channel could not be
+// used at all (the runtime ends the process).
+func (p *Parker) readySignal() {
+	if p.sig == nil || p.sig.bubbled {
+		p.sig = newSignal()
+	} else {
+		p.sig.reset()
+	}
+}
+
 // drain consumes the signal of a grant that raced with a cancellation.
 func (p *Parker) drain() {
 	if p.sig != nil {

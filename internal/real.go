@@ -34,14 +34,20 @@ func (realRuntime) Prepare(p *Parker, what string) error {
 	if realBlockMisuse() {
 		return &refusal{realBlockMessage(what)}
 	}
-	if p.sig == nil {
-		p.sig = newSignal()
-	} else {
-		p.sig.reset()
-	}
+	p.readySignal()
 	p.task = nil
 	return nil
 }
+
+// inBubble reports whether the caller runs inside a testing/synctest
+// bubble, recognized by its fake clock, which starts at midnight UTC on
+// 2000-01-01: a clock before 2010 is taken for one. It is asked only when
+// a signal is made (a machine whose clock is that wrong only parks
+// through a channel).
+func inBubble() bool { return time.Now().Unix() < bubbleClockBefore }
+
+// bubbleClockBefore is 2010-01-01 00:00:00 UTC, in Unix seconds.
+const bubbleClockBefore = 1262304000
 
 // Park receives p's signal. A task's own ctx is watched for cancellation by
 // the task's watcher, so the park is a receive of p's signal alone (see

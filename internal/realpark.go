@@ -4,7 +4,6 @@ package internal
 
 import (
 	"sync/atomic"
-	"time"
 	"unsafe"
 )
 
@@ -52,12 +51,11 @@ func goready(gp uintptr, traceskip int)
 // it as durably blocked, and advances its fake clock once all are, while a
 // goroutine the runtime parks for a package outside the standard library
 // counts as running (the bubble would never go idle, and a time.Sleep in
-// it would never end). A bubble is recognized by its clock, which starts
-// at midnight UTC on 2000-01-01: a clock before 2010 is taken for one (a
-// machine whose clock is that wrong only parks through a channel).
+// it would never end). See inBubble, and Parker.readySignal, which makes
+// a bubble's signal serve one wait only.
 func newSignal() *signal {
 	s := new(signal)
-	if time.Now().Unix() < bubbleClockBefore {
+	if inBubble() {
 		s.ch = make(chan struct{}, 2)
 		s.n.Store(sigSelecting)
 		s.bubbled = true
@@ -65,14 +63,12 @@ func newSignal() *signal {
 	return s
 }
 
-// bubbleClockBefore is 2010-01-01 00:00:00 UTC, in Unix seconds.
-const bubbleClockBefore = 1262304000
-
 // reset readies s for a new wait, at a Prepare: a wait that selected
 // leaves s in the selecting state (its channel is empty: every signal of
-// the wait was received).
+// the wait was received). A bubble's signal is never reset (see
+// Parker.readySignal).
 func (s *signal) reset() {
-	if s.n.Load() == sigSelecting && !s.bubbled {
+	if s.n.Load() == sigSelecting {
 		s.n.Store(0)
 	}
 }

@@ -8,9 +8,12 @@ package internal
 // stack, where realpark.go's commit runs. Two slots: a wait is sent at most
 // two signals (a grant's and a cancellation watcher's), and a send never
 // blocks.
-type signal struct{ ch chan struct{} }
+type signal struct {
+	ch      chan struct{}
+	bubbled bool // made inside a testing/synctest bubble (see inBubble)
+}
 
-func newSignal() *signal { return &signal{ch: make(chan struct{}, 2)} }
+func newSignal() *signal { return &signal{ch: make(chan struct{}, 2), bubbled: inBubble()} }
 
 func (s *signal) reset() {}
 

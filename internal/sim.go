@@ -221,11 +221,7 @@ func (s *Sched) Prepare(p *Parker, what string) error {
 		return nil
 	}
 	p.task = nil
-	if p.sig == nil {
-		p.sig = newSignal()
-	} else {
-		p.sig.reset()
-	}
+	p.readySignal()
 	return nil
 }
 
