@@ -48,6 +48,11 @@
 // answers by ending the process. A primitive may be used in a bubble and,
 // after the bubble's test, outside it (a package-level one).
 //
+// Without the race detector, a goroutine waiting in a tock call on the real
+// runtime shows in a goroutine dump as "[waiting]", with tock's
+// internal.(*signal).recv on its stack, and the runtime's block profile
+// does not record the wait (the Monitors of a watched primitive time it).
+//
 // The caller is the task in the ctx a call receives. Inside a task started by
 // Group.Go, use the ctx that task was given: a closure that captures an outer
 // task's ctx acts as that outer task (it would re-enter that task's Lock, or
