@@ -4,6 +4,8 @@
 //	go run ./cmd/benchtable                 # every case, 3 rounds
 //	go run ./cmd/benchtable -bench Lock -count 5
 //
+// The rounds are interleaved: each round runs every case once, so a row's
+// samples are spread over the whole run, as its peers' are.
 // Each benchmark is Benchmark<Case>/<implementation>; tock's row ("tock", or
 // "tock-task" where a case has one row per kind of ctx: tock-bg, tock-task,
 // tock-derived) is compared with every peer of the same case. A second table
@@ -18,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -46,6 +49,13 @@ const (
 	realCases = `^Benchmark([^SM]|S[^i]|Si[^m]|M[^M])`
 )
 
+// fail writes the output so far and err, and exits.
+func fail(out []byte, err error) {
+	os.Stdout.Write(out)
+	fmt.Fprintln(os.Stderr, "benchtable:", err)
+	os.Exit(1)
+}
+
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
@@ -57,7 +67,7 @@ func median(xs []float64) float64 {
 
 func main() {
 	bench := flag.String("bench", ".", "benchmarks to run (go test -bench)")
-	count := flag.Int("count", 3, "rounds (go test -count)")
+	count := flag.Int("count", 3, "rounds, each over every case")
 	benchtime := flag.String("benchtime", "300ms", "time per benchmark (go test -benchtime)")
 	raw := flag.String("raw", "", "also write the raw go test output to this file")
 	flag.Parse()
@@ -71,17 +81,33 @@ func main() {
 	if *bench == "." {
 		patterns = []string{realCases, simCases}
 	}
+	// The rounds are interleaved: the test binary is built once and run
+	// count times over every case (-test.count 1), so that each row's
+	// samples are spread over the whole run rather than taken back to
+	// back. On a shared machine a slow stretch of a few seconds then moves
+	// one sample of a row and of its peers, not a row's every sample.
+	dir, err := os.MkdirTemp("", "benchtable")
+	if err != nil {
+		fail(nil, err)
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "bench.test")
+	build := exec.Command("go", "test", "-c", "-o", bin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fail(nil, err)
+	}
 	var out []byte
-	for _, pat := range patterns {
-		cmd := exec.Command("go", "test", "-run", "^$", "-bench", pat, "-benchmem",
-			"-count", strconv.Itoa(*count), "-benchtime", *benchtime, ".")
-		cmd.Stderr = os.Stderr
-		o, err := cmd.Output()
-		out = append(out, o...)
-		if err != nil {
-			os.Stdout.Write(out)
-			fmt.Fprintln(os.Stderr, "benchtable:", err)
-			os.Exit(1)
+	for round := 0; round < *count; round++ {
+		for _, pat := range patterns {
+			cmd := exec.Command(bin, "-test.run", "^$", "-test.bench", pat, "-test.benchmem",
+				"-test.count", "1", "-test.benchtime", *benchtime)
+			cmd.Stderr = os.Stderr
+			o, err := cmd.Output()
+			out = append(out, o...)
+			if err != nil {
+				fail(out, err)
+			}
 		}
 	}
 	if *raw != "" {
