@@ -91,3 +91,38 @@ func SetAdmittedHook(f func()) {
 	}
 	testHookAdmitted.Store(&f)
 }
+
+// SetHandedOverHook sets (nil: removes) a function that a Lock release
+// calls with the waiter's key after its hand-over write, before it checks
+// that the waiter's ticket was still queued then.
+func SetHandedOverHook(f func(waiterKey string)) {
+	if f == nil {
+		testHookHandedOver.Store(nil)
+		return
+	}
+	testHookHandedOver.Store(&f)
+}
+
+// SetGaveUpHook sets (nil: removes) a function that a waiting Lock that
+// gave up calls once it removed its ticket, before it looks whether the
+// lock was handed to it.
+func SetGaveUpHook(f func()) {
+	if f == nil {
+		testHookGaveUp.Store(nil)
+		return
+	}
+	testHookGaveUp.Store(&f)
+}
+
+// HubLacks reports whether c's hub of the lock name exists and its view
+// no longer holds key (for tests: a deletion the releaser's check sees).
+func HubLacks(c *Client, name, key string) bool {
+	h := c.peekHub("lock." + name + ".>")
+	if h == nil {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.entries[key]
+	return h.ready && !ok
+}

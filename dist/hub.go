@@ -25,6 +25,7 @@ type hub struct {
 	keys                  // the view
 	track   string        // a key whose deletion the hub remembers (may be "")
 	gone    uint64        // revision of track's delete marker, 0 if it is live or unknown
+	deleted               // the delete markers of the keys deleted last
 	changed chan struct{} // closed at the next change
 	err     error         // the watch ended
 }
@@ -162,6 +163,7 @@ func (h *hub) apply(e jetstream.KeyValueEntry) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.keys.apply(e)
+	h.deleted.apply(e)
 	if e != nil && e.Key() == h.track {
 		if e.Operation() == jetstream.KeyValuePut {
 			h.gone = 0
@@ -174,6 +176,53 @@ func (h *hub) apply(e jetstream.KeyValueEntry) {
 		h.changed = make(chan struct{})
 	}
 }
+
+// deleted remembers the revisions of the delete markers of the last
+// deletedMax keys deleted while the hub watched: whether a key the view
+// no longer holds was still there at a given revision (Lock.queuedAt).
+type deleted struct {
+	at   map[string]uint64 // key -> revision of its delete marker
+	ring []deletion        // the deletions at remembers, oldest at next once full
+	next int
+}
+
+type deletion struct {
+	key string
+	rev uint64
+}
+
+const deletedMax = 1024
+
+func (d *deleted) apply(e jetstream.KeyValueEntry) {
+	if e == nil {
+		return
+	}
+	k := e.Key()
+	if e.Operation() == jetstream.KeyValuePut {
+		delete(d.at, k) // a key written again (its old marker is forgotten)
+		return
+	}
+	if d.at == nil {
+		d.at = map[string]uint64{}
+	}
+	if len(d.ring) < deletedMax {
+		d.ring = append(d.ring, deletion{k, e.Revision()})
+	} else {
+		old := d.ring[d.next]
+		if d.at[old.key] == old.rev {
+			delete(d.at, old.key)
+		}
+		d.ring[d.next] = deletion{k, e.Revision()}
+		d.next = (d.next + 1) % deletedMax
+	}
+	d.at[k] = e.Revision()
+}
+
+// deletedAfter reports whether key, absent from the view, was deleted at
+// a revision after rev (so it was there at rev, if it was there before):
+// false if the hub saw no deletion of key or has forgotten it. Call it
+// with the hub's lock held (in await's f).
+func (h *hub) deletedAfter(key string, rev uint64) bool { return h.deleted.at[key] > rev }
 
 // await calls f on the view (under the hub's lock) once the view is at
 // revision min or later, and again after each change, until f returns true

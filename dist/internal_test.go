@@ -3,6 +3,7 @@ package dist
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -260,5 +261,56 @@ func TestHubWatchedThenClosed(t *testing.T) {
 	case <-done:
 	case <-ctx.Done():
 		t.Fatal("a worker is still running after Close")
+	}
+}
+
+// entry is a jetstream.KeyValueEntry made by hand.
+type entry struct {
+	key string
+	rev uint64
+	op  jetstream.KeyValueOp
+}
+
+func (e entry) Bucket() string                  { return "b" }
+func (e entry) Key() string                     { return e.key }
+func (e entry) Value() []byte                   { return nil }
+func (e entry) Revision() uint64                { return e.rev }
+func (e entry) Created() time.Time              { return time.Time{} }
+func (e entry) Delta() uint64                   { return 0 }
+func (e entry) Operation() jetstream.KeyValueOp { return e.op }
+
+// The hub's memory of deletions (Lock.queuedAt's exact check) is bounded:
+// it keeps the last deletedMax delete markers, forgets a key written again,
+// and tells a deletion after a revision from one before it.
+func TestHubDeletedRemembersTheLastDeletions(t *testing.T) {
+	h := &hub{}
+	h.deleted.apply(nil) // the end of the initial values: nothing to remember
+	h.deleted.apply(entry{"q.a", 10, jetstream.KeyValuePut})
+	h.deleted.apply(entry{"q.a", 12, jetstream.KeyValueDelete})
+	h.deleted.apply(entry{"q.p", 13, jetstream.KeyValuePurge})
+	if !h.deletedAfter("q.a", 11) || h.deletedAfter("q.a", 12) || h.deletedAfter("q.a", 20) {
+		t.Error("q.a deleted at 12: deletedAfter(11) must be true, (12) and (20) false")
+	}
+	if !h.deletedAfter("q.p", 12) {
+		t.Error("a purge counts as a deletion")
+	}
+	if h.deletedAfter("q.never", 0) {
+		t.Error("a key never seen deleted counts as deleted after a revision")
+	}
+	h.deleted.apply(entry{"q.a", 14, jetstream.KeyValuePut})
+	if h.deletedAfter("q.a", 11) {
+		t.Error("a key written again keeps its old delete marker")
+	}
+	for i := range deletedMax {
+		h.deleted.apply(entry{fmt.Sprintf("q.n%d", i), uint64(100 + i), jetstream.KeyValueDelete})
+	}
+	if len(h.deleted.at) > deletedMax || len(h.deleted.ring) > deletedMax {
+		t.Fatalf("the memory holds %d markers in a ring of %d; want at most %d", len(h.deleted.at), len(h.deleted.ring), deletedMax)
+	}
+	if h.deletedAfter("q.p", 12) {
+		t.Error("the oldest deletion is still remembered past deletedMax newer ones")
+	}
+	if !h.deletedAfter("q.n0", 99) || !h.deletedAfter(fmt.Sprintf("q.n%d", deletedMax-1), 99) {
+		t.Error("the last deletedMax deletions are not all remembered")
 	}
 }

@@ -460,6 +460,9 @@ func (l *Lock) giveUp(ctx context.Context, id uint64, owner, qkey string, ql *le
 	dctx, cancel := l.c.detached(ctx)
 	_, _ = l.c.drop(dctx, qkey, 0)
 	cancel()
+	if hook := testHookGaveUp.Load(); hook != nil {
+		(*hook)()
+	}
 	if ours, err := l.resolve(ctx, id, owner); ours {
 		return err
 	}
@@ -603,6 +606,14 @@ func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte
 // the waiter to hand the lock to and the hand-over write.
 var testHookHandOver atomic.Pointer[func(waiterKey string)]
 
+// testHookHandedOver, set only by tests, runs in a release after the
+// hand-over write, before the check of the waiter's ticket (queuedAt).
+var testHookHandedOver atomic.Pointer[func(waiterKey string)]
+
+// testHookGaveUp, set only by tests, runs when a waiter that gave up has
+// removed its ticket, before it looks whether the lock was handed to it.
+var testHookGaveUp atomic.Pointer[func()]
+
 // testHookTake, set only by tests, runs when a Lock took the lock, between
 // the start of its lease and the record of its hold.
 var testHookTake atomic.Pointer[func()]
@@ -612,13 +623,21 @@ var testHookTake atomic.Pointer[func()]
 var testHookGiveUp atomic.Pointer[func()]
 
 // queuedAt reports whether the waiter's key was still there at revision
-// rev: from the hub's view once it reached rev (no request), or, if the
-// watch failed, from the key as it is now.
+// rev: from the hub's view once it reached rev (no request), where a key
+// deleted after rev (the waiter gave up after the hand-over, and keeps the
+// lock: see giveUp) counts as there; or, if the watch failed, from the
+// key as it is now. A deletion the hub has forgotten (it remembers the
+// last deletedMax) counts as made before rev: the lock is then taken back,
+// which is safe (the waiter, finding it gone, returns its cause).
 func (l *Lock) queuedAt(ctx context.Context, key string, rev uint64) (bool, error) {
+	if hook := testHookHandedOver.Load(); hook != nil {
+		(*hook)(key)
+	}
 	if h, err := l.hub(ctx); err == nil {
 		var ok bool
 		if err := h.await(ctx, rev, nil, nil, func(es map[string]jetstream.KeyValueEntry, _ uint64) bool {
 			_, ok = es[key]
+			ok = ok || h.deletedAfter(key, rev)
 			return true
 		}); err == nil {
 			return ok, nil

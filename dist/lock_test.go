@@ -438,6 +438,90 @@ func TestLockCancelledWaiterSeesLateHandOver(t *testing.T) {
 	lb.Unlock(ctx)
 }
 
+// A waiter that gives up right after the hand-over write, before the
+// releaser checks its ticket, keeps the lock (the wake-up wins): the
+// releaser's check counts a ticket deleted after its hand-over as queued
+// then. Here the releaser checks only once its view holds the deletion,
+// and the waiter looks at the lock only after the releaser returned;
+// before, the releaser found the ticket gone, took the lock back and
+// freed it, and the waiter's Lock returned its cancellation.
+func TestLockWaiterGivingUpJustAfterHandOverKeepsIt(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	a := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
+	b := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
+	c := client(t, s.ClientURL())
+	la, lb, lc := a.NewLock("HJ"), b.NewLock("HJ"), c.NewLock("HJ")
+	if err := la.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, kv := rawKV(t, s.ClientURL())
+	bctx, cancelB := context.WithCancel(ctx)
+	defer cancelB()
+	errc := make(chan error, 1)
+	go func() { errc <- lb.Lock(bctx) }()
+	waitQueued(t, ctx, a, "HJ", 1)
+	waitFlagged(t, ctx, kv, "lock.HJ.h") // so that a hands over
+	gaveUp := make(chan struct{})        // b is giving up (it no longer looks at the lock)
+	written := make(chan struct{})       // a's hand-over write is done
+	released := make(chan struct{})      // a's Release returned
+	var gaveUpOnce sync.Once
+	dist.SetHandOverHook(func(string) {
+		cancelB()
+		select {
+		case <-gaveUp:
+		case <-ctx.Done(): // bounded: the test fails below
+		}
+	})
+	defer dist.SetHandOverHook(nil)
+	dist.SetGiveUpHook(func() {
+		gaveUpOnce.Do(func() { close(gaveUp) })
+		select {
+		case <-written:
+		case <-ctx.Done():
+		}
+	})
+	defer dist.SetGiveUpHook(nil)
+	checked := false
+	dist.SetHandedOverHook(func(key string) {
+		close(written)
+		for ctx.Err() == nil && !dist.HubLacks(a, "HJ", key) {
+			time.Sleep(time.Millisecond) //tockvet:ignore polls a state that cannot lapse: the ticket, once deleted, stays gone
+		}
+		checked = ctx.Err() == nil
+	})
+	defer dist.SetHandedOverHook(nil)
+	dist.SetGaveUpHook(func() {
+		select {
+		case <-released:
+		case <-ctx.Done(): // bounded: the test fails below
+		}
+	})
+	defer dist.SetGaveUpHook(nil)
+	if err := la.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dist.SetHandOverHook(nil)
+	dist.SetHandedOverHook(nil)
+	close(released)
+	var err error
+	select {
+	case err = <-errc:
+	case <-time.After(30 * time.Second):
+		t.Fatal("b's Lock did not return within 30s of the hand-over")
+	}
+	if !checked {
+		t.Fatal("the releaser's view never lost b's ticket")
+	}
+	if err != nil {
+		t.Fatalf("b's Lock = %v; the lock was handed to it before it gave up its ticket, so the wake-up wins", err)
+	}
+	if ok, _ := lc.TryLock(ctx); ok {
+		t.Fatal("b's Lock returned nil but the lock is free")
+	}
+	lb.Unlock(ctx)
+}
+
 // Anonymous callers of one Lock handle are one owner (see Lock's doc): after
 // the anonymous hold's lease is lost (here its key is removed by hand, as
 // an expiry would), an anonymous Lock on the handle takes the lock afresh
