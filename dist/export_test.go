@@ -126,3 +126,14 @@ func HubLacks(c *Client, name, key string) bool {
 	_, ok := h.entries[key]
 	return h.ready && !ok
 }
+
+// SetTicketCreateHook sets (nil: removes) a function that sees the error
+// of the write that queues a Lock's ticket (nil: it landed) and returns
+// the error the Lock goes on with.
+func SetTicketCreateHook(f func(key string, err error) error) {
+	if f == nil {
+		testHookTicketCreate.Store(nil)
+		return
+	}
+	testHookTicketCreate.Store(&f)
+}

@@ -343,10 +343,20 @@ func (l *Lock) wait(ctx context.Context, id uint64, owner string) (err error) {
 	qkey := l.qpre + nuid.Next()
 	sent := time.Now()
 	qrev, err := l.c.create(ctx, qkey, enc(qVal{O: owner}))
+	if hook := testHookTicketCreate.Load(); hook != nil {
+		err = (*hook)(qkey, err)
+	}
 	if err != nil {
 		dctx, cancel := l.c.detached(ctx)
 		_, _ = l.c.drop(dctx, qkey, 0)
 		cancel()
+		// The write may have landed (a timeout), and a releaser may have
+		// handed the lock to the ticket before the drop: we keep it then
+		// (the wake-up wins, as in giveUp), rather than leave it handed
+		// to nobody until its lease expires.
+		if ours, err := l.resolve(ctx, id, owner); ours {
+			return err
+		}
 		return netErr(ctx, "Lock.Lock "+l.name+": queue", err)
 	}
 	ql := l.c.startLease(qkey, qrev, enc(qVal{O: owner, T: qrev}), sent, nil)
@@ -605,6 +615,11 @@ func (l *Lock) release(ctx context.Context, owner string, rev uint64, val []byte
 // testHookHandOver, set only by tests, runs in a release between choosing
 // the waiter to hand the lock to and the hand-over write.
 var testHookHandOver atomic.Pointer[func(waiterKey string)]
+
+// testHookTicketCreate, set only by tests, sees the error of the write
+// that queues a Lock's ticket (nil: it landed) and returns the error the
+// Lock goes on with.
+var testHookTicketCreate atomic.Pointer[func(key string, err error) error]
 
 // testHookHandedOver, set only by tests, runs in a release after the
 // hand-over write, before the check of the waiter's ticket (queuedAt).

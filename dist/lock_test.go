@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -520,6 +521,95 @@ func TestLockWaiterGivingUpJustAfterHandOverKeepsIt(t *testing.T) {
 		t.Fatal("b's Lock returned nil but the lock is free")
 	}
 	lb.Unlock(ctx)
+}
+
+// A Lock whose ticket write reports an error although it landed (a
+// timeout) drops the ticket; if a release handed the lock to that ticket
+// first, the Lock keeps it and returns nil (the wake-up wins) instead of
+// leaving the lock handed to nobody until its lease expires. Here b's
+// ticket write lands, the release hands b the lock, and only then does
+// b's write report an error; c, queued behind b, gets the lock from b.
+func TestLockTicketWriteErrorAfterHandOverKeepsIt(t *testing.T) {
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	a := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
+	b := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
+	c := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
+	d := client(t, s.ClientURL())
+	la, lb, lc, ld := a.NewLock("CE"), b.NewLock("CE"), c.NewLock("CE"), d.NewLock("CE")
+	if err := la.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, kv := rawKV(t, s.ClientURL())
+	var bKey atomic.Value
+	bQueued := make(chan struct{})
+	handed := make(chan struct{})
+	injected := errors.New("injected: the ticket write timed out")
+	var first sync.Once
+	dist.SetTicketCreateHook(func(key string, err error) error {
+		isB := false
+		first.Do(func() { isB = true })
+		if !isB || err != nil {
+			return err
+		}
+		bKey.Store(key)
+		close(bQueued)
+		select {
+		case <-handed:
+		case <-ctx.Done(): // bounded: the test fails below
+		}
+		return injected
+	})
+	defer dist.SetTicketCreateHook(nil)
+	dist.SetHandedOverHook(func(key string) {
+		if k, _ := bKey.Load().(string); k == key {
+			close(handed)
+		}
+	})
+	defer dist.SetHandedOverHook(nil)
+	berr := make(chan error, 1)
+	go func() { berr <- lb.Lock(ctx) }()
+	select {
+	case <-bQueued:
+	case <-ctx.Done():
+		t.Fatal("b's ticket was never written")
+	}
+	cerr := make(chan error, 1)
+	go func() { cerr <- lc.Lock(ctx) }()
+	waitQueued(t, ctx, a, "CE", 2)
+	waitFlagged(t, ctx, kv, "lock.CE.h") // c flags: a hands over, to the oldest ticket (b's)
+	if err := la.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	select {
+	case err = <-berr:
+	case <-time.After(30 * time.Second):
+		t.Fatal("b's Lock did not return within 30s")
+	}
+	select {
+	case <-handed:
+	default:
+		t.Fatal("a's release did not hand the lock to b's ticket")
+	}
+	if err != nil {
+		t.Fatalf("b's Lock = %v; the lock was handed to its ticket before the write's error, so the wake-up wins", err)
+	}
+	if ok, _ := ld.TryLock(ctx); ok {
+		t.Fatal("b's Lock returned nil but the lock is free")
+	}
+	if err := lb.Release(ctx); err != nil {
+		t.Fatalf("b's Release = %v", err)
+	}
+	select {
+	case err = <-cerr:
+		if err != nil {
+			t.Fatalf("c's Lock = %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("c did not get the lock within 30s of b's release (the lock was left handed to nobody)")
+	}
+	lc.Unlock(ctx)
 }
 
 // Anonymous callers of one Lock handle are one owner (see Lock's doc): after
