@@ -198,3 +198,26 @@ func TestUncontendedZeroAllocations(t *testing.T) {
 }
 
 type allocKey int
+
+// A Select's own allocations, beyond its cases (made once here and used
+// again, as a loop may): its state with its claim (one object), the
+// waiter of a case that waits, and the signal its waiters share. Select
+// over two Queues, the second ready: the first case queues its waiter.
+func TestSelectAllocations(t *testing.T) {
+	ctx := context.Background()
+	q1, q2 := tock.NewQueue[int](), tock.NewQueue[int]()
+	cases := []tock.SelectCase{tock.OnGet(q1, nil), tock.OnGet(q2, nil)}
+	n := testing.AllocsPerRun(200, func() {
+		q2.Put(ctx, 1)
+		if i, err := tock.Select(ctx, cases...); i != 1 || err != nil {
+			t.Fatalf("Select = %d, %v; want 1, nil", i, err)
+		}
+	})
+	want := 3.0
+	if raceEnabled {
+		want = 4 // the signal is a channel there: two objects
+	}
+	if n > want {
+		t.Errorf("Select over two Queues, the second ready: %v allocations, want at most %v (its state, the waiting case's waiter, the parker's signal)", n, want)
+	}
+}

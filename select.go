@@ -50,7 +50,8 @@ type selector struct {
 	ctx      context.Context
 	rt       internal.Runtime
 	task     *internal.Task // the task in ctx (nil: anonymous), decoded once
-	claim    *internal.Claim
+	claim    *internal.Claim // &own
+	own      internal.Claim
 	parker   internal.Parker
 	timer    int       // the earliest timeout case, or -1
 	deadline time.Time // its instant
@@ -117,7 +118,9 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 		panic("tock: Select: no case given")
 	}
 	call := internal.Decode(ctx) // before any mutex: a misuse check may panic
-	s := &selector{ctx: ctx, rt: call.RT, task: call.Task, claim: internal.NewClaim(), timer: -1}
+	s := &selector{ctx: ctx, rt: call.RT, task: call.Task, timer: -1}
+	s.own.Init()
+	s.claim = &s.own
 	defer endAll(cases) // also the cases not armed: the Select returned or panicked first
 	for i, c := range cases {
 		if c == nil {

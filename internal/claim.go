@@ -23,7 +23,15 @@ type Claim struct {
 var claimIDs atomic.Uint64
 
 // NewClaim returns an open claim.
-func NewClaim() *Claim { return &Claim{id: claimIDs.Add(1)} }
+func NewClaim() *Claim {
+	c := new(Claim)
+	c.Init()
+	return c
+}
+
+// Init readies a zero Claim (one inside its Select's own state, which
+// then needs no allocation of its own) as an open claim.
+func (c *Claim) Init() { c.id = claimIDs.Add(1) }
 
 // TryClaim decides the claim for case idx if it is still open.
 func (c *Claim) TryClaim(idx int) bool {
