@@ -49,7 +49,7 @@ const (
 type selector struct {
 	ctx      context.Context
 	rt       internal.Runtime
-	task     *internal.Task // the task in ctx (nil: anonymous), decoded once
+	task     *internal.Task  // the task in ctx (nil: anonymous), decoded once
 	claim    *internal.Claim // &own
 	own      internal.Claim
 	parker   internal.Parker
