@@ -355,28 +355,71 @@ func TestLockHandOverToAWaiterThatLeft(t *testing.T) {
 	lc.Unlock(ctx)
 }
 
+// handOverScene is the start of the hand-over races: a holds the lock
+// name, b waits for it with a cancellable ctx (cancelB) and its Lock's
+// error comes on errc, and the lock's key is flagged, so that a's release
+// hands over to b. lc is a third client's handle, to look whether the
+// lock is free; kv reads the bucket directly. ctx bounds it all (60 s).
+type handOverScene struct {
+	ctx        context.Context
+	a          *dist.Client
+	kv         jetstream.KeyValue
+	la, lb, lc *dist.Lock
+	cancelB    context.CancelFunc
+	errc       chan error
+}
+
+func newHandOverScene(t *testing.T, name string) *handOverScene {
+	t.Helper()
+	s := startServer(t)
+	ctx := bounded(t, 60*time.Second)
+	a := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
+	b := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
+	c := client(t, s.ClientURL())
+	_, kv := rawKV(t, s.ClientURL())
+	sc := &handOverScene{ctx: ctx, a: a, kv: kv, la: a.NewLock(name), lb: b.NewLock(name), lc: c.NewLock(name), errc: make(chan error, 1)}
+	if err := sc.la.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bctx, cancelB := context.WithCancel(ctx)
+	t.Cleanup(cancelB)
+	sc.cancelB = cancelB
+	go func() { sc.errc <- sc.lb.Lock(bctx) }()
+	waitQueued(t, ctx, a, name, 1)
+	waitFlagged(t, ctx, kv, "lock."+name+".h") // so that a hands over
+	return sc
+}
+
+// bResult is the error of b's Lock, waited for (bounded) after a's release.
+func (sc *handOverScene) bResult(t *testing.T) error {
+	t.Helper()
+	select {
+	case err := <-sc.errc:
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatal("b's Lock did not return within 30s of the hand-over")
+		return nil
+	}
+}
+
+// bHolds fails t unless b holds the lock (a third client cannot take it),
+// then releases it.
+func (sc *handOverScene) bHolds(t *testing.T) {
+	t.Helper()
+	if ok, _ := sc.lc.TryLock(sc.ctx); ok {
+		t.Fatal("b's Lock returned nil but the lock is free")
+	}
+	sc.lb.Unlock(sc.ctx)
+}
+
 // A waiter cancelled just before the lock is handed to it, which gives up
 // its place only after the hand-over landed, keeps the lock (the wake-up
 // wins): it must not return the cancellation and leave the lock named after
 // it. The hooks order the two: the releaser cancels the waiter, the waiter
 // gives up, then waits for the hand-over before it removes its ticket.
 func TestLockCancelledWaiterSeesLateHandOver(t *testing.T) {
-	s := startServer(t)
-	ctx := bounded(t, 60*time.Second)
-	a := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
-	b := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
-	c := client(t, s.ClientURL())
-	la, lb, lc := a.NewLock("H"), b.NewLock("H"), c.NewLock("H")
-	if err := la.Lock(ctx); err != nil {
-		t.Fatal(err)
-	}
-	_, kv := rawKV(t, s.ClientURL())
-	bctx, cancelB := context.WithCancel(ctx)
-	defer cancelB()
-	errc := make(chan error, 1)
-	go func() { errc <- lb.Lock(bctx) }()
-	waitQueued(t, ctx, a, "H", 1)
-	waitFlagged(t, ctx, kv, "lock.H.h") // so that a hands over
+	sc := newHandOverScene(t, "H")
+	ctx, a, kv, la, lc, cancelB := sc.ctx, sc.a, sc.kv, sc.la, sc.lc, sc.cancelB
 	gaveUp := make(chan struct{})
 	handed := make(chan struct{})
 	released := make(chan struct{}) // a's Release returned: its hand-over is final
@@ -414,12 +457,7 @@ func TestLockCancelledWaiterSeesLateHandOver(t *testing.T) {
 	}
 	close(released)
 	dist.SetHandOverHook(nil)
-	var err error
-	select {
-	case err = <-errc:
-	case <-time.After(30 * time.Second):
-		t.Fatal("b's Lock did not return within 30s of the hand-over")
-	}
+	err := sc.bResult(t)
 	dist.SetGiveUpHook(nil)
 	select {
 	case <-handed:
@@ -433,10 +471,7 @@ func TestLockCancelledWaiterSeesLateHandOver(t *testing.T) {
 		lc.Unlock(ctx)
 		t.Fatalf("b's Lock = %v; the lock was handed to it before it gave up its ticket, so the wake-up wins", err)
 	}
-	if ok, _ := lc.TryLock(ctx); ok {
-		t.Fatal("b's Lock returned nil but the lock is free")
-	}
-	lb.Unlock(ctx)
+	sc.bHolds(t)
 }
 
 // A waiter that gives up right after the hand-over write, before the
@@ -447,25 +482,11 @@ func TestLockCancelledWaiterSeesLateHandOver(t *testing.T) {
 // before, the releaser found the ticket gone, took the lock back and
 // freed it, and the waiter's Lock returned its cancellation.
 func TestLockWaiterGivingUpJustAfterHandOverKeepsIt(t *testing.T) {
-	s := startServer(t)
-	ctx := bounded(t, 60*time.Second)
-	a := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
-	b := client(t, s.ClientURL(), dist.WithLeaseTTL(time.Minute))
-	c := client(t, s.ClientURL())
-	la, lb, lc := a.NewLock("HJ"), b.NewLock("HJ"), c.NewLock("HJ")
-	if err := la.Lock(ctx); err != nil {
-		t.Fatal(err)
-	}
-	_, kv := rawKV(t, s.ClientURL())
-	bctx, cancelB := context.WithCancel(ctx)
-	defer cancelB()
-	errc := make(chan error, 1)
-	go func() { errc <- lb.Lock(bctx) }()
-	waitQueued(t, ctx, a, "HJ", 1)
-	waitFlagged(t, ctx, kv, "lock.HJ.h") // so that a hands over
-	gaveUp := make(chan struct{})        // b is giving up (it no longer looks at the lock)
-	written := make(chan struct{})       // a's hand-over write is done
-	released := make(chan struct{})      // a's Release returned
+	sc := newHandOverScene(t, "HJ")
+	ctx, a, la, cancelB := sc.ctx, sc.a, sc.la, sc.cancelB
+	gaveUp := make(chan struct{})   // b is giving up (it no longer looks at the lock)
+	written := make(chan struct{})  // a's hand-over write is done
+	released := make(chan struct{}) // a's Release returned
 	var gaveUpOnce sync.Once
 	dist.SetHandOverHook(func(string) {
 		cancelB()
@@ -505,22 +526,14 @@ func TestLockWaiterGivingUpJustAfterHandOverKeepsIt(t *testing.T) {
 	dist.SetHandOverHook(nil)
 	dist.SetHandedOverHook(nil)
 	close(released)
-	var err error
-	select {
-	case err = <-errc:
-	case <-time.After(30 * time.Second):
-		t.Fatal("b's Lock did not return within 30s of the hand-over")
-	}
+	err := sc.bResult(t)
 	if !checked {
 		t.Fatal("the releaser's view never lost b's ticket")
 	}
 	if err != nil {
 		t.Fatalf("b's Lock = %v; the lock was handed to it before it gave up its ticket, so the wake-up wins", err)
 	}
-	if ok, _ := lc.TryLock(ctx); ok {
-		t.Fatal("b's Lock returned nil but the lock is free")
-	}
-	lb.Unlock(ctx)
+	sc.bHolds(t)
 }
 
 // A Lock whose ticket write reports an error although it landed (a
