@@ -63,7 +63,44 @@ func TestRealRuntimeInSynctestBubble(t *testing.T) {
 // that channel and panicked ("receive on synctest channel from outside
 // bubble") with its waiter still queued, and the grant that followed
 // panicked with the primitive's mutex held.
+//
+// The stream's receives run with each kind of ctx users pass: none (an
+// anonymous caller), a task's own (tock.Run's) and one derived from it
+// (WithValue and WithCancel: its park selects on the ctx's Done).
 func TestRealPrimitiveUsedInThenOutOfSynctestBubble(t *testing.T) {
+	kinds := []struct {
+		name string
+		wrap func(ctx context.Context) (context.Context, context.CancelFunc)
+	}{
+		{"background", nil},
+		{"task", func(ctx context.Context) (context.Context, context.CancelFunc) { return ctx, func() {} }},
+		{"derived", func(ctx context.Context) (context.Context, context.CancelFunc) {
+			return context.WithCancel(context.WithValue(ctx, bubbleKey{}, 1))
+		}},
+	}
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) { primitiveInThenOutOfBubble(t, k.wrap) })
+	}
+}
+
+type bubbleKey struct{}
+
+// receiveAs receives from rcv with a ctx of the kind wrap makes (nil: an
+// anonymous caller's), as a task of its own when wrap is set.
+func receiveAs(rcv *tock.ReceiveStream[int], wrap func(context.Context) (context.Context, context.CancelFunc)) error {
+	if wrap == nil {
+		_, err := rcv.Receive(context.Background())
+		return err
+	}
+	return tock.Run(context.Background(), func(ctx context.Context) error {
+		ctx, cancel := wrap(ctx)
+		defer cancel()
+		_, err := rcv.Receive(ctx)
+		return err
+	})
+}
+
+func primitiveInThenOutOfBubble(t *testing.T, wrap func(context.Context) (context.Context, context.CancelFunc)) {
 	ctx := context.Background()
 	var l tock.Lock
 	snd, rcv := tock.NewStream[int](0)
@@ -79,7 +116,7 @@ func TestRealPrimitiveUsedInThenOutOfSynctestBubble(t *testing.T) {
 				t.Errorf("Lock in the bubble: %v", err)
 			}
 			l.Unlock(ctx)
-			if _, err := rcv.Receive(ctx); err != nil { // parks in the bubble
+			if err := receiveAs(rcv, wrap); err != nil { // parks in the bubble
 				t.Errorf("Receive in the bubble: %v", err)
 			}
 		})
@@ -109,7 +146,7 @@ func TestRealPrimitiveUsedInThenOutOfSynctestBubble(t *testing.T) {
 			l.Unlock(ctx)
 			return nil
 		})
-		waiter(func() error { _, err := rcv.Receive(ctx); return err })
+		waiter(func() error { return receiveAs(rcv, wrap) })
 		for l.Stats().Waiting != 1 || snd.Stats().WaitingReceive != 1 {
 			time.Sleep(time.Millisecond) //tockvet:ignore polls a state that cannot lapse: the waiters stay queued until released
 		}
