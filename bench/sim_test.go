@@ -102,6 +102,47 @@ func floorLoop(n, m int, pull bool) {
 	}
 }
 
+// coroutineLoop is the floor of an engine with a coroutine per process:
+// the floor loop over the same heap, where each event resumes the event's
+// own process, an iter.Pull coroutine that computes its next wake-up and
+// yields it back. It is what every event of tock's (or any coroutine-per-task
+// engine's) model costs at least: beside floor+iter.Pull's one warm
+// coroutine, it pays the switch into one of n suspended stacks, cold once n
+// is large, and the set-up of n coroutines that perEvent amortizes over the
+// events as it does for the other rows.
+func coroutineLoop(n, m int) {
+	var h fheap
+	nexts := make([]func() (int64, bool), n)
+	stops := make([]func(), n)
+	var seq uint64
+	for i := 0; i < n; i++ {
+		nexts[i], stops[i] = iter.Pull(func(yield func(int64) bool) {
+			now := int64(0)
+			for k := 0; k < m; k++ {
+				now += delay(i)
+				if k == m-1 {
+					return
+				}
+				if !yield(now + delay(i)) {
+					return
+				}
+			}
+		})
+		seq++
+		h.push(fevent{when: delay(i), seq: seq, proc: int32(i)})
+	}
+	for len(h) > 0 {
+		e := h.pop()
+		if at, ok := nexts[e.proc](); ok {
+			seq++
+			h.push(fevent{when: at, seq: seq, proc: e.proc})
+		}
+	}
+	for _, stop := range stops {
+		stop()
+	}
+}
+
 func delay(i int) int64 { return int64(1+i%10) * int64(time.Millisecond) }
 
 // goroutineLoop is the same model on goroutine+channel hand-offs, the way
@@ -177,6 +218,7 @@ func BenchmarkSimSleep(b *testing.B) {
 		b.Run(name+"/tock", func(b *testing.B) { b.ReportAllocs(); perEvent(b, n, tockSleeps) })
 		b.Run(name+"/floor", func(b *testing.B) { perEvent(b, n, func(n, m int) { floorLoop(n, m, false) }) })
 		b.Run(name+"/floor+iter.Pull", func(b *testing.B) { perEvent(b, n, func(n, m int) { floorLoop(n, m, true) }) })
+		b.Run(name+"/floor+coroutines", func(b *testing.B) { perEvent(b, n, coroutineLoop) })
 		b.Run(name+"/goroutines", func(b *testing.B) { perEvent(b, n, goroutineLoop) })
 		b.Run(name+"/synctest", func(b *testing.B) { b.ReportAllocs(); perEvent(b, n, synctestSleeps(b)) })
 	}

@@ -135,7 +135,14 @@ func (h *timerQueue) advance(when int64) []hent {
 	h.last = uint64(when)
 	h.mask &^= 1 << (b - 1)
 	h.min[b] = hent{}
+	// The entries due at when stay in bucket b's array, moved to its front
+	// in their order, and that array becomes bucket 0; bucket 0's array
+	// (empty: done emptied it) becomes bucket b's. The arrays change
+	// buckets instead of the entries being copied into another one, which
+	// at 100,000 timers due together was an array grown by doubling to
+	// 2.4 MB at each advance.
 	src := h.b[b]
+	k := 0
 	for _, e := range src {
 		if !e.live() {
 			// dropped now rather than moved and dropped later
@@ -147,11 +154,13 @@ func (h *timerQueue) advance(when int64) []hent {
 		if nb := h.bucket(e.when); nb > 0 {
 			h.add(nb, e)
 		} else {
-			h.b[0] = append(h.b[0], e)
+			src[k] = e
+			k++
 		}
 	}
-	clear(src)
-	h.b[b] = src[:0]
+	clear(src[k:])
+	h.b[b] = h.b[0][:0]
+	h.b[0] = src[:k]
 	return h.b[0]
 }
 
