@@ -396,3 +396,35 @@ func TestEndedTaskLeavesParkedSet(t *testing.T) {
 		t.Errorf("the root's parked set holds %d tasks after 1,000 ended; want 1 (main)", held)
 	}
 }
+
+// TestEndedTasksKeepFewCoroutines: tasks that end together keep at most
+// maxIdle coroutines (and their stacks) for later tasks; the others end
+// with their task. Until the run ended, 1,000 tasks ending at one instant
+// kept 1,000 goroutines, each switched into again at the run's end to stop
+// it.
+func TestEndedTasksKeepFewCoroutines(t *testing.T) {
+	const n = 1000
+	s := NewSched(time.Time{}, time.Time{}, false)
+	var idle, before, after int
+	res := s.Run(context.Background(), func(ctx context.Context) error {
+		before = runtime.NumGoroutine()
+		for i := 0; i < n; i++ {
+			s.Spawn(ctx, "", func(ctx context.Context) { s.Sleep(ctx, time.Second) })
+		}
+		s.Sleep(ctx, 2*time.Second) // all of them have run and ended now
+		idle = len(s.idle)
+		after = runtime.NumGoroutine()
+		return nil
+	})
+	if res.Err != nil || res.Panic != nil {
+		t.Fatalf("run: %v %v", res.Err, res.Panic)
+	}
+	if idle > maxIdle {
+		t.Errorf("%d idle coroutines kept, want at most %d", idle, maxIdle)
+	}
+	// goroutines of other tests' leftovers may come and go: the bound is
+	// loose, and still far under n
+	if grew := after - before; grew > maxIdle+50 {
+		t.Errorf("%d goroutines more after %d tasks ended, want at most about %d", grew, n, maxIdle)
+	}
+}

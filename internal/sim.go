@@ -444,13 +444,22 @@ func (s *Sched) coroFor() *coro {
 		for {
 			t := s.cur // the task this resume starts (see coro)
 			runTask(t)
-			if t.aborting || !yield(true) {
-				return
+			if t.aborting || len(s.idle) >= maxIdle || !yield(true) {
+				return // returning ends the task (see loop)
 			}
 		}
 	})
 	return co
 }
+
+// maxIdle bounds the idle coroutines kept for later tasks. A task that ends
+// while that many are kept ends its coroutine too, in the same switch: an
+// idle coroutine keeps its stack until the run ends, and the run's end
+// then switches into each one to stop it. Tasks that come and go (a
+// source of customers, a Group's short tasks) reuse a few; a model that
+// ends 100,000 tasks at once would otherwise keep 100,000 stacks, and pay
+// a third switch per task.
+const maxIdle = 256
 
 // runTask runs t's function, recording a panic other than the one that
 // unwinds an abandoned task.
@@ -491,9 +500,10 @@ func (s *Sched) ended(t *simTask) {
 		t.home = nil
 	}
 	s.live.remove(&t.live)
-	if t.goexit {
+	switch {
+	case t.goexit:
 		s.dead = append(s.dead, t.co) // never resumed again (see runTask)
-	} else {
+	case t.co != nil: // else its coroutine ended with it (see maxIdle)
 		s.idle = append(s.idle, t.co)
 	}
 	t.co, t.next, t.fn = nil, nil, nil
@@ -769,7 +779,11 @@ func (s *Sched) loop() Result {
 			t.state = stRunning
 			s.events++
 			s.progress()
-			ended, _ := t.next()
+			ended, running := t.next()
+			if !running { // its coroutine ended with it (see maxIdle)
+				ended = true
+				t.co = nil
+			}
 			s.cur = nil
 			if s.x != nil && s.x.trace != 0 { // exploration hook: the trace
 				s.x.step(s, t, ended)
