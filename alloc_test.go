@@ -200,9 +200,10 @@ func TestUncontendedZeroAllocations(t *testing.T) {
 type allocKey int
 
 // A Select's own allocations, beyond its cases (made once here and used
-// again, as a loop may): its state with its claim (one object), the
-// waiter of a case that waits, and the signal its waiters share. Select
-// over two Queues, the second ready: the first case queues its waiter.
+// again, as a loop may): its state with its claim (one object). Select
+// over two Queues, the second ready: the first pass finds it, and the
+// first case queues no waiter and the Select makes no signal (before the
+// first pass: 3 allocations, 4 under the race detector).
 func TestSelectAllocations(t *testing.T) {
 	ctx := context.Background()
 	q1, q2 := tock.NewQueue[int](), tock.NewQueue[int]()
@@ -213,11 +214,7 @@ func TestSelectAllocations(t *testing.T) {
 			t.Fatalf("Select = %d, %v; want 1, nil", i, err)
 		}
 	})
-	want := 3.0
-	if raceEnabled {
-		want = 4 // the signal is a channel there: two objects
-	}
-	if n > want {
-		t.Errorf("Select over two Queues, the second ready: %v allocations, want at most %v (its state, the waiting case's waiter, the parker's signal)", n, want)
+	if n > 1 {
+		t.Errorf("Select over two Queues, the second ready: %v allocations, want at most 1 (its state)", n)
 	}
 }

@@ -22,7 +22,10 @@ type SelectCase interface {
 	check(s *selector)
 	// arm completes the case at once if it can (claiming the select for
 	// case i), or queues its waiter. It returns armDone if it completed,
-	// armDecided if another case already won, armWaiting otherwise. It
+	// armDecided if another case already won, armWaiting otherwise. While
+	// s.polling (Select's first pass) it queues nothing: armWaiting then
+	// means the case cannot complete now, and armUnpolled that it cannot
+	// tell without being armed (the pass stops there). It
 	// takes the primitive's mutex (released if it panics) and must not
 	// panic once it has claimed the select: what can panic (a Tracked
 	// condition, a misuse check) comes first.
@@ -44,6 +47,7 @@ const (
 	armWaiting armResult = iota
 	armDone
 	armDecided
+	armUnpolled // polling: the case can only be armed (see SelectCase.arm)
 )
 
 type selector struct {
@@ -55,7 +59,10 @@ type selector struct {
 	parker   internal.Parker
 	timer    int       // the earliest timeout case, or -1
 	deadline time.Time // its instant
-	borrows  []*borrowCase
+	// polling: the first pass, which looks for a case that completes at
+	// once and queues none (see Select)
+	polling bool
+	borrows []*borrowCase
 }
 
 // enqueue readies w as case i of s and appends it to q.
@@ -84,8 +91,12 @@ func enqueue[T any](s *selector, q *internal.Queue[T], w *internal.Waiter[T], i 
 // sim.ErrWallClockDeadline for a ctx with a deadline of the wall clock). In a simulation, a Select that completes at
 // once is a checkpoint (the tasks already runnable run first).
 //
-// The operation of the winning case happens before Select returns, with
-// the same guarantees as the operation's own call. Each waiting case is
+// Select first looks at the cases in order without queueing any, and the
+// first that can complete does (a Select that does not wait costs no
+// waiter); only if none can are they queued, in order, the first to
+// complete meanwhile winning. The operation of the winning case happens
+// before Select returns, with the same guarantees as the operation's own
+// call. Each waiting case is
 // queued in its primitive's FIFO like a plain call (a Container, Lock,
 // limiter or Semaphore case waits behind the calls already waiting), and
 // counts in that primitive's Stats while it waits.
@@ -132,8 +143,18 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 		return -1, err
 	}
 	internal.CheckSelect(s.rt)
-	internal.PrepareShared(s.rt, &s.parker)
+	// The first pass looks for a case that completes at once, in order,
+	// queueing none: a Select that does not wait makes no waiter, no
+	// signal and no second round of the cases' locks (Go's select polls
+	// its cases first too). Only if none does are the cases armed.
+	s.polling = true
 	armed, immediate := armAll(s, cases)
+	s.polling = false
+	if !immediate {
+		s.timer = -1
+		internal.PrepareShared(s.rt, &s.parker)
+		armed, immediate = armAll(s, cases)
+	}
 	var refused error // a park's refusal, raised once the cases are disarmed
 	var parkErr error // the park's error, if it failed for a reason of its own
 	grantWon := false
@@ -369,6 +390,9 @@ func (c *recvCase[T]) arm(s *selector, i int) armResult {
 	if s.claim.Decided() {
 		return armDecided
 	}
+	if s.polling {
+		return armWaiting
+	}
 	c.w = new(internal.Waiter[slot[T]])
 	c.w.Val.h = c.h
 	enqueue(s, &p.recvq, c.w, i)
@@ -478,6 +502,9 @@ func (c *sendCase[T]) arm(s *selector, i int) armResult {
 	}
 	if s.claim.Decided() {
 		return armDecided
+	}
+	if s.polling {
+		return armWaiting
 	}
 	c.w = new(internal.Waiter[slot[T]])
 	c.w.Val = slot[T]{v: c.v, h: c.s}
@@ -646,6 +673,9 @@ func (c *unitCase) arm(s *selector, i int) armResult {
 		if s.claim.Decided() {
 			return armDecided
 		}
+		if s.polling {
+			return armWaiting // pre marks the primitive for a waiter
+		}
 		if c.pre == nil || c.pre() {
 			break
 		}
@@ -707,6 +737,9 @@ func OnTimeout(d time.Duration, f func()) SelectCase { return &timeoutCase{d: d,
 func OnDeadline(t time.Time, f func()) SelectCase { return &timeoutCase{at: t, abs: true, f: f} }
 
 func (c *timeoutCase) arm(s *selector, i int) armResult {
+	if s.polling && !c.abs && c.d > 0 {
+		return armWaiting // not due: no clock reading
+	}
 	now := s.rt.Now()
 	at := c.at
 	if !c.abs {

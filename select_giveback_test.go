@@ -19,14 +19,22 @@ import (
 // delivered it.
 func TestSelectArmPanicGivesBack(t *testing.T) {
 	bothRuntimes(t, func(t *testing.T, ctx context.Context, h *H) error {
-		// sel runs a Select of first and a Tracked case whose condition
-		// calls grant and then panics; it checks the panic got out.
-		sel := func(name string, first tock.SelectCase, grant func()) {
+		// selAfter runs a Select of first and a Tracked case whose
+		// condition calls grant and then panics when the cases are armed:
+		// its first looks calls (the Select's first pass, which queues no
+		// case, looks at it once unless a case before it cannot be looked
+		// at without being armed) find it false. It checks the panic got
+		// out.
+		selAfter := func(looks int, name string, first tock.SelectCase, grant func()) {
 			t.Helper()
 			tr := tock.NewTracked(0)
 			called := false
 			r := panicOf(func() {
 				tock.Select(ctx, first, tock.OnTracked(tr, func(int) bool {
+					if looks > 0 {
+						looks--
+						return false
+					}
 					called = true
 					grant()
 					panic("boom")
@@ -38,6 +46,10 @@ func TestSelectArmPanicGivesBack(t *testing.T) {
 			if n := tr.Stats().Waiting; n != 0 {
 				t.Errorf("%s: tracked case left queued", name)
 			}
+		}
+		sel := func(name string, first tock.SelectCase, grant func()) {
+			t.Helper()
+			selAfter(1, name, first, grant)
 		}
 
 		q := tock.NewQueue[int]()
@@ -146,7 +158,8 @@ func TestSelectArmPanicGivesBack(t *testing.T) {
 		pl := tock.NewPriorityLimiter(1)
 		hold, _ := pl.TryAcquire(ctx, 0)
 		var got *tock.Permit
-		sel("permit", tock.OnPermit(pl, 0, func(p *tock.Permit) { got = p }), hold.Release)
+		// a Permit case is armed in the first pass, which stops there
+		selAfter(0, "permit", tock.OnPermit(pl, 0, func(p *tock.Permit) { got = p }), hold.Release)
 		if st := pl.Stats(); st.InUse != 0 || st.Waiting != 0 || got != nil {
 			t.Errorf("permit: %+v, callback ran %v", st, got != nil)
 		}

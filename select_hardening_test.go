@@ -64,6 +64,14 @@ func TestSelectHardeningOnChannelLeaksSubscription(t *testing.T) {
 		if n := c4.Subscribers(); n != 0 {
 			t.Errorf("an earlier arm panicked: %d subscribers left, want 0", n)
 		}
+		// A nil case: the OnChannel case after it is never checked.
+		c5 := tock.NewChannel[int]()
+		expectPanic(t, "tock: Select: case 1 is nil", func() {
+			tock.Select(ctx, tock.OnEvent(&e, nil), nil, tock.OnChannel(c5, nil))
+		})
+		if n := c5.Subscribers(); n != 0 {
+			t.Errorf("a case before it was nil: %d subscribers left, want 0", n)
+		}
 		return nil
 	})
 }
@@ -752,4 +760,49 @@ func advSelHoldLock(ctx context.Context, g *tock.Group, l *tock.Lock) (unlock fu
 		return nil
 	})
 	return release.Set, locked.Wait(ctx)
+}
+
+// Cases reused across many Selects, some completing at once and some
+// waiting, lose nothing and leave no waiter behind, on both runtimes,
+// with the items coming from another task in an order that makes either
+// case win.
+func TestSelectReusedCasesLoseNothing(t *testing.T) {
+	bothRuntimes(t, func(t *testing.T, ctx context.Context, h *H) error {
+		const n = 300
+		q1, q2 := tock.NewQueue[int](), tock.NewQueue[int]()
+		var sum, count int
+		take := func(v int) { sum += v; count++ }
+		cases := []tock.SelectCase{tock.OnGet(q1, take), tock.OnGet(q2, take)}
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error {
+			for i := 1; i <= n; i++ {
+				q := q1
+				if i%3 == 0 {
+					q = q2
+				}
+				if err := q.Put(ctx, i); err != nil {
+					return err
+				}
+				if i%7 == 0 {
+					tock.Yield(ctx)
+				}
+			}
+			return nil
+		})
+		for count < n {
+			if _, err := tock.Select(ctx, cases...); err != nil {
+				return err
+			}
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		if want := n * (n + 1) / 2; sum != want {
+			t.Errorf("received a sum of %d, want %d", sum, want)
+		}
+		if w1, w2 := q1.Waiting(), q2.Waiting(); w1 != 0 || w2 != 0 {
+			t.Errorf("waiters left behind: %d, %d", w1, w2)
+		}
+		return nil
+	})
 }

@@ -66,6 +66,9 @@ func (k *containerCase) arm(s *selector, i int) armResult {
 	if s.claim.Decided() {
 		return armDecided
 	}
+	if s.polling {
+		return armWaiting
+	}
 	k.w = new(internal.Waiter[float64])
 	k.w.Val = k.amount
 	enqueue(s, q, k.w, i)
@@ -124,8 +127,10 @@ type trackedCase[T any] struct {
 // OnTracked is a Select case that completes when pred holds for t's value,
 // as t.WaitUntil does (woken by the change that makes pred true); f (if
 // not nil) gets the value that satisfied pred. It takes nothing from t. It
-// panics if t or pred is nil. pred runs under t's internal lock, in the Select
-// and in each Set or Update while the case waits (see Tracked.Set); if it
+// panics if t or pred is nil. pred runs under t's internal lock: in the
+// Select (once as the Select looks for a case that completes at once,
+// and again when it queues its cases if none does) and in each Set or
+// Update while the case waits (see Tracked.Set); if it
 // panics in the Select, the panic propagates out of Select, which leaves
 // no case queued and takes nothing (see Select).
 func OnTracked[T any](t *Tracked[T], pred func(T) bool, f func(v T)) SelectCase {
@@ -167,6 +172,9 @@ func (k *trackedCase[T]) arm(s *selector, i int) armResult {
 	}
 	if s.claim.Decided() {
 		return armDecided
+	}
+	if s.polling {
+		return armWaiting
 	}
 	k.w = new(internal.Waiter[trackedWait[T]])
 	k.w.Val.pred = k.pred
@@ -225,7 +233,13 @@ func OnPermit(l *PriorityLimiter, priority int, f func(p *Permit)) SelectCase {
 func (k *permitCase) check(*selector) {}
 
 func (k *permitCase) arm(s *selector, i int) armResult {
-	k.w, k.victim, k.won = nil, nil, false // a case may be used again
+	k.w, k.victim, k.won, k.p = nil, nil, false, nil // a case may be used again
+	if s.polling {
+		// Its permit is made before the limiter's lock is taken, and
+		// one that a case that waits or loses made is cancelled by its
+		// disarm: this case is armed, or it is not looked at.
+		return armUnpolled
+	}
 	l := k.l
 	k.p = l.newPermit(s.ctx, k.prio)
 	l.mu.Lock()
@@ -377,6 +391,9 @@ func (k *borrowCase) arm(s *selector, i int) armResult {
 	}
 	if s.claim.Decided() {
 		return armDecided
+	}
+	if s.polling {
+		return armWaiting
 	}
 	if t, ok := k.b.(*internal.Task); ok {
 		// As acquireSlow: a task counts its waits, and a second wait for it
