@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"unsafe"
 	"slices"
 	"testing"
 	"time"
@@ -426,5 +427,25 @@ func TestEndedTasksKeepFewCoroutines(t *testing.T) {
 	// loose, and still far under n
 	if grew := after - before; grew > maxIdle+50 {
 		t.Errorf("%d goroutines more after %d tasks ended, want at most about %d", grew, n, maxIdle)
+	}
+}
+
+// TestTimerBucketGrowsByDoubling: 100,000 timers set for one instant
+// (100,000 tasks set up to sleep alike) fill one bucket, which grows to
+// them having allocated about 2 entries' worth each (append's growth of a
+// large slice, about 1.25x a step, allocated about 5). A node's parked
+// set grows the same way (appendDoubling).
+func TestTimerBucketGrowsByDoubling(t *testing.T) {
+	const n = 100_000
+	tms := make([]timer, n)
+	s := &Sched{}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range tms {
+		s.setTimer(&tms[i], 1e9)
+	}
+	runtime.ReadMemStats(&after)
+	if got, bound := after.TotalAlloc-before.TotalAlloc, uint64(3*n*unsafe.Sizeof(hent{})); got > bound {
+		t.Errorf("%d timers in one bucket allocated %d bytes, want at most %d (3 entries' worth each)", n, got, bound)
 	}
 }

@@ -614,10 +614,10 @@ func (s *Sched) watch(ctx context.Context, t *simTask) error {
 			// that node's set from its first park there until it ends, so
 			// such a park and its wake-up touch no other task.
 			t.home, t.homeIdx = n, int32(len(n.parked))
-			n.parked = append(n.parked, t)
+			n.parked = appendDoubling(n.parked, t)
 		default:
 			t.parkIdx = int32(len(n.parked))
-			n.parked = append(n.parked, t)
+			n.parked = appendDoubling(n.parked, t)
 		}
 		return nil
 	}

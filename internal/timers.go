@@ -73,7 +73,7 @@ func (h *timerQueue) add(b int, e hent) {
 	} else if m := &h.min[b]; m.tm != nil && e.when < m.when {
 		*m = e
 	}
-	h.b[b] = append(h.b[b], e)
+	h.b[b] = appendDoubling(h.b[b], e)
 }
 
 // push adds e; its when is after the instant the queue last advanced to.
