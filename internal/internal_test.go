@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
-	"unsafe"
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/tockgo/tock/internal/leaktest"
 )
