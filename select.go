@@ -165,18 +165,18 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 		// the later ones were armed): wait for its signal.
 		s.parker.Drain()
 	default:
-		wctx := ctx
+		var err error
 		if s.timer >= 0 {
-			var cancel context.CancelFunc
-			wctx, cancel = s.rt.WithDeadline(ctx, s.deadline)
-			defer cancel()
+			err = internal.ParkSelectUntil(ctx, s.rt, &s.parker, s.deadline)
+		} else {
+			err = internal.ParkSelect(ctx, s.rt, &s.parker)
 		}
-		if err := internal.ParkSelect(wctx, s.rt, &s.parker); err != nil {
+		if err != nil {
 			var won bool
 			switch {
 			case internal.Refused(err):
 				won = s.claim.Cancel()
-			case ctx.Err() == nil && s.timer >= 0 && wctx.Err() != nil:
+			case internal.ParkTimedOut(err):
 				won = s.claim.TryClaim(s.timer) // the deadline passed
 			default:
 				// ctx is done, or the park failed for a reason of its own

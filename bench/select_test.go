@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/tockgo/tock"
 	"github.com/tockgo/tock/sim"
@@ -71,6 +72,13 @@ func BenchmarkSimSelectWait(b *testing.B) {
 	b.Run("tock", func(b *testing.B) {
 		run(b, func(ctx context.Context, q1, q2 *tock.Queue[int]) error {
 			_, err := tock.Select(ctx, tock.OnGet(q1, nil), tock.OnGet(q2, nil))
+			return err
+		})
+	})
+	// a customer who reneges: the item or a timeout (that is not reached)
+	b.Run("tock-timeout", func(b *testing.B) {
+		run(b, func(ctx context.Context, q1, q2 *tock.Queue[int]) error {
+			_, err := tock.Select(ctx, tock.OnGet(q2, nil), tock.OnTimeout(time.Hour, nil))
 			return err
 		})
 	})

@@ -2,8 +2,10 @@ package internal
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Claim is the one decision of a Select: which of its cases, each a waiter
@@ -129,6 +131,19 @@ func CheckSelect(rt Runtime) {
 func ParkSelect(ctx context.Context, rt Runtime, p *Parker) error {
 	return rt.Park(ctx, p, "Select")
 }
+
+// ParkSelectUntil is ParkSelect that also ends once rt's clock reaches d
+// (see Runtime.ParkUntil and ParkTimedOut).
+func ParkSelectUntil(ctx context.Context, rt Runtime, p *Parker, d time.Time) error {
+	return rt.ParkUntil(ctx, p, "Select", d)
+}
+
+// errParkTimedOut is ParkUntil's error once its deadline passed.
+var errParkTimedOut = errors.New("tock: the park's deadline passed")
+
+// ParkTimedOut reports whether err is ParkUntil's for a deadline that
+// passed.
+func ParkTimedOut(err error) bool { return err == errParkTimedOut }
 
 // Refused reports whether err is a park's refusal, or a panic it recovered
 // from a method of its ctx (see Raise).

@@ -125,3 +125,57 @@ func TestSimTaskCtxSafe(t *testing.T) {
 		t.Fatal("the simulation did not run its main task")
 	}
 }
+
+// ParkUntil, on both runtimes: a park that a grant ends before the deadline
+// returns nil (the simulation tells a grant from its timer: a grant leaves
+// the timer armed), and one that nothing wakes returns the deadline's
+// error at the deadline.
+func TestParkUntil(t *testing.T) {
+	t.Run("sim", func(t *testing.T) {
+		s := NewSched(time.Time{}, time.Time{}, false)
+		var granted, timedOut error
+		var at time.Duration
+		s.Run(context.Background(), func(ctx context.Context) error {
+			var p Parker
+			s.Spawn(ctx, "", func(ctx context.Context) {
+				s.Prepare(&p, "test")
+				granted = s.ParkUntil(ctx, &p, "test", s.Now().Add(10*time.Second))
+			})
+			s.Sleep(ctx, time.Second)
+			p.wake()
+			var q Parker
+			s.Prepare(&q, "test")
+			start := s.Now()
+			timedOut = s.ParkUntil(ctx, &q, "test", start.Add(3*time.Second))
+			at = s.Now().Sub(start)
+			return nil
+		})
+		if granted != nil {
+			t.Errorf("granted park: %v, want nil", granted)
+		}
+		if !ParkTimedOut(timedOut) || at != 3*time.Second {
+			t.Errorf("park nobody woke: %v after %v, want the deadline's error after 3s", timedOut, at)
+		}
+	})
+	t.Run("real", func(t *testing.T) {
+		ctx := context.Background()
+		var p Parker
+		Real.Prepare(&p, "test")
+		done := make(chan error, 1)
+		go func() { done <- Real.ParkUntil(ctx, &p, "test", time.Now().Add(time.Hour)) }()
+		p.wake()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("granted park: %v, want nil", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a granted ParkUntil did not return")
+		}
+		var q Parker
+		Real.Prepare(&q, "test")
+		if err := Real.ParkUntil(ctx, &q, "test", time.Now().Add(time.Millisecond)); !ParkTimedOut(err) {
+			t.Errorf("park nobody woke: %v, want the deadline's error", err)
+		}
+	})
+}

@@ -127,6 +127,19 @@ func parkSelectDone(ctx context.Context, done <-chan struct{}, p *Parker) error 
 	return ctx.Err()
 }
 
+// ParkUntil parks with a ctx that ends at d (the real runtime's timer is
+// a context's); it reports the deadline (errParkTimedOut) when the park
+// ended by it while ctx itself is not done.
+func (r realRuntime) ParkUntil(ctx context.Context, p *Parker, what string, d time.Time) error {
+	wctx, cancel := context.WithDeadline(ctx, d)
+	defer cancel()
+	err := r.Park(wctx, p, what)
+	if err != nil && !Refused(err) && ctx.Err() == nil && wctx.Err() != nil {
+		return errParkTimedOut
+	}
+	return err
+}
+
 func (realRuntime) Label(id uint64) string {
 	if t, ok := named.Load(id); ok {
 		return t.(*Task).Name()

@@ -43,6 +43,13 @@ type Runtime interface {
 	// *ctxPanic if a method of ctx (one of the user's own type) panicked
 	// (see Block).
 	Park(ctx context.Context, p *Parker, what string) error
+	// ParkUntil is Park that also ends once the clock reaches d: it then
+	// returns an error that ParkTimedOut reports (a grant may still have
+	// claimed the waiter meanwhile: the caller's claim tells; on the real
+	// runtime its signal may still be on its way). A d beyond the clock's
+	// range never ends the park. It is a Select's park with a timeout
+	// case: a simulation parks on its timer, with no context made for it.
+	ParkUntil(ctx context.Context, p *Parker, what string, d time.Time) error
 	// Checkpoint is the schedule point of AnyIO-style primitives: in a
 	// simulation the caller runs again after every task already runnable.
 	// On the real runtime it does nothing. It reports whether other tasks

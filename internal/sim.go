@@ -64,6 +64,7 @@ type simTask struct {
 	state    taskState
 	aborting bool
 	goexit   bool  // it ended by runtime.Goexit
+	fired    bool  // its last timed park ended by its timer (see ParkUntil)
 	parkIdx  int32 // index in wnode.parked, unless wnode is home
 	homeIdx  int32 // index in home.parked
 	// cancellation watch while parked: in wnode's parked set, or in the
@@ -264,6 +265,7 @@ func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) e
 					s.now = when
 					s.events++
 					s.progress()
+					t.fired = true
 					return nil
 				}
 			}
@@ -279,6 +281,7 @@ func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) e
 	t.state = stParked
 	t.wakeErr = nil
 	resumed := t.co.yield(false)
+	t.fired = timed && t.timer.seq == 0 // the loop fired it (a grant leaves it armed)
 	s.unwatch(t)
 	s.stopTimer(&t.timer)
 	if !resumed {
@@ -288,6 +291,27 @@ func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) e
 		return errAbort
 	}
 	return t.wakeErr
+}
+
+// ParkUntil is Park on the task's timer at d, with no context made for
+// it: errParkTimedOut once the timer fired (or would have: the task was
+// the next event). A d beyond the clock's range parks with no timer, as
+// WithDeadline makes none.
+func (s *Sched) ParkUntil(ctx context.Context, p *Parker, what string, d time.Time) error {
+	if d.After(s.start.Add(math.MaxInt64)) {
+		return s.park(ctx, what, false, 0)
+	}
+	when := int64(d.Sub(s.start))
+	if when <= s.now {
+		return errParkTimedOut
+	}
+	if err := s.park(ctx, what, true, when); err != nil {
+		return err
+	}
+	if s.cur.fired {
+		return errParkTimedOut
+	}
+	return nil
 }
 
 // suspend hands control back to the scheduler until t is resumed; it panics

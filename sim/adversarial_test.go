@@ -646,3 +646,80 @@ func TestSimHardeningPCTHugeDepthCost(t *testing.T) {
 		t.Fatalf("PCT(3) allocated %d KB, PCT(1<<20) %d KB for the same 800-step run", small>>10, huge>>10)
 	}
 }
+
+// A Select's timeout parks on the task's own timer (sim's ParkUntil, no
+// context made for it), with a deadline's rules: one past the end of the
+// clock never fires (the run deadlocks instead of timing out at the end of
+// time, as TestSimHardeningDeadlinePastEndOfClockFiresEarly's wait); one
+// inside it fires at its instant, and a grant made at that instant by a
+// task that runs first wins over it; a task alone reaches it with no
+// switch; and a Select that waits with a timeout makes no context (4
+// allocations: its two cases, its state, the Get's waiter; 9 with a
+// context).
+func TestSimSelectTimeoutParksOnTheTimer(t *testing.T) {
+	leaktest.Check(t)
+	err, p := boundedCall(t, 30*time.Second, func() error {
+		return sim.Run(context.Background(), func(ctx context.Context) error {
+			q := tock.NewQueue[int]()
+			tock.Select(ctx, tock.OnGet(q, nil), tock.OnDeadline(sim.DefaultStart.AddDate(400, 0, 0), nil))
+			return errors.New("the Select returned")
+		})
+	})
+	if p != nil {
+		t.Fatal(p)
+	}
+	var de *sim.DeadlockError
+	if !errors.As(err, &de) {
+		t.Fatalf("a Select past the end of the clock: Run = %v, want a deadlock", err)
+	}
+
+	err = sim.Run(context.Background(), func(ctx context.Context) error {
+		q := tock.NewQueue[int]()
+		// alone: the timeout is the next event
+		if i, err := tock.Select(ctx, tock.OnGet(q, nil), tock.OnTimeout(time.Second, nil)); i != 1 || err != nil {
+			return fmt.Errorf("alone: Select = %d, %v; want the timeout", i, err)
+		}
+		if at := tock.Now(ctx).Sub(sim.DefaultStart); at != time.Second {
+			return fmt.Errorf("alone: timed out at %v, want 1s", at)
+		}
+		// a grant at the timeout's instant, by a task whose timer is older
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error {
+			tock.Sleep(ctx, time.Second)
+			return q.Put(ctx, 7)
+		})
+		tock.Yield(ctx) // the putter sleeps first: its timer fires first
+		got := 0
+		i, err := tock.Select(ctx, tock.OnGet(q, func(v int) { got = v }), tock.OnTimeout(time.Second, nil))
+		if i != 0 || err != nil || got != 7 {
+			return fmt.Errorf("grant at the timeout's instant: Select = %d, %v, got %d; want the item", i, err, got)
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		// the timeout at its instant, with another task asleep beyond it
+		g = tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error { return tock.Sleep(ctx, 5*time.Second) })
+		start := tock.Now(ctx)
+		if i, err := tock.Select(ctx, tock.OnGet(q, nil), tock.OnTimeout(2*time.Second, nil)); i != 1 || err != nil {
+			return fmt.Errorf("timeout: Select = %d, %v", i, err)
+		}
+		if d := tock.Now(ctx).Sub(start); d != 2*time.Second {
+			return fmt.Errorf("timed out after %v, want 2s", d)
+		}
+		if q.Waiting() != 0 {
+			return errors.New("the timed-out Select left its waiter queued")
+		}
+		// allocations of a Select that waits and times out
+		n := testing.AllocsPerRun(20, func() {
+			tock.Select(ctx, tock.OnGet(q, nil), tock.OnTimeout(time.Millisecond, nil))
+		})
+		if n > 4 {
+			return fmt.Errorf("a Select that waits and times out: %v allocations, want at most 4", n)
+		}
+		return g.Wait()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
