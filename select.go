@@ -108,7 +108,7 @@ func enqueue[T any](s *selector, q *internal.Queue[T], w *internal.Waiter[T], i 
 // already holds or awaits a token of the limiter, or that two cases
 // borrow for). Select panics if ctx is nil, if no case is given or if a
 // case is nil. What can
-// still panic while the cases are armed is a Tracked condition (user
+// still panic while the cases are looked at or armed is a Tracked condition (user
 // code), or a borrower that another goroutine made a holder or waiter
 // after the check. Then no case stays queued, and a case that a grant
 // won meanwhile (on the real runtime, another goroutine's; in a
@@ -217,6 +217,8 @@ func Select(ctx context.Context, cases ...SelectCase) (int, error) {
 
 // armAll arms cases in order until one completes or the Select is
 // decided, and returns how many it armed and whether one completed at once.
+// While s.polling it only looks (no case queues; it stops at a case that
+// cannot be looked at, see SelectCase.arm).
 // If an arm panics (a Tracked condition, a borrower misused meanwhile), the
 // Select is decided for nobody, the cases armed before it leave their
 // queues, and one that a grant won in between gives back what it got,

@@ -64,6 +64,14 @@ func TestSelectHardeningOnChannelLeaksSubscription(t *testing.T) {
 		if n := c4.Subscribers(); n != 0 {
 			t.Errorf("an earlier arm panicked: %d subscribers left, want 0", n)
 		}
+		// The condition panicked in the Select's first pass, with the
+		// Tracked's lock held: it was released, and nothing was queued.
+		if err := noHang("a Set after the condition panicked", func() { tr.Set(1) }); err != nil {
+			t.Error(err)
+		}
+		if n := tr.Stats().Waiting; n != 0 {
+			t.Errorf("the condition panicked: %d waiting on the Tracked", n)
+		}
 		// A nil case: the OnChannel case after it is never checked.
 		c5 := tock.NewChannel[int]()
 		expectPanic(t, "tock: Select: case 1 is nil", func() {
@@ -802,6 +810,57 @@ func TestSelectReusedCasesLoseNothing(t *testing.T) {
 		}
 		if w1, w2 := q1.Waiting(), q2.Waiting(); w1 != 0 || w2 != 0 {
 			t.Errorf("waiters left behind: %d, %d", w1, w2)
+		}
+		return nil
+	})
+}
+
+type selectKey int
+
+// A Select with a timeout case under a ctx derived from a task's (values
+// over a stdlib cancel, as a request handler passes it): the timeout fires
+// at its instant and leaves no waiter queued; a cancellation while it
+// waits returns the ctx's error, not the timeout; a timeout already due
+// (zero or negative) wins at once over a ready case behind it, which keeps
+// its item.
+func TestSelectTimeoutDerivedCtx(t *testing.T) {
+	bothRuntimes(t, func(t *testing.T, ctx context.Context, h *H) error {
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		d := context.WithValue(context.WithValue(cctx, selectKey(1), 1), selectKey(2), 2)
+		q := tock.NewQueue[int]()
+		start := tock.Now(ctx)
+		if i, err := tock.Select(d, tock.OnGet(q, nil), tock.OnTimeout(h.U(1), nil)); i != 1 || err != nil {
+			t.Errorf("timeout: Select = %d, %v; want 1, nil", i, err)
+		}
+		if el := tock.Now(ctx).Sub(start); el < h.U(1) || (h.Sim && el != h.U(1)) {
+			t.Errorf("timed out after %v, want %v", el, h.U(1))
+		}
+		if n := q.Waiting(); n != 0 {
+			t.Errorf("after the timeout, %d waiting on the queue", n)
+		}
+		g := tock.NewGroup(ctx)
+		g.Go(func(ctx context.Context) error {
+			h.WaitUntil(ctx, "the Select waits", func() bool { return q.Waiting() == 1 })
+			cancel()
+			return nil
+		})
+		if i, err := tock.Select(d, tock.OnGet(q, nil), tock.OnTimeout(h.U(1000), nil)); i != -1 || !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled: Select = %d, %v; want -1, context.Canceled", i, err)
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		if err := q.Put(ctx, 5); err != nil {
+			return err
+		}
+		for _, due := range []time.Duration{0, -h.U(1)} {
+			if i, err := tock.Select(ctx, tock.OnTimeout(due, nil), tock.OnGet(q, nil)); i != 0 || err != nil {
+				t.Errorf("timeout %v: Select = %d, %v; want 0, nil", due, i, err)
+			}
+		}
+		if n := q.Len(); n != 1 {
+			t.Errorf("%d items left, want the one the due timeouts won over", n)
 		}
 		return nil
 	})

@@ -174,8 +174,14 @@ func TestParkUntil(t *testing.T) {
 		}
 		var q Parker
 		Real.Prepare(&q, "test")
-		if err := Real.ParkUntil(ctx, &q, "test", time.Now().Add(time.Millisecond)); !ParkTimedOut(err) {
-			t.Errorf("park nobody woke: %v, want the deadline's error", err)
+		go func() { done <- Real.ParkUntil(ctx, &q, "test", time.Now().Add(time.Millisecond)) }()
+		select {
+		case err := <-done:
+			if !ParkTimedOut(err) {
+				t.Errorf("park nobody woke: %v, want the deadline's error", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a ParkUntil nobody woke did not return at its deadline")
 		}
 	})
 }

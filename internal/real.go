@@ -131,7 +131,7 @@ func parkSelectDone(ctx context.Context, done <-chan struct{}, p *Parker) error 
 // a context's); it reports the deadline (errParkTimedOut) when the park
 // ended by it while ctx itself is not done.
 func (r realRuntime) ParkUntil(ctx context.Context, p *Parker, what string, d time.Time) error {
-	wctx, cancel := context.WithDeadline(ctx, d)
+	wctx, cancel := r.WithDeadline(ctx, d)
 	defer cancel()
 	err := r.Park(wctx, p, what)
 	if err != nil && !Refused(err) && ctx.Err() == nil && wctx.Err() != nil {

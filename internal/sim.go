@@ -298,10 +298,10 @@ func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) e
 // the next event). A d beyond the clock's range parks with no timer, as
 // WithDeadline makes none.
 func (s *Sched) ParkUntil(ctx context.Context, p *Parker, what string, d time.Time) error {
-	if d.After(s.start.Add(math.MaxInt64)) {
+	when, ok := s.deadlineAt(d)
+	if !ok {
 		return s.park(ctx, what, false, 0)
 	}
-	when := int64(d.Sub(s.start))
 	if when <= s.now {
 		return errParkTimedOut
 	}
@@ -578,11 +578,11 @@ func (s *Sched) WithDeadline(parent context.Context, d time.Time) (context.Conte
 	n := s.newNode(parent)
 	if n.Err() == nil && (!n.hasDeadline || d.Before(n.deadline)) {
 		n.deadline, n.hasDeadline = d, true
-		when := int64(d.Sub(s.start))
+		when, ok := s.deadlineAt(d)
 		switch {
-		case d.After(s.start.Add(math.MaxInt64)):
-			// beyond the clock's range (Sub saturated): the clock never
-			// gets there, so no timer
+		case !ok:
+			// beyond the clock's range: the clock never gets there, so
+			// no timer
 		case when <= s.now:
 			n.cancel(context.DeadlineExceeded, context.DeadlineExceeded)
 		default:
@@ -594,6 +594,16 @@ func (s *Sched) WithDeadline(parent context.Context, d time.Time) (context.Conte
 		}
 	}
 	return n, func() { n.cancel(context.Canceled, context.Canceled) }
+}
+
+// deadlineAt is deadline d on the virtual clock; ok is false for a d
+// beyond the clock's range (d.Sub(s.start) saturates), which the clock
+// never reaches: a deadline there sets no timer (WithDeadline, ParkUntil).
+func (s *Sched) deadlineAt(d time.Time) (when int64, ok bool) {
+	if d.After(s.start.Add(math.MaxInt64)) {
+		return 0, false
+	}
+	return int64(d.Sub(s.start)), true
 }
 
 // ---- cancellation watch ----

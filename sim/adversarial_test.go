@@ -673,52 +673,57 @@ func TestSimSelectTimeoutParksOnTheTimer(t *testing.T) {
 		t.Fatalf("a Select past the end of the clock: Run = %v, want a deadlock", err)
 	}
 
-	err = sim.Run(context.Background(), func(ctx context.Context) error {
-		q := tock.NewQueue[int]()
-		// alone: the timeout is the next event
-		if i, err := tock.Select(ctx, tock.OnGet(q, nil), tock.OnTimeout(time.Second, nil)); i != 1 || err != nil {
-			return fmt.Errorf("alone: Select = %d, %v; want the timeout", i, err)
-		}
-		if at := tock.Now(ctx).Sub(sim.DefaultStart); at != time.Second {
-			return fmt.Errorf("alone: timed out at %v, want 1s", at)
-		}
-		// a grant at the timeout's instant, by a task whose timer is older
-		g := tock.NewGroup(ctx)
-		g.Go(func(ctx context.Context) error {
-			tock.Sleep(ctx, time.Second)
-			return q.Put(ctx, 7)
+	err, p = boundedCall(t, 30*time.Second, func() error {
+		return sim.Run(context.Background(), func(ctx context.Context) error {
+			q := tock.NewQueue[int]()
+			// alone: the timeout is the next event
+			if i, err := tock.Select(ctx, tock.OnGet(q, nil), tock.OnTimeout(time.Second, nil)); i != 1 || err != nil {
+				return fmt.Errorf("alone: Select = %d, %v; want the timeout", i, err)
+			}
+			if at := tock.Now(ctx).Sub(sim.DefaultStart); at != time.Second {
+				return fmt.Errorf("alone: timed out at %v, want 1s", at)
+			}
+			// a grant at the timeout's instant, by a task whose timer is older
+			g := tock.NewGroup(ctx)
+			g.Go(func(ctx context.Context) error {
+				tock.Sleep(ctx, time.Second)
+				return q.Put(ctx, 7)
+			})
+			tock.Yield(ctx) // the putter sleeps first: its timer fires first
+			got := 0
+			i, err := tock.Select(ctx, tock.OnGet(q, func(v int) { got = v }), tock.OnTimeout(time.Second, nil))
+			if i != 0 || err != nil || got != 7 {
+				return fmt.Errorf("grant at the timeout's instant: Select = %d, %v, got %d; want the item", i, err, got)
+			}
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			// the timeout at its instant, with another task asleep beyond it
+			g = tock.NewGroup(ctx)
+			g.Go(func(ctx context.Context) error { return tock.Sleep(ctx, 5*time.Second) })
+			start := tock.Now(ctx)
+			if i, err := tock.Select(ctx, tock.OnGet(q, nil), tock.OnTimeout(2*time.Second, nil)); i != 1 || err != nil {
+				return fmt.Errorf("timeout: Select = %d, %v", i, err)
+			}
+			if d := tock.Now(ctx).Sub(start); d != 2*time.Second {
+				return fmt.Errorf("timed out after %v, want 2s", d)
+			}
+			if q.Waiting() != 0 {
+				return errors.New("the timed-out Select left its waiter queued")
+			}
+			// allocations of a Select that waits and times out
+			n := testing.AllocsPerRun(20, func() {
+				tock.Select(ctx, tock.OnGet(q, nil), tock.OnTimeout(time.Millisecond, nil))
+			})
+			if n > 4 {
+				return fmt.Errorf("a Select that waits and times out: %v allocations, want at most 4", n)
+			}
+			return g.Wait()
 		})
-		tock.Yield(ctx) // the putter sleeps first: its timer fires first
-		got := 0
-		i, err := tock.Select(ctx, tock.OnGet(q, func(v int) { got = v }), tock.OnTimeout(time.Second, nil))
-		if i != 0 || err != nil || got != 7 {
-			return fmt.Errorf("grant at the timeout's instant: Select = %d, %v, got %d; want the item", i, err, got)
-		}
-		if err := g.Wait(); err != nil {
-			return err
-		}
-		// the timeout at its instant, with another task asleep beyond it
-		g = tock.NewGroup(ctx)
-		g.Go(func(ctx context.Context) error { return tock.Sleep(ctx, 5*time.Second) })
-		start := tock.Now(ctx)
-		if i, err := tock.Select(ctx, tock.OnGet(q, nil), tock.OnTimeout(2*time.Second, nil)); i != 1 || err != nil {
-			return fmt.Errorf("timeout: Select = %d, %v", i, err)
-		}
-		if d := tock.Now(ctx).Sub(start); d != 2*time.Second {
-			return fmt.Errorf("timed out after %v, want 2s", d)
-		}
-		if q.Waiting() != 0 {
-			return errors.New("the timed-out Select left its waiter queued")
-		}
-		// allocations of a Select that waits and times out
-		n := testing.AllocsPerRun(20, func() {
-			tock.Select(ctx, tock.OnGet(q, nil), tock.OnTimeout(time.Millisecond, nil))
-		})
-		if n > 4 {
-			return fmt.Errorf("a Select that waits and times out: %v allocations, want at most 4", n)
-		}
-		return g.Wait()
 	})
+	if p != nil {
+		t.Fatal(p)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
