@@ -781,6 +781,11 @@ func (s *Sched) Run(outer context.Context, main func(ctx context.Context) error)
 func (s *Sched) run(outer context.Context) Result {
 	res := s.loop()
 	s.stopIdle()
+	// the run queue and the timers are empty: their arrays go to the next
+	// run (see spares)
+	runqSpares.put(s.runq.buf)
+	s.runq = ring{}
+	s.timers.release()
 	res.At = s.Now()
 	res.Events = s.events
 	if s.aborted.Load() && res.Deadlock == nil && !s.mainDone {
@@ -946,6 +951,9 @@ func (s *Sched) abortAll() int {
 
 // ---- run queue ----
 
+// runqSpares keeps run queues' arrays (see spares).
+var runqSpares spares[*simTask]
+
 type ring struct {
 	buf     []*simTask
 	head, n int
@@ -953,14 +961,12 @@ type ring struct {
 
 func (r *ring) push(t *simTask) {
 	if r.n == len(r.buf) {
-		size := 2 * len(r.buf)
-		if size == 0 {
-			size = 64
-		}
-		nb := make([]*simTask, size)
+		nb := runqSpares.get(max(2*len(r.buf), 64))
+		nb = nb[:cap(nb)]
 		for i := 0; i < r.n; i++ {
 			nb[i] = r.buf[(r.head+i)&(len(r.buf)-1)]
 		}
+		runqSpares.put(r.buf)
 		r.buf, r.head = nb, 0
 	}
 	r.buf[(r.head+r.n)&(len(r.buf)-1)] = t

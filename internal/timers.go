@@ -73,7 +73,25 @@ func (h *timerQueue) add(b int, e hent) {
 	} else if m := &h.min[b]; m.tm != nil && e.when < m.when {
 		*m = e
 	}
-	h.b[b] = appendDoubling(h.b[b], e)
+	if len(h.b[b]) == cap(h.b[b]) {
+		h.b[b] = bucketSpares.grow(h.b[b])
+	}
+	h.b[b] = append(h.b[b], e)
+}
+
+// bucketSpares keeps the timer buckets' arrays (see spares): a bucket grows
+// by doubling, and its old array goes to the next bucket or run that
+// grows. A run's end gives back every bucket's (release).
+var bucketSpares spares[hent]
+
+// release gives the buckets' arrays back to bucketSpares; h is empty
+// after it.
+func (h *timerQueue) release() {
+	for i := range h.b {
+		bucketSpares.put(h.b[i])
+		h.b[i] = nil
+	}
+	*h = timerQueue{}
 }
 
 // push adds e; its when is after the instant the queue last advanced to.

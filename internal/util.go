@@ -1,7 +1,9 @@
 package internal
 
 import (
+	"math/bits"
 	"runtime"
+	"sync"
 	"sync/atomic"
 )
 
@@ -14,9 +16,10 @@ func gosched() { runtime.Gosched() }
 // appendDoubling is append(s, v), growing a full s to twice its length.
 // append grows a large slice by about 1.25x, so a slice that grows to n
 // entries one at a time has allocated about 5n entries on the way; doubling
-// allocates 2n. The scheduler's per-task slices (a timer bucket, a node's
-// parked set) grow so with 100,000 tasks set up at once, and that garbage
-// was about a tenth of what their set-up allocated.
+// allocates 2n. A node's parked set grows so with 100,000 tasks set up at
+// once (and a timer bucket grows by doubling too, into kept arrays: see
+// spares), and that garbage was about a tenth of what their set-up
+// allocated.
 func appendDoubling[T any](s []T, v T) []T {
 	if len(s) == cap(s) {
 		n := make([]T, len(s), 2*len(s)+16)
@@ -24,4 +27,46 @@ func appendDoubling[T any](s []T, v T) []T {
 		s = n
 	}
 	return append(s, v)
+}
+
+// spares keeps arrays of T that a simulation grew and let go of, for the
+// next growth of one of its own or of a later simulation's (a test suite's
+// runs, a parameter sweep's, sim.Explore's schedules): one sync.Pool per
+// power-of-two capacity, so that the collector drops the arrays no run
+// takes. The scheduler's timer buckets and run queue grow with the tasks
+// (100,000 tasks set up at once grow them to a few megabytes each run).
+type spares[T any] struct{ class [40]sync.Pool }
+
+// get returns an empty slice with a capacity of at least n, a power of two.
+func (p *spares[T]) get(n int) []T {
+	k := bits.Len(uint(n - 1))
+	if k < len(p.class) {
+		if a, ok := p.class[k].Get().(*[]T); ok {
+			return (*a)[:0]
+		}
+	}
+	return make([]T, 0, 1<<k)
+}
+
+// put clears s's array and keeps it, if get made it; s must not be used
+// again.
+func (p *spares[T]) put(s []T) {
+	c := cap(s)
+	if c == 0 || c&(c-1) != 0 {
+		return
+	}
+	s = s[:c]
+	clear(s)
+	if k := bits.Len(uint(c - 1)); k < len(p.class) {
+		p.class[k].Put(&s)
+	}
+}
+
+// grow returns s's entries in an array of twice its capacity (at least
+// 16), and keeps s's array for later.
+func (p *spares[T]) grow(s []T) []T {
+	n := p.get(max(2*cap(s), 16))
+	n = append(n, s...)
+	p.put(s)
+	return n
 }

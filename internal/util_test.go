@@ -1,0 +1,105 @@
+package internal
+
+import (
+	"context"
+	"runtime/debug"
+	"testing"
+	"time"
+)
+
+// spares hands out arrays of a power-of-two capacity of at least what is
+// asked, keeps only arrays it could have made, and keeps them cleared: a
+// kept array holds no pointer of the run that let it go.
+func TestSparesKeepClearedArrays(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // a collection empties the pools
+	var p spares[*simTask]
+	for _, n := range []int{1, 2, 3, 16, 17, 1000, 1 << 16} {
+		s := p.get(n)
+		if len(s) != 0 || cap(s) < n || cap(s)&(cap(s)-1) != 0 {
+			t.Fatalf("get(%d): len %d cap %d, want an empty slice whose capacity is a power of two >= %d", n, len(s), cap(s), n)
+		}
+	}
+	task := &simTask{}
+	s := p.get(100)
+	for range 100 {
+		s = append(s, task)
+	}
+	c := cap(s)
+	p.put(s)
+	p.put(make([]*simTask, 0, 100)) // not a power of two: not kept
+	if raceEnabled {
+		return // the race detector's sync.Pool drops what it is given at random
+	}
+	a, ok := p.class[7].Get().(*[]*simTask)
+	if !ok || cap(*a) != c {
+		t.Fatalf("the array of capacity %d was not kept", c)
+	}
+	for i, x := range (*a)[:c] {
+		if x != nil {
+			t.Fatalf("kept array: entry %d still points to a task", i)
+		}
+	}
+	if a, ok := p.class[7].Get().(*[]*simTask); ok {
+		t.Fatalf("an array of capacity %d was kept, want only arrays get can make", cap(*a))
+	}
+	// grow doubles and gives the old array back
+	g := append(p.get(16), task, task)
+	g = g[:cap(g)]
+	g2 := p.grow(g)
+	if len(g2) != 16 || cap(g2) != 32 || g2[0] != task {
+		t.Fatalf("grow: len %d cap %d, want the 16 entries in an array of 32", len(g2), cap(g2))
+	}
+	if a, ok := p.class[4].Get().(*[]*simTask); !ok || (*a)[0] != nil {
+		t.Fatal("grow did not give the old array back, cleared")
+	}
+}
+
+// A run's end gives its timer buckets' and run queue's arrays back, for the
+// next run to grow into (see spares), and a run that grows into them works
+// as one that makes its own.
+func TestRunGivesItsArraysBack(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's sync.Pool drops what it is given at random")
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // a collection empties the pools
+	// a bucket and the run queue grow past 2048 entries
+	const n = 3000
+	run := func() Result {
+		s := NewSched(time.Time{}, time.Time{}, false)
+		return s.Run(context.Background(), func(ctx context.Context) error {
+			for range n {
+				s.Spawn(ctx, "", func(ctx context.Context) { s.Sleep(ctx, time.Second) })
+			}
+			return s.Sleep(ctx, time.Minute)
+		})
+	}
+	drain := func() (timers, runq int) {
+		for k := range bucketSpares.class {
+			for bucketSpares.class[k].Get() != nil {
+				if 1<<k >= n {
+					timers++
+				}
+			}
+		}
+		for k := range runqSpares.class {
+			for runqSpares.class[k].Get() != nil {
+				if 1<<k >= n {
+					runq++
+				}
+			}
+		}
+		return timers, runq
+	}
+	drain()
+	if r := run(); r.Err != nil || r.At.Sub(time.Time{}) != time.Minute {
+		t.Fatalf("first run: %+v", r)
+	}
+	timers, runq := drain()
+	if timers == 0 || runq == 0 {
+		t.Fatalf("after a run of %d sleeping tasks, %d timer arrays and %d run-queue arrays of %d entries or more were kept; want both", n, timers, runq, n)
+	}
+	run() // refills the pools
+	if r := run(); r.Err != nil || r.At.Sub(time.Time{}) != time.Minute || r.Events != uint64(2*n+2) {
+		t.Fatalf("a run on kept arrays: %+v", r)
+	}
+}
