@@ -139,17 +139,6 @@ func (p *pipe[T]) unget(v T) {
 	r.set(j, v)
 }
 
-// send blocks until v is handed over or buffered. Called with mu held, after
-// offer failed; returns with mu released. A cancelled sender withdraws its
-// item; a close delivers its error instead.
-func (p *pipe[T]) send(ctx context.Context, c internal.Call, v T, h any, what string) error {
-	s, err := internal.Block(ctx, c, &p.mu, &p.sendq, slot[T]{v: v, h: h}, what)
-	if err == nil {
-		err = s.err
-	}
-	return err
-}
-
 // recv blocks until an item is handed over or a close ends the wait. Called
 // with mu held, after take failed and the pipe is not ended; returns with mu
 // released.

@@ -115,16 +115,19 @@ func (s *SendStream[T]) trySend(v T) (bool, error) {
 // ErrBrokenResource if every receiver is (or gets) closed. It panics if ctx
 // is nil or s is a zero SendStream. A Send synchronizes before the Receive
 // that gets its item returns.
-func (s *SendStream[T]) Send(ctx context.Context, v T) error {
-	if m := s.state("Send").p.mons.Load(); m != nil {
-		return s.sendWatched(m, ctx, v)
-	}
-	return s.send(ctx, v)
-}
+func (s *SendStream[T]) Send(ctx context.Context, v T) error { return s.send(ctx, v, false) }
 
-func (s *SendStream[T]) send(ctx context.Context, v T) error {
+// send is Send, which is inlined: a blocked sender is woken two frames
+// fewer above its park (see internal.Block). timing: sendWatched's call,
+// which the monitors time already.
+func (s *SendStream[T]) send(ctx context.Context, v T, timing bool) error {
 	panicIfNilCtx("SendStream.Send", ctx)
 	p := &s.state("Send").p
+	if !timing {
+		if m := p.mons.Load(); m != nil {
+			return s.sendWatched(m, ctx, v)
+		}
+	}
 	c, err := checkpoint(ctx)
 	if err != nil {
 		return err
@@ -134,7 +137,13 @@ func (s *SendStream[T]) send(ctx context.Context, v T) error {
 		p.mu.Unlock()
 		return err
 	}
-	return p.send(ctx, c, v, s, "SendStream.Send")
+	// blocks until v is handed over or buffered: a cancelled sender
+	// withdraws its item; a close delivers its error instead
+	sl, err := internal.Block(ctx, c, &p.mu, &p.sendq, slot[T]{v: v, h: s}, "SendStream.Send")
+	if err == nil {
+		err = sl.err
+	}
+	return err
 }
 
 // TrySend sends v if it can do so without blocking; otherwise it returns
@@ -206,16 +215,17 @@ func (r *ReceiveStream[T]) tryReceive() (v T, ok bool, err error) {
 // is done first, having taken nothing; an item handed to the caller before it
 // noticed its cancellation is returned, never lost. It panics if ctx is nil
 // or r is a zero ReceiveStream.
-func (r *ReceiveStream[T]) Receive(ctx context.Context) (T, error) {
-	if m := r.state("Receive").p.mons.Load(); m != nil {
-		return r.receiveWatched(m, ctx)
-	}
-	return r.receive(ctx)
-}
+func (r *ReceiveStream[T]) Receive(ctx context.Context) (T, error) { return r.receive(ctx, false) }
 
-func (r *ReceiveStream[T]) receive(ctx context.Context) (T, error) {
+// receive is Receive, which is inlined (see send).
+func (r *ReceiveStream[T]) receive(ctx context.Context, timing bool) (T, error) {
 	panicIfNilCtx("ReceiveStream.Receive", ctx)
 	p := &r.state("Receive").p
+	if !timing {
+		if m := p.mons.Load(); m != nil {
+			return r.receiveWatched(m, ctx)
+		}
+	}
 	c, err := checkpoint(ctx)
 	if err != nil {
 		var zero T
@@ -226,7 +236,12 @@ func (r *ReceiveStream[T]) receive(ctx context.Context) (T, error) {
 		p.mu.Unlock()
 		return v, err
 	}
-	return p.recv(ctx, c, r, "ReceiveStream.Receive")
+	sl, err := internal.Block(ctx, c, &p.mu, &p.recvq, slot[T]{h: r}, "ReceiveStream.Receive")
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return sl.v, sl.err
 }
 
 // TryReceive returns the next item if there is one without blocking;
@@ -308,11 +323,11 @@ func checkpoint(ctx context.Context) (internal.Call, error) {
 // sendWatched is Send timed into m.Wait, apart so that an unwatched
 // call is a nil check and a direct call.
 func (s *SendStream[T]) sendWatched(m *Monitors, ctx context.Context, v T) error {
-	return timed(m, ctx, func() error { return s.send(ctx, v) })
+	return timed(m, ctx, func() error { return s.send(ctx, v, true) })
 }
 
 // receiveWatched is Receive timed into m.Wait, apart so that an unwatched
 // call is a nil check and a direct call.
 func (r *ReceiveStream[T]) receiveWatched(m *Monitors, ctx context.Context) (T, error) {
-	return timedV(m, ctx, func() (T, error) { return r.receive(ctx) })
+	return timedV(m, ctx, func() (T, error) { return r.receive(ctx, true) })
 }
