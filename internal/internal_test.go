@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -166,33 +167,40 @@ func TestTimerQueueCompacts(t *testing.T) {
 // sleep alike had each advance copy them all into a second array grown by
 // doubling), in the order they were set.
 func TestTimerQueueAdvanceMovesNoEntries(t *testing.T) {
-	s := &Sched{}
-	tms := make([]*timer, 4096)
-	for i := range tms {
-		tms[i] = &timer{}
-		s.setTimer(tms[i], 1e9)
-	}
-	e, _ := s.timers.next()
-	// one call (AllocsPerRun would make two)
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	due := s.timers.advance(e.when)
-	runtime.ReadMemStats(&after)
-	if n := after.Mallocs - before.Mallocs; n != 0 {
-		t.Errorf("advance over 4,096 due timers allocated %d times", n)
-	}
-	if len(due) != len(tms) {
-		t.Fatalf("%d due, want %d", len(due), len(tms))
-	}
-	for i := range due {
-		if due[i].tm != tms[i] {
-			t.Fatalf("due[%d] is not the %dth timer set", i, i)
+	// One call (AllocsPerRun would make two), measured with the process's
+	// count of allocations, which another goroutine of the runtime's may
+	// move now and then under load: an advance that allocates does so every
+	// time, so the best of three attempts is checked.
+	best := uint64(math.MaxUint64)
+	for range 3 {
+		s := &Sched{}
+		tms := make([]*timer, 4096)
+		for i := range tms {
+			tms[i] = &timer{}
+			s.setTimer(tms[i], 1e9)
 		}
-		due[i].tm.seq = 0
+		e, _ := s.timers.next()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		due := s.timers.advance(e.when)
+		runtime.ReadMemStats(&after)
+		best = min(best, after.Mallocs-before.Mallocs)
+		if len(due) != len(tms) {
+			t.Fatalf("%d due, want %d", len(due), len(tms))
+		}
+		for i := range due {
+			if due[i].tm != tms[i] {
+				t.Fatalf("due[%d] is not the %dth timer set", i, i)
+			}
+			due[i].tm.seq = 0
+		}
+		s.timers.done()
+		if s.timers.n != 0 {
+			t.Fatalf("%d entries held after done", s.timers.n)
+		}
 	}
-	s.timers.done()
-	if s.timers.n != 0 {
-		t.Fatalf("%d entries held after done", s.timers.n)
+	if best != 0 {
+		t.Errorf("advance over 4,096 due timers allocated %d times (the best of three)", best)
 	}
 }
 
@@ -434,7 +442,7 @@ func TestEndedTasksKeepFewCoroutines(t *testing.T) {
 // (100,000 tasks set up to sleep alike) fill one bucket, which grows to
 // them having allocated about 2 entries' worth each (append's growth of a
 // large slice, about 1.25x a step, allocated about 5). A node's parked
-// set grows the same way (appendDoubling).
+// set grows the same way (node.register).
 func TestTimerBucketGrowsByDoubling(t *testing.T) {
 	const n = 100_000
 	tms := make([]timer, n)

@@ -3,6 +3,7 @@ package internal
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -237,6 +238,7 @@ func TestRealWatcherSharedAndOutliving(t *testing.T) {
 func TestRealWatcherEndsWithTask(t *testing.T) {
 	parent, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	before := runtime.NumGoroutine()
 	var mu sync.Mutex
 	var q Queue[int]
 	ctxc := make(chan *taskCtx, 1)
@@ -261,12 +263,14 @@ func TestRealWatcherEndsWithTask(t *testing.T) {
 	if w == nil || w == noWatch {
 		t.Fatalf("the task's park armed no watcher")
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for c.watch.Load() != noWatch {
-		if time.Now().After(deadline) {
-			t.Fatalf("the watcher was not ended with the task")
-		}
-		time.Sleep(time.Millisecond)
+	// The task's end swaps its watcher out and then stops it: the stop is
+	// known to be done once the task's goroutine (and its helper) has
+	// exited.
+	if !waitFor(t, "the task's goroutine to exit", func() bool { return runtime.NumGoroutine() <= before }) {
+		return
+	}
+	if c.watch.Load() != noWatch {
+		t.Fatalf("the watcher was not ended with the task")
 	}
 	if w.stop() {
 		t.Errorf("the ended task's watcher was still registered")

@@ -647,11 +647,9 @@ func (s *Sched) watch(ctx context.Context, t *simTask) error {
 			// A task parks on its own context most of the time: it stays in
 			// that node's set from its first park there until it ends, so
 			// such a park and its wake-up touch no other task.
-			t.home, t.homeIdx = n, int32(len(n.parked))
-			n.parked = appendDoubling(n.parked, t)
+			t.home, t.homeIdx = n, n.register(t)
 		default:
-			t.parkIdx = int32(len(n.parked))
-			n.parked = appendDoubling(n.parked, t)
+			t.parkIdx = n.register(t)
 		}
 		return nil
 	}

@@ -13,22 +13,6 @@ func (c *uint64Counter) add() uint64 { return c.v.Add(1) }
 
 func gosched() { runtime.Gosched() }
 
-// appendDoubling is append(s, v), growing a full s to twice its length.
-// append grows a large slice by about 1.25x, so a slice that grows to n
-// entries one at a time has allocated about 5n entries on the way; doubling
-// allocates 2n. A node's parked set grows so with 100,000 tasks set up at
-// once (and a timer bucket grows by doubling too, into kept arrays: see
-// spares), and that garbage was about a tenth of what their set-up
-// allocated.
-func appendDoubling[T any](s []T, v T) []T {
-	if len(s) == cap(s) {
-		n := make([]T, len(s), 2*len(s)+16)
-		copy(n, s)
-		s = n
-	}
-	return append(s, v)
-}
-
 // spares keeps arrays of T that a simulation grew and let go of, for the
 // next growth of one of its own or of a later simulation's (a test suite's
 // runs, a parameter sweep's, sim.Explore's schedules): one sync.Pool per

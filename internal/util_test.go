@@ -2,6 +2,7 @@ package internal
 
 import (
 	"context"
+	"runtime"
 	"runtime/debug"
 	"testing"
 	"time"
@@ -11,7 +12,10 @@ import (
 // asked, keeps only arrays it could have made, and keeps them cleared: a
 // kept array holds no pointer of the run that let it go.
 func TestSparesKeepClearedArrays(t *testing.T) {
-	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // a collection empties the pools
+	// A collection empties the pools, and a pool's Get on one P may miss
+	// what a Put on another left: one P, no collection.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	var p spares[*simTask]
 	for _, n := range []int{1, 2, 3, 16, 17, 1000, 1 << 16} {
 		s := p.get(n)
@@ -54,14 +58,18 @@ func TestSparesKeepClearedArrays(t *testing.T) {
 	}
 }
 
-// A run's end gives its timer buckets' and run queue's arrays back, for the
-// next run to grow into (see spares), and a run that grows into them works
-// as one that makes its own.
+// A run's end gives its timer buckets' and run queue's arrays back, and a
+// node's parked set of a thousand tasks or more its own once its last task
+// leaves, for the next run to grow into (see spares); a run that grows
+// into them works as one that makes its own.
 func TestRunGivesItsArraysBack(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector's sync.Pool drops what it is given at random")
 	}
-	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // a collection empties the pools
+	// A collection empties the pools, and a pool's Get on one P may miss
+	// what a Put on another left: one P, no collection.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	// a bucket and the run queue grow past 2048 entries
 	const n = 3000
 	run := func() Result {
@@ -73,7 +81,7 @@ func TestRunGivesItsArraysBack(t *testing.T) {
 			return s.Sleep(ctx, time.Minute)
 		})
 	}
-	drain := func() (timers, runq int) {
+	drain := func() (timers, runq, parked int) {
 		for k := range bucketSpares.class {
 			for bucketSpares.class[k].Get() != nil {
 				if 1<<k >= n {
@@ -88,15 +96,22 @@ func TestRunGivesItsArraysBack(t *testing.T) {
 				}
 			}
 		}
-		return timers, runq
+		for k := range parkedSpares.class {
+			for parkedSpares.class[k].Get() != nil {
+				if 1<<k >= n {
+					parked++
+				}
+			}
+		}
+		return timers, runq, parked
 	}
 	drain()
 	if r := run(); r.Err != nil || r.At.Sub(time.Time{}) != time.Minute {
 		t.Fatalf("first run: %+v", r)
 	}
-	timers, runq := drain()
-	if timers == 0 || runq == 0 {
-		t.Fatalf("after a run of %d sleeping tasks, %d timer arrays and %d run-queue arrays of %d entries or more were kept; want both", n, timers, runq, n)
+	timers, runq, parked := drain()
+	if timers == 0 || runq == 0 || parked == 0 {
+		t.Fatalf("after a run of %d sleeping tasks, %d timer arrays, %d run-queue arrays and %d parked sets' arrays of %d entries or more were kept; want each", n, timers, runq, parked, n)
 	}
 	run() // refills the pools
 	if r := run(); r.Err != nil || r.At.Sub(time.Time{}) != time.Minute || r.Events != uint64(2*n+2) {
