@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -338,54 +339,106 @@ func BenchmarkSimSpawn(b *testing.B) {
 
 // BenchmarkSimSetup100k: the set-up of 100,000 tasks that each sleep once
 // (so all of them exist at once); per op, one task: spawned, run to its
-// sleep, woken and ended. The peer is the same under testing/synctest.
+// sleep, woken and ended. The peer is the same under testing/synctest, and
+// the iter.Pull floor creates 100,000 coroutines, resumes each to its first
+// yield, then to its end.
 //
-// Each row runs its model once untimed before it measures: the first
-// 100,000 goroutines (a coroutine is one) a process makes allocate their g
-// records and stacks, which the runtime keeps for the goroutines after
-// them, so that whichever row ran first paid for all three (in a fresh
-// process, each row alone: tock 3.3 us, synctest 2.9 us, the floor 3.0 us a
-// task). Measured warm, each row pays only for its own tasks, as every
-// simulation but a process's first does.
+// Each row runs in a fresh process (see measureSetup): the first 100,000
+// goroutines a process makes (a coroutine is one) allocate their records
+// and stacks, which the runtime keeps for the goroutines after them, and
+// the collector's pace follows the heap the benchmarks before left: in one
+// process, whichever row ran first paid for all three, and each row's time
+// moved by up to a half with what ran before it. The child runs the row
+// once untimed (warm, as every simulation but a process's first is), then
+// times setupRuns runs of it.
 func BenchmarkSimSetup100k(b *testing.B) {
-	const n = 100_000
-	rows := []struct {
-		name string
-		run  func()
-	}{
-		{"tock", func() {
-			sim.Run(context.Background(), func(ctx context.Context) error {
-				g := tock.NewGroup(ctx)
-				for i := 0; i < n; i++ {
-					g.Go(func(ctx context.Context) error { return tock.Sleep(ctx, time.Second) })
-				}
-				return g.Wait()
-			})
-		}},
-		// the floor of a coroutine per task: create n iter.Pull coroutines,
-		// resume each to its first yield, then to its end
-		{"iter.Pull-floor", func() { pullFloor(n, func() {}) }},
-		{"synctest", func() {
-			inBubble(b, func() {
-				var wg sync.WaitGroup
-				wg.Add(n)
-				for i := 0; i < n; i++ {
-					go func() { defer wg.Done(); time.Sleep(time.Second) }()
-				}
-				wg.Wait()
-			})
-		}},
-	}
-	for _, row := range rows {
-		b.Run(row.name, func(b *testing.B) {
-			b.ReportAllocs()
-			row.run() // warm: see above
+	for _, row := range []string{"tock", "iter.Pull-floor", "synctest"} {
+		b.Run(row, func(b *testing.B) {
+			var ns, by, allocs float64
+			k := 0
 			for b.Loop() {
-				row.run()
+				r := measureSetup(b, row)
+				ns, by, allocs = ns+r[0], by+r[1], allocs+r[2]
+				k++
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/task")
+			b.ReportMetric(ns/float64(k), "ns/task")
+			b.ReportMetric(by/float64(k), "B/task")
+			b.ReportMetric(allocs/float64(k), "allocs/task")
 		})
 	}
+}
+
+const (
+	setupTasks = 100_000
+	setupRuns  = 3
+)
+
+// setupRows are BenchmarkSimSetup100k's rows: one run of the model.
+var setupRows = map[string]func(tb testing.TB){
+	"tock": func(testing.TB) {
+		sim.Run(context.Background(), func(ctx context.Context) error {
+			g := tock.NewGroup(ctx)
+			for i := 0; i < setupTasks; i++ {
+				g.Go(func(ctx context.Context) error { return tock.Sleep(ctx, time.Second) })
+			}
+			return g.Wait()
+		})
+	},
+	"iter.Pull-floor": func(testing.TB) { pullFloor(setupTasks, func() {}) },
+	"synctest": func(tb testing.TB) {
+		inBubble(tb, func() {
+			var wg sync.WaitGroup
+			wg.Add(setupTasks)
+			for i := 0; i < setupTasks; i++ {
+				go func() { defer wg.Done(); time.Sleep(time.Second) }()
+			}
+			wg.Wait()
+		})
+	},
+}
+
+// measureSetup runs a row of BenchmarkSimSetup100k in a fresh process (this
+// test binary again, running TestSetupRow) and returns its time, heap bytes
+// and allocations per task, the median of its timed runs.
+func measureSetup(b *testing.B, row string) [3]float64 {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSetupRow$", "-test.bench=^$", "-test.count=1", "-test.v", "-test.timeout=30m")
+	cmd.Env = append(os.Environ(), "TOCK_SETUPROW="+row)
+	out, err := cmd.CombinedOutput()
+	var r [3]float64
+	i := bytes.Index(out, []byte("setuprow "))
+	if err == nil && i >= 0 {
+		_, err = fmt.Sscanf(string(out[i:]), "setuprow %g %g %g", &r[0], &r[1], &r[2])
+	}
+	if err != nil || i < 0 {
+		b.Fatalf("%s: child run: %v\n%s", row, err, out)
+	}
+	return r
+}
+
+// TestSetupRow is BenchmarkSimSetup100k's child process (see measureSetup);
+// it skips unless run as one. It prints the median of setupRuns timed runs
+// of the row, after one untimed one: ns, heap bytes and allocations per
+// task.
+func TestSetupRow(t *testing.T) {
+	run := setupRows[os.Getenv("TOCK_SETUPROW")]
+	if run == nil {
+		t.Skip("BenchmarkSimSetup100k's child process")
+	}
+	run(t) // warm: see BenchmarkSimSetup100k
+	var ns, by, al []float64
+	for range setupRuns {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		run(t)
+		d := time.Since(start)
+		runtime.ReadMemStats(&after)
+		ns = append(ns, float64(d.Nanoseconds())/setupTasks)
+		by = append(by, float64(after.TotalAlloc-before.TotalAlloc)/setupTasks)
+		al = append(al, float64(after.Mallocs-before.Mallocs)/setupTasks)
+	}
+	med := func(x []float64) float64 { slices.Sort(x); return x[len(x)/2] }
+	fmt.Printf("setuprow %g %g %g\n", med(ns), med(by), med(al))
 }
 
 // BenchmarkSimMemory: n simulated tasks all asleep at once; reports the heap
