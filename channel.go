@@ -242,12 +242,7 @@ func (c *Channel[T]) Subscribers() int {
 // a message handed over before the caller noticed its cancellation is
 // returned, never lost. It panics if ctx is nil or s is a zero
 // Subscription.
-func (s *Subscription[T]) Receive(ctx context.Context) (T, error) {
-	if m := s.watched(); m != nil {
-		return s.receiveWatched(m, ctx)
-	}
-	return s.receive(ctx)
-}
+func (s *Subscription[T]) Receive(ctx context.Context) (T, error) { return s.receive(ctx, false) }
 
 // watched is the subscription's monitors, or nil (also for a zero
 // Subscription: receive panics for it).
@@ -258,7 +253,15 @@ func (s *Subscription[T]) watched() *Monitors {
 	return s.p.mons.Load()
 }
 
-func (s *Subscription[T]) receive(ctx context.Context) (T, error) {
+// receive is Receive, which is inlined: a subscriber woken with a message
+// returns through two frames fewer above its park (see SendStream.send).
+// timing: receiveWatched's call, which the monitors time already.
+func (s *Subscription[T]) receive(ctx context.Context, timing bool) (T, error) {
+	if !timing {
+		if m := s.watched(); m != nil {
+			return s.receiveWatched(m, ctx)
+		}
+	}
 	panicIfNilCtx("Subscription.Receive", ctx)
 	s.check("Receive")
 	var zero T
@@ -270,7 +273,11 @@ func (s *Subscription[T]) receive(ctx context.Context) (T, error) {
 	if v, done, err := s.p.poll(); done {
 		return v, err
 	}
-	return s.p.recv(ctx, c, nil, "Subscription.Receive")
+	sl, err := internal.Block(ctx, c, &s.p.mu, &s.p.recvq, slot[T]{}, "Subscription.Receive")
+	if err != nil {
+		return zero, err
+	}
+	return sl.v, sl.err
 }
 
 // All ranges over the subscription's messages until it ends or ctx is done.
@@ -318,5 +325,5 @@ func (s *Subscription[T]) check(op string) {
 // receiveWatched is Receive timed into m.Wait, apart so that an unwatched
 // call is a nil check and a direct call.
 func (s *Subscription[T]) receiveWatched(m *Monitors, ctx context.Context) (T, error) {
-	return timedV(m, ctx, func() (T, error) { return s.receive(ctx) })
+	return timedV(m, ctx, func() (T, error) { return s.receive(ctx, true) })
 }

@@ -1,7 +1,6 @@
 package tock
 
 import (
-	"context"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -139,22 +138,11 @@ func (p *pipe[T]) unget(v T) {
 	r.set(j, v)
 }
 
-// recv blocks until an item is handed over or a close ends the wait. Called
-// with mu held, after take failed and the pipe is not ended; returns with mu
-// released.
-func (p *pipe[T]) recv(ctx context.Context, c internal.Call, h any, what string) (T, error) {
-	s, err := internal.Block(ctx, c, &p.mu, &p.recvq, slot[T]{h: h}, what)
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return s.v, s.err
-}
-
 // poll is a receive that does not wait: done, it returns the next item, or
 // the end error once the pipe is ended and drained, and releases mu; not
 // done, the caller must wait (recv) and mu stays held. Called with mu held.
-// (Callers call recv themselves, so that a wait has no extra frame.)
+// (Callers call internal.Block themselves, so that a wait has no extra
+// frame.)
 func (p *pipe[T]) poll() (v T, done bool, err error) {
 	if v, ok := p.take(); ok {
 		p.mu.Unlock()

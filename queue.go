@@ -54,14 +54,17 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 // It returns ErrStreamClosed once the queue is closed and drained, and ctx's
 // error if ctx is done first; an item handed to the caller before it noticed
 // its cancellation is returned, never lost. It panics if ctx is nil.
-func (q *Queue[T]) Get(ctx context.Context) (T, error) {
-	if m := q.p.mons.Load(); m != nil {
-		return q.getWatched(m, ctx)
-	}
-	return q.get(ctx)
-}
+func (q *Queue[T]) Get(ctx context.Context) (T, error) { return q.get(ctx, false) }
 
-func (q *Queue[T]) get(ctx context.Context) (T, error) {
+// get is Get, which is inlined: a consumer woken with an item returns
+// through two frames fewer above its park (see SendStream.send). timing:
+// getWatched's call, which the monitors time already.
+func (q *Queue[T]) get(ctx context.Context, timing bool) (T, error) {
+	if !timing {
+		if m := q.p.mons.Load(); m != nil {
+			return q.getWatched(m, ctx)
+		}
+	}
 	panicIfNilCtx("Queue.Get", ctx)
 	var zero T
 	if err := ctx.Err(); err != nil {
@@ -80,7 +83,11 @@ func (q *Queue[T]) get(ctx context.Context) (T, error) {
 	if v, done, err := q.p.poll(); done { // ended: ErrStreamClosed, what Close ends it with
 		return v, err
 	}
-	return q.p.recv(ctx, c, nil, "Queue.Get")
+	sl, err := internal.Block(ctx, c, &q.p.mu, &q.p.recvq, slot[T]{}, "Queue.Get")
+	if err != nil {
+		return zero, err
+	}
+	return sl.v, sl.err
 }
 
 // All ranges over the items until the queue is closed and drained, or ctx is
@@ -124,5 +131,5 @@ func (q *Queue[T]) Waiting() int {
 // getWatched is Get timed into m.Wait, apart so that an unwatched
 // call is a nil check and a direct call.
 func (q *Queue[T]) getWatched(m *Monitors, ctx context.Context) (T, error) {
-	return timedV(m, ctx, func() (T, error) { return q.get(ctx) })
+	return timedV(m, ctx, func() (T, error) { return q.get(ctx, true) })
 }

@@ -236,6 +236,7 @@ func (r *ReceiveStream[T]) receive(ctx context.Context, timing bool) (T, error) 
 		p.mu.Unlock()
 		return v, err
 	}
+	// blocks until an item is handed over or a close ends the wait
 	sl, err := internal.Block(ctx, c, &p.mu, &p.recvq, slot[T]{h: r}, "ReceiveStream.Receive")
 	if err != nil {
 		var zero T
