@@ -53,14 +53,16 @@ func (e *Event) IsSet() bool {
 // checkpoint: in a simulation, the tasks already runnable run first. It
 // panics if ctx is nil. Set synchronizes before the return of every Wait it
 // ends.
-func (e *Event) Wait(ctx context.Context) error {
-	if m := e.mons.Load(); m != nil {
-		return e.waitWatched(m, ctx)
-	}
-	return e.wait(ctx)
-}
+func (e *Event) Wait(ctx context.Context) error { return e.wait(ctx, false) }
 
-func (e *Event) wait(ctx context.Context) error {
+// wait is Wait, which is inlined (see Semaphore.acquire). timing:
+// waitWatched's call, which the monitors time already.
+func (e *Event) wait(ctx context.Context, timing bool) error {
+	if !timing {
+		if m := e.mons.Load(); m != nil {
+			return e.waitWatched(m, ctx)
+		}
+	}
 	panicIfNilCtx("Event.Wait", ctx)
 	if err := ctx.Err(); err != nil {
 		return err
@@ -86,5 +88,5 @@ func (e *Event) Stats() EventStats {
 // waitWatched is Wait timed into m.Wait, apart so that an unwatched
 // call is a nil check and a direct call.
 func (e *Event) waitWatched(m *Monitors, ctx context.Context) error {
-	return timed(m, ctx, func() error { return e.wait(ctx) })
+	return timed(m, ctx, func() error { return e.wait(ctx, true) })
 }

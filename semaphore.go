@@ -75,14 +75,17 @@ func NewSemaphore(initial int, opts ...SemaphoreOption) *Semaphore {
 // handed to the caller (even if one is available); once handed over, Acquire
 // returns nil even if ctx is cancelled meanwhile. It panics if ctx is nil.
 // A Release synchronizes before the Acquire that gets its unit returns.
-func (s *Semaphore) Acquire(ctx context.Context) error {
-	if m := s.mons.Load(); m != nil {
-		return s.acquireWatched(m, ctx)
-	}
-	return s.acquire(ctx)
-}
+func (s *Semaphore) Acquire(ctx context.Context) error { return s.acquire(ctx, false) }
 
-func (s *Semaphore) acquire(ctx context.Context) error {
+// acquire is Acquire, which is inlined: one frame fewer on every call, and
+// above a park (see SendStream.send). timing: acquireWatched's call, which
+// the monitors time already.
+func (s *Semaphore) acquire(ctx context.Context, timing bool) error {
+	if !timing {
+		if m := s.mons.Load(); m != nil {
+			return s.acquireWatched(m, ctx)
+		}
+	}
 	panicIfNilCtx("Semaphore.Acquire", ctx)
 	if err := ctx.Err(); err != nil {
 		return err
@@ -149,5 +152,5 @@ func (s *Semaphore) Stats() SemaphoreStats {
 // acquireWatched is Acquire timed into m.Wait, apart so that an unwatched
 // call is a nil check and a direct call.
 func (s *Semaphore) acquireWatched(m *Monitors, ctx context.Context) error {
-	return timed(m, ctx, func() error { return s.acquire(ctx) })
+	return timed(m, ctx, func() error { return s.acquire(ctx, true) })
 }
