@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"testing"
 	"time"
 )
@@ -116,5 +117,76 @@ func TestRunGivesItsArraysBack(t *testing.T) {
 	run() // refills the pools
 	if r := run(); r.Err != nil || r.At.Sub(time.Time{}) != time.Minute || r.Events != uint64(2*n+2) {
 		t.Fatalf("a run on kept arrays: %+v", r)
+	}
+}
+
+// Simulations running at once share the kept arrays' pools and nothing
+// else: each one's arrays are its own while it runs (a put of an array
+// still in use would mix two runs' timers or tasks). Four runs of a model
+// whose timers land in several buckets, whose run queue and parked sets
+// grow past their kept sizes, run side by side again and again, and each
+// must end as the same run alone does.
+func TestConcurrentRunsKeepTheirArrays(t *testing.T) {
+	const n = 2000
+	model := func(k int) (Result, []int64) {
+		s := NewSched(time.Time{}, time.Time{}, false)
+		var woke []int64
+		r := s.Run(context.Background(), func(ctx context.Context) error {
+			// two waves of tasks at home in one node (a Group's): the
+			// second parks in the set the first emptied, and gave its
+			// array back
+			gctx, cancel := s.WithCancel(ctx)
+			defer cancel(nil)
+			for wave := range 2 {
+				for i := range n {
+					d := time.Duration(1+(i*7+k+wave)%13) * time.Millisecond
+					s.Spawn(gctx, "", func(ctx context.Context) {
+						s.Sleep(ctx, d)
+						if i%97 == 0 {
+							woke = append(woke, s.now)
+						}
+						s.Sleep(ctx, d)
+					})
+				}
+				s.Sleep(ctx, time.Second)
+			}
+			return nil
+		})
+		return r, woke
+	}
+	type out struct {
+		r    Result
+		woke []int64
+	}
+	want := make([]out, 4)
+	for k := range want {
+		want[k].r, want[k].woke = model(k)
+	}
+	rounds := 5
+	if testing.Short() {
+		rounds = 2
+	}
+	for range rounds {
+		got := make([]out, 4)
+		done := make(chan int, 4)
+		for k := range got {
+			go func() {
+				got[k].r, got[k].woke = model(k)
+				done <- k
+			}()
+		}
+		for range got {
+			select {
+			case <-done:
+			case <-time.After(time.Minute):
+				t.Fatal("concurrent runs did not end within a minute")
+			}
+		}
+		for k := range got {
+			if got[k].r.Events != want[k].r.Events || got[k].r.At != want[k].r.At || !slices.Equal(got[k].woke, want[k].woke) {
+				t.Fatalf("run %d beside three others: %d events at %v, wake-ups %v; alone: %d events at %v, wake-ups %v",
+					k, got[k].r.Events, got[k].r.At, got[k].woke, want[k].r.Events, want[k].r.At, want[k].woke)
+			}
+		}
 	}
 }
