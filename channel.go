@@ -273,11 +273,7 @@ func (s *Subscription[T]) receive(ctx context.Context, timing bool) (T, error) {
 	if v, done, err := s.p.poll(); done {
 		return v, err
 	}
-	sl, err := internal.Block(ctx, c, &s.p.mu, &s.p.recvq, slot[T]{}, "Subscription.Receive")
-	if err != nil {
-		return zero, err
-	}
-	return sl.v, sl.err
+	return received(internal.Block(ctx, c, &s.p.mu, &s.p.recvq, slot[T]{}, "Subscription.Receive"))
 }
 
 // All ranges over the subscription's messages until it ends or ctx is done.

@@ -138,6 +138,27 @@ func (p *pipe[T]) unget(v T) {
 	r.set(j, v)
 }
 
+// received is the result of a receive's wait on a pipe's recvq, from
+// internal.Block's (the receiving call blocks in its own frame, so that a
+// woken receiver returns through no extra one, and hands Block's result to
+// this): the item handed over, or the close's error, or the wait's own.
+func received[T any](s slot[T], err error) (T, error) {
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return s.v, s.err
+}
+
+// sent is the result of a send's wait on a pipe's sendq (see received):
+// nil once the item was taken, or the close's error, or the wait's own.
+func sent[T any](s slot[T], err error) error {
+	if err == nil {
+		err = s.err
+	}
+	return err
+}
+
 // poll is a receive that does not wait: done, it returns the next item, or
 // the end error once the pipe is ended and drained, and releases mu; not
 // done, the caller must wait (recv) and mu stays held. Called with mu held.

@@ -83,11 +83,7 @@ func (q *Queue[T]) get(ctx context.Context, timing bool) (T, error) {
 	if v, done, err := q.p.poll(); done { // ended: ErrStreamClosed, what Close ends it with
 		return v, err
 	}
-	sl, err := internal.Block(ctx, c, &q.p.mu, &q.p.recvq, slot[T]{}, "Queue.Get")
-	if err != nil {
-		return zero, err
-	}
-	return sl.v, sl.err
+	return received(internal.Block(ctx, c, &q.p.mu, &q.p.recvq, slot[T]{}, "Queue.Get"))
 }
 
 // All ranges over the items until the queue is closed and drained, or ctx is

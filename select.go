@@ -107,10 +107,10 @@ func enqueue[T any](s *selector, q *internal.Queue[T], w *internal.Waiter[T], i 
 // other cases (an OnBorrow whose ctx carries no tock task, a borrower that
 // already holds or awaits a token of the limiter, or that two cases
 // borrow for). Select panics if ctx is nil, if no case is given or if a
-// case is nil. What can
-// still panic while the cases are looked at or armed is a Tracked condition (user
-// code), or a borrower that another goroutine made a holder or waiter
-// after the check. Then no case stays queued, and a case that a grant
+// case is nil. What can still panic while the cases are looked at or
+// armed is a Tracked condition (user code), or a borrower that another
+// goroutine made a holder or waiter after the check. Then no case stays
+// queued, and a case that a grant
 // won meanwhile (on the real runtime, another goroutine's; in a
 // simulation, one made from the condition itself) gives back what the
 // grant handed it before the panic goes on out of Select: a unit,

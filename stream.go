@@ -121,8 +121,8 @@ func (s *SendStream[T]) Send(ctx context.Context, v T) error { return s.send(ctx
 // fewer above its park (see internal.Block). timing: sendWatched's call,
 // which the monitors time already.
 func (s *SendStream[T]) send(ctx context.Context, v T, timing bool) error {
+	p := &s.state("Send").p // a zero handle panics first, as it always did
 	panicIfNilCtx("SendStream.Send", ctx)
-	p := &s.state("Send").p
 	if !timing {
 		if m := p.mons.Load(); m != nil {
 			return s.sendWatched(m, ctx, v)
@@ -139,11 +139,7 @@ func (s *SendStream[T]) send(ctx context.Context, v T, timing bool) error {
 	}
 	// blocks until v is handed over or buffered: a cancelled sender
 	// withdraws its item; a close delivers its error instead
-	sl, err := internal.Block(ctx, c, &p.mu, &p.sendq, slot[T]{v: v, h: s}, "SendStream.Send")
-	if err == nil {
-		err = sl.err
-	}
-	return err
+	return sent(internal.Block(ctx, c, &p.mu, &p.sendq, slot[T]{v: v, h: s}, "SendStream.Send"))
 }
 
 // TrySend sends v if it can do so without blocking; otherwise it returns
@@ -219,8 +215,8 @@ func (r *ReceiveStream[T]) Receive(ctx context.Context) (T, error) { return r.re
 
 // receive is Receive, which is inlined (see send).
 func (r *ReceiveStream[T]) receive(ctx context.Context, timing bool) (T, error) {
+	p := &r.state("Receive").p // a zero handle panics first, as it always did
 	panicIfNilCtx("ReceiveStream.Receive", ctx)
-	p := &r.state("Receive").p
 	if !timing {
 		if m := p.mons.Load(); m != nil {
 			return r.receiveWatched(m, ctx)
@@ -237,12 +233,7 @@ func (r *ReceiveStream[T]) receive(ctx context.Context, timing bool) (T, error) 
 		return v, err
 	}
 	// blocks until an item is handed over or a close ends the wait
-	sl, err := internal.Block(ctx, c, &p.mu, &p.recvq, slot[T]{h: r}, "ReceiveStream.Receive")
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return sl.v, sl.err
+	return received(internal.Block(ctx, c, &p.mu, &p.recvq, slot[T]{h: r}, "ReceiveStream.Receive"))
 }
 
 // TryReceive returns the next item if there is one without blocking;

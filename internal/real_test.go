@@ -3,7 +3,6 @@ package internal
 import (
 	"context"
 	"errors"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -238,12 +237,11 @@ func TestRealWatcherSharedAndOutliving(t *testing.T) {
 func TestRealWatcherEndsWithTask(t *testing.T) {
 	parent, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	before := runtime.NumGoroutine()
 	var mu sync.Mutex
 	var q Queue[int]
 	ctxc := make(chan *taskCtx, 1)
 	watch := make(chan *watcher, 1)
-	Real.Spawn(parent, "", func(ctx context.Context) {
+	fn := func(ctx context.Context) {
 		go func() {
 			if !waitQueued(t, &mu, &q, 1) {
 				return
@@ -257,18 +255,22 @@ func TestRealWatcherEndsWithTask(t *testing.T) {
 		c := ctx.(*taskCtx)
 		watch <- c.watch.Load()
 		ctxc <- c
-	})
+	}
+	// The task runs as Real.Spawn runs it (runReal, whose deferred end
+	// swaps the watcher out and then stops it), in a goroutine that says
+	// when that end has returned.
+	id := nextTaskID.add()
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		runReal(newRealCtx(parent, Call{RT: Real, Task: &Task{ID: id, num: id}}), fn)
+	}()
 	w := recvBounded(t, watch, "task")
 	c := recvBounded(t, ctxc, "task")
 	if w == nil || w == noWatch {
 		t.Fatalf("the task's park armed no watcher")
 	}
-	// The task's end swaps its watcher out and then stops it: the stop is
-	// known to be done once the task's goroutine (and its helper) has
-	// exited.
-	if !waitFor(t, "the task's goroutine to exit", func() bool { return runtime.NumGoroutine() <= before }) {
-		return
-	}
+	recvBounded(t, ended, "the task's end")
 	if c.watch.Load() != noWatch {
 		t.Fatalf("the watcher was not ended with the task")
 	}

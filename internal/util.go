@@ -17,8 +17,9 @@ func gosched() { runtime.Gosched() }
 // next growth of one of its own or of a later simulation's (a test suite's
 // runs, a parameter sweep's, sim.Explore's schedules): one sync.Pool per
 // power-of-two capacity, so that the collector drops the arrays no run
-// takes. The scheduler's timer buckets and run queue grow with the tasks
-// (100,000 tasks set up at once grow them to a few megabytes each run).
+// takes. The scheduler's timer buckets, its run queue and its nodes' parked
+// sets grow with the tasks (100,000 tasks set up at once grow them to a few
+// megabytes each run).
 type spares[T any] struct{ class [40]sync.Pool }
 
 // get returns an empty slice with a capacity of at least n, a power of two.
