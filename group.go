@@ -66,7 +66,14 @@ func (g *Group) Go(task func(ctx context.Context) error, opts ...TaskOption) {
 	}
 	g.add("Go")
 	g.rt.Spawn(g.ctx, taskName(opts), func(ctx context.Context) {
-		g.done(g.call(ctx, task, func(p *PanicError) { g.done(ErrGoexit, p) }))
+		// task runs in this frame, whose deferred call records its end
+		// (see ended): no frame of the group's lies between the runtime's
+		// and task's, which a task parked and resumed returns through.
+		var err error
+		returned := false
+		defer func() { g.done(ended(ctx, returned, err, recover())) }()
+		err = task(ctx)
+		returned = true
 	})
 }
 
@@ -131,8 +138,11 @@ func (g *Group) Start(task func(ctx context.Context, started func()) error, opts
 			g.mu.Unlock()
 			g.done(terr, p)
 		}
-		finish(g.call(ctx, func(ctx context.Context) error { return task(ctx, markStarted) },
-			func(p *PanicError) { finish(ErrGoexit, p) }))
+		var terr error
+		returned := false
+		defer func() { finish(ended(ctx, returned, terr, recover())) }()
+		terr = task(ctx, markStarted) // in this frame, as Go's task
+		returned = true
 	})
 	g.mu.Lock()
 	q.Res = t // Start waits for t
@@ -223,35 +233,33 @@ func (g *Group) add(op string) {
 	g.running++
 }
 
-// call runs task, turning a panic into a *PanicError, and ends the task's
-// ctx (internal.EndTask: a real task's watcher is stopped) before its result
-// is recorded, inside the same recover: stopping a watcher of a derived ctx
-// of the user's own type calls that type's code (its AfterFunc's stop),
-// whose panic then reaches Wait as the task's *PanicError (a panic of the
-// task itself comes first) instead of ending the process on the task's
-// goroutine. If task ends its goroutine with runtime.Goexit instead (t.Fatal
-// in a task), call runs exited while the Goexit unwinds: the task's end is
-// recorded, with ErrGoexit, and nothing waits for it forever.
-func (g *Group) call(ctx context.Context, task func(ctx context.Context) error, exited func(p *PanicError)) (err error, p *PanicError) {
-	returned := false
-	defer func() {
-		if returned {
-			p = endTask(ctx)
-			return
+// ended is the result of a group's task, from the task's deferred call (in
+// the frame that called the task's function: see Go), given whether the
+// function returned, what it returned, and what the deferred call
+// recovered. A panic becomes a *PanicError; a task that neither returned
+// nor panicked ended by runtime.Goexit (t.Fatal in a task), which ended
+// is called while it unwinds: the result is ErrGoexit, and nothing waits
+// for the task forever. A simulation's abandoning of the task (its unwinding
+// panic) is raised again. ended also ends the task's ctx (internal.EndTask: a
+// real task's watcher is stopped), inside a recover of its own: stopping a
+// watcher of a derived ctx of the user's own type calls that type's code
+// (its AfterFunc's stop), whose panic then reaches Wait as the task's
+// *PanicError (a panic of the task itself comes first) instead of ending
+// the process on the task's goroutine.
+func ended(ctx context.Context, returned bool, err error, r any) (error, *PanicError) {
+	switch {
+	case returned:
+		return err, endTask(ctx)
+	case r != nil:
+		if internal.IsAbort(r) {
+			panic(r)
 		}
-		if r := recover(); r != nil {
-			if internal.IsAbort(r) {
-				panic(r)
-			}
-			p = asPanicError(r) // one layer: a nested Group's *PanicError as it is
-			endTask(ctx)
-			return
-		}
-		exited(endTask(ctx)) // runtime.Goexit: no panic, and task did not return
-	}()
-	err = task(ctx)
-	returned = true
-	return err, nil
+		p := asPanicError(r) // one layer: a nested Group's *PanicError as it is
+		endTask(ctx)
+		return nil, p
+	default: // runtime.Goexit
+		return ErrGoexit, endTask(ctx)
+	}
 }
 
 // endTask ends ctx's task (see call), returning a panic of the user's code

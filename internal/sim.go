@@ -465,9 +465,22 @@ func (s *Sched) coroFor() *coro {
 		if s.checked {
 			co.goid = curGoid()
 		}
+		// The tasks run in this frame, with no frame of their own between
+		// it and the task's function (see park): the deferred recovery is
+		// the coroutine's, and a task that panics or exits ends its
+		// coroutine with it.
+		var t *simTask
+		returned := true
+		defer func() {
+			if !returned {
+				s.unwound(t, co, recover())
+			}
+		}()
 		for {
-			t := s.cur // the task this resume starts (see coro)
-			runTask(t)
+			t = s.cur // the task this resume starts (see coro)
+			returned = false
+			t.fn(&t.tctx)
+			returned = true
 			if t.aborting || len(s.idle) >= maxIdle || !yield(true) {
 				return // returning ends the task (see loop)
 			}
@@ -485,34 +498,28 @@ func (s *Sched) coroFor() *coro {
 // a third switch per task.
 const maxIdle = 256
 
-// runTask runs t's function, recording a panic other than the one that
-// unwinds an abandoned task.
+// unwound handles the end of t, which did not return from its function
+// on coroutine co, with what the deferred call there recovered (see
+// coroFor): a panic other than the one that unwinds an abandoned task is
+// recorded.
 //
 // A task that calls runtime.Goexit cannot be stopped from ending its
 // goroutine, and iter.Pull would carry the Goexit on to the loop's goroutine.
 // So its coroutine reports the task ended from inside the Goexit's unwinding
 // and is never resumed again: the loop retires the task (goexit set) and the
 // coroutine, which run stops on a goroutine of its own (stopDead).
-func runTask(t *simTask) {
-	returned := false
-	defer func() {
-		if returned {
-			return
+func (s *Sched) unwound(t *simTask, co *coro, r any) {
+	if r != nil {
+		if _, ok := r.(abortPanic); !ok {
+			t.panicked = Recovered(r)
 		}
-		if r := recover(); r != nil {
-			if _, ok := r.(abortPanic); !ok {
-				t.panicked = Recovered(r)
-			}
-			return
-		}
-		if t.aborting {
-			return // a Goexit while the run abandons it: the coroutine is being stopped
-		}
-		t.goexit = true  // its coroutine is never resumed again (see ended)
-		t.co.yield(true) // stopDead makes this return false
-	}()
-	t.fn(&t.tctx)
-	returned = true
+		return
+	}
+	if t.aborting {
+		return // a Goexit while the run abandons it: the coroutine is being stopped
+	}
+	t.goexit = true // its coroutine is never resumed again (see ended)
+	co.yield(true)  // stopDead makes this return false
 }
 
 // ended retires t, whose function returned, and keeps its coroutine for the
@@ -526,7 +533,7 @@ func (s *Sched) ended(t *simTask) {
 	s.live.remove(&t.live)
 	switch {
 	case t.goexit:
-		s.dead = append(s.dead, t.co) // never resumed again (see runTask)
+		s.dead = append(s.dead, t.co) // never resumed again (see unwound)
 	case t.co != nil: // else its coroutine ended with it (see maxIdle)
 		s.idle = append(s.idle, t.co)
 	}

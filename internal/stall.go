@@ -134,8 +134,13 @@ func (s *Sched) stalledState() (t *simTask, name string, now int64, ok bool) {
 	return t, name, now, s.beat.Load() != 0 && t != nil
 }
 
-// runTaskFrame is the function every simulated task's goroutine runs in.
-const runTaskFrame = "github.com/tockgo/tock/internal.runTask("
+// taskFunc is the function every simulated task's goroutine runs its
+// task's function in: the coroutine body of coroFor (TestTaskFuncNamesTheCoroutineBody
+// fails if it is renamed or moved).
+const taskFunc = "github.com/tockgo/tock/internal.(*Sched).coroFor.func1"
+
+// runTaskFrame is taskFunc's frame in a goroutine dump.
+const runTaskFrame = taskFunc + "("
 
 // taskStack returns the stack of the stuck task's goroutine, trimmed to the
 // user's frames. A run's task goroutines are coroutines created by its loop's
@@ -303,7 +308,7 @@ func onSimTask() bool {
 		frames := runtime.CallersFrames(pc[:n])
 		for {
 			f, more := frames.Next()
-			if f.Function == "github.com/tockgo/tock/internal.runTask" {
+			if f.Function == taskFunc {
 				return true
 			}
 			if !more {

@@ -3,6 +3,7 @@ package internal
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -26,8 +27,8 @@ func TestCheckCallerWhileNoTaskRuns(t *testing.T) {
 func TestTrimStack(t *testing.T) {
 	g := "goroutine 7 [chan receive]:\n" +
 		"example.com/user.block(...)\n\t/src/user.go:10\n" +
-		"github.com/tockgo/tock.(*Group).call(0x1)\n\t/src/group.go:1\n" +
-		"github.com/tockgo/tock/internal.runTask(0x2)\n\t/src/sim.go:1\n" +
+		"github.com/tockgo/tock.(*Group).Go.func1()\n\t/src/group.go:1\n" +
+		"github.com/tockgo/tock/internal.(*Sched).coroFor.func1()\n\t/src/sim.go:1\n" +
 		"iter.Pull[...].func1()\n\t/go/iter.go:1\n" +
 		"runtime.goexit()\n\t/go/asm.s:1\n" +
 		"created by iter.Pull in goroutine 1\n\t/go/iter.go:2"
@@ -46,5 +47,38 @@ func TestCurGoid(t *testing.T) {
 	}
 	if curGoid() != a {
 		t.Error("curGoid differs on one goroutine")
+	}
+}
+
+// The stall report and the misuse checks find a simulated task's goroutine
+// by the function that runs task functions (taskFunc): a task, the run's
+// main one and a spawned one, has it on its stack, and a goroutine dump of
+// a parked task shows its frame.
+func TestTaskFuncNamesTheCoroutineBody(t *testing.T) {
+	s := NewSched(time.Time{}, time.Time{}, false)
+	var onMain, onSpawned bool
+	var dump string
+	res := s.Run(context.Background(), func(ctx context.Context) error {
+		onMain = onSimTask()
+		s.Spawn(ctx, "", func(ctx context.Context) {
+			onSpawned = onSimTask()
+			s.Sleep(ctx, time.Second)
+		})
+		s.Checkpoint() // the spawned task runs to its sleep
+		buf := make([]byte, 1<<20)
+		dump = string(buf[:runtime.Stack(buf, true)])
+		return s.Sleep(ctx, 2*time.Second)
+	})
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if !onMain || !onSpawned {
+		t.Errorf("onSimTask in the main task %v, in a spawned one %v; want both (%s not on the stack)", onMain, onSpawned, taskFunc)
+	}
+	if !strings.Contains(dump, runTaskFrame) {
+		t.Errorf("no %s frame in the goroutine dump:\n%s", runTaskFrame, dump)
+	}
+	if onSimTask() {
+		t.Error("onSimTask on the test's goroutine")
 	}
 }
