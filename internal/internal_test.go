@@ -384,6 +384,37 @@ func TestAbortUnstartedTasks(t *testing.T) {
 	}
 }
 
+// TestAbortUnwindsARunnableCheckpoint: a task runnable in a checkpoint (its
+// Yield) when the run aborts is unwound from the checkpoint: none of its
+// code after it runs. The abort resumes its coroutine with the task marked
+// aborting (no iter.Pull stop), and the checkpoint must see the mark.
+func TestAbortUnwindsARunnableCheckpoint(t *testing.T) {
+	leaktest.Check(t)
+	s := NewSched(time.Time{}, time.Time{}, false)
+	after, unwound := 0, false
+	res := s.Run(context.Background(), func(ctx context.Context) error {
+		s.Spawn(ctx, "", func(ctx context.Context) {
+			defer func() { unwound = IsAbort(recover()) }()
+			for {
+				s.Yield()
+				if s.aborted.Load() {
+					after++ // resumed normally by the aborting run
+				}
+			}
+		})
+		s.Yield()             // the task runs and is runnable in its Yield
+		s.aborted.Store(true) // as the outer context's cancellation does
+		s.Yield()
+		return nil
+	})
+	if after != 0 || !unwound {
+		t.Errorf("the yielding task ran on %d times after the abort, unwound %v; want 0, true", after, unwound)
+	}
+	if res.Remaining != 2 {
+		t.Errorf("Remaining %d, want 2 (main and the yielding task)", res.Remaining)
+	}
+}
+
 // TestEndedTaskLeavesParkedSet: a task stays in its context's parked set from
 // its first park until it ends, and not after.
 func TestEndedTaskLeavesParkedSet(t *testing.T) {

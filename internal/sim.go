@@ -51,22 +51,27 @@ type Result struct {
 // identity (Task) inside it. The fields an event touches (resuming the
 // task, a sleep, a park and its wake-up) come first, in the first cache
 // lines: with many tasks, each event finds its task cold in memory, and the
-// coroutine's resume (next) is read from here, not from the coroutine.
+// coroutine's two ends (next, yield) are read from here: a coroutine has no
+// object of its own (see newCoro).
 //
 // A simulation may hold a million of these at once: state that most tasks
 // never need lives behind a pointer, made when first needed (polled), and
 // the struct stays within the 288-byte size class (272 bytes now; see
 // TestSimTaskSize).
 type simTask struct {
-	next     func() (bool, bool) // its coroutine's resume (co.next); nil until it first runs
+	next     func() (bool, bool) // its coroutine's resume; nil until it first runs
 	s        *Sched
-	co       *coro // running it; nil until it first runs
+	yield    func(ended bool) bool // its coroutine's switch back to the loop; nil until it first runs
 	state    taskState
 	aborting bool
 	goexit   bool  // it ended by runtime.Goexit
 	fired    bool  // its last timed park ended by its timer (see ParkUntil)
 	parkIdx  int32 // index in wnode.parked, unless wnode is home
 	homeIdx  int32 // index in home.parked
+	// its coroutine's goroutine ID in checked mode, its low 32 bits (two
+	// goroutines alike there only make the misuse check miss, never
+	// accuse; see callerState); 0 until it first runs
+	goid uint32
 	// cancellation watch while parked: in wnode's parked set, or in the
 	// scheduler's polled list when polled.ctx is set
 	wnode *node
@@ -124,8 +129,8 @@ type Sched struct {
 	// nodes whose parent it does not control: polled after every step
 	polled   dlist[simTask]
 	fnodes   []*node
-	idle     []*coro // coroutines whose task ended, for the next task
-	dead     []*coro // coroutines whose task called runtime.Goexit (stopDead)
+	idle     []func() (bool, bool) // resumes of coroutines whose task ended, for the next task
+	dead     []func() (bool, bool) // resumes of coroutines whose task called runtime.Goexit (stopDead)
 	mainTask *simTask
 	mainDone bool
 	mainErr  error
@@ -280,13 +285,13 @@ func (s *Sched) park(ctx context.Context, what string, timed bool, when int64) e
 	t.what = what
 	t.state = stParked
 	t.wakeErr = nil
-	resumed := t.co.yield(false)
+	t.yield(false)
 	t.fired = timed && t.timer.seq == 0 // the loop fired it (a grant leaves it armed)
 	s.unwatch(t)
 	s.stopTimer(&t.timer)
-	if !resumed {
-		// abandoned while parked: unwound from here on
-		t.aborting = true
+	if t.aborting {
+		// abandoned while parked (abortAll resumed it so): unwound from
+		// here on
 		t.state = stRunning
 		return errAbort
 	}
@@ -318,8 +323,7 @@ func (s *Sched) ParkUntil(ctx context.Context, p *Parker, what string, d time.Ti
 // to unwind t if the simulation abandons it meanwhile. Only calls that hold
 // no lock and no queued waiter use it.
 func (s *Sched) suspend(t *simTask) {
-	if !t.co.yield(false) {
-		t.aborting = true
+	if t.yield(false); t.aborting {
 		t.state = stRunning
 		panic(abortPanic{})
 	}
@@ -436,34 +440,25 @@ func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.C
 	return t
 }
 
-// coro is a coroutine that runs tasks, one after another. A task gets one
-// when it first runs, and a task that ends hands its coroutine back to the
-// scheduler for the next task to start: a spawn creates no goroutine, and a
-// task spawned but not started holds no stack.
+// newCoro makes a coroutine that runs tasks, one after another, and
+// returns its resume. A task gets one when it first runs, and a task that
+// ends hands its coroutine back to the scheduler for the next task to
+// start: a spawn creates no goroutine, and a task spawned but not started
+// holds no stack.
 //
 // The task a coroutine runs is the scheduler's current one (s.cur) when it
-// is resumed to start it: the loop sets s.cur before every resume.
-type coro struct {
-	next  func() (bool, bool) // resume; reports whether the task ended
-	stop  func()
-	yield func(ended bool) bool // false: the simulation abandons the task
-	goid  uint64                // its goroutine's ID, in checked mode
-}
-
-// coroFor returns an idle coroutine, or a new one, for the task about to
-// run (s.cur once resumed).
-func (s *Sched) coroFor() *coro {
-	if n := len(s.idle); n > 0 {
-		co := s.idle[n-1]
-		s.idle[n-1] = nil
-		s.idle = s.idle[:n-1]
-		return co
-	}
-	co := &coro{}
-	co.next, co.stop = iter.Pull(func(yield func(bool) bool) {
-		co.yield = yield
+// is resumed to start it: the loop sets s.cur before every resume, and a
+// coroutine resumed with no current task returns (stopIdle). The coroutine
+// has no object of its own: its task holds both ends (next, yield), and it
+// is never stopped through iter.Pull's stop, only resumed to its end, so
+// that a yield always comes back with the loop's next resume: an abandoned
+// task finds t.aborting set when it is resumed (see park), and an idle
+// coroutine finds no current task.
+func (s *Sched) newCoro() func() (bool, bool) {
+	next, _ := iter.Pull(func(yield func(bool) bool) {
+		var goid uint32
 		if s.checked {
-			co.goid = curGoid()
+			goid = uint32(curGoid())
 		}
 		// The tasks run in this frame, with no frame of their own between
 		// it and the task's function (see park): the deferred recovery is
@@ -473,20 +468,24 @@ func (s *Sched) coroFor() *coro {
 		returned := true
 		defer func() {
 			if !returned {
-				s.unwound(t, co, recover())
+				s.unwound(t, recover())
 			}
 		}()
 		for {
-			t = s.cur // the task this resume starts (see coro)
+			if t = s.cur; t == nil {
+				return // stopIdle
+			}
+			t.yield, t.goid = yield, goid
 			returned = false
 			t.fn(&t.tctx)
 			returned = true
-			if t.aborting || len(s.idle) >= maxIdle || !yield(true) {
+			if t.aborting || len(s.idle) >= maxIdle {
 				return // returning ends the task (see loop)
 			}
+			yield(true)
 		}
 	})
-	return co
+	return next
 }
 
 // maxIdle bounds the idle coroutines kept for later tasks. A task that ends
@@ -498,17 +497,18 @@ func (s *Sched) coroFor() *coro {
 // a third switch per task.
 const maxIdle = 256
 
-// unwound handles the end of t, which did not return from its function
-// on coroutine co, with what the deferred call there recovered (see
-// coroFor): a panic other than the one that unwinds an abandoned task is
+// unwound handles the end of t, which did not return from its function,
+// with what the deferred call there recovered (see
+// newCoro): a panic other than the one that unwinds an abandoned task is
 // recorded.
 //
 // A task that calls runtime.Goexit cannot be stopped from ending its
 // goroutine, and iter.Pull would carry the Goexit on to the loop's goroutine.
 // So its coroutine reports the task ended from inside the Goexit's unwinding
 // and is never resumed again: the loop retires the task (goexit set) and the
-// coroutine, which run stops on a goroutine of its own (stopDead).
-func (s *Sched) unwound(t *simTask, co *coro, r any) {
+// coroutine, which run resumes to its end on a goroutine of its own
+// (stopDead).
+func (s *Sched) unwound(t *simTask, r any) {
 	if r != nil {
 		if _, ok := r.(abortPanic); !ok {
 			t.panicked = Recovered(r)
@@ -518,8 +518,8 @@ func (s *Sched) unwound(t *simTask, co *coro, r any) {
 	if t.aborting {
 		return // a Goexit while the run abandons it: the coroutine is being stopped
 	}
-	t.goexit = true // its coroutine is never resumed again (see ended)
-	co.yield(true)  // stopDead makes this return false
+	t.goexit = true // its coroutine is resumed only by stopDead (see ended)
+	t.yield(true)   // stopDead resumes it, and the Goexit goes on
 }
 
 // ended retires t, whose function returned, and keeps its coroutine for the
@@ -533,36 +533,37 @@ func (s *Sched) ended(t *simTask) {
 	s.live.remove(&t.live)
 	switch {
 	case t.goexit:
-		s.dead = append(s.dead, t.co) // never resumed again (see unwound)
-	case t.co != nil: // else its coroutine ended with it (see maxIdle)
-		s.idle = append(s.idle, t.co)
+		s.dead = append(s.dead, t.next) // resumed only by stopDead (see unwound)
+	case t.next != nil: // else its coroutine ended with it (see maxIdle)
+		s.idle = append(s.idle, t.next)
 	}
-	t.co, t.next, t.fn = nil, nil, nil
+	t.next, t.yield, t.fn = nil, nil, nil
 	if t == s.mainTask {
 		s.mainDone = true
 	}
 }
 
-// stopIdle ends the idle coroutines' goroutines, and those of tasks that
-// called runtime.Goexit.
+// stopIdle ends the idle coroutines' goroutines (resumed with no current
+// task, each returns), and those of tasks that called runtime.Goexit.
 func (s *Sched) stopIdle() {
-	for _, co := range s.idle {
-		co.stop()
+	s.cur = nil
+	for _, next := range s.idle {
+		next()
 	}
 	s.idle = nil
 	s.stopDead()
 }
 
 // stopDead ends the goroutines of coroutines whose task called
-// runtime.Goexit. Stopping one lets its Goexit finish, and iter.Pull then
-// re-raises the Goexit in the goroutine that called stop: a goroutine of its
+// runtime.Goexit. Resuming one lets its Goexit finish, and iter.Pull then
+// re-raises the Goexit in the goroutine that resumed it: a goroutine of its
 // own here, not the loop's.
 func (s *Sched) stopDead() {
-	for _, co := range s.dead {
+	for _, next := range s.dead {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			co.stop()
+			next()
 		}()
 		<-done
 	}
@@ -816,8 +817,13 @@ func (s *Sched) loop() Result {
 				t = s.x.next(s)
 			}
 			if t.next == nil {
-				t.co = s.coroFor()
-				t.next = t.co.next
+				if n := len(s.idle); n > 0 {
+					t.next = s.idle[n-1]
+					s.idle[n-1] = nil
+					s.idle = s.idle[:n-1]
+				} else {
+					t.next = s.newCoro()
+				}
 			}
 			s.cur = t
 			t.state = stRunning
@@ -826,7 +832,7 @@ func (s *Sched) loop() Result {
 			ended, running := t.next()
 			if !running { // its coroutine ended with it (see maxIdle)
 				ended = true
-				t.co = nil
+				t.next = nil
 			}
 			s.cur = nil
 			if s.x != nil && s.x.trace != 0 { // exploration hook: the trace
@@ -922,11 +928,14 @@ func (s *Sched) abortAll() int {
 	if s.live.head != nil {
 		s.root.cancel(context.Canceled, errAbandoned)
 	}
-	// The stops run on a goroutine of their own: a task that calls
-	// runtime.Goexit while it unwinds (a deferred t.FailNow) cannot be kept
-	// from ending its coroutine, and iter.Pull re-raises that Goexit in the
-	// goroutine that called stop. It ends the stopping goroutine instead of
-	// the loop's, and the next one goes on with the next task.
+	// A started task is resumed with t.aborting set, which unwinds it from
+	// its park (see park) to the end of its coroutine (see newCoro); it
+	// cannot park again (park refuses an aborting task). The resumes run on
+	// a goroutine of their own: a task that calls runtime.Goexit while it
+	// unwinds (a deferred t.FailNow) cannot be kept from ending its
+	// coroutine, and iter.Pull re-raises that Goexit in the goroutine that
+	// resumed it. It ends the stopping goroutine instead of the loop's, and
+	// the next one goes on with the next task.
 	n := 0
 	for s.live.head != nil {
 		done := make(chan struct{})
@@ -934,12 +943,12 @@ func (s *Sched) abortAll() int {
 			defer close(done)
 			for s.live.head != nil {
 				t := s.live.front()
-				if !t.aborting { // else its stop ended the last stopping goroutine
+				if !t.aborting { // else its resume ended the last stopping goroutine
 					t.aborting = true
-					if t.co != nil {
+					if t.next != nil {
 						s.cur = t
 						s.progress()
-						t.co.stop()
+						t.next()
 					}
 				}
 				s.cur = nil

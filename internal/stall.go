@@ -135,9 +135,9 @@ func (s *Sched) stalledState() (t *simTask, name string, now int64, ok bool) {
 }
 
 // taskFunc is the function every simulated task's goroutine runs its
-// task's function in: the coroutine body of coroFor (TestTaskFuncNamesTheCoroutineBody
+// task's function in: the coroutine body of newCoro (TestTaskFuncNamesTheCoroutineBody
 // fails if it is renamed or moved).
-const taskFunc = "github.com/tockgo/tock/internal.(*Sched).coroFor.func1"
+const taskFunc = "github.com/tockgo/tock/internal.(*Sched).newCoro.func1"
 
 // runTaskFrame is taskFunc's frame in a goroutine dump.
 const runTaskFrame = taskFunc + "("
@@ -233,24 +233,25 @@ var simsRunning atomic.Int32
 // a raw goroutine using t's ctx while some task runs, and another task using
 // t's ctx (a closure that captured an outer task's ctx), are caught too.
 func checkCaller(t *simTask) {
-	if cur, done, goid := callerState(t); cur == nil || done || (goid != 0 && goid != curGoid()) {
+	if cur, done, goid := callerState(t); cur == nil || done || (goid != 0 && goid != uint32(curGoid())) {
 		misuse(t)
 	}
 }
 
 // callerState reads the task the scheduler runs now, whether t has ended,
-// and, in checked mode, the goroutine ID of t's coroutine (0 otherwise). For
-// a task of the simulation these reads are ordered after the loop's writes
-// (the switch into the task's coroutine synchronizes); a goroutine that
-// misuses t's ctx reads them unsynchronized, which can only make the cheap
-// check miss, never accuse a task: hence norace, so that the check, not the
-// race detector, reports the misuse.
+// and, in checked mode, the goroutine ID of t's coroutine (its low 32
+// bits; 0 otherwise). For a task of the simulation these reads are ordered
+// after the loop's writes (the switch into the task's coroutine
+// synchronizes); a goroutine that misuses t's ctx reads them
+// unsynchronized, which can only make the cheap check miss, never accuse a
+// task: hence norace, so that the check, not the race detector, reports
+// the misuse.
 //
 //go:norace
-func callerState(t *simTask) (cur *simTask, done bool, goid uint64) {
+func callerState(t *simTask) (cur *simTask, done bool, goid uint32) {
 	cur, done = t.s.cur, t.state == stDone
-	if t.s.checked && t.co != nil {
-		goid = t.co.goid
+	if t.s.checked {
+		goid = t.goid // 0 until t first runs
 	}
 	return cur, done, goid
 }

@@ -28,7 +28,7 @@ func TestTrimStack(t *testing.T) {
 	g := "goroutine 7 [chan receive]:\n" +
 		"example.com/user.block(...)\n\t/src/user.go:10\n" +
 		"github.com/tockgo/tock.(*Group).Go.func1()\n\t/src/group.go:1\n" +
-		"github.com/tockgo/tock/internal.(*Sched).coroFor.func1()\n\t/src/sim.go:1\n" +
+		"github.com/tockgo/tock/internal.(*Sched).newCoro.func1()\n\t/src/sim.go:1\n" +
 		"iter.Pull[...].func1()\n\t/go/iter.go:1\n" +
 		"runtime.goexit()\n\t/go/asm.s:1\n" +
 		"created by iter.Pull in goroutine 1\n\t/go/iter.go:2"
