@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"iter"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -357,6 +359,54 @@ func TestCoroutineReuse(t *testing.T) {
 	}
 	if len(s.idle) != 0 {
 		t.Fatalf("%d idle coroutines left after Run", len(s.idle))
+	}
+}
+
+// TestNewCoroutineAllocations: a task that starts with no idle coroutine to
+// take allocates its record and iter.Pull's own objects (six in Go 1.26: its
+// state, its closure, the runtime's coroutine, next, stop and yield), and
+// nothing of the scheduler's: no coroutine object, and the body every
+// coroutine runs is made once per run (see newCoro).
+func TestNewCoroutineAllocations(t *testing.T) {
+	// A coroutine is a goroutine: a process that never had that many
+	// goroutines at once allocates their records too (the runtime's, kept
+	// for the goroutines after them). Have 1,000 first.
+	var wg sync.WaitGroup
+	release := make(chan struct{})
+	for range 1000 {
+		wg.Add(1)
+		go func() { defer wg.Done(); <-release }()
+	}
+	close(release)
+	wg.Wait()
+	s := NewSched(time.Time{}, time.Time{}, false)
+	var n float64
+	res := s.Run(context.Background(), func(ctx context.Context) error {
+		sleep := func(ctx context.Context) { s.Sleep(ctx, time.Hour) }
+		gctx, cancel := s.WithCancel(ctx) // as a Group's: a node
+		defer cancel(nil)
+		n = testing.AllocsPerRun(500, func() {
+			s.Spawn(gctx, "", sleep)
+			s.Yield() // the task runs to its sleep, on a new coroutine
+		})
+		return nil
+	})
+	if res.Err != nil || res.Panic != nil {
+		t.Fatalf("run: %v %v", res.Err, res.Panic)
+	}
+	// iter.Pull's own, measured alike: a coroutine made, resumed to its
+	// first yield, and left there
+	kept := make([]func() (bool, bool), 0, 501)
+	pull := testing.AllocsPerRun(500, func() {
+		next, _ := iter.Pull(func(yield func(bool) bool) { yield(false) })
+		next()
+		kept = append(kept, next)
+	})
+	for _, next := range kept {
+		next()
+	}
+	if n > pull+1 {
+		t.Errorf("%v allocations per task started on a new coroutine, want at most %v (its record, and iter.Pull's %v)", n, pull+1, pull)
 	}
 }
 

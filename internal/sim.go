@@ -129,8 +129,9 @@ type Sched struct {
 	// nodes whose parent it does not control: polled after every step
 	polled   dlist[simTask]
 	fnodes   []*node
-	idle     []func() (bool, bool) // resumes of coroutines whose task ended, for the next task
-	dead     []func() (bool, bool) // resumes of coroutines whose task called runtime.Goexit (stopDead)
+	idle     []func() (bool, bool)       // resumes of coroutines whose task ended, for the next task
+	dead     []func() (bool, bool)       // resumes of coroutines whose task called runtime.Goexit (stopDead)
+	body     func(yield func(bool) bool) // every coroutine's (see newCoro); nil until the first
 	mainTask *simTask
 	mainDone bool
 	mainErr  error
@@ -454,8 +455,16 @@ func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.C
 // that a yield always comes back with the loop's next resume: an abandoned
 // task finds t.aborting set when it is resumed (see park), and an idle
 // coroutine finds no current task.
+//
+// Every coroutine of a run runs the same body, made once (s.body): it keeps
+// its state (its task, its goroutine's ID) in its own frame, so that a new
+// coroutine allocates nothing but iter.Pull's own.
 func (s *Sched) newCoro() func() (bool, bool) {
-	next, _ := iter.Pull(func(yield func(bool) bool) {
+	if s.body != nil {
+		next, _ := iter.Pull(s.body)
+		return next
+	}
+	s.body = func(yield func(bool) bool) {
 		var goid uint32
 		if s.checked {
 			goid = uint32(curGoid())
@@ -484,8 +493,8 @@ func (s *Sched) newCoro() func() (bool, bool) {
 			}
 			yield(true)
 		}
-	})
-	return next
+	}
+	return s.newCoro()
 }
 
 // maxIdle bounds the idle coroutines kept for later tasks. A task that ends
