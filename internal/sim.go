@@ -56,7 +56,7 @@ type Result struct {
 //
 // A simulation may hold a million of these at once: state that most tasks
 // never need lives behind a pointer, made when first needed (polled), and
-// the struct stays within the 288-byte size class (272 bytes now; see
+// the struct stays within the 288-byte size class (288 bytes now; see
 // TestSimTaskSize).
 type simTask struct {
 	next     func() (bool, bool) // its coroutine's resume; nil until it first runs
@@ -507,16 +507,15 @@ func (s *Sched) newCoro() func() (bool, bool) {
 const maxIdle = 256
 
 // unwound handles the end of t, which did not return from its function,
-// with what the deferred call there recovered (see
-// newCoro): a panic other than the one that unwinds an abandoned task is
-// recorded.
+// with what the deferred call there recovered (see newCoro): a panic other
+// than the one that unwinds an abandoned task is recorded.
 //
 // A task that calls runtime.Goexit cannot be stopped from ending its
 // goroutine, and iter.Pull would carry the Goexit on to the loop's goroutine.
-// So its coroutine reports the task ended from inside the Goexit's unwinding
-// and is never resumed again: the loop retires the task (goexit set) and the
-// coroutine, which run resumes to its end on a goroutine of its own
-// (stopDead).
+// So its coroutine reports the task ended from inside the Goexit's unwinding,
+// and is resumed only to let the Goexit finish: the loop retires the task
+// (goexit set) and keeps the coroutine, which run resumes to its end on a
+// goroutine of its own (stopDead).
 func (s *Sched) unwound(t *simTask, r any) {
 	if r != nil {
 		if _, ok := r.(abortPanic); !ok {
@@ -525,7 +524,7 @@ func (s *Sched) unwound(t *simTask, r any) {
 		return
 	}
 	if t.aborting {
-		return // a Goexit while the run abandons it: the coroutine is being stopped
+		return // a Goexit while the run abandons it: abortAll's goroutine resumed it to its end
 	}
 	t.goexit = true // its coroutine is resumed only by stopDead (see ended)
 	t.yield(true)   // stopDead resumes it, and the Goexit goes on
