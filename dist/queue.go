@@ -263,7 +263,10 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 }
 
 // Len returns how many items wait to be delivered (not counting those taken
-// and not yet acked), one request.
+// and not yet acked), one request. It is the server's count of the queue's
+// consumer, which the server brings up to date after it acknowledged a Put
+// (a moment later, on a goroutine of its own): a Len right after a Put may
+// not count that item yet. Use it as a gauge, not to sequence on.
 func (q *Queue[T]) Len(ctx context.Context) (int, error) {
 	info, err := q.cons.Info(ctx)
 	if err != nil {
