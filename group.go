@@ -40,6 +40,7 @@ type Group struct {
 	waiters   internal.Queue[struct{}]
 	waited    bool
 	waitedErr error
+	taskEnd   internal.TaskEnd // every Go task's end (see taskEnded), made once
 }
 
 // NewGroup returns a group whose tasks' contexts derive from ctx. It panics
@@ -52,6 +53,7 @@ func NewGroup(ctx context.Context) *Group {
 	gctx, cancel := rt.WithCancel(ctx)
 	g := &Group{rt: rt, parent: ctx, ctx: gctx, cancel: cancel}
 	g.waiters.Res = (*groupHolding)(g) // Wait waits for the group's tasks
+	g.taskEnd = g.taskEnded
 	return g
 }
 
@@ -65,16 +67,15 @@ func (g *Group) Go(task func(ctx context.Context) error, opts ...TaskOption) {
 		panic("tock: Group.Go: nil task function")
 	}
 	g.add("Go")
-	g.rt.Spawn(g.ctx, taskName(opts), func(ctx context.Context) {
-		// task runs in this frame, whose deferred call records its end
-		// (see ended): no frame of the group's lies between the runtime's
-		// and task's, which a task parked and resumed returns through.
-		var err error
-		returned := false
-		defer func() { g.done(ended(ctx, returned, err, recover())) }()
-		err = task(ctx)
-		returned = true
-	})
+	// task runs in the runtime's own frame, which gives its end to
+	// taskEnded: no frame or closure of the group's per task.
+	g.rt.Spawn(g.ctx, taskName(opts), task, g.taskEnd)
+}
+
+// taskEnded is the TaskEnd of the group's Go tasks: it records the task's
+// result (see ended).
+func (g *Group) taskEnded(ctx context.Context, returned bool, err error, r any) {
+	g.done(ended(ctx, returned, err, r))
 }
 
 // Start starts task in a new task of the group and blocks until the task calls
@@ -109,41 +110,39 @@ func (g *Group) Start(task func(ctx context.Context, started func()) error, opts
 		internal.Unwound(err)
 	}
 	g.mu.Unlock()
-	t := g.rt.Spawn(g.ctx, taskName(opts), func(ctx context.Context) {
-		markStarted := func() {
-			g.mu.Lock()
-			defer g.mu.Unlock()
-			if started {
-				panic("tock: Group.Start: started called twice")
+	markStarted := func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if started {
+			panic("tock: Group.Start: started called twice")
+		}
+		started = true
+		if w := q.PopLive(); w != nil {
+			w.Grant()
+		}
+	}
+	// the task's end: to Start until started was called, to the group after
+	finish := func(ctx context.Context, returned bool, terr error, r any) {
+		terr, p := ended(ctx, returned, terr, r)
+		g.mu.Lock()
+		if !started {
+			err, pe = terr, p
+			if err == nil && p == nil {
+				err = ErrNotStarted
 			}
-			started = true
 			if w := q.PopLive(); w != nil {
 				w.Grant()
 			}
-		}
-		finish := func(terr error, p *PanicError) {
-			g.mu.Lock()
-			if !started {
-				err, pe = terr, p
-				if err == nil && p == nil {
-					err = ErrNotStarted
-				}
-				if w := q.PopLive(); w != nil {
-					w.Grant()
-				}
-				g.mu.Unlock()
-				g.done(nil, nil)
-				return
-			}
 			g.mu.Unlock()
-			g.done(terr, p)
+			g.done(nil, nil)
+			return
 		}
-		var terr error
-		returned := false
-		defer func() { finish(ended(ctx, returned, terr, recover())) }()
-		terr = task(ctx, markStarted) // in this frame, as Go's task
-		returned = true
-	})
+		g.mu.Unlock()
+		g.done(terr, p)
+	}
+	t := g.rt.Spawn(g.ctx, taskName(opts), func(ctx context.Context) error {
+		return task(ctx, markStarted)
+	}, finish)
 	g.mu.Lock()
 	q.Res = t // Start waits for t
 	internal.Wait(bg, g.rt, &g.mu, &q, &w, "Group.Start")
@@ -233,14 +232,16 @@ func (g *Group) add(op string) {
 	g.running++
 }
 
-// ended is the result of a group's task, from the task's deferred call (in
-// the frame that called the task's function: see Go), given whether the
-// function returned, what it returned, and what the deferred call
-// recovered. A panic becomes a *PanicError; a task that neither returned
-// nor panicked ended by runtime.Goexit (t.Fatal in a task), which ended
-// is called while it unwinds: the result is ErrGoexit, and nothing waits
-// for the task forever. A simulation's abandoning of the task (its unwinding
-// panic) is raised again. ended also ends the task's ctx (internal.EndTask: a
+// ended is the result of a group's task, from its TaskEnd (called by the
+// runtime in the frame that called the task's function: see Go), given
+// whether the function returned, what it returned, and what the runtime's
+// deferred call recovered. A panic becomes a *PanicError (ended runs
+// during the panic, so its stack is the panicking one); a task that
+// neither returned nor panicked ended by runtime.Goexit (t.Fatal in a
+// task), which ended is called while it unwinds: the result is ErrGoexit,
+// and nothing waits for the task forever. A simulation's abandoning of the
+// task (its unwinding panic) never reaches a TaskEnd: the run is over, and
+// no one waits for the task. ended also ends the task's ctx (internal.EndTask: a
 // real task's watcher is stopped), inside a recover of its own: stopping a
 // watcher of a derived ctx of the user's own type calls that type's code
 // (its AfterFunc's stop), whose panic then reaches Wait as the task's
@@ -251,9 +252,6 @@ func ended(ctx context.Context, returned bool, err error, r any) (error, *PanicE
 	case returned:
 		return err, endTask(ctx)
 	case r != nil:
-		if internal.IsAbort(r) {
-			panic(r)
-		}
 		p := asPanicError(r) // one layer: a nested Group's *PanicError as it is
 		endTask(ctx)
 		return nil, p

@@ -81,7 +81,7 @@ func TestGrantWinsOverAbandonment(t *testing.T) {
 	var q Queue[int]
 	got, gotErr, slept, unwound := -1, error(nil), false, false
 	s.Run(context.Background(), func(ctx context.Context) error {
-		s.Spawn(ctx, "", func(ctx context.Context) {
+		spawnFn(s, ctx, "", func(ctx context.Context) {
 			defer func() { unwound = IsAbort(recover()) }()
 			mu.Lock()
 			got, gotErr = Block(ctx, Decode(ctx), &mu, &q, 0, "test")
@@ -137,7 +137,7 @@ func TestParkUntil(t *testing.T) {
 		var at time.Duration
 		s.Run(context.Background(), func(ctx context.Context) error {
 			var p Parker
-			s.Spawn(ctx, "", func(ctx context.Context) {
+			spawnFn(s, ctx, "", func(ctx context.Context) {
 				s.Prepare(&p, "test")
 				granted = s.ParkUntil(ctx, &p, "test", s.Now().Add(10*time.Second))
 			})

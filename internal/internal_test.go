@@ -288,11 +288,11 @@ func TestDlistTwoLinks(t *testing.T) {
 	var live, parked dlist[simTask]
 	ts := make([]*simTask, 5)
 	for i := range ts {
-		ts[i] = &simTask{Task: Task{ID: uint64(i)}, polled: new(polledPark)}
+		ts[i] = &simTask{Task: Task{ID: uint64(i)}, rare: new(rareState)}
 		live.pushBack(&ts[i].live, ts[i])
 	}
 	for _, i := range []int{3, 1, 4} {
-		parked.pushBack(&ts[i].polled.link, ts[i])
+		parked.pushBack(&ts[i].rare.pollLink, ts[i])
 	}
 	ids := func(l *dlist[simTask], k func(*simTask) *link[simTask]) (out []uint64) {
 		for x := l.front(); x != nil; x = k(x).after() {
@@ -301,11 +301,11 @@ func TestDlistTwoLinks(t *testing.T) {
 		return out
 	}
 	liveOf := func(t *simTask) *link[simTask] { return &t.live }
-	parkOf := func(t *simTask) *link[simTask] { return &t.polled.link }
+	parkOf := func(t *simTask) *link[simTask] { return &t.rare.pollLink }
 	if !live.remove(&ts[0].live) || !live.remove(&ts[2].live) || !live.remove(&ts[4].live) || live.remove(&ts[4].live) {
 		t.Fatal("remove from live")
 	}
-	if !parked.remove(&ts[1].polled.link) || parked.remove(&ts[0].polled.link) {
+	if !parked.remove(&ts[1].rare.pollLink) || parked.remove(&ts[0].rare.pollLink) {
 		t.Fatal("remove from parked")
 	}
 	if got := ids(&live, liveOf); !slices.Equal(got, []uint64{1, 3}) || live.n != 2 || live.tail.elem != ts[3] {
@@ -314,7 +314,7 @@ func TestDlistTwoLinks(t *testing.T) {
 	if got := ids(&parked, parkOf); !slices.Equal(got, []uint64{3, 4}) || parked.n != 2 || parked.tail.elem != ts[4] {
 		t.Fatalf("parked %v (n %d)", got, parked.n)
 	}
-	if !ts[3].polled.link.in() || ts[0].polled.link.in() || ts[0].live.in() {
+	if !ts[3].rare.pollLink.in() || ts[0].rare.pollLink.in() || ts[0].live.in() {
 		t.Fatal("in() disagrees with membership")
 	}
 }
@@ -330,7 +330,7 @@ func TestCoroutineReuse(t *testing.T) {
 	res := s.Run(context.Background(), func(ctx context.Context) error {
 		before := runtime.NumGoroutine()
 		for i := 0; i < 1000; i++ {
-			task := s.Spawn(ctx, "", func(ctx context.Context) {
+			task := spawnFn(s, ctx, "", func(ctx context.Context) {
 				ran++
 				if i == 500 {
 					panic("boom")
@@ -354,8 +354,8 @@ func TestCoroutineReuse(t *testing.T) {
 	if res.Err != nil || res.Panic != nil {
 		t.Fatalf("run: %v %v", res.Err, res.Panic)
 	}
-	if ran != 1000 || bad.sim.panicked == nil || fmt.Sprint(bad.sim.panicked.Value) != "boom" {
-		t.Fatalf("ran %d tasks; the panicking one recorded %v", ran, bad.sim.panicked)
+	if ran != 1000 || bad.sim.panicked() == nil || fmt.Sprint(bad.sim.panicked().Value) != "boom" {
+		t.Fatalf("ran %d tasks; the panicking one recorded %v", ran, bad.sim.panicked())
 	}
 	if len(s.idle) != 0 {
 		t.Fatalf("%d idle coroutines left after Run", len(s.idle))
@@ -382,11 +382,12 @@ func TestNewCoroutineAllocations(t *testing.T) {
 	s := NewSched(time.Time{}, time.Time{}, false)
 	var n float64
 	res := s.Run(context.Background(), func(ctx context.Context) error {
-		sleep := func(ctx context.Context) { s.Sleep(ctx, time.Hour) }
-		gctx, cancel := s.WithCancel(ctx) // as a Group's: a node
+		sleep := func(ctx context.Context) error { return s.Sleep(ctx, time.Hour) }
+		end := func(context.Context, bool, error, any) {} // as a Group's: one for all its tasks
+		gctx, cancel := s.WithCancel(ctx)                 // as a Group's: a node
 		defer cancel(nil)
 		n = testing.AllocsPerRun(500, func() {
-			s.Spawn(gctx, "", sleep)
+			s.Spawn(gctx, "", sleep, end)
 			s.Yield() // the task runs to its sleep, on a new coroutine
 		})
 		return nil
@@ -420,7 +421,7 @@ func TestAbortUnstartedTasks(t *testing.T) {
 	started := 0
 	res := s.Run(outer, func(ctx context.Context) error {
 		for i := 0; i < 10; i++ {
-			s.Spawn(ctx, "", func(ctx context.Context) { started++ })
+			spawnFn(s, ctx, "", func(ctx context.Context) { started++ })
 		}
 		cancel()
 		for !s.aborted.Load() { // set by the outer context's AfterFunc; monotonic
@@ -445,7 +446,7 @@ func TestAbortUnwindsARunnableCheckpoint(t *testing.T) {
 	s := NewSched(time.Time{}, time.Time{}, false)
 	after, unwound := 0, false
 	res := s.Run(context.Background(), func(ctx context.Context) error {
-		s.Spawn(ctx, "", func(ctx context.Context) {
+		spawnFn(s, ctx, "", func(ctx context.Context) {
 			defer func() { unwound = IsAbort(recover()) }()
 			for range 1000 {
 				s.Yield()
@@ -475,7 +476,7 @@ func TestEndedTaskLeavesParkedSet(t *testing.T) {
 	var held int
 	res := s.Run(context.Background(), func(ctx context.Context) error {
 		for i := 0; i < 1000; i++ {
-			s.Spawn(ctx, "", func(ctx context.Context) { s.Sleep(ctx, time.Second) })
+			spawnFn(s, ctx, "", func(ctx context.Context) { s.Sleep(ctx, time.Second) })
 		}
 		s.Sleep(ctx, time.Minute)
 		held = len(s.root.parked)
@@ -501,7 +502,7 @@ func TestEndedTasksKeepFewCoroutines(t *testing.T) {
 	res := s.Run(context.Background(), func(ctx context.Context) error {
 		before = runtime.NumGoroutine()
 		for i := 0; i < n; i++ {
-			s.Spawn(ctx, "", func(ctx context.Context) { s.Sleep(ctx, time.Second) })
+			spawnFn(s, ctx, "", func(ctx context.Context) { s.Sleep(ctx, time.Second) })
 		}
 		s.Sleep(ctx, 2*time.Second) // all of them have run and ended now
 		idle = len(s.idle)

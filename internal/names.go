@@ -23,11 +23,11 @@ func EndRealTask(t *Task) { named.Delete(t.ID) }
 
 // goNamed runs fn(ctx) on a new goroutine as t, a named task of the real
 // runtime, known by its ID while it runs.
-func goNamed(t *Task, ctx *taskCtx, fn func(ctx context.Context)) {
+func goNamed(t *Task, ctx *taskCtx, fn func(ctx context.Context) error, end TaskEnd) {
 	named.Store(t.ID, t)
 	go func() {
 		defer named.Delete(t.ID)
-		runReal(ctx, fn)
+		runReal(ctx, fn, end)
 	}()
 }
 

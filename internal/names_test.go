@@ -18,7 +18,7 @@ func namedLen() int {
 func TestRealNamedTaskRegistry(t *testing.T) {
 	before := namedLen()
 	running, release, done := make(chan uint64), make(chan struct{}), make(chan struct{}, 2)
-	Real.Spawn(context.Background(), "worker-3", func(ctx context.Context) {
+	spawnFn(Real, context.Background(), "worker-3", func(ctx context.Context) {
 		defer func() { done <- struct{}{} }()
 		running <- TaskID(ctx)
 		<-release
@@ -27,7 +27,7 @@ func TestRealNamedTaskRegistry(t *testing.T) {
 	if got := TaskLabel(context.Background(), id); got != "worker-3" {
 		t.Errorf("TaskLabel while running = %q", got)
 	}
-	Real.Spawn(context.Background(), "", func(ctx context.Context) {
+	spawnFn(Real, context.Background(), "", func(ctx context.Context) {
 		defer func() { done <- struct{}{} }()
 		running <- TaskID(ctx)
 	})

@@ -173,22 +173,35 @@ func (r realRuntime) Sleep(ctx context.Context, d time.Duration) error {
 	return r.SleepUntil(ctx, time.Now().Add(d))
 }
 
-func (realRuntime) Spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
+func (realRuntime) Spawn(parent context.Context, name string, fn func(ctx context.Context) error, end TaskEnd) *Task {
 	id := nextTaskID.add()
 	t := &Task{ID: id, num: id, name: name}
 	ctx := newRealCtx(parent, Call{RT: Real, Task: t}) // a real group's parent is not a simulation's
 	if name != "" {
-		goNamed(t, ctx, fn)
+		goNamed(t, ctx, fn, end)
 		return t
 	}
-	go runReal(ctx, fn)
+	go runReal(ctx, fn, end)
 	return t
 }
 
-// runReal runs fn as the task of ctx, then ends ctx's watcher.
-func runReal(ctx *taskCtx, fn func(ctx context.Context)) {
-	defer ctx.end()
-	fn(ctx)
+// runReal runs fn as the task of ctx, calls end (if not nil) with how fn
+// ended (see TaskEnd: a panic or a Goexit from the deferred call, during
+// it), then ends ctx's watcher. With a nil end, a panic of fn goes on and
+// ends the process.
+func runReal(ctx *taskCtx, fn func(ctx context.Context) error, end TaskEnd) {
+	returned := false
+	defer func() {
+		if !returned && end != nil {
+			end(ctx, false, nil, recover())
+		}
+		ctx.end()
+	}()
+	err := fn(ctx)
+	returned = true
+	if end != nil {
+		end(ctx, true, err, nil)
+	}
 }
 
 // watcher delivers a real task's cancellation to the task's park: it is

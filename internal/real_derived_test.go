@@ -68,7 +68,7 @@ func testDerivedWatcherArmedReplacedRetired(t *testing.T, parent context.Context
 	var old, last *watcher
 	var cancel2 context.CancelFunc
 	{
-		Real.Spawn(parent, "", func(ctx context.Context) {
+		spawnFn(Real, parent, "", func(ctx context.Context) {
 			c := ctx.(*taskCtx)
 			d1, cancel1 := context.WithCancel(ctx)
 			defer cancel1()
@@ -186,7 +186,7 @@ func TestRealDerivedWatcherGrantRacesCancel(t *testing.T) {
 		var q Queue[int]
 		res := make(chan error, 1)
 		cancels := make(chan context.CancelFunc, 1)
-		Real.Spawn(parent, "", func(ctx context.Context) {
+		spawnFn(Real, parent, "", func(ctx context.Context) {
 			d, cancel := context.WithCancel(ctx)
 			defer cancel()
 			// the next park with d arms its watcher
@@ -232,7 +232,7 @@ func TestRealDerivedUnwatchableNotArmed(t *testing.T) {
 	defer cancelParent()
 	d := make(chan struct{})
 	last := make(chan bool, 1) // the task's last park is next
-	Real.Spawn(parent, "", func(ctx context.Context) {
+	spawnFn(Real, parent, "", func(ctx context.Context) {
 		own := &ownDoneCtx{Context: ctx, done: d} // a ctx of the user's own type
 		w := ctx.(*taskCtx).watcher()
 		for i := 0; i < 2*armAfter; i++ {

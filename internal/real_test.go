@@ -39,6 +39,12 @@ func mustQueue[T any](t *testing.T, mu *sync.Mutex, q *Queue[T], n int) {
 	}
 }
 
+// spawnFn is rt.Spawn for a task function with no result and no TaskEnd
+// (a panic of fn is the runtime's).
+func spawnFn(rt Runtime, parent context.Context, name string, fn func(ctx context.Context)) *Task {
+	return rt.Spawn(parent, name, func(ctx context.Context) error { fn(ctx); return nil }, nil)
+}
+
 // waitFor polls cond, bounded, from any goroutine; past the bound it
 // reports what did not happen and returns false.
 func waitFor(t *testing.T, what string, cond func() bool) bool {
@@ -92,7 +98,7 @@ func TestRealWatcherDeliversCancellation(t *testing.T) {
 			var q Queue[int]
 			res := make(chan error, 1)
 			inSlot := make(chan bool, 1)
-			Real.Spawn(parent, "", func(ctx context.Context) {
+			spawnFn(Real, parent, "", func(ctx context.Context) {
 				c := ctx.(*taskCtx)
 				go func() {
 					inSlot <- waitQueued(t, &mu, &q, 1) && waitFor(t, "a park in the watcher's slot", func() bool { return slotTaken(c) })
@@ -127,7 +133,7 @@ func TestRealWatcherGrantRacesCancel(t *testing.T) {
 		var mu sync.Mutex
 		var q Queue[int]
 		res := make(chan error, 2)
-		Real.Spawn(parent, "", func(ctx context.Context) {
+		spawnFn(Real, parent, "", func(ctx context.Context) {
 			c := Decode(ctx)
 			mu.Lock()
 			_, err := Block(ctx, c, &mu, &q, 0, "test")
@@ -204,7 +210,7 @@ func TestRealWatcherSharedAndOutliving(t *testing.T) {
 	var q Queue[int]
 	res := make(chan error, n)
 	ended := make(chan *taskCtx, 1)
-	Real.Spawn(parent, "", func(ctx context.Context) {
+	spawnFn(Real, parent, "", func(ctx context.Context) {
 		for i := 0; i < n; i++ {
 			go func() {
 				mu.Lock()
@@ -263,7 +269,7 @@ func TestRealWatcherEndsWithTask(t *testing.T) {
 	ended := make(chan struct{})
 	go func() {
 		defer close(ended)
-		runReal(newRealCtx(parent, Call{RT: Real, Task: &Task{ID: id, num: id}}), fn)
+		runReal(newRealCtx(parent, Call{RT: Real, Task: &Task{ID: id, num: id}}), func(ctx context.Context) error { fn(ctx); return nil }, nil)
 	}()
 	w := recvBounded(t, watch, "task")
 	c := recvBounded(t, ctxc, "task")
@@ -302,7 +308,7 @@ func TestRealWatcherStoppedAfterOutlivingPark(t *testing.T) {
 	var q Queue[int]
 	res := make(chan error, 1)
 	got := make(chan [2]any, 1)
-	Real.Spawn(parent, "", func(ctx context.Context) {
+	spawnFn(Real, parent, "", func(ctx context.Context) {
 		c := ctx.(*taskCtx)
 		go func() {
 			mu.Lock()
@@ -377,8 +383,8 @@ func TestRealWatcherNotOverCustomDone(t *testing.T) {
 	var q Queue[int]
 	res := make(chan error, 1)
 	watch := make(chan *watcher, 1)
-	Real.Spawn(root, "", func(outer context.Context) {
-		Real.Spawn(outer, "", func(ctx context.Context) {
+	spawnFn(Real, root, "", func(outer context.Context) {
+		spawnFn(Real, outer, "", func(ctx context.Context) {
 			c := ctx.(*taskCtx)
 			go func() {
 				// the watcher is decided at the park, after the waiter
@@ -411,7 +417,7 @@ func TestRealWatcherCancelThenGrant(t *testing.T) {
 	var mu sync.Mutex
 	var q Queue[int]
 	res := make(chan error, 1)
-	Real.Spawn(parent, "", func(ctx context.Context) {
+	spawnFn(Real, parent, "", func(ctx context.Context) {
 		c := ctx.(*taskCtx)
 		go func() {
 			if !waitQueued(t, &mu, &q, 1) || !waitFor(t, "a park in the watcher's slot", func() bool { return slotTaken(c) }) {
@@ -461,7 +467,7 @@ func TestRealWatcherTakesSlotOfCancelledPark(t *testing.T) {
 		armed   bool // the park armed a watcher
 	}
 	res := make(chan result, 1)
-	Real.Spawn(parent, "", func(ctx context.Context) {
+	spawnFn(Real, parent, "", func(ctx context.Context) {
 		c := ctx.(*taskCtx)
 		var reached atomic.Bool
 		hook := func() {

@@ -66,8 +66,12 @@ type Runtime interface {
 	// caller has checked ctx.
 	Sleep(ctx context.Context, d time.Duration) error
 	// Spawn starts fn as a new task named name ("" for the default name)
-	// whose context derives from parent.
-	Spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task
+	// whose context derives from parent. fn runs in the frame of the
+	// runtime's own task function, and end (if not nil) is called there
+	// with how fn ended (see TaskEnd); with a nil end, fn's result is
+	// dropped and a panic of fn is the runtime's (on the real runtime it
+	// ends the process; a simulation records it).
+	Spawn(parent context.Context, name string, fn func(ctx context.Context) error, end TaskEnd) *Task
 	// WithCancel derives a cancellable context.
 	WithCancel(parent context.Context) (context.Context, context.CancelCauseFunc)
 	// WithDeadline derives a context cancelled at d on this runtime's clock.
@@ -78,6 +82,24 @@ type Runtime interface {
 	// Simulated reports whether this is the simulation.
 	Simulated() bool
 }
+
+// TaskEnd receives the end of a task's function, in the frame that called
+// it (see Runtime.Spawn), with the task's ctx: returned tells whether the
+// function returned (err is its result), and if not, r is the panic the
+// frame's deferred call recovered, or nil for runtime.Goexit. For a panic
+// or a Goexit it is called from that deferred call, while the stack is
+// still the panicking one (a stack trace taken there shows the panic's
+// origin) and before a Goexit has unwound the goroutine. A task that
+// panicked ends with the call: the panic is end's (a simulation's
+// unwinding of an abandoned task is not a panic of the task, and never
+// reaches end). A panic of end itself is a panic of the task's code that
+// no one recovered.
+//
+// A group makes its TaskEnd once, and its tasks share it: the runtime
+// holds the task's function and its end, and needs no closure of the two
+// per task, nor a frame of the group's between its frame and the task's
+// (every frame of a parked task is one more the collector scans).
+type TaskEnd func(ctx context.Context, returned bool, err error, r any)
 
 // Call is a tock call's ctx decoded once: the runtime the call runs on and
 // the task it runs as. Cancellation stays with the ctx (its Err and Done).

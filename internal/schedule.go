@@ -566,8 +566,8 @@ func (x *Schedule) late(when int64) int64 {
 func (x *Schedule) step(s *Sched, t *simTask, ended bool) {
 	var op string
 	switch {
-	case ended && t.panicked != nil:
-		op = "panics: " + panicText(t.panicked.Value)
+	case ended && t.panicked() != nil:
+		op = "panics: " + panicText(t.panicked().Value)
 	case ended && t.goexit:
 		op = "calls runtime.Goexit"
 	case ended:

@@ -55,7 +55,7 @@ type Result struct {
 // object of its own (see newCoro).
 //
 // A simulation may hold a million of these at once: state that most tasks
-// never need lives behind a pointer, made when first needed (polled), and
+// never need lives behind a pointer, made when first needed (rare), and
 // the struct stays within the 288-byte size class (288 bytes now; see
 // TestSimTaskSize).
 type simTask struct {
@@ -85,19 +85,37 @@ type simTask struct {
 	on      Holding // what it parked on through Block or Wait, for deadlock reports
 
 	Task
-	tctx     taskCtx                   // the task's context
-	fn       func(ctx context.Context) // what the task runs
-	live     link[simTask]             // in the scheduler's list of live tasks
-	polled   *polledPark               // nil until the task first parks on a polled context
-	panicked *Panic
+	tctx taskCtx                         // the task's context
+	fn   func(ctx context.Context) error // what the task runs
+	end  TaskEnd                         // where fn's end goes (see Spawn); nil for none
+	live link[simTask]                   // in the scheduler's list of live tasks
+	rare *rareState                      // nil until the task first needs it
 }
 
-// polledPark is a task's park on a context whose cancellation tock does not
-// control (see Sched.watch): the scheduler polls ctx after every step. Few
-// tasks ever park so, and the record is kept for the task's next one.
-type polledPark struct {
-	link link[simTask]   // in the scheduler's polled list, while parked
-	ctx  context.Context // polled; nil when not parked so
+// rareState is what few tasks ever need, made when a task first does and
+// kept until it ends: a park on a context whose cancellation tock does not
+// control (see Sched.watch), which the scheduler polls after every step,
+// and the panic of a task with no TaskEnd (the main task's).
+type rareState struct {
+	pollLink link[simTask]   // in the scheduler's polled list, while parked so
+	pollCtx  context.Context // polled; nil when not parked so
+	panicked *Panic          // what the task panicked with, if it did
+}
+
+// rareState returns t's rare state, made at its first use.
+func (t *simTask) rareState() *rareState {
+	if t.rare == nil {
+		t.rare = new(rareState)
+	}
+	return t.rare
+}
+
+// panicked is what t panicked with, if it had no TaskEnd; nil otherwise.
+func (t *simTask) panicked() *Panic {
+	if t.rare == nil {
+		return nil
+	}
+	return t.rare.panicked
 }
 
 // Sched is the deterministic simulation runtime: one task runs at a time, in
@@ -424,17 +442,18 @@ func (s *Sched) Label(id uint64) string {
 }
 
 // Spawn starts fn as a new simulated task, runnable after every task already
-// runnable at this instant.
-func (s *Sched) Spawn(parent context.Context, name string, fn func(ctx context.Context)) *Task {
-	return &s.spawn(parent, name, fn).Task
+// runnable at this instant; its end goes to end (see TaskEnd), in the
+// frame of its coroutine's body (see newCoro).
+func (s *Sched) Spawn(parent context.Context, name string, fn func(ctx context.Context) error, end TaskEnd) *Task {
+	return &s.spawn(parent, name, fn, end).Task
 }
 
-func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.Context)) *simTask {
+func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.Context) error, end TaskEnd) *simTask {
 	s.nextID++
 	t := &simTask{s: s, Task: Task{ID: nextTaskID.add(), name: name, num: s.nextID}}
 	t.Task.sim = t
 	t.tctx = taskCtx{Context: parent, Call: Call{RT: s, Task: &t.Task}, safe: safeParent(parent)}
-	t.fn = fn
+	t.fn, t.end = fn, end
 	s.live.pushBack(&t.live, t)
 	t.state = stRunnable
 	s.runq.push(t)
@@ -459,6 +478,11 @@ func (s *Sched) spawn(parent context.Context, name string, fn func(ctx context.C
 // Every coroutine of a run runs the same body, made once (s.body): it keeps
 // its state (its task, its goroutine's ID) in its own frame, so that a new
 // coroutine allocates nothing but iter.Pull's own.
+//
+// A task's function runs in the body's frame, and its end (TaskEnd) is
+// called there: returned, after the function; panicked or exited, from the
+// body's deferred call (see endUnwound). A task that panicked ends its
+// coroutine with it.
 func (s *Sched) newCoro() func() (bool, bool) {
 	if s.body != nil {
 		next, _ := iter.Pull(s.body)
@@ -474,10 +498,10 @@ func (s *Sched) newCoro() func() (bool, bool) {
 		// the coroutine's, and a task that panics or exits ends its
 		// coroutine with it.
 		var t *simTask
-		returned := true
+		stage := betweenTasks
 		defer func() {
-			if !returned {
-				s.unwound(t, recover())
+			if stage != betweenTasks {
+				s.endUnwound(t, stage == inEnd, recover())
 			}
 		}()
 		for {
@@ -485,9 +509,13 @@ func (s *Sched) newCoro() func() (bool, bool) {
 				return // stopIdle
 			}
 			t.yield, t.goid = yield, goid
-			returned = false
-			t.fn(&t.tctx)
-			returned = true
+			stage = inTask
+			err := t.fn(&t.tctx)
+			if t.end != nil {
+				stage = inEnd
+				t.end(&t.tctx, true, err, nil)
+			}
+			stage = betweenTasks
 			if t.aborting || len(s.idle) >= maxIdle {
 				return // returning ends the task (see loop)
 			}
@@ -506,6 +534,41 @@ func (s *Sched) newCoro() func() (bool, bool) {
 // a third switch per task.
 const maxIdle = 256
 
+// Where a coroutine's body is (see newCoro), for its deferred call.
+const (
+	betweenTasks = iota
+	inTask       // in the task's function
+	inEnd        // in the task's TaskEnd, after the function returned
+)
+
+// endUnwound is the end of t, which did not return from its function (or,
+// inEnd, from its TaskEnd), given what the coroutine's deferred call
+// recovered: a panic or a Goexit of the function goes to its TaskEnd, if
+// it has one (a panic of the TaskEnd itself is recorded as the task's, as
+// a panic of a task with none is), and a Goexit and the rest to unwound.
+// The simulation's unwinding of an abandoned task is no end of the task's:
+// it never reaches the TaskEnd.
+func (s *Sched) endUnwound(t *simTask, inEnd bool, r any) {
+	if !inEnd && t.end != nil && !IsAbort(r) {
+		if p := guardedEnd(t, r); p != nil {
+			t.rareState().panicked = Recovered(p)
+		}
+		if r != nil {
+			return // the TaskEnd had the panic: the coroutine ends with the task
+		}
+	}
+	s.unwound(t, r)
+}
+
+// guardedEnd calls t's TaskEnd for a function that panicked with r (nil:
+// runtime.Goexit), from the coroutine's deferred call, and returns what the
+// TaskEnd panicked with, if it did.
+func guardedEnd(t *simTask, r any) (p any) {
+	defer func() { p = recover() }()
+	t.end(&t.tctx, false, nil, r)
+	return nil
+}
+
 // unwound handles the end of t, which did not return from its function,
 // with what the deferred call there recovered (see newCoro): a panic other
 // than the one that unwinds an abandoned task is recorded.
@@ -519,7 +582,7 @@ const maxIdle = 256
 func (s *Sched) unwound(t *simTask, r any) {
 	if r != nil {
 		if _, ok := r.(abortPanic); !ok {
-			t.panicked = Recovered(r)
+			t.rareState().panicked = Recovered(r)
 		}
 		return
 	}
@@ -545,7 +608,7 @@ func (s *Sched) ended(t *simTask) {
 	case t.next != nil: // else its coroutine ended with it (see maxIdle)
 		s.idle = append(s.idle, t.next)
 	}
-	t.next, t.yield, t.fn = nil, nil, nil
+	t.next, t.yield, t.fn, t.end = nil, nil, nil, nil
 	if t == s.mainTask {
 		s.mainDone = true
 	}
@@ -670,13 +733,9 @@ func (s *Sched) watch(ctx context.Context, t *simTask) error {
 		return nil
 	}
 	// foreign: polled after every step
-	p := t.polled
-	if p == nil {
-		p = new(polledPark)
-		t.polled = p
-	}
-	p.ctx = ctx
-	s.polled.pushBack(&p.link, t)
+	p := t.rareState()
+	p.pollCtx = ctx
+	s.polled.pushBack(&p.pollLink, t)
 	return nil
 }
 
@@ -711,9 +770,9 @@ func (s *Sched) unwatch(t *simTask) {
 			n.unregister(int(t.parkIdx))
 		}
 		t.wnode = nil
-	} else if p := t.polled; p != nil && p.ctx != nil {
-		s.polled.remove(&p.link)
-		p.ctx = nil
+	} else if p := t.rare; p != nil && p.pollCtx != nil {
+		s.polled.remove(&p.pollLink)
+		p.pollCtx = nil
 	}
 }
 
@@ -754,9 +813,9 @@ func (s *Sched) scanForeign() {
 			i = -1 // the list changed; rescan from the start
 		}
 	}
-	for t := s.polled.front(); t != nil; t = t.polled.link.after() {
+	for t := s.polled.front(); t != nil; t = t.rare.pollLink.after() {
 		if t.state == stParked {
-			if err := guarded(t.polled.ctx.Err); err != nil {
+			if err := guarded(t.rare.pollCtx.Err); err != nil {
 				s.wakeWith(t, err) // a *ctxPanic if Err panicked: raised in t
 			}
 		}
@@ -776,7 +835,7 @@ func (s *Sched) Run(outer context.Context, main func(ctx context.Context) error)
 	simsRunning.Add(1)
 	defer simsRunning.Add(-1)
 	s.root = newRoot(s, outer)
-	s.mainTask = s.spawn(s.root, "main", func(ctx context.Context) { s.mainErr = main(ctx) })
+	s.mainTask = s.spawn(s.root, "main", func(ctx context.Context) error { s.mainErr = main(ctx); return nil }, nil)
 	if s.stall <= 0 {
 		return s.run(outer)
 	}
@@ -904,8 +963,8 @@ func (s *Sched) loop() Result {
 	if s.stopped && errors.Is(res.Err, context.Canceled) {
 		res.Err = nil
 	}
-	if s.mainTask.panicked != nil {
-		res.Panic = s.mainTask.panicked
+	if p := s.mainTask.panicked(); p != nil {
+		res.Panic = p
 	}
 	if s.mainTask.goexit {
 		res.Err = ErrGoexit

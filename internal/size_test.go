@@ -11,6 +11,6 @@ import (
 // task holds is TestSimMemoryPerTask's, in package tock).
 func TestSimTaskSize(t *testing.T) {
 	if got := unsafe.Sizeof(simTask{}); got > 288 {
-		t.Errorf("simTask is %d bytes, over the 288-byte size class: make rarely used state lazy (see polledPark)", got)
+		t.Errorf("simTask is %d bytes, over the 288-byte size class: make rarely used state lazy (see rareState)", got)
 	}
 }

@@ -14,7 +14,7 @@ import (
 func TestCheckCallerWhileNoTaskRuns(t *testing.T) {
 	s := NewSched(time.Time{}, time.Time{}, false)
 	s.root = newRoot(s, context.Background())
-	task := s.spawn(s.root, "worker", func(context.Context) {})
+	task := s.spawn(s.root, "worker", func(context.Context) error { return nil }, nil)
 	defer func() {
 		r := fmt.Sprint(recover())
 		if !strings.Contains(r, `the ctx of task "worker"`) || !strings.Contains(r, "a goroutine the simulation does not run") {
@@ -27,7 +27,7 @@ func TestCheckCallerWhileNoTaskRuns(t *testing.T) {
 func TestTrimStack(t *testing.T) {
 	g := "goroutine 7 [chan receive]:\n" +
 		"example.com/user.block(...)\n\t/src/user.go:10\n" +
-		"github.com/tockgo/tock.(*Group).Go.func1()\n\t/src/group.go:1\n" +
+		"github.com/tockgo/tock.(*Group).Start.func3()\n\t/src/group.go:1\n" +
 		"github.com/tockgo/tock/internal.(*Sched).newCoro.func1()\n\t/src/sim.go:1\n" +
 		"iter.Pull[...].func1()\n\t/go/iter.go:1\n" +
 		"runtime.goexit()\n\t/go/asm.s:1\n" +
@@ -60,7 +60,7 @@ func TestTaskFuncNamesTheCoroutineBody(t *testing.T) {
 	var dump string
 	res := s.Run(context.Background(), func(ctx context.Context) error {
 		onMain = onSimTask()
-		s.Spawn(ctx, "", func(ctx context.Context) {
+		spawnFn(s, ctx, "", func(ctx context.Context) {
 			onSpawned = onSimTask()
 			s.Sleep(ctx, time.Second)
 		})

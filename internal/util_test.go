@@ -77,7 +77,7 @@ func TestRunGivesItsArraysBack(t *testing.T) {
 		s := NewSched(time.Time{}, time.Time{}, false)
 		return s.Run(context.Background(), func(ctx context.Context) error {
 			for range n {
-				s.Spawn(ctx, "", func(ctx context.Context) { s.Sleep(ctx, time.Second) })
+				spawnFn(s, ctx, "", func(ctx context.Context) { s.Sleep(ctx, time.Second) })
 			}
 			return s.Sleep(ctx, time.Minute)
 		})
@@ -140,7 +140,7 @@ func TestConcurrentRunsKeepTheirArrays(t *testing.T) {
 			for wave := range 2 {
 				for i := range n {
 					d := time.Duration(1+(i*7+k+wave)%13) * time.Millisecond
-					s.Spawn(gctx, "", func(ctx context.Context) {
+					spawnFn(s, gctx, "", func(ctx context.Context) {
 						s.Sleep(ctx, d)
 						if i%97 == 0 {
 							woke = append(woke, s.now)
