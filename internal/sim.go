@@ -15,6 +15,7 @@ const (
 	stRunnable taskState = iota
 	stRunning
 	stParked
+	stEnding // in its TaskEnd, after its function returned
 	stDone
 )
 
@@ -496,26 +497,23 @@ func (s *Sched) newCoro() func() (bool, bool) {
 		// The tasks run in this frame, with no frame of their own between
 		// it and the task's function (see park): the deferred recovery is
 		// the coroutine's, and a task that panics or exits ends its
-		// coroutine with it.
-		var t *simTask
-		stage := betweenTasks
-		defer func() {
-			if stage != betweenTasks {
-				s.endUnwound(t, stage == inEnd, recover())
-			}
-		}()
+		// coroutine with it. The deferred call finds the task and where
+		// it is from the scheduler (see unwoundBody): no local of the
+		// frame is shared with it, so the frame has no stack object for
+		// the collector to track in every parked task's stack.
+		defer s.unwoundBody()
 		for {
-			if t = s.cur; t == nil {
+			t := s.cur
+			if t == nil {
 				return // stopIdle
 			}
 			t.yield, t.goid = yield, goid
-			stage = inTask
 			err := t.fn(&t.tctx)
 			if t.end != nil {
-				stage = inEnd
+				t.state = stEnding
 				t.end(&t.tctx, true, err, nil)
 			}
-			stage = betweenTasks
+			t.state = stDone
 			if t.aborting || len(s.idle) >= maxIdle {
 				return // returning ends the task (see loop)
 			}
@@ -534,12 +532,16 @@ func (s *Sched) newCoro() func() (bool, bool) {
 // a third switch per task.
 const maxIdle = 256
 
-// Where a coroutine's body is (see newCoro), for its deferred call.
-const (
-	betweenTasks = iota
-	inTask       // in the task's function
-	inEnd        // in the task's TaskEnd, after the function returned
-)
+// unwoundBody is a coroutine body's deferred call (see newCoro). The task
+// it runs is the scheduler's current one whenever its code runs, and is
+// being unwound (by a panic, a Goexit, or the simulation's abandoning of
+// it) unless it is done: the body marks it so once its function and its
+// TaskEnd returned. With no current task, the body returned idle.
+func (s *Sched) unwoundBody() {
+	if t := s.cur; t != nil && t.state != stDone {
+		s.endUnwound(t, t.state == stEnding, recover())
+	}
+}
 
 // endUnwound is the end of t, which did not return from its function (or,
 // inEnd, from its TaskEnd), given what the coroutine's deferred call
