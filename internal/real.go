@@ -16,21 +16,21 @@ import (
 type realRuntime struct{}
 
 // Real is the real runtime: goroutines on the wall clock.
-var Real Runtime = realRuntime{}
+var Real Runtime = &realRuntime{}
 
 // nextTaskID numbers every task of every runtime: a task ID is never reused.
 var nextTaskID uint64Counter
 
-func (realRuntime) Now() time.Time   { return time.Now() }
-func (realRuntime) Simulated() bool  { return false }
-func (realRuntime) Checkpoint() bool { return false }
-func (realRuntime) Yield()           { gosched() }
+func (*realRuntime) Now() time.Time   { return time.Now() }
+func (*realRuntime) Simulated() bool  { return false }
+func (*realRuntime) Checkpoint() bool { return false }
+func (*realRuntime) Yield()           { gosched() }
 
 // Prepare gives p its signal, or readies the one it has. It refuses a
 // caller that runs a simulated task: a ctx with no tock task reached a
 // blocking call inside a simulation, which would block the whole
 // simulation on the wall clock.
-func (realRuntime) Prepare(p *Parker, what string) error {
+func (*realRuntime) Prepare(p *Parker, what string) error {
 	if realBlockMisuse() {
 		return &refusal{realBlockMessage(what)}
 	}
@@ -59,7 +59,7 @@ const bubbleClockBefore = 1262304000
 // A park with any ctx but a safe task context (see taskCtx.safe) may run
 // the user's code in the ctx's methods; a panic there is returned as a
 // *ctxPanic (see Block).
-func (realRuntime) Park(ctx context.Context, p *Parker, what string) error {
+func (*realRuntime) Park(ctx context.Context, p *Parker, what string) error {
 	if c, ok := ctx.(*taskCtx); ok && c.safe {
 		return parkTask(c, p)
 	}
@@ -130,7 +130,7 @@ func parkSelectDone(ctx context.Context, done <-chan struct{}, p *Parker) error 
 // ParkUntil parks with a ctx that ends at d (the real runtime's timer is
 // a context's); it reports the deadline (errParkTimedOut) when the park
 // ended by it while ctx itself is not done.
-func (r realRuntime) ParkUntil(ctx context.Context, p *Parker, what string, d time.Time) error {
+func (r *realRuntime) ParkUntil(ctx context.Context, p *Parker, what string, d time.Time) error {
 	wctx, cancel := r.WithDeadline(ctx, d)
 	defer cancel()
 	err := r.Park(wctx, p, what)
@@ -140,14 +140,14 @@ func (r realRuntime) ParkUntil(ctx context.Context, p *Parker, what string, d ti
 	return err
 }
 
-func (realRuntime) Label(id uint64) string {
+func (*realRuntime) Label(id uint64) string {
 	if t, ok := named.Load(id); ok {
 		return t.(*Task).Name()
 	}
 	return "task " + strconv.FormatUint(id, 10)
 }
 
-func (realRuntime) SleepUntil(ctx context.Context, t time.Time) error {
+func (*realRuntime) SleepUntil(ctx context.Context, t time.Time) error {
 	d := time.Until(t)
 	if d <= 0 {
 		return ctx.Err()
@@ -165,7 +165,7 @@ func (realRuntime) SleepUntil(ctx context.Context, t time.Time) error {
 	}
 }
 
-func (r realRuntime) Sleep(ctx context.Context, d time.Duration) error {
+func (r *realRuntime) Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		r.Yield()
 		return ctx.Err()
@@ -173,7 +173,7 @@ func (r realRuntime) Sleep(ctx context.Context, d time.Duration) error {
 	return r.SleepUntil(ctx, time.Now().Add(d))
 }
 
-func (realRuntime) Spawn(parent context.Context, name string, fn func(ctx context.Context) error, end TaskEnd) *Task {
+func (*realRuntime) Spawn(parent context.Context, name string, fn func(ctx context.Context) error, end TaskEnd) *Task {
 	id := nextTaskID.add()
 	t := &Task{ID: id, num: id, name: name}
 	ctx := newRealCtx(parent, Call{RT: Real, Task: t}) // a real group's parent is not a simulation's
@@ -493,10 +493,10 @@ func chanID(ch <-chan struct{}) uintptr { return *(*uintptr)(unsafe.Pointer(&ch)
 // back out of the slot (unless the watcher took it first).
 var testHookParkEnding atomic.Pointer[func()]
 
-func (realRuntime) WithCancel(parent context.Context) (context.Context, context.CancelCauseFunc) {
+func (*realRuntime) WithCancel(parent context.Context) (context.Context, context.CancelCauseFunc) {
 	return context.WithCancelCause(parent)
 }
 
-func (realRuntime) WithDeadline(parent context.Context, d time.Time) (context.Context, context.CancelFunc) {
+func (*realRuntime) WithDeadline(parent context.Context, d time.Time) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(parent, d)
 }
