@@ -15,7 +15,10 @@ import (
 // ctx's Done.
 type realRuntime struct{}
 
-// Real is the real runtime: goroutines on the wall clock.
+// Real is the real runtime: goroutines on the wall clock. It is a pointer,
+// and the methods have pointer receivers: an interface holding a value
+// reaches a value method through the compiler's pointer wrapper, one call
+// more on every park.
 var Real Runtime = &realRuntime{}
 
 // nextTaskID numbers every task of every runtime: a task ID is never reused.

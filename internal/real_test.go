@@ -3,6 +3,7 @@ package internal
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -603,5 +604,17 @@ func TestRealParkReturnsCtxPanic(t *testing.T) {
 	}
 	if WithTask(context.WithValue(context.Background(), &ctxKey{"k"}, 1), &Task{ID: 3}).(*taskCtx).safe {
 		t.Error("a task ctx over a WithValue (whose methods ask its parent's) is marked safe")
+	}
+}
+
+// TestRealIsAPointer: Real holds a *realRuntime, whose methods have pointer
+// receivers, so that a primitive's call through the Runtime interface
+// reaches them with no wrapper between (see Real).
+func TestRealIsAPointer(t *testing.T) {
+	if k := reflect.TypeOf(Real).Kind(); k != reflect.Pointer {
+		t.Fatalf("Real holds a %v (%T): an interface call would go through the compiler's pointer wrapper", k, Real)
+	}
+	if _, ok := reflect.TypeOf(Real).Elem().MethodByName("Park"); ok {
+		t.Fatalf("realRuntime has value methods: an interface call on Real goes through the compiler's pointer wrapper")
 	}
 }
