@@ -126,12 +126,19 @@ func TestSimTaskEndNotOnAbandon(t *testing.T) {
 		}, recordEnds(&calls, nil))
 		s.Yield() // the task parks in its Sleep
 		cancel()
+		deadline := time.Now().Add(10 * time.Second)
 		for !s.aborted.Load() { // set by the outer context's AfterFunc; monotonic
+			if time.Now().After(deadline) {
+				return errors.New("the outer context's cancellation never reached the run")
+			}
 			runtime.Gosched()
 		}
 		s.Yield() // the loop notices the abort, and abandons both tasks
 		return nil
 	})
+	if res.Err != nil && !errors.Is(res.Err, context.Canceled) {
+		t.Fatal(res.Err)
+	}
 	if res.Remaining != 2 || res.Panic != nil || !unwound {
 		t.Fatalf("run: %d tasks abandoned, panic %v, the task unwound %v; want 2, none, true", res.Remaining, res.Panic, unwound)
 	}
