@@ -190,15 +190,16 @@ func (*realRuntime) Spawn(parent context.Context, name string, fn func(ctx conte
 
 // runReal runs fn as the task of ctx, calls end (if not nil) with how fn
 // ended (see TaskEnd: a panic or a Goexit from the deferred call, during
-// it), then ends ctx's watcher. With a nil end, a panic of fn goes on and
-// ends the process.
+// it), then ends ctx's watcher, in a deferred call of its own (a panic of
+// end does not skip it). With a nil end, a panic of fn goes on and ends
+// the process.
 func runReal(ctx *taskCtx, fn func(ctx context.Context) error, end TaskEnd) {
+	defer ctx.end()
 	returned := false
 	defer func() {
 		if !returned && end != nil {
 			end(ctx, false, nil, recover())
 		}
-		ctx.end()
 	}()
 	err := fn(ctx)
 	returned = true

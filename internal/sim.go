@@ -499,8 +499,9 @@ func (s *Sched) newCoro() func() (bool, bool) {
 		// the coroutine's, and a task that panics or exits ends its
 		// coroutine with it. The deferred call finds the task and where
 		// it is from the scheduler (see unwoundBody): no local of the
-		// frame is shared with it, so the frame has no stack object for
-		// the collector to track in every parked task's stack.
+		// frame is shared with it, so the frame holds one stack object for
+		// the collector to track in every parked task's stack (the
+		// deferred call's own), not one per shared local.
 		defer s.unwoundBody()
 		for {
 			t := s.cur

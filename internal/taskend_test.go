@@ -174,3 +174,35 @@ func TestRealTaskEnd(t *testing.T) {
 		})
 	}
 }
+
+// TestRealTaskEndPanicStillEndsTheCtx: a TaskEnd that panics (on either
+// path: after a return, or while the task's own panic unwinds) does not
+// skip the end of the task's ctx (its cancellation watcher is retired), so
+// no AfterFunc of the parent is left registered. runReal runs here on a
+// goroutine that recovers what it raises, where Spawn's would end the
+// process.
+func TestRealTaskEndPanicStillEndsTheCtx(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fn   func(ctx context.Context) error
+	}{
+		{"after a return", func(context.Context) error { return nil }},
+		{"after a panic", func(context.Context) error { panicsInTheTask(); return nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := nextTaskID.add()
+			ctx := newRealCtx(context.Background(), Call{RT: Real, Task: &Task{ID: id, num: id}})
+			raised := make(chan any, 1)
+			go func() {
+				defer func() { raised <- recover() }()
+				runReal(ctx, tc.fn, func(context.Context, bool, error, any) { panic("end failed") })
+			}()
+			if r := recvBounded(t, raised, "the task's goroutine"); r != "end failed" {
+				t.Fatalf("the goroutine raised %v, want the TaskEnd's panic", r)
+			}
+			if ctx.watch.Load() != noWatch {
+				t.Fatalf("the task's ctx was not ended: its watcher is %v", ctx.watch.Load())
+			}
+		})
+	}
+}
