@@ -254,7 +254,11 @@ func TestClusterCutHolder(t *testing.T) {
 	}
 	fa, _ := la.Fence(ctx)
 	p.sever()
-	if err := lb.Lock(ctx); err != nil {
+	// b's watch and create go to the two other nodes, which may be slow to
+	// answer on a saturated machine (a run of every module's tests at once
+	// once saw "watch lock.cut.>: NATS unavailable" here): b retries, as
+	// a's first Lock does
+	if err := retry(ctx, func() error { return lb.Lock(ctx) }); err != nil {
 		t.Fatalf("b never got the lock: %v", err)
 	}
 	if _, err := la.Fence(ctx); !errors.Is(err, dist.ErrLeaseLost) {
