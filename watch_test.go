@@ -403,6 +403,49 @@ func ExampleMonitors() {
 	// utilisation 0.30, mean queue 0.05, waits 2 (mean 0.25s, max 0.50s)
 }
 
+// Watchable lets a model attach statistics to primitives of any kind
+// through one helper: here a wait tally for each of a Lock and a Semaphore
+// that two customers pass through, one after the other.
+func ExampleWatchable() {
+	sim.Run(context.Background(), func(ctx context.Context) error {
+		var counter tock.Lock
+		tills := tock.NewSemaphore(1)
+		waits := map[string]*tock.Tally{}
+		watch := func(name string, p tock.Watchable) {
+			waits[name] = new(tock.Tally)
+			p.Watch(&tock.Monitors{Wait: waits[name]})
+		}
+		watch("counter", &counter)
+		watch("till", tills)
+		g := tock.NewGroup(ctx)
+		for range 2 {
+			g.Go(func(ctx context.Context) error {
+				if err := counter.Lock(ctx); err != nil {
+					return err
+				}
+				tock.Sleep(ctx, time.Minute) // ordering
+				counter.Unlock(ctx)
+				if err := tills.Acquire(ctx); err != nil {
+					return err
+				}
+				defer tills.Release()
+				return tock.Sleep(ctx, 3*time.Minute) // paying
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		for _, name := range []string{"counter", "till"} {
+			w := waits[name].Stats()
+			fmt.Printf("%s: %d waits, longest %v\n", name, w.Count, time.Duration(w.Max*float64(time.Second)))
+		}
+		return nil
+	})
+	// Output:
+	// counter: 2 waits, longest 1m0s
+	// till: 2 waits, longest 2m0s
+}
+
 // TestWatchStress hammers watched primitives from several tasks on the real
 // runtime: the monitors must end at the primitives' final state and never
 // leave their bounds (a change recorded out of order would), and the Wait
