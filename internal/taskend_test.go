@@ -177,31 +177,47 @@ func TestRealTaskEnd(t *testing.T) {
 
 // TestRealTaskEndPanicStillEndsTheCtx: a TaskEnd that panics (on either
 // path: after a return, or while the task's own panic unwinds) does not
-// skip the end of the task's ctx (its cancellation watcher is retired), so
-// no AfterFunc of the parent is left registered. runReal runs here on a
-// goroutine that recovers what it raises, where Spawn's would end the
-// process.
+// skip the end of the task's ctx: its cancellation watcher (armed by the
+// task, over a cancellable parent) is retired and its AfterFunc on the
+// parent stopped. runReal runs here on a goroutine that recovers what it
+// raises, where Spawn's would end the process.
 func TestRealTaskEndPanicStillEndsTheCtx(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		fn   func(ctx context.Context) error
+		name  string
+		panic bool
 	}{
-		{"after a return", func(context.Context) error { return nil }},
-		{"after a panic", func(context.Context) error { panicsInTheTask(); return nil }},
+		{"after a return", false},
+		{"after a panic", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			parent, cancel := context.WithCancel(context.Background())
+			defer cancel()
 			id := nextTaskID.add()
-			ctx := newRealCtx(context.Background(), Call{RT: Real, Task: &Task{ID: id, num: id}})
+			ctx := newRealCtx(parent, Call{RT: Real, Task: &Task{ID: id, num: id}})
+			var w *watcher
+			fn := func(ctx context.Context) error {
+				w = ctx.(*taskCtx).arm() // as the task's first park does
+				if tc.panic {
+					panicsInTheTask()
+				}
+				return nil
+			}
 			raised := make(chan any, 1)
 			go func() {
 				defer func() { raised <- recover() }()
-				runReal(ctx, tc.fn, func(context.Context, bool, error, any) { panic("end failed") })
+				runReal(ctx, fn, func(context.Context, bool, error, any) { panic("end failed") })
 			}()
 			if r := recvBounded(t, raised, "the task's goroutine"); r != "end failed" {
 				t.Fatalf("the goroutine raised %v, want the TaskEnd's panic", r)
 			}
 			if ctx.watch.Load() != noWatch {
 				t.Fatalf("the task's ctx was not ended: its watcher is %v", ctx.watch.Load())
+			}
+			if w == nil || w == noWatch || !w.ended.Load() {
+				t.Fatalf("the task's watcher %v was not retired", w)
+			}
+			if w.stop() {
+				t.Fatal("the watcher's AfterFunc on the parent was still registered after the task ended")
 			}
 		})
 	}
