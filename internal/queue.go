@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Parker is how one parked task is woken: through the scheduler's run queue
@@ -322,7 +323,14 @@ func Block[T any](ctx context.Context, c Call, mu *sync.Mutex, q *Queue[T], val 
 			if wt.ended.Load() || t.Err() != nil {
 				err = wt.backOut(t, p)
 			} else {
-				p.sig.recv()
+				// p.sig.recv(), written out: the woken task
+				// returns from its park into this frame
+				for s := p.sig; !s.recvNow(); {
+					gopark(commitPark, unsafe.Pointer(s), 0, 0, 1)
+					if s.woken {
+						break
+					}
+				}
 				err = wt.leave(t, p)
 			}
 		} else {

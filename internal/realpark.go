@@ -111,23 +111,36 @@ func commitPark(gp uintptr, p unsafe.Pointer) bool {
 	return false
 }
 
-// recv receives one signal, parking until one is sent.
+// recv receives one signal, parking until one is sent. Block runs the
+// same loop in its own frame (see Block).
 func (s *signal) recv() {
+	for !s.recvNow() {
+		gopark(commitPark, unsafe.Pointer(s), 0, 0, 1)
+		if s.woken {
+			return // the send that readied us was this receive's signal
+		}
+	}
+}
+
+// recvNow receives a signal that needs no park of the goroutine (one
+// counted already, or one on the channel of the selecting state, whose
+// receive may block), or reports false, with s readied for a park:
+// the caller then parks with gopark(commitPark, s), and once it returns
+// has the signal if s.woken, or calls recvNow again (commitPark found a
+// signal counted meanwhile and did not park).
+func (s *signal) recvNow() bool {
 	for {
 		switch n := s.n.Load(); {
 		case n > 0:
 			if s.n.CompareAndSwap(n, n-1) {
-				return
+				return true
 			}
 		case n == sigSelecting:
 			<-s.ch
-			return
+			return true
 		default:
 			s.woken = false
-			gopark(commitPark, unsafe.Pointer(s), 0, 0, 1)
-			if s.woken {
-				return // the send that readied us was this receive's signal
-			}
+			return false
 		}
 	}
 }

@@ -2,6 +2,8 @@
 
 package internal
 
+import "unsafe"
+
 // signal is realpark.go's, as a channel: under the race detector (and
 // asan, msan), whose instrumentation sees a channel's synchronization but
 // not the runtime's park and ready, and must not run on the scheduler's
@@ -11,6 +13,7 @@ package internal
 type signal struct {
 	ch      chan struct{}
 	bubbled bool // made inside a testing/synctest bubble (see inBubble)
+	woken   bool // never set: recvNow always receives
 }
 
 func newSignal() *signal { return &signal{ch: make(chan struct{}, 2), bubbled: inBubble()} }
@@ -20,6 +23,21 @@ func (s *signal) reset() {}
 func (s *signal) send() { s.ch <- struct{}{} }
 
 func (s *signal) recv() { <-s.ch }
+
+// recvNow receives the signal: a park through the channel, so Block's
+// loop never reaches its gopark.
+func (s *signal) recvNow() bool {
+	<-s.ch
+	return true
+}
+
+// gopark and commitPark are realpark.go's, never called in this build
+// (recvNow always receives).
+func gopark(func(uintptr, unsafe.Pointer) bool, unsafe.Pointer, uint8, uint8, int) {
+	panic("tock: internal error: gopark in the channel build")
+}
+
+func commitPark(uintptr, unsafe.Pointer) bool { return false }
 
 func (s *signal) recvOr(done <-chan struct{}) bool {
 	select {
