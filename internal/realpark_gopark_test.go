@@ -5,6 +5,7 @@ package internal
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -93,13 +94,8 @@ func TestBlockParksInItsOwnFrame(t *testing.T) {
 		} else {
 			cancel()
 		}
-		select {
-		case err := <-res:
-			if !errors.Is(err, want) {
-				t.Fatalf("park %d: Block returned %v, want %v", i, err, want)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("park %d: the task was not woken within 10 s", i)
+		if err := recvBounded(t, res, fmt.Sprintf("park %d", i)); !errors.Is(err, want) {
+			t.Fatalf("park %d: Block returned %v, want %v", i, err, want)
 		}
 	}
 }
