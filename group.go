@@ -121,23 +121,31 @@ func (g *Group) Start(task func(ctx context.Context, started func()) error, opts
 			w.Grant()
 		}
 	}
+	// endedUnstarted hands the task's end to Start, waking it, unless
+	// started was called; it reports whether it did. g.mu is released by
+	// a deferred call, so that it is not left held whatever panics.
+	endedUnstarted := func(terr error, p *PanicError) bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if started {
+			return false
+		}
+		err, pe = terr, p
+		if err == nil && p == nil {
+			err = ErrNotStarted
+		}
+		if w := q.PopLive(); w != nil {
+			w.Grant()
+		}
+		return true
+	}
 	// the task's end: to Start until started was called, to the group after
 	finish := func(ctx context.Context, returned bool, terr error, r any) {
 		terr, p := ended(ctx, returned, terr, r)
-		g.mu.Lock()
-		if !started {
-			err, pe = terr, p
-			if err == nil && p == nil {
-				err = ErrNotStarted
-			}
-			if w := q.PopLive(); w != nil {
-				w.Grant()
-			}
-			g.mu.Unlock()
+		if endedUnstarted(terr, p) {
 			g.done(nil, nil)
 			return
 		}
-		g.mu.Unlock()
 		g.done(terr, p)
 	}
 	t := g.rt.Spawn(g.ctx, taskName(opts), func(ctx context.Context) error {

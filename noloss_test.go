@@ -3,7 +3,9 @@ package tock_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,8 +36,9 @@ func maybeCancelled(ctx context.Context, rng *rand.Rand) (context.Context, conte
 
 // tally records which items arrived, and how often.
 type tally struct {
-	seen []atomic.Int32
-	sent []atomic.Bool
+	seen  []atomic.Int32
+	sent  []atomic.Bool
+	moved atomic.Int64 // calls that returned (an item moved or a cancellation), for runNoLoss's watch
 }
 
 func newTally() *tally {
@@ -62,6 +65,52 @@ func (ta *tally) verify(t *testing.T, copies int32) {
 	}
 }
 
+// nolossStall is how long runNoLoss lets no call return before it calls
+// the run stuck. The runs take seconds (a minute at most under the race
+// detector on a busy machine) and every call returns within microseconds
+// of its hand-off or its timeout, so only a lost wake-up (a task parked
+// for good) stops every call for this long.
+const nolossStall = 30 * time.Second
+
+// runNoLoss runs body in a tock.Run and returns its error. It fails the
+// test, with stats() in the message, instead of hanging, if no call of the
+// run's producers and consumers returns for nolossStall: it then cancels
+// the run's ctx and waits 10 s more for the run to end, and leaves it
+// running if it does not.
+func runNoLoss(t *testing.T, ta *tally, stats func() string, body func(ctx context.Context) error) error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- tock.Run(ctx, body) }() //tockvet:ignore the run is watched from the test's goroutine
+	tick := time.NewTicker(time.Second)         //tockvet:ignore a wall-clock bound on a wait that may hang
+	defer tick.Stop()
+	last, still := ta.moved.Load(), time.Duration(0)
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-tick.C:
+		}
+		if n := ta.moved.Load(); n != last {
+			last, still = n, 0
+			continue
+		}
+		if still += time.Second; still < nolossStall {
+			continue
+		}
+		cancel()
+		ended := "it ended once its ctx was cancelled"
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second): //tockvet:ignore a wall-clock bound on a wait that may hang
+			ended = "it did not end within 10 s of its ctx's cancellation"
+		}
+		t.Fatalf("no send or receive returned for %v after %d calls (a lost wake-up?); %s; stats then: %s", nolossStall, last, ended, stats())
+		return nil
+	}
+}
+
 // produce runs nolossSenders producers over the item range.
 func produce(ctx context.Context, g *tock.Group, ta *tally, send func(ctx context.Context, i int) error) {
 	per := nolossItems / nolossSenders
@@ -72,6 +121,7 @@ func produce(ctx context.Context, g *tock.Group, ta *tally, send func(ctx contex
 				cctx, cancel := maybeCancelled(ctx, rng)
 				err := send(cctx, i)
 				cancel()
+				ta.moved.Add(1)
 				switch {
 				case err == nil:
 					ta.sent[i].Store(true)
@@ -91,6 +141,7 @@ func consume(g *tock.Group, rng *rand.Rand, ta *tally, end error, recv func(ctx 
 			cctx, cancel := maybeCancelled(ctx, rng)
 			v, err := recv(cctx)
 			cancel()
+			ta.moved.Add(1)
 			switch {
 			case err == nil:
 				ta.seen[v].Add(1)
@@ -107,7 +158,7 @@ func TestNoLossStream(t *testing.T) {
 	checkLeaks(t)
 	ta := newTally()
 	send, recv := tock.NewStream[int](16)
-	err := tock.Run(context.Background(), func(ctx context.Context) error {
+	err := runNoLoss(t, ta, func() string { return fmt.Sprintf("%+v", recv.Stats()) }, func(ctx context.Context) error {
 		consumers := tock.NewGroup(ctx)
 		for c := 0; c < nolossReceivers; c++ {
 			r := recv.Clone()
@@ -147,7 +198,7 @@ func TestNoLossQueue(t *testing.T) {
 	checkLeaks(t)
 	ta := newTally()
 	q := tock.NewQueue[int]()
-	err := tock.Run(context.Background(), func(ctx context.Context) error {
+	err := runNoLoss(t, ta, func() string { return fmt.Sprintf("len %d, waiting %d", q.Len(), q.Waiting()) }, func(ctx context.Context) error {
 		consumers := tock.NewGroup(ctx)
 		for c := 0; c < nolossReceivers; c++ {
 			consume(consumers, rand.New(rand.NewPCG(uint64(c), 5)), ta, tock.ErrStreamClosed, q.Get)
@@ -178,7 +229,7 @@ func TestNoLossChannel(t *testing.T) {
 	for s := 0; s < subscribers; s++ {
 		subs = append(subs, ch.Subscribe())
 	}
-	err := tock.Run(context.Background(), func(ctx context.Context) error {
+	err := runNoLoss(t, ta, func() string { return channelStats(subs) }, func(ctx context.Context) error {
 		consumers := tock.NewGroup(ctx)
 		for c, s := range subs {
 			consume(consumers, rand.New(rand.NewPCG(uint64(c), 7)), ta, tock.ErrStreamClosed, s.Receive)
@@ -204,4 +255,13 @@ func TestNoLossChannel(t *testing.T) {
 	if ch.Subscribers() != 0 {
 		t.Errorf("%d subscribers left", ch.Subscribers())
 	}
+}
+
+// channelStats is the subscriptions' Stats, for runNoLoss's message.
+func channelStats(subs []*tock.Subscription[int]) string {
+	var b strings.Builder
+	for i, s := range subs {
+		fmt.Fprintf(&b, "subscription %d: %+v; ", i, s.Stats())
+	}
+	return b.String()
 }

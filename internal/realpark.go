@@ -103,6 +103,9 @@ func (s *signal) send() {
 // It runs on the scheduler's stack: no allocation, no blocking.
 func commitPark(gp uintptr, p unsafe.Pointer) bool {
 	s := (*signal)(p)
+	if commitHook != nil {
+		commitHook(s)
+	}
 	s.g = gp
 	if s.n.CompareAndSwap(0, sigParked) {
 		return true
@@ -110,6 +113,11 @@ func commitPark(gp uintptr, p unsafe.Pointer) bool {
 	s.g = 0
 	return false
 }
+
+// commitHook, when set (by tests only, while no other task parks), is
+// called by commitPark before it tries to park: a test sends there to
+// make the park find a signal that came after recvNow, and be refused.
+var commitHook func(s *signal)
 
 // recv receives one signal, parking until one is sent. Block runs the
 // same loop in its own frame (see Block).

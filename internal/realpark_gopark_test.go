@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -24,6 +25,17 @@ func waitParked(t *testing.T, s *signal) {
 		}
 		runtime.Gosched()
 	}
+}
+
+// waitFrontParked waits, bounded, until q (guarded by mu) has a waiter and
+// the oldest one's receiver has parked, and stops t past the bound.
+func waitFrontParked[T any](t *testing.T, mu *sync.Mutex, q *Queue[T]) {
+	t.Helper()
+	mustQueue(t, mu, q, 1)
+	mu.Lock()
+	w := q.Front()
+	mu.Unlock()
+	waitParked(t, w.sig)
 }
 
 // A goroutine parked on its signal shows in a goroutine dump as
@@ -77,13 +89,7 @@ func TestBlockParksInItsOwnFrame(t *testing.T) {
 		}
 	})
 	for i, want := range []error{nil, nil, context.Canceled} {
-		if !waitQueued(t, &mu, &q, 1) {
-			return
-		}
-		mu.Lock()
-		w := q.Front()
-		mu.Unlock()
-		waitParked(t, w.sig)
+		waitFrontParked(t, &mu, &q)
 		if i == 1 {
 			checkParkedInBlock(t)
 		}
@@ -117,4 +123,93 @@ func checkParkedInBlock(t *testing.T) {
 		return
 	}
 	t.Errorf("no goroutine in the dump is parked in Block:\n%s", dump)
+}
+
+// A park that a signal overtakes is refused and the loop receives that
+// signal: Block's loop (recvNow, then gopark with commitPark) has the grant
+// that comes after recvNow found nothing and before commitPark parks. The
+// test grants the waiter from commitPark itself (commitHook), which is
+// where the race lands. Block then returns the granted value, the signal
+// holds no count afterwards, and the waiter's next park (the waiter is
+// reused) parks until its own grant instead of taking the left-over count
+// for one.
+func TestBlockRefusedParkTakesTheSignal(t *testing.T) {
+	parent, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	var q Queue[int]
+	type result struct {
+		v   int
+		err error
+	}
+	res := make(chan result, 3)
+	next := make(chan struct{}, 3)
+	var (
+		armed   atomic.Bool
+		granted atomic.Pointer[signal]
+	)
+	commitHook = func(s *signal) {
+		// on the parking task's scheduler stack: no blocking
+		if !armed.Load() || !mu.TryLock() {
+			return
+		}
+		if w := q.Front(); w != nil && w.sig == s {
+			w = q.PopLive()
+			w.Val = 42
+			w.Grant()
+			armed.Store(false)
+			granted.Store(s)
+		}
+		mu.Unlock()
+	}
+	defer func() { commitHook = nil }()
+	spawnFn(Real, parent, "refused-park", func(ctx context.Context) {
+		for i := 0; i < 3; i++ {
+			<-next
+			mu.Lock()
+			v, err := Block(ctx, Decode(ctx), &mu, &q, 0, "test")
+			res <- result{v, err}
+		}
+	})
+	// park 0 arms the task's watcher (it parks through parkTask)
+	next <- struct{}{}
+	if !waitQueued(t, &mu, &q, 1) {
+		return
+	}
+	mu.Lock()
+	q.PopLive().Grant()
+	mu.Unlock()
+	if r := recvBounded(t, res, "park 0"); r.err != nil {
+		t.Fatalf("park 0: %v", r.err)
+	}
+	// park 1, in Block's own loop: granted in commitPark
+	armed.Store(true)
+	next <- struct{}{}
+	r := recvBounded(t, res, "park 1, granted as it parked")
+	s := granted.Load()
+	if s == nil {
+		t.Fatal("park 1 returned, but the hook did not grant it")
+	}
+	if r.v != 42 || r.err != nil {
+		t.Fatalf("park 1 returned (%d, %v), want the grant's (42, nil)", r.v, r.err)
+	}
+	if n := s.pending(); n != 0 {
+		t.Fatalf("after the refused park the signal holds %d signals, want 0", n)
+	}
+	// park 2: the reused waiter parks for its own grant
+	next <- struct{}{}
+	waitFrontParked(t, &mu, &q)
+	select {
+	case r := <-res:
+		t.Fatalf("park 2 returned (%d, %v) before any grant", r.v, r.err)
+	default:
+	}
+	mu.Lock()
+	w := q.PopLive()
+	w.Val = 7
+	w.Grant()
+	mu.Unlock()
+	if r := recvBounded(t, res, "park 2"); r.v != 7 || r.err != nil {
+		t.Fatalf("park 2 returned (%d, %v), want (7, nil)", r.v, r.err)
+	}
 }
