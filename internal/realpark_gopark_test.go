@@ -213,3 +213,26 @@ func TestBlockRefusedParkTakesTheSignal(t *testing.T) {
 		t.Fatalf("park 2 returned (%d, %v), want (7, nil)", r.v, r.err)
 	}
 }
+
+// The signal's recv runs the same loop as Block: a send that lands between
+// recvNow and commitPark refuses the park, and recv takes that signal,
+// leaving no count behind.
+func TestSignalRecvRefusedPark(t *testing.T) {
+	s := newSignal()
+	var sent atomic.Bool
+	commitHook = func(x *signal) {
+		if x == s && !sent.Swap(true) {
+			s.send() // on the receiver's scheduler stack: a count, no wake
+		}
+	}
+	defer func() { commitHook = nil }()
+	done := make(chan struct{})
+	go func() { s.recv(); close(done) }()
+	recvBounded(t, done, "recv after the send that refused its park")
+	if !sent.Load() {
+		t.Fatal("recv returned without parking")
+	}
+	if n := s.pending(); n != 0 {
+		t.Fatalf("after the refused park the signal holds %d signals, want 0", n)
+	}
+}
