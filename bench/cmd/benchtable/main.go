@@ -230,14 +230,64 @@ var targets = []target{
 	{"Sim task set-up, iter.Pull floor / synctest", "SimSetup100k", "iter.Pull-floor", "synctest", "ns", 0, false},
 }
 
-func metric(r *result, m string) float64 {
+func metric(r *result, m string) float64 { return median(samples(r, m)) }
+
+// samples is r's samples of metric m, one per round, in round order.
+func samples(r *result, m string) []float64 {
 	switch m {
 	case "ns":
-		return median(r.ns)
+		return r.ns
 	case "allocs":
-		return median(r.allocs)
+		return r.allocs
 	}
-	return median(r.extra[m])
+	return r.extra[m]
+}
+
+// perRound is the ratio num/den of metric m in each round: the two rows of
+// a round ran in one process, minutes apart at most, so a round's ratio
+// sees the machine's state of that moment in both. It is nil unless both
+// rows have a sample in every round.
+func perRound(num, den *result, m string) []float64 {
+	a, b := samples(num, m), samples(den, m)
+	if len(a) == 0 || len(a) != len(b) {
+		return nil
+	}
+	rs := make([]float64, len(a))
+	for i := range a {
+		if b[i] == 0 {
+			return nil
+		}
+		rs[i] = a[i] / b[i]
+	}
+	return rs
+}
+
+// meets reports whether v meets t's bound.
+func (t target) meets(v float64) bool {
+	if t.atLeast {
+		return v >= t.bound
+	}
+	return v <= t.bound
+}
+
+// spread describes rs, a target's ratios per round: their range, and in
+// how many rounds the bound was met (for a target with a bound).
+func (t target) spread(rs []float64) string {
+	if len(rs) < 2 {
+		return ""
+	}
+	lo, hi, met := rs[0], rs[0], 0
+	for _, r := range rs {
+		lo, hi = min(lo, r), max(hi, r)
+		if t.meets(r) {
+			met++
+		}
+	}
+	s := fmt.Sprintf("rounds %.2f-%.2f", lo, hi)
+	if t.bound != 0 {
+		s += fmt.Sprintf(", met in %d of %d", met, len(rs))
+	}
+	return s
 }
 
 // printTargets prints each target's ratio (or, with no den, the value) and
@@ -258,17 +308,22 @@ func printTargets(results map[string]map[string]*result) {
 			}
 			v /= metric(den, t.metric)
 		}
-		bound, verdict := "-", ""
+		bound, verdict, spread := "-", "", ""
+		if t.den != "" {
+			spread = t.spread(perRound(num, results[t.c][t.den], t.metric))
+		}
 		switch {
 		case t.den != "" && t.bound == 0:
 			// informational: how far above its floor
 		case t.atLeast:
 			bound = fmt.Sprintf(">= %.2f", t.bound)
-			verdict = map[bool]string{true: "met", false: "NOT met"}[v >= t.bound]
 		default:
 			bound = fmt.Sprintf("<= %.2f", t.bound)
-			verdict = map[bool]string{true: "met", false: "NOT met"}[v <= t.bound]
 		}
-		fmt.Printf("%-50s %9.2f%s %10s  %s\n", t.label, v, map[bool]string{true: "x", false: " "}[t.den != ""], bound, verdict)
+		if bound != "-" {
+			verdict = map[bool]string{true: "met", false: "NOT met"}[t.meets(v)]
+		}
+		fmt.Printf("%-50s %9.2f%s %10s  %-8s %s\n", t.label, v, map[bool]string{true: "x", false: " "}[t.den != ""], bound, verdict, spread)
 	}
+	fmt.Println("\nmeasured: the ratio of the two rows' medians; rounds: the range of the ratio taken in each\nround (both rows of a round ran in one process); met in k of n: rounds whose own ratio meets the bound.")
 }
