@@ -66,7 +66,9 @@ func (p *Pipe) Transfer(ctx context.Context, total float64) error {
 // shares grow at once. It panics if total is negative, NaN or infinite, if
 // rate is not positive, if ctx is nil, or if the Pipe was not made with
 // NewPipe. A panic of ctx's methods (a ctx of the user's own type) takes
-// the transfer out of the pipe before it goes on to the caller.
+// the transfer out of the pipe before it goes on to the caller. Transfers
+// hand nothing to each other: one's return is not ordered after another's,
+// even when the clock ends it later.
 func (p *Pipe) TransferAt(ctx context.Context, total, rate float64) error {
 	panicIfNilCtx("Pipe.TransferAt", ctx)
 	if m := p.mons.Load(); m != nil {

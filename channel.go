@@ -207,6 +207,7 @@ func (c *Channel[T]) All(ctx context.Context) iter.Seq[T] {
 
 // Close closes the channel: Put and Receive fail with ErrStreamClosed, and
 // each subscription ends once drained. Close is idempotent and never blocks.
+// It synchronizes before the return of every call that fails because of it.
 func (c *Channel[T]) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -288,7 +289,8 @@ func (s *Subscription[T]) All(ctx context.Context) iter.Seq[T] {
 
 // Close unsubscribes: no more messages arrive, the buffered ones are
 // discarded at once, with their memory, and a Receive waiting on it gets
-// ErrStreamClosed. Idempotent.
+// ErrStreamClosed. Idempotent; it never blocks, and synchronizes before the
+// return of every Receive that fails because of it.
 func (s *Subscription[T]) Close() {
 	s.check("Close")
 	c := s.ch

@@ -78,7 +78,8 @@ func (c *Container) Put(ctx context.Context, amount float64) error {
 }
 
 // Get takes amount from the level, blocking while the level is below amount
-// or an earlier Get waits, with the cancellation rules and panics of Put.
+// or an earlier Get waits, with the cancellation rules and panics of Put. A
+// Get happens before the Puts it makes room for return.
 func (c *Container) Get(ctx context.Context, amount float64) error {
 	panicIfNilCtx("Container.Get", ctx)
 	if m := c.mons.Load(); m != nil {
@@ -122,11 +123,14 @@ func (c *Container) op(ctx context.Context, amount float64, put bool) error {
 }
 
 // TryPut adds amount if it fits now and no Put waits, and reports whether it
-// did. It panics as Put does.
+// did. It panics as Put does. A Get happens before the TryPut it makes room
+// for returns, and a TryPut before the Gets it lets through return.
 func (c *Container) TryPut(amount float64) bool { return c.try(amount, true) }
 
 // TryGet takes amount if the level holds it now and no Get waits, and
-// reports whether it did. It panics as Get does.
+// reports whether it did. It panics as Get does. A Put happens before the
+// TryGet it lets through returns, and a TryGet before the Puts it makes
+// room for return.
 func (c *Container) TryGet(amount float64) bool { return c.try(amount, false) }
 
 func (c *Container) try(amount float64, put bool) bool {

@@ -60,7 +60,8 @@ func NewGroup(ctx context.Context) *Group {
 // Go starts task in a new task of the group. In a simulation the new task
 // runs after every task already runnable at this instant, in the order Go was
 // called. Options name the task (see Name). Go panics if Wait has already
-// returned, if task is nil, and on a Group not made by NewGroup.
+// returned, if task is nil, and on a Group not made by NewGroup. Like a go
+// statement, Go synchronizes before the start of task.
 func (g *Group) Go(task func(ctx context.Context) error, opts ...TaskOption) {
 	g.check("Go")
 	if task == nil {
@@ -88,7 +89,8 @@ func (g *Group) taskEnded(ctx context.Context, returned bool, err error, r any) 
 // panics. Start cannot be cancelled: cancel the group, and the task's return
 // ends the wait. Options name the task (see Name). Like Go, Start panics if
 // Wait has already returned, if task is nil, and on a Group not made by
-// NewGroup.
+// NewGroup. What the task did before calling started (or before it ended
+// without calling it) happens before Start returns.
 func (g *Group) Start(task func(ctx context.Context, started func()) error, opts ...TaskOption) error {
 	g.check("Start")
 	if task == nil {
@@ -166,7 +168,8 @@ func (g *Group) Start(task func(ctx context.Context, started func()) error, opts
 // cancellations this causes are not failures: Wait does not report them.
 // If the group's context was done already (its parent was cancelled, or a
 // task failed), Cancel changes nothing: Wait still reports that. It panics
-// on a Group not made by NewGroup.
+// on a Group not made by NewGroup. Cancel synchronizes before the return
+// of every wait that the cancellation ends.
 func (g *Group) Cancel() {
 	g.check("Cancel")
 	g.mu.Lock()
@@ -187,7 +190,8 @@ func (g *Group) Cancel() {
 // *PanicError. A task that ended by runtime.Goexit (t.Fatal on its
 // goroutine) counts as a failure, ErrGoexit. Wait cannot be cancelled: cancel the group instead. After
 // Wait returns, the group's context is cancelled and Go and Start panic.
-// Wait panics on a Group not made by NewGroup.
+// Wait panics on a Group not made by NewGroup. Everything every task of the
+// group did happens before Wait returns (or panics).
 func (g *Group) Wait() error {
 	g.check("Wait")
 	g.mu.Lock()

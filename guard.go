@@ -18,7 +18,8 @@ func NewResourceGuard(action string) *ResourceGuard {
 }
 
 // Enter marks the resource busy, or returns a *BusyResourceError ("another
-// task is already <action> this resource") if it already is.
+// task is already <action> this resource") if it already is. It never
+// blocks. An Exit synchronizes before the Enter that succeeds next returns.
 func (g *ResourceGuard) Enter() error {
 	if !g.busy.CompareAndSwap(false, true) {
 		a := g.action
@@ -31,5 +32,6 @@ func (g *ResourceGuard) Enter() error {
 }
 
 // Exit marks the resource free. Call it (with defer) after every successful
-// Enter; it always clears the mark.
+// Enter; it always clears the mark, and synchronizes before the Enter that
+// succeeds next returns.
 func (g *ResourceGuard) Exit() { g.busy.Store(false) }

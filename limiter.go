@@ -143,7 +143,9 @@ func (l *CapacityLimiter) Acquire(ctx context.Context) error {
 // returns nil even if ctx is cancelled meanwhile. It panics if ctx is nil,
 // if borrower is nil or not comparable (a []int, or a struct or array
 // holding one) or not equal to itself (a NaN, or a value holding one), or
-// if borrower already holds or awaits a token.
+// if borrower already holds or awaits a token. A Release, ReleaseFor or
+// SetTotal that frees a token synchronizes before the Acquire or AcquireFor
+// that takes a token next returns.
 func (l *CapacityLimiter) AcquireFor(ctx context.Context, borrower any) error {
 	panicIfNilCtx("CapacityLimiter.AcquireFor", ctx)
 	checkBorrower("AcquireFor", borrower)
@@ -224,8 +226,8 @@ func (l *CapacityLimiter) acquireSlow(ctx context.Context, c internal.Call, borr
 }
 
 // TryAcquire borrows a token for the task in ctx if one is free and nobody
-// waits, and reports whether it did. It panics if ctx is nil or carries no
-// tock task.
+// waits, and reports whether it did (see TryAcquireFor). It panics if ctx
+// is nil or carries no tock task.
 func (l *CapacityLimiter) TryAcquire(ctx context.Context) bool {
 	panicIfNilCtx("CapacityLimiter.TryAcquire", ctx)
 	return l.tryAcquireFor("TryAcquire", defaultBorrower("TryAcquire", internal.Decode(ctx)))
@@ -233,7 +235,9 @@ func (l *CapacityLimiter) TryAcquire(ctx context.Context) bool {
 
 // TryAcquireFor borrows a token for borrower if one is free and nobody waits,
 // and reports whether it did. It panics on a borrower AcquireFor refuses,
-// and if it already holds or awaits a token.
+// and if it already holds or awaits a token. A Release, ReleaseFor or
+// SetTotal that frees a token synchronizes before the TryAcquire or
+// TryAcquireFor that takes a token next returns.
 func (l *CapacityLimiter) TryAcquireFor(borrower any) bool {
 	checkBorrower("TryAcquireFor", borrower)
 	return l.tryAcquireFor("TryAcquireFor", borrower)
@@ -270,7 +274,8 @@ func (l *CapacityLimiter) Release(ctx context.Context) {
 
 // ReleaseFor returns borrower's token; it goes to the oldest waiter if the
 // limiter has spare capacity. It panics if borrower holds no token, and on
-// a borrower AcquireFor refuses.
+// a borrower AcquireFor refuses. It synchronizes before the call that takes
+// a token next returns (see AcquireFor).
 func (l *CapacityLimiter) ReleaseFor(borrower any) {
 	checkBorrower("ReleaseFor", borrower)
 	l.releaseFor("ReleaseFor", borrower)
@@ -299,7 +304,8 @@ func (l *CapacityLimiter) release(op string, i int) {
 // SetTotal changes the total. Raising it hands the spare capacity to waiters
 // at once, oldest first, and never grants more than the total; lowering it
 // evicts nobody (Available may go negative until tokens come back). It panics
-// if n is negative.
+// if n is negative. A raise synchronizes before the return of every call
+// that takes the capacity it adds.
 func (l *CapacityLimiter) SetTotal(n int) {
 	checkTotal("CapacityLimiter.SetTotal", n)
 	l.mu.Lock()

@@ -125,7 +125,8 @@ func (l *Lock) checkReentry(op string) {
 
 // TryLock acquires the lock if it is free (or re-enters it if ctx's task owns
 // it) without blocking, and reports whether it did. It ignores ctx's
-// cancellation. It panics if ctx is nil.
+// cancellation. It panics if ctx is nil. An Unlock synchronizes before the
+// TryLock that takes the lock next returns.
 func (l *Lock) TryLock(ctx context.Context) bool {
 	panicIfNilCtx("Lock.TryLock", ctx)
 	id := internal.Decode(ctx).ID()

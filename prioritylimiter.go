@@ -105,7 +105,8 @@ func (p *Permit) Preempted() bool {
 // value, oldest among equals), or to the limiter. It never blocks, and
 // cancels the permit's context. After a preemption it does nothing (the
 // token already went to the preemptor). It panics if called twice, and on
-// a nil or zero Permit.
+// a nil or zero Permit. A Release that returns the token synchronizes
+// before the Acquire (or TryAcquire) that takes a token next returns.
 func (p *Permit) Release() {
 	p.check("Release")
 	l := p.l
@@ -141,10 +142,11 @@ func (p *Permit) check(op string) {
 // (even if one is free); once handed over, it returns the permit even if ctx
 // is cancelled meanwhile. The permit's context derives from ctx: to bound
 // only the wait (a caller who gives up), use AcquireTimeout rather than a
-// ctx with a timeout, which would also end the holder's work. A Release or
-// preemption that hands over the token happens before Acquire returns. It
-// panics if ctx is nil or l is a zero PriorityLimiter (not made with
-// NewPriorityLimiter).
+// ctx with a timeout, which would also end the holder's work. A Release
+// synchronizes before the Acquire that takes a token next returns; a
+// preemption does not wait for the preempted holder, whose work is not
+// ordered before Acquire's return. It panics if ctx is nil or l is a zero
+// PriorityLimiter (not made with NewPriorityLimiter).
 func (l *PriorityLimiter) Acquire(ctx context.Context, priority int) (*Permit, error) {
 	panicIfNilCtx("PriorityLimiter.Acquire", ctx)
 	l.checkMade("Acquire")
@@ -232,7 +234,8 @@ func (l *PriorityLimiter) acquire(ctx, wctx context.Context, priority int) (*Per
 // nobody waits (or, if the limiter is Preemptive, if a holder can be
 // preempted), and reports whether it did. It panics as Acquire does on a
 // zero PriorityLimiter, and if ctx is nil. It ignores ctx's cancellation;
-// the permit's context derives from ctx.
+// the permit's context derives from ctx. A Release synchronizes before the
+// TryAcquire that takes a token next returns.
 func (l *PriorityLimiter) TryAcquire(ctx context.Context, priority int) (*Permit, bool) {
 	panicIfNilCtx("PriorityLimiter.TryAcquire", ctx)
 	l.checkMade("TryAcquire")

@@ -96,7 +96,8 @@ func (q *Queue[T]) All(ctx context.Context) iter.Seq[T] {
 }
 
 // Close closes the queue: Put fails from now on, and consumers waiting on an
-// empty queue get ErrStreamClosed. Close is idempotent and never blocks.
+// empty queue get ErrStreamClosed. Close is idempotent and never blocks. It
+// synchronizes before the return of every call that fails because of it.
 func (q *Queue[T]) Close() {
 	q.p.mu.Lock()
 	q.p.end(ErrStreamClosed)

@@ -106,7 +106,8 @@ func (s *Semaphore) acquire(ctx context.Context, timing bool) error {
 }
 
 // TryAcquire takes one unit if one is available and nobody waits, and reports
-// whether it did.
+// whether it did. It never blocks. A Release synchronizes before the
+// TryAcquire that gets its unit returns.
 func (s *Semaphore) TryAcquire() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -41,7 +41,8 @@ func NewPriorityQueue[T any](less func(a, b T) bool) *Queue[T] {
 // must not call the queue; if it panics, the panic propagates out of that
 // call (a Put's item is then not queued). GetWhere panics if pred is nil.
 // As with Get, a non-blocking GetWhere is a checkpoint. It panics if ctx
-// is nil.
+// is nil. A Put synchronizes before the GetWhere that takes its item
+// returns.
 func (q *Queue[T]) GetWhere(ctx context.Context, pred func(T) bool) (T, error) {
 	panicIfNilCtx("Queue.GetWhere", ctx)
 	if m := q.p.mons.Load(); m != nil {

@@ -144,7 +144,8 @@ func (s *SendStream[T]) send(ctx context.Context, v T, timing bool) error {
 
 // TrySend sends v if it can do so without blocking; otherwise it returns
 // ErrWouldBlock. It ignores cancellation and returns ErrClosedResource or
-// ErrBrokenResource as Send does.
+// ErrBrokenResource as Send does. It synchronizes as Send does, and a
+// Receive that made room for its item synchronizes before it returns.
 func (s *SendStream[T]) TrySend(v T) error {
 	st := s.state("TrySend")
 	st.p.mu.Lock()
@@ -172,7 +173,8 @@ func (s *SendStream[T]) Clone() *SendStream[T] {
 // Close closes this handle: operations blocked on it return
 // ErrClosedResource (their items are withdrawn), and later ones too. Closing
 // the last send handle ends the stream: receivers drain the buffer, then get
-// ErrEndOfStream. Close is idempotent and never blocks.
+// ErrEndOfStream. Close is idempotent and never blocks. It synchronizes
+// before the return of every call that fails because of it.
 func (s *SendStream[T]) Close() {
 	p := &s.state("Close").p
 	p.mu.Lock()
@@ -210,7 +212,8 @@ func (r *ReceiveStream[T]) tryReceive() (v T, ok bool, err error) {
 // ErrClosedResource if this handle is (or gets) closed, and ctx's error if ctx
 // is done first, having taken nothing; an item handed to the caller before it
 // noticed its cancellation is returned, never lost. It panics if ctx is nil
-// or r is a zero ReceiveStream.
+// or r is a zero ReceiveStream. A Receive synchronizes before the return of
+// a blocked Send whose item it takes or makes room for.
 func (r *ReceiveStream[T]) Receive(ctx context.Context) (T, error) { return r.receive(ctx, false) }
 
 // receive is Receive, which is inlined (see send).
@@ -238,7 +241,8 @@ func (r *ReceiveStream[T]) receive(ctx context.Context, timing bool) (T, error) 
 
 // TryReceive returns the next item if there is one without blocking;
 // otherwise ErrWouldBlock (or ErrEndOfStream, ErrClosedResource as Receive).
-// It ignores cancellation.
+// It ignores cancellation. It synchronizes as Receive does, and the Send of
+// its item synchronizes before it returns.
 func (r *ReceiveStream[T]) TryReceive() (T, error) {
 	st := r.state("TryReceive")
 	st.p.mu.Lock()
@@ -277,7 +281,8 @@ func (r *ReceiveStream[T]) Clone() *ReceiveStream[T] {
 // and later ones too. Closing the last receive handle makes every blocked and
 // later Send fail with ErrBrokenResource; items left in the buffer are
 // dropped at once, with their memory, and counted in StreamStats.Discarded.
-// Close is idempotent and never blocks.
+// Close is idempotent and never blocks. It synchronizes before the return
+// of every call that fails because of it.
 func (r *ReceiveStream[T]) Close() {
 	p := &r.state("Close").p
 	p.mu.Lock()

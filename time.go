@@ -18,6 +18,8 @@ func Now(ctx context.Context) time.Time {
 // before (or when) it is called, or while it sleeps; otherwise nil. A
 // non-positive d is a Yield: in a simulation the caller runs again after
 // every task already runnable at this instant. It panics if ctx is nil.
+// A Sleep that wakes after another task's step is not ordered after that
+// step: hand data over through a primitive.
 func Sleep(ctx context.Context, d time.Duration) error {
 	panicIfNilCtx("Sleep", ctx)
 	if err := ctx.Err(); err != nil {
@@ -26,8 +28,9 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	return internal.RuntimeOf(ctx).Sleep(ctx, d)
 }
 
-// SleepUntil blocks until ctx's clock reaches t, with the cancellation rules of
-// Sleep. A t that is not in the future is a Yield. It panics if ctx is nil.
+// SleepUntil blocks until ctx's clock reaches t, with the cancellation and
+// synchronization rules of Sleep. A t that is not in the future is a Yield.
+// It panics if ctx is nil.
 func SleepUntil(ctx context.Context, t time.Time) error {
 	panicIfNilCtx("SleepUntil", ctx)
 	if err := ctx.Err(); err != nil {
@@ -40,7 +43,7 @@ func SleepUntil(ctx context.Context, t time.Time) error {
 // lets other tasks run and returns nil. In a simulation, the caller runs again
 // after every task already runnable at this instant, and the clock does not
 // move. On the real runtime it calls runtime.Gosched. It panics if ctx is
-// nil.
+// nil. As with Sleep, its return is not ordered after other tasks' steps.
 func Yield(ctx context.Context) error {
 	panicIfNilCtx("Yield", ctx)
 	if err := ctx.Err(); err != nil {
@@ -53,7 +56,8 @@ func Yield(ctx context.Context) error {
 // WithTimeout is context.WithTimeout on ctx's clock: inside a simulation the
 // returned context is cancelled (with context.DeadlineExceeded) when the
 // virtual clock reaches Now(ctx)+d, deterministically. Call cancel to release
-// its timer as soon as the work is done. It panics if ctx is nil.
+// its timer as soon as the work is done. It panics if ctx is nil. Its cancel
+// synchronizes as WithCancel's does; its deadline hands nothing over.
 func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	panicIfNilCtx("WithTimeout", ctx)
 	rt := internal.RuntimeOf(ctx)
@@ -70,7 +74,8 @@ func WithDeadline(ctx context.Context, t time.Time) (context.Context, context.Ca
 
 // WithCancel is context.WithCancel; inside a simulation its cancellation wakes
 // parked tasks without polling. Contexts derived with context.WithCancel from a
-// task's context work in a simulation too. It panics if ctx is nil.
+// task's context work in a simulation too. It panics if ctx is nil. A call
+// of cancel synchronizes before the return of every wait that it ends.
 func WithCancel(ctx context.Context) (context.Context, context.CancelFunc) {
 	panicIfNilCtx("WithCancel", ctx)
 	c, cancel := internal.RuntimeOf(ctx).WithCancel(ctx)
