@@ -316,22 +316,28 @@ func Block[T any](ctx context.Context, c Call, mu *sync.Mutex, q *Queue[T], val 
 	var err error
 	if t, ok := ctx.(*taskCtx); ok && t.real && t.safe {
 		// A real task's own ctx, the usual wait, parks here, in this
-		// frame: parkTask's steps for an armed watcher (see parkTask; a
-		// woken waiter returns through every frame above its receive).
+		// frame: parkTask's steps for an armed watcher or a ctx that is
+		// never done (see parkTask; a woken waiter returns through every
+		// frame above its receive). The first park of a task that can
+		// be cancelled arms its watcher, in parkTask.
 		p := &w.Parker
-		if wt := t.watch.Load(); wt != nil && wt != noWatch && !t.never && wt.parked.CompareAndSwap(nil, p) {
-			if wt.ended.Load() || t.Err() != nil {
+		wt := t.watch.Load()
+		if t.never || wt != nil && wt != noWatch && wt.parked.CompareAndSwap(nil, p) {
+			if !t.never && (wt.ended.Load() || t.Err() != nil) {
 				err = wt.backOut(t, p)
 			} else {
 				// p.sig.recv(), written out: the woken task
-				// returns from its park into this frame
+				// returns from its park into this frame (a
+				// never-done task's ctx needs no watcher)
 				for s := p.sig; !s.recvNow(); {
 					gopark(commitPark, unsafe.Pointer(s), 0, 0, 1)
 					if s.woken {
 						break
 					}
 				}
-				err = wt.leave(t, p)
+				if !t.never {
+					err = wt.leave(t, p)
+				}
 			}
 		} else {
 			err = parkTask(t, p)

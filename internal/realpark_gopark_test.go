@@ -106,6 +106,37 @@ func TestBlockParksInItsOwnFrame(t *testing.T) {
 	}
 }
 
+// A real task whose ctx is never done (its parent is a root context) needs
+// no watcher, and parks in Block's own frame from its first park on; the
+// parks end with their grants, which hand over their values.
+func TestBlockParksNeverDoneTaskInItsOwnFrame(t *testing.T) {
+	var mu sync.Mutex
+	var q Queue[int]
+	res := make(chan int, 2)
+	spawnFn(Real, context.Background(), "never-done", func(ctx context.Context) {
+		for i := 0; i < 2; i++ {
+			mu.Lock()
+			v, err := Block(ctx, Decode(ctx), &mu, &q, 0, "test")
+			if err != nil {
+				v = -1
+			}
+			res <- v
+		}
+	})
+	for i := 1; i <= 2; i++ {
+		waitFrontParked(t, &mu, &q)
+		checkParkedInBlock(t)
+		mu.Lock()
+		w := q.PopLive()
+		w.Val = i
+		w.Grant()
+		mu.Unlock()
+		if v := recvBounded(t, res, fmt.Sprintf("park %d", i)); v != i {
+			t.Fatalf("park %d: Block returned %d, want the grant's %d", i, v, i)
+		}
+	}
+}
+
 // checkParkedInBlock fails t unless the goroutine dump has a goroutine
 // whose top frame is Block's.
 func checkParkedInBlock(t *testing.T) {
