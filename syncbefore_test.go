@@ -79,30 +79,16 @@ func checkSyncBefore(t *testing.T, cases []syncCase) {
 	}
 }
 
-// yieldUntil yields until cond holds: a reader polling a Try call, or a writer
-// waiting (through the primitive's own Stats) for the reader to be queued.
-func yieldUntil(ctx context.Context, what string, cond func() bool) error {
-	for i := 0; !cond(); i++ {
-		if i == 1_000_000 {
-			return errors.New(what + ": never held")
-		}
-		if err := tock.Yield(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // retried repeats try, a Try call, until it succeeds.
 func retried(what string, try func() bool) func(ctx context.Context) error {
-	return func(ctx context.Context) error { return yieldUntil(ctx, what, try) }
+	return func(ctx context.Context) error { return untilState(ctx, what, try) }
 }
 
 // whenQueued is give after the reader is queued (queued holds), so that give
 // hands over to a parked waiter rather than to a later call.
 func whenQueued(queued func() bool, give func(ctx context.Context) error) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
-		if err := yieldUntil(ctx, "the reader is queued", queued); err != nil {
+		if err := untilState(ctx, "the reader is queued", queued); err != nil {
 			return err
 		}
 		return give(ctx)
@@ -132,7 +118,7 @@ func closes(close func(), call func(ctx context.Context) error, want error) hand
 func untilFails(call func(ctx context.Context) error) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
 		var err error
-		if e := yieldUntil(ctx, "a failure", func() bool { err = call(ctx); return err != nil }); e != nil {
+		if e := untilState(ctx, "a failure", func() bool { err = call(ctx); return err != nil }); e != nil {
 			return e
 		}
 		return err
@@ -154,7 +140,7 @@ func TestSyncBeforeLock(t *testing.T) {
 			return handOff{
 				give: func(ctx context.Context) error { l.Unlock(ctx); return nil },
 				take: func(ctx context.Context) error {
-					if err := yieldUntil(ctx, "TryLock", func() bool { return l.TryLock(ctx) }); err != nil {
+					if err := untilState(ctx, "TryLock", func() bool { return l.TryLock(ctx) }); err != nil {
 						return err
 					}
 					l.Unlock(ctx)
@@ -209,7 +195,7 @@ func TestSyncBeforeCapacityLimiter(t *testing.T) {
 	}
 	tryAcquire := func(l *tock.CapacityLimiter) func(ctx context.Context) error {
 		return func(ctx context.Context) error {
-			if err := yieldUntil(ctx, "TryAcquire", func() bool { return l.TryAcquire(ctx) }); err != nil {
+			if err := untilState(ctx, "TryAcquire", func() bool { return l.TryAcquire(ctx) }); err != nil {
 				return err
 			}
 			l.Release(ctx)
@@ -302,7 +288,7 @@ func TestSyncBeforePriorityLimiter(t *testing.T) {
 			l, release, err := held(ctx)
 			return handOff{give: release, take: func(ctx context.Context) error {
 				var p *tock.Permit
-				err := yieldUntil(ctx, "TryAcquire", func() bool {
+				err := untilState(ctx, "TryAcquire", func() bool {
 					var ok bool
 					p, ok = l.TryAcquire(ctx, 0)
 					return ok
@@ -506,7 +492,7 @@ func TestSyncBeforeResourceGuard(t *testing.T) {
 			return handOff{
 				give: func(context.Context) error { g.Exit(); return nil },
 				take: func(ctx context.Context) error {
-					if err := yieldUntil(ctx, "Enter", func() bool { return g.Enter() == nil }); err != nil {
+					if err := untilState(ctx, "Enter", func() bool { return g.Enter() == nil }); err != nil {
 						return err
 					}
 					g.Exit()
