@@ -175,26 +175,41 @@ func (l *Lock) Unlock(ctx context.Context) {
 }
 
 // release frees the lock or hands it to the oldest live waiter. The caller
-// owns the lock at depth one.
+// owns the lock at depth one. The waiter is woken after l.mu is released
+// (see internal.Waiter.Hand): a contended Lock measured faster so.
 func (l *Lock) release() {
 	l.mu.Lock()
-	l.releaseLocked()
+	w := l.handOffLocked()
 	l.mu.Unlock()
+	if w != nil {
+		w.Wake()
+	}
 }
 
-// releaseLocked is release with l.mu held.
+// releaseLocked is release with l.mu held, which it does not release: the
+// waiter it hands the lock to is woken under l.mu.
 func (l *Lock) releaseLocked() {
+	if w := l.handOffLocked(); w != nil {
+		w.Wake()
+	}
+}
+
+// handOffLocked, with l.mu held, hands the lock to the oldest live waiter
+// and returns it, not yet woken (the caller wakes it), or frees the lock
+// and returns nil.
+func (l *Lock) handOffLocked() *internal.Waiter[struct{}] {
 	if w := l.q.PopLive(); w != nil {
 		s := w.Task.IDOrZero()<<ownerShift | lockedBit
 		if l.q.Len() > 0 {
 			s |= waitersBit
 		}
 		l.state.Store(s)
-		w.Grant()
-	} else {
-		l.state.Store(0)
-		l.mons.Load().use(0)
+		w.Hand()
+		return w
 	}
+	l.state.Store(0)
+	l.mons.Load().use(0)
+	return nil
 }
 
 // Available reports whether ctx's task could take the lock without waiting:

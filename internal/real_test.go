@@ -451,6 +451,61 @@ func TestRealWatcherCancelThenGrant(t *testing.T) {
 	}
 }
 
+// A waiter handed its grant under the lock (Hand) and woken only after the
+// lock is released (Wake), as Lock.Unlock and CapacityLimiter.Release do:
+// its ctx cancelled in between, after the watcher took the park, the wait
+// still cannot end before the wake (the grant wins: abandon drains the
+// wake's signal), and it ends with the handed value, no stale signal left
+// in the reused waiter's parker.
+func TestRealHandCancelThenWake(t *testing.T) {
+	parent, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	var q Queue[int]
+	res := make(chan error, 1)
+	woke := make(chan struct{})
+	spawnFn(Real, parent, "", func(ctx context.Context) {
+		c := ctx.(*taskCtx)
+		go func() {
+			defer close(woke)
+			if !waitQueued(t, &mu, &q, 1) || !waitFor(t, "a park in the watcher's slot", func() bool { return slotTaken(c) }) {
+				return
+			}
+			wt := c.watch.Load()
+			mu.Lock()
+			w := q.PopLive()
+			w.Val = 7
+			w.Hand()
+			mu.Unlock()
+			cancel()
+			if !waitFor(t, "the watcher taking the park", func() bool { return wt.parked.Load() == nil }) {
+				w.Wake()
+				return
+			}
+			select {
+			case err := <-res:
+				t.Errorf("the wait ended (%v) before the grant's wake", err)
+				res <- err
+			case <-time.After(20 * time.Millisecond):
+			}
+			w.Wake()
+		}()
+		mu.Lock()
+		v, err := Block(ctx, Decode(ctx), &mu, &q, 0, "test")
+		if err == nil && v != 7 {
+			err = errors.New("the handed value was lost")
+		}
+		res <- err
+	})
+	recvBounded(t, woke, "the granter") // which looks at res first
+	if err := recvBounded(t, res, "park"); err != nil {
+		t.Fatalf("park: %v (the grant came before the cancellation, so it wins)", err)
+	}
+	if w := q.spare.Load(); w == nil || w.sig.pending() != 0 {
+		t.Fatalf("a stale signal left in the parker (or the waiter not kept): %v", w)
+	}
+}
+
 // A park with a task's ctx that is already cancelled when p enters the
 // watcher's slot, whose watcher takes p out of the slot before the park
 // can: the park receives the watcher's signal and returns the ctx's error,
