@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -66,6 +68,16 @@ func slotTaken(c *taskCtx) bool {
 	w := c.watch.Load()
 	return w != nil && w != noWatch && w.parked.Load() != nil
 }
+
+// goroutineDump is every goroutine's stack (up to 1 MiB of it).
+func goroutineDump() string {
+	buf := make([]byte, 1<<20)
+	return string(buf[:runtime.Stack(buf, true)])
+}
+
+// stackHas reports whether some goroutine's stack has a frame of fn (a
+// function's name as a goroutine dump prints it).
+func stackHas(fn string) bool { return strings.Contains(goroutineDump(), fn) }
 
 // recvBounded receives from ch within 10 s.
 func recvBounded[T any](t *testing.T, ch <-chan T, what string) T {
@@ -456,7 +468,11 @@ func TestRealWatcherCancelThenGrant(t *testing.T) {
 // its ctx cancelled in between, after the watcher took the park, the wait
 // still cannot end before the wake (the grant wins: abandon drains the
 // wake's signal), and it ends with the handed value, no stale signal left
-// in the reused waiter's parker.
+// in the reused waiter's parker. The test sequences on the waiter's
+// goroutine being blocked in the drain (a goroutine dump), not on time.
+// Real runtime only: a simulated granter runs no other task between its
+// unlock and its wake, so the interleaving cannot happen there (the
+// conformance table covers Lock and CapacityLimiter under both runtimes).
 func TestRealHandCancelThenWake(t *testing.T) {
 	parent, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -482,11 +498,21 @@ func TestRealHandCancelThenWake(t *testing.T) {
 				w.Wake()
 				return
 			}
-			select {
-			case err := <-res:
-				t.Errorf("the wait ended (%v) before the grant's wake", err)
-				res <- err
-			case <-time.After(20 * time.Millisecond):
+			// the waiter, woken by the watcher, finds its grant and
+			// waits in drain for the grant's signal; its wait must not
+			// end before that
+			if !waitFor(t, "the granted waiter waiting for the wake (in Parker.drain)", func() bool {
+				select {
+				case err := <-res:
+					t.Errorf("the wait ended (%v) before the grant's wake", err)
+					res <- err
+					return true
+				default:
+				}
+				return stackHas("internal.(*Parker).drain")
+			}) {
+				w.Wake()
+				return
 			}
 			w.Wake()
 		}()

@@ -46,8 +46,7 @@ func TestSignalParkedInGoroutineDump(t *testing.T) {
 	done := make(chan struct{})
 	go func() { s.recv(); close(done) }()
 	waitParked(t, s)
-	buf := make([]byte, 1<<20)
-	dump := string(buf[:runtime.Stack(buf, true)])
+	dump := goroutineDump()
 	found := false
 	for _, g := range strings.Split(dump, "\n\n") {
 		if strings.Contains(g, "internal.(*signal).recv") && !strings.Contains(g, "TestSignalParkedInGoroutineDump(") {
@@ -141,8 +140,7 @@ func TestBlockParksNeverDoneTaskInItsOwnFrame(t *testing.T) {
 // whose top frame is Block's.
 func checkParkedInBlock(t *testing.T) {
 	t.Helper()
-	buf := make([]byte, 1<<20)
-	dump := string(buf[:runtime.Stack(buf, true)])
+	dump := goroutineDump()
 	for _, g := range strings.Split(dump, "\n\n") {
 		if !strings.Contains(g, "internal.Block[") {
 			continue

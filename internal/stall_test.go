@@ -3,7 +3,6 @@ package internal
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -65,8 +64,7 @@ func TestTaskFuncNamesTheCoroutineBody(t *testing.T) {
 			s.Sleep(ctx, time.Second)
 		})
 		s.Checkpoint() // the spawned task runs to its sleep
-		buf := make([]byte, 1<<20)
-		dump = string(buf[:runtime.Stack(buf, true)])
+		dump = goroutineDump()
 		return s.Sleep(ctx, 2*time.Second)
 	})
 	if res.Err != nil {
